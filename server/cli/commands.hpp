@@ -8,4 +8,13 @@ namespace sesami::cli {
 using args = std::span<const char* const>;
 
 int run_parse(args a);      // sesami parse [FILE...]
+int run_aggregate(args a);    // sesami aggregate [--bucket B] [--offset M] [filters] [FILE...]
+int run_import(args a);       // sesami import --db PATH [--workspace W] [--json] FILE...|DIR|-
+int run_events(args a);       // sesami events --db PATH [filters] [--limit N] [--cursor C] [--json]
+int run_stats(args a);        // sesami stats --db PATH [--since] [--until] [--bucket B] [--json]
+int run_suppression(args a);  // sesami suppression list|add|remove|import|export --db PATH
+int run_demo(args a);         // sesami demo --db PATH [--events N] [--seed S]
+int run_serve(args a);        // sesami serve --db PATH [--port N] [--static-dir DIR] ...
+int run_workspace(args a);    // sesami workspace create NAME --db PATH [--json]
+int run_user(args a);         // sesami user add EMAIL --workspace ID --role ROLE --db PATH
 }  // namespace sesami::cli

@@ -15,6 +15,15 @@ struct command {
 };
 constexpr command commands[] = {
     {"parse", sesami::cli::run_parse, "parse SES event payloads into normalized events (JSON Lines)"},
+    {"aggregate", sesami::cli::run_aggregate, "chart aggregation (series, rates, top lists) of payloads as JSON"},
+    {"import", sesami::cli::run_import, "import SES event payloads into the store, exactly once"},
+    {"events", sesami::cli::run_events, "list stored events, newest first, filtered"},
+    {"stats", sesami::cli::run_stats, "totals, rates and time series from the rollups"},
+    {"suppression", sesami::cli::run_suppression, "suppression list: list, add, remove, import, export"},
+    {"demo", sesami::cli::run_demo, "generate a realistic demo data set and import it"},
+    {"serve", sesami::cli::run_serve, "serve the HTTP API, webhook ingestion and the dashboard"},
+    {"workspace", sesami::cli::run_workspace, "create workspaces, rotate ingestion tokens"},
+    {"user", sesami::cli::run_user, "add users to workspaces"},
 };
 
 int usage(std::FILE* out) {

@@ -1,0 +1,379 @@
+#include "auth.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+
+#include <sodium.h>
+
+#include "import.hpp"  // now_ms
+
+namespace sesami::app {
+namespace {
+constexpr std::size_t max_failures = 5;
+constexpr std::int64_t failure_window_ms = 15LL * 60 * 1000;
+
+failure fail(std::string_view code, std::string message) {
+  return {std::string(code), std::move(message)};
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+struct sodium_ready {
+  sodium_ready() {
+    if (::sodium_init() < 0) std::abort();  // no randomness: nothing here can be safe
+  }
+};
+void ensure_sodium() { static sodium_ready once; }
+
+// Workspace ids double as CLI arguments and URL parts: a short lower-case slug.
+std::optional<std::string> slug(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u))
+      out.push_back(static_cast<char>(std::tolower(u)));
+    else if ((c == '-' || c == '_' || c == ' ' || c == '.') && !out.empty() && out.back() != '-')
+      out.push_back('-');
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  if (out.empty() || out.size() > 64) return std::nullopt;
+  return out;
+}
+}  // namespace
+
+std::string_view to_string(role r) noexcept {
+  switch (r) {
+    case role::owner: return "owner";
+    case role::admin: return "admin";
+    case role::viewer: return "viewer";
+  }
+  return "viewer";
+}
+std::optional<role> parse_role(std::string_view s) noexcept {
+  if (s == "owner") return role::owner;
+  if (s == "admin") return role::admin;
+  if (s == "viewer") return role::viewer;
+  return std::nullopt;
+}
+
+auth::auth(store::store& s, store::accounts& a) : store_(s), acc_(a) { ensure_sodium(); }
+
+std::string auth::random_token(std::size_t bytes) {
+  ensure_sodium();
+  std::string raw(bytes, '\0');
+  randombytes_buf(raw.data(), raw.size());
+  std::string out(sodium_base64_ENCODED_LEN(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
+                    raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(std::strlen(out.c_str()));
+  sodium_memzero(raw.data(), raw.size());
+  return out;
+}
+
+std::string auth::sha256(std::string_view s) {
+  std::string out(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()),
+                     reinterpret_cast<const unsigned char*>(s.data()), s.size());
+  return out;
+}
+
+bool auth::equal_secret(std::string_view a, std::string_view b) noexcept {
+  // Hash both first: equal lengths for sodium_memcmp, and the length of the secret leaks nothing.
+  const auto ha = sha256(a), hb = sha256(b);
+  return sodium_memcmp(ha.data(), hb.data(), ha.size()) == 0;
+}
+
+outcome<std::string> auth::hash_password(std::string_view password) {
+  ensure_sodium();
+  if (password.size() < 8) return fail("validation.password", "a password needs 8 characters or more");
+  if (password.size() > 1024) return fail("validation.password", "password too long");
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    return fail("internal", "out of memory hashing a password");
+  return std::string(out);
+}
+
+bool auth::check_password(std::string_view hash, std::string_view password) {
+  ensure_sodium();
+  const std::string h(hash);
+  return crypto_pwhash_str_verify(h.c_str(), password.data(), password.size()) == 0;
+}
+
+outcome<void> auth::set_ingest(std::string_view workspace, const std::string& token,
+                               const std::string& secret) {
+  store::ingest_row row{std::string(workspace), sha256(token), sha256(secret), now_ms()};
+  if (auto r = acc_.set_ingest(row); !r) return from_store(r.error());
+  std::lock_guard lock(cache_mu_);
+  // The old token must stop working at once: drop every cached token of this workspace.
+  std::erase_if(ingest_cache_, [&](const auto& kv) { return kv.second.workspace == workspace; });
+  return {};
+}
+
+outcome<new_workspace> auth::create_workspace(std::string_view name) {
+  const auto id = slug(name);
+  if (!id)
+    return fail("validation.workspace",
+                "a workspace name needs letters or digits (at most 64 once reduced to a slug)");
+  store::workspace w{*id, std::string(name), now_ms(), 0};
+  if (auto found = store_.find_workspace(*id); !found)
+    return from_store(found.error());
+  else if (*found)
+    return fail("conflict", "workspace '" + *id + "' exists");
+  if (auto r = store_.create_workspace(w); !r) return from_store(r.error());
+  new_workspace out;
+  out.id = *id;
+  out.name = std::string(name);
+  out.ingest_token = random_token();
+  out.ingest_secret = random_token();
+  if (auto r = set_ingest(*id, out.ingest_token, out.ingest_secret); !r) return r.error();
+  auto key = create_api_key(*id, role::owner, "created with the workspace");
+  if (!key) return key.error();
+  out.api_key_id = key->first;
+  out.api_key = key->second;
+  return out;
+}
+
+outcome<std::pair<std::string, std::string>> auth::rotate_ingest(std::string_view workspace) {
+  auto token = random_token(), secret = random_token();
+  if (auto r = set_ingest(workspace, token, secret); !r) return r.error();
+  return std::pair{token, secret};
+}
+
+outcome<void> auth::connect_aws_account(std::string_view workspace, std::string_view account_id) {
+  if (account_id.size() != 12 ||
+      !std::all_of(account_id.begin(), account_id.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return fail("validation.account", "an AWS account id is 12 digits");
+  if (auto r = acc_.add_aws_account(workspace, account_id); !r) return from_store(r.error());
+  std::lock_guard lock(cache_mu_);
+  aws_cache_.erase(std::string(workspace));
+  return {};
+}
+
+outcome<std::vector<std::string>> auth::aws_accounts(std::string_view workspace) {
+  {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = aws_cache_.find(workspace); it != aws_cache_.end()) return it->second;
+  }
+  auto r = acc_.aws_accounts(workspace);
+  if (!r) return from_store(r.error());
+  std::lock_guard lock(cache_mu_);
+  aws_cache_[std::string(workspace)] = *r;
+  return *r;
+}
+
+outcome<bool> auth::aws_account_connected(std::string_view workspace, std::string_view account_id) {
+  auto list = aws_accounts(workspace);
+  if (!list) return list.error();
+  return std::find(list->begin(), list->end(), account_id) != list->end();
+}
+
+outcome<std::string> auth::add_user(std::string_view email_in, std::string_view password,
+                                    std::string_view workspace, role r) {
+  const std::string email = lower(email_in);
+  if (email.empty() || email.size() > 254 || email.find_first_of(" \t\r\n") != std::string::npos)
+    return fail("validation.email", "a user needs a login name (an email address)");
+  auto ws = store_.find_workspace(workspace);
+  if (!ws) return from_store(ws.error());
+  if (!*ws) return fail("store.not_found", "no workspace '" + std::string(workspace) + "'");
+  auto existing = acc_.user_by_email(email);
+  if (!existing) return from_store(existing.error());
+  std::string user_id;
+  if (*existing) {
+    // A known user joins another workspace; their password is not changed by this.
+    user_id = (*existing)->id;
+  } else {
+    auto hash = hash_password(password);
+    if (!hash) return hash.error();
+    user_id = "u_" + random_token(12);
+    if (auto c = acc_.create_user({user_id, email, *hash, now_ms()}); !c)
+      return from_store(c.error());
+  }
+  if (auto m = acc_.set_membership({std::string(workspace), user_id, std::string(to_string(r))}); !m)
+    return from_store(m.error());
+  return user_id;
+}
+
+outcome<std::optional<std::string>> auth::bootstrap_owner(std::string_view workspace,
+                                                          std::string_view email) {
+  auto n = acc_.user_count();
+  if (!n) return from_store(n.error());
+  if (*n > 0) return std::optional<std::string>{};
+  if (auto w = store_.ensure_workspace(workspace); !w) return from_store(w.error());
+  auto password = random_token(18);
+  if (auto u = add_user(email, password, workspace, role::owner); !u) return u.error();
+  return std::optional<std::string>{password};
+}
+
+outcome<void> auth::change_password(std::string_view user_id, std::string_view old_password,
+                                    std::string_view new_password) {
+  auto u = acc_.user_by_id(user_id);
+  if (!u) return from_store(u.error());
+  if (!*u || !check_password((*u)->password_hash, old_password))
+    return fail("auth.bad_credentials", "the current password is wrong");
+  auto hash = hash_password(new_password);
+  if (!hash) return hash.error();
+  if (auto r = acc_.set_password(user_id, *hash); !r) return from_store(r.error());
+  return {};
+}
+
+bool auth::throttled(std::string_view email, std::string_view remote, std::int64_t now) {
+  std::lock_guard lock(throttle_mu_);
+  for (const std::string& k : {"e:" + std::string(email), "r:" + std::string(remote)}) {
+    auto it = failures_.find(k);
+    if (it == failures_.end()) continue;
+    std::erase_if(it->second, [&](std::int64_t t) { return t <= now - failure_window_ms; });
+    if (it->second.size() >= max_failures) return true;
+  }
+  return false;
+}
+
+void auth::record_failure(std::string_view email, std::string_view remote, std::int64_t now) {
+  std::lock_guard lock(throttle_mu_);
+  // Bounded memory under a flood of distinct names: forget everything rather than grow forever.
+  if (failures_.size() > 100000) failures_.clear();
+  failures_["e:" + std::string(email)].push_back(now);
+  failures_["r:" + std::string(remote)].push_back(now);
+}
+
+outcome<login_result> auth::login(std::string_view email_in, std::string_view password,
+                                  std::string_view remote) {
+  const std::string email = lower(email_in);
+  const auto now = now_ms();
+  if (throttled(email, remote, now))
+    return fail("auth.throttled", "too many failed sign-ins; wait 15 minutes");
+  auto u = acc_.user_by_email(email);
+  if (!u) return from_store(u.error());
+  // Hash even for unknown users so timing does not tell which emails exist.
+  static const auto dummy = hash_password("not-a-real-password-at-all");
+  const bool ok = *u ? check_password((*u)->password_hash, password)
+                     : (check_password(dummy ? *dummy : std::string(), password), false);
+  if (!ok) {
+    record_failure(email, remote, now);
+    return fail("auth.bad_credentials", "wrong email or password");
+  }
+  {
+    std::lock_guard lock(throttle_mu_);
+    failures_.erase("e:" + email);
+  }
+  login_result out;
+  // A fresh session id at every login: a session id planted before login (fixation) is useless.
+  out.session = random_token();
+  out.csrf = random_token();
+  out.user_id = (*u)->id;
+  out.email = (*u)->email;
+  if (auto r = acc_.add_session({sha256(out.session), out.user_id, out.csrf, now,
+                                 now + session_lifetime_ms});
+      !r)
+    return from_store(r.error());
+  auto ms = acc_.memberships_of_user(out.user_id);
+  if (!ms) return from_store(ms.error());
+  out.workspaces = std::move(*ms);
+  (void)acc_.delete_expired_sessions(now);
+  return out;
+}
+
+void auth::logout(std::string_view session) { (void)acc_.delete_session(sha256(session)); }
+
+outcome<principal> auth::from_api_key(std::string_view key) {
+  const auto h = sha256(key);
+  {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = key_cache_.find(h); it != key_cache_.end()) return it->second;
+  }
+  auto row = acc_.api_key_by_hash(h);
+  if (!row) return from_store(row.error());
+  if (!*row) return fail("auth.unauthenticated", "unknown API key");
+  principal p;
+  p.workspace = (*row)->workspace;
+  p.access = parse_role((*row)->role).value_or(role::viewer);
+  p.key_id = (*row)->id;
+  std::lock_guard lock(cache_mu_);
+  if (key_cache_.size() > 10000) key_cache_.clear();
+  key_cache_[h] = p;
+  return p;
+}
+
+outcome<std::vector<store::membership_row>> auth::session_workspaces(std::string_view session) {
+  auto s = acc_.session_by_hash(sha256(session));
+  if (!s) return from_store(s.error());
+  if (!*s || (*s)->expires_at <= now_ms())
+    return fail("auth.unauthenticated", "not signed in, or the session expired");
+  auto ms = acc_.memberships_of_user((*s)->user_id);
+  if (!ms) return from_store(ms.error());
+  return *ms;
+}
+
+outcome<principal> auth::from_session(std::string_view session, std::string_view workspace) {
+  auto s = acc_.session_by_hash(sha256(session));
+  if (!s) return from_store(s.error());
+  if (!*s || (*s)->expires_at <= now_ms())
+    return fail("auth.unauthenticated", "not signed in, or the session expired");
+  auto ms = acc_.memberships_of_user((*s)->user_id);
+  if (!ms) return from_store(ms.error());
+  if (ms->empty()) return fail("auth.forbidden", "this user belongs to no workspace");
+  const store::membership_row* m = nullptr;
+  if (workspace.empty()) {
+    m = &ms->front();
+  } else {
+    for (const auto& x : *ms)
+      if (x.workspace == workspace) m = &x;
+    if (!m) return fail("http.not_found", "no such workspace");
+  }
+  principal p;
+  p.workspace = m->workspace;
+  p.access = parse_role(m->role).value_or(role::viewer);
+  p.user_id = (*s)->user_id;
+  p.via_cookie = true;
+  p.csrf = (*s)->csrf;
+  return p;
+}
+
+outcome<std::pair<std::string, std::string>> auth::create_api_key(std::string_view workspace,
+                                                                  role r, std::string_view name) {
+  const std::string key = "sk_" + random_token();
+  const std::string id = "key_" + random_token(9);
+  if (auto a = acc_.add_api_key({sha256(key), id, std::string(workspace), std::string(to_string(r)),
+                                 std::string(name), now_ms()});
+      !a)
+    return from_store(a.error());
+  return std::pair{id, key};
+}
+
+outcome<std::vector<store::api_key_row>> auth::api_keys(std::string_view workspace) {
+  auto r = acc_.api_keys_of(workspace);
+  if (!r) return from_store(r.error());
+  return *r;
+}
+
+outcome<bool> auth::delete_api_key(std::string_view workspace, std::string_view id) {
+  auto r = acc_.delete_api_key(workspace, id);
+  if (!r) return from_store(r.error());
+  std::lock_guard lock(cache_mu_);
+  std::erase_if(key_cache_, [&](const auto& kv) { return kv.second.key_id == id; });
+  return *r;
+}
+
+outcome<ingest_target> auth::ingest_for_token(std::string_view token) {
+  const auto h = sha256(token);
+  {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = ingest_cache_.find(h); it != ingest_cache_.end()) return it->second;
+  }
+  auto row = acc_.ingest_by_token(h);
+  if (!row) return from_store(row.error());
+  if (!*row) return fail("ingest.bad_token", "unknown ingestion token");
+  ingest_target t{(*row)->workspace, (*row)->secret_hash};
+  std::lock_guard lock(cache_mu_);
+  if (ingest_cache_.size() > 10000) ingest_cache_.clear();
+  ingest_cache_[h] = t;
+  return t;
+}
+
+}  // namespace sesami::app

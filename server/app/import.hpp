@@ -1,0 +1,90 @@
+#pragma once
+// The ingest story, in one place: parse (core) → identity (core) → store exactly once (store) →
+// suppress (core's categorize rules, applied inside the same store transaction).
+// Used by `sesami import`, `sesami demo` and the HTTP server's ingestion routes. No sockets, no SQL.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sesami/error.hpp>
+#include <sesami/event.hpp>
+
+#include "../store/store.hpp"
+
+namespace sesami::app {
+
+/// One item the parser refused: where (file and 1-based line, or the item index for a JSON
+/// array) and why. Printed by the CLI as `FILE:LINE: reason`.
+struct rejected_item {
+  std::string source;  // file name, "-" for stdin, or the request id
+  std::size_t line = 0;
+  std::string code;  // stable id, "sesami.bad_json"
+  std::string message;
+};
+
+/// Turns parsed events into store items: identity, stored JSON document, suppression reason.
+std::vector<store::ingest_item> prepare(const std::vector<sesami::event>& events);
+
+/// Outcome of storing one payload (one HTTP body): every event in it committed.
+struct payload_outcome {
+  store::ingest_summary summary;
+  std::size_t skipped = 0;  // valid documents that carry no event (subscription confirmations)
+};
+
+/// The HTTP server's ingest: parses one payload (any shape the core knows: SNS envelope,
+/// EventBridge, event publishing, classic notification, or several as a JSON array / JSON Lines)
+/// and stores its events durably, group-committed with concurrent callers; returns after commit.
+/// Any rejected item rejects the whole payload and nothing is stored (HTTP 400, AWS does not
+/// retry a 4xx); a storage failure is `storage` (HTTP 503, so AWS retries).
+struct ingest_error {
+  bool storage = false;  // true: the store failed (503); false: the payload is bad (400)
+  std::string id;        // "sesami.bad_json", "store.unavailable", ...
+  std::string message;
+};
+boost::system::result<payload_outcome, ingest_error> ingest_payload(store::store& s,
+                                                                     std::string_view workspace,
+                                                                     std::string_view body,
+                                                                     std::int64_t now);
+
+/// Streams many documents (files, stdin, generated demo data) into the store in transactions of
+/// `batch_size` events: each transaction is atomic, and re-running an interrupted import completes
+/// it without duplicates (idempotent by identity).
+class importer {
+ public:
+  importer(store::store& s, std::string workspace, std::size_t batch_size = 10000);
+
+  /// Parses one text — a single JSON document, a JSON array of documents, or JSON Lines — and
+  /// queues its events; stores a batch whenever `batch_size` events are queued. Bad items are
+  /// recorded (source:line) and skipped; only a storage error stops the import.
+  /// `first_line` numbers the text's first line (a file read in chunks continues its count).
+  store::status add_text(std::string_view text, std::string_view source, std::size_t first_line = 1);
+  /// Queues already-parsed events (the demo generator's, after it went through the parser).
+  store::status add_events(std::vector<sesami::event> events);
+  /// Stores whatever is queued.
+  store::status flush();
+
+  /// Events parsed plus items rejected: read() == stored + duplicates + expired + rejected.
+  std::size_t read() const noexcept { return read_; }
+  const store::ingest_summary& summary() const noexcept { return summary_; }
+  const std::vector<rejected_item>& rejected() const noexcept { return rejected_; }
+  /// Callback after each committed batch (the CLI's progress line).
+  void on_commit(void (*fn)(void*, const importer&), void* ctx) { cb_ = fn, cb_ctx_ = ctx; }
+
+ private:
+  store::store& store_;
+  std::string workspace_;
+  std::size_t batch_size_;
+  std::vector<sesami::event> pending_;
+  std::size_t read_ = 0;
+  store::ingest_summary summary_;
+  std::vector<rejected_item> rejected_;
+  void (*cb_)(void*, const importer&) = nullptr;
+  void* cb_ctx_ = nullptr;
+};
+
+/// Milliseconds since the Unix epoch, now (the app layer owns the clock; the core has none).
+std::int64_t now_ms() noexcept;
+
+}  // namespace sesami::app

@@ -1,0 +1,36 @@
+#pragma once
+// Webhook ingestion: SNS HTTPS subscriptions and EventBridge API destinations. The same story as
+// import.hpp (parse → identity → store exactly once → suppress), preceded by the checks a public
+// endpoint needs: the workspace's token, SNS signatures (or the EventBridge secret and account),
+// subscription confirmation, and SNS MessageId dedupe. Returns only after a durable commit.
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <sesami/event.hpp>
+
+#include "../aws/sns_verify.hpp"
+#include "../store/store.hpp"
+#include "auth.hpp"
+
+namespace sesami::app {
+
+struct ingest_report {
+  std::string action;  // "stored", "duplicate-delivery", "subscription-confirmed", "unsubscribed"
+  std::string workspace;
+  std::size_t events = 0;      // events in the payload
+  std::size_t stored = 0;      // newly stored
+  std::size_t duplicates = 0;  // already stored (same identity)
+  std::vector<std::pair<event_type, std::size_t>> stored_by_type;  // for metrics
+};
+
+outcome<ingest_report> ingest_sns(store::store& s, auth& a, aws::sns_verifier& v,
+                                  std::string_view token, std::string_view body);
+
+/// `secret` is the value of the API-key header the EventBridge connection sends.
+outcome<ingest_report> ingest_eventbridge(store::store& s, auth& a, std::string_view token,
+                                          std::string_view secret, std::string_view body);
+
+}  // namespace sesami::app

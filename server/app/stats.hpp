@@ -1,0 +1,26 @@
+#pragma once
+// Dashboard statistics for any time range, from the store's hourly rollups — never from raw
+// events, so the cost depends on the number of hours in the range, not on the number of events.
+// The result is the analytics core's `aggregation` (aggregate.hpp), so `sesami::to_json` gives
+// the same JSON shape as the in-browser aggregation; see docs/storage.md for what rollups cannot
+// answer (top links, top bouncing domains, simulator exclusion, range-limited statuses).
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include <sesami/aggregate.hpp>
+
+#include "../store/store.hpp"
+
+namespace sesami::app {
+
+struct stats_request {
+  std::optional<std::int64_t> from, to;  // ms; rounded outwards to whole hours
+  bucket_kind bucket = bucket_kind::day;
+  int offset_minutes = 0;  // whole hours only: rollups are hourly
+};
+
+store::result<aggregation> stats(store::store& s, std::string_view workspace,
+                                 const stats_request& req);
+
+}  // namespace sesami::app

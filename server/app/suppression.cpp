@@ -1,0 +1,157 @@
+#include "suppression.hpp"
+
+#include <sesami/detail/iso8601.hpp>
+
+namespace sesami::app {
+namespace {
+
+void put_field(std::string& out, std::string_view v) {
+  // Quote only when needed (RFC 4180 §2.6); a leading = + - @ is quoted too, so a spreadsheet
+  // never evaluates an address or a reason as a formula.
+  const bool formula = !v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@');
+  if (v.find_first_of(",\"\r\n") == std::string_view::npos && !formula) {
+    out.append(v);
+    return;
+  }
+  out.push_back('"');
+  for (char c : v) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+bool plausible_address(std::string_view a) noexcept {
+  const auto at = a.find('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 >= a.size()) return false;
+  if (a.find('@', at + 1) != std::string_view::npos) return false;
+  for (char c : a)
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f || c == ',' || c == '"') return false;
+  const auto domain = a.substr(at + 1);
+  const auto dot = domain.find('.');
+  return dot != std::string_view::npos && dot > 0 && domain.back() != '.';
+}
+
+std::string suppression_to_csv(std::span<const store::suppression_entry> entries) {
+  std::string out(suppression_csv_header);
+  out += "\r\n";
+  for (const auto& e : entries) {
+    put_field(out, e.address);
+    out.push_back(',');
+    put_field(out, e.reason);
+    out.push_back(',');
+    put_field(out, store::to_string(e.source));
+    out.push_back(',');
+    put_field(out, e.event_id);
+    out.push_back(',');
+    out += sesami::detail::format_iso8601(e.created_at);
+    out += "\r\n";
+  }
+  return out;
+}
+
+csv_import suppression_from_csv(std::string_view text, std::int64_t now) {
+  csv_import res;
+  std::size_t pos = 0, line = 1;
+  if (text.starts_with("\xEF\xBB\xBF")) pos = 3;  // a BOM from spreadsheet exports
+  bool first_record = true;
+  while (pos < text.size()) {
+    // One record: fields until an unquoted line end (quoted fields may span lines).
+    const std::size_t record_line = line;
+    std::vector<std::string> fields(1);
+    bool bad = false;
+    std::string problem;
+    bool in_quotes = false, was_quoted = false, after_quote = false;
+    for (;;) {
+      if (pos >= text.size()) {
+        if (in_quotes) bad = true, problem = "unterminated quoted field";
+        break;
+      }
+      const char c = text[pos++];
+      if (in_quotes) {
+        if (c == '"') {
+          if (pos < text.size() && text[pos] == '"') {
+            fields.back().push_back('"');
+            ++pos;
+          } else {
+            in_quotes = false;
+            after_quote = true;
+          }
+        } else {
+          if (c == '\n') ++line;
+          fields.back().push_back(c);
+        }
+        continue;
+      }
+      if (c == ',') {
+        fields.emplace_back();
+        was_quoted = after_quote = false;
+      } else if (c == '\r' && pos < text.size() && text[pos] == '\n') {
+        continue;  // CRLF: the '\n' ends the record
+      } else if (c == '\n') {
+        ++line;
+        break;
+      } else if (c == '"') {
+        if (!fields.back().empty() || was_quoted) {
+          bad = true, problem = "a quote inside an unquoted field";
+        }
+        in_quotes = was_quoted = true;
+      } else {
+        if (after_quote && c != ' ' && c != '\t') bad = true, problem = "text after a closing quote";
+        fields.back().push_back(c);
+      }
+    }
+    if (fields.size() == 1 && trim(fields[0]).empty() && !bad) continue;  // blank line
+    if (first_record) {
+      first_record = false;
+      if (lower(trim(fields[0])) == "address") continue;  // the header
+    }
+    if (bad) {
+      res.problems.push_back({record_line, problem});
+      continue;
+    }
+    if (fields.size() > 5) {
+      res.problems.push_back({record_line, "expected at most 5 fields (" +
+                                               std::string(suppression_csv_header) + "), found " +
+                                               std::to_string(fields.size())});
+      continue;
+    }
+    store::suppression_entry e;
+    e.address = lower(trim(fields[0]));
+    if (!plausible_address(e.address)) {
+      res.problems.push_back({record_line, "not an email address: '" + std::string(trim(fields[0])) + "'"});
+      continue;
+    }
+    e.reason = fields.size() > 1 && !trim(fields[1]).empty() ? std::string(trim(fields[1])) : "imported";
+    e.source = store::suppression_source::import;
+    if (fields.size() > 3) e.event_id = std::string(trim(fields[3]));
+    e.created_at = now;
+    if (fields.size() > 4 && !trim(fields[4]).empty()) {
+      auto t = sesami::detail::parse_iso8601(trim(fields[4]));
+      if (!t) {
+        res.problems.push_back({record_line, "created_at: not an ISO 8601 timestamp: '" +
+                                                 std::string(trim(fields[4])) + "'"});
+        continue;
+      }
+      e.created_at = *t;
+    }
+    res.entries.push_back(std::move(e));
+  }
+  return res;
+}
+
+}  // namespace sesami::app

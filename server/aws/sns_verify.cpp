@@ -1,0 +1,302 @@
+#include "sns_verify.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include <curl/curl.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+namespace sesami::aws {
+namespace fs = std::filesystem;
+
+namespace {
+sns_failure fail(sns_error c, std::string m) { return {c, std::move(m)}; }
+
+bool region_char(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
+
+// Splits an https URL into host and the rest (path + query); nullopt when it is not https, has
+// credentials, a port, or a host that is not exactly sns.<region>.amazonaws.com[.cn].
+std::optional<std::pair<std::string_view, std::string_view>> sns_url(std::string_view url) {
+  constexpr std::string_view scheme = "https://";
+  if (!url.starts_with(scheme)) return std::nullopt;
+  url.remove_prefix(scheme.size());
+  const auto slash = url.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const auto host = url.substr(0, slash);
+  std::string_view region = host;
+  if (!region.starts_with("sns.")) return std::nullopt;
+  region.remove_prefix(4);
+  if (region.ends_with(".amazonaws.com"))
+    region.remove_suffix(std::string_view(".amazonaws.com").size());
+  else if (region.ends_with(".amazonaws.com.cn"))
+    region.remove_suffix(std::string_view(".amazonaws.com.cn").size());
+  else
+    return std::nullopt;
+  // Only letters, digits and dashes: no dots (sns.evil.com.amazonaws.com is not a region),
+  // no '@' (credentials), no ':' (ports).
+  if (region.empty() || region.size() > 32) return std::nullopt;
+  for (char c : region)
+    if (!region_char(c)) return std::nullopt;
+  return std::pair{host, url.substr(slash)};
+}
+
+struct curl_global {
+  curl_global() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+};
+
+std::size_t collect(char* p, std::size_t size, std::size_t n, void* out) {
+  auto* s = static_cast<std::string*>(out);
+  if (s->size() + size * n > (256u << 10)) return 0;  // nothing SNS serves is this large
+  s->append(p, size * n);
+  return size * n;
+}
+
+std::optional<std::string> base64_decode(std::string_view in) {
+  if (in.empty() || in.size() % 4 != 0) return std::nullopt;
+  std::string out(in.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  if (n < 0) return std::nullopt;
+  std::size_t pad = 0;
+  if (in.back() == '=') ++pad;
+  if (in.size() > 1 && in[in.size() - 2] == '=') ++pad;
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return out;
+}
+}  // namespace
+
+std::string_view to_id(sns_error e) noexcept {
+  switch (e) {
+    case sns_error::missing_field: return "sns.missing_field";
+    case sns_error::unknown_type: return "sns.unknown_type";
+    case sns_error::bad_version: return "sns.bad_signature_version";
+    case sns_error::cert_url_refused: return "sns.cert_refused";
+    case sns_error::cert_unavailable: return "sns.cert_unavailable";
+    case sns_error::bad_cert: return "sns.bad_cert";
+    case sns_error::bad_signature: return "sns.bad_signature";
+    case sns_error::confirm_failed: return "sns.confirm_failed";
+  }
+  return "sns.bad_signature";
+}
+
+std::optional<std::string> string_to_sign(const sesami::sns_envelope& m) {
+  std::string s;
+  auto add = [&](std::string_view k, std::string_view v) {
+    s.append(k).push_back('\n');
+    s.append(v).push_back('\n');
+  };
+  if (m.type == "Notification") {
+    if (m.message_id.empty() || m.timestamp.empty() || m.topic_arn.empty()) return std::nullopt;
+    add("Message", m.message);
+    add("MessageId", m.message_id);
+    if (m.subject) add("Subject", *m.subject);  // absent: not signed at all; empty: signed empty
+    add("Timestamp", m.timestamp);
+    add("TopicArn", m.topic_arn);
+    add("Type", m.type);
+    return s;
+  }
+  if (m.type == "SubscriptionConfirmation" || m.type == "UnsubscribeConfirmation") {
+    if (m.message_id.empty() || m.timestamp.empty() || m.topic_arn.empty() ||
+        m.subscribe_url.empty() || m.token.empty())
+      return std::nullopt;
+    add("Message", m.message);
+    add("MessageId", m.message_id);
+    add("SubscribeURL", m.subscribe_url);
+    add("Timestamp", m.timestamp);
+    add("Token", m.token);
+    add("TopicArn", m.topic_arn);
+    add("Type", m.type);
+    return s;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> cert_file_name(std::string_view url) {
+  const auto u = sns_url(url);
+  if (!u) return std::nullopt;
+  std::string_view path = u->second;
+  path.remove_prefix(1);  // the '/'
+  if (path.size() < 5 || !path.ends_with(".pem") || path.front() == '.') return std::nullopt;
+  for (char c : path)
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_' || c == '.'))
+      return std::nullopt;  // also rules out '/', '?', '#', '%', '..' sequences stay a plain name
+  if (path.find("..") != std::string_view::npos) return std::nullopt;
+  return std::string(path);
+}
+
+bool sns_host_url(std::string_view url) { return sns_url(url).has_value(); }
+
+struct sns_verifier::key {
+  EVP_PKEY* pkey = nullptr;
+  ~key() { EVP_PKEY_free(pkey); }
+};
+
+sns_verifier::sns_verifier(sns_verifier_options opt) : opt_(std::move(opt)) {
+  static curl_global once;
+  (void)once;
+}
+sns_verifier::~sns_verifier() = default;
+
+boost::system::result<std::string, sns_failure> sns_verifier::https_get(std::string_view url) {
+  const auto u = sns_url(url);
+  if (!u) return fail(sns_error::cert_url_refused, "not an SNS URL");
+  CURL* c = curl_easy_init();
+  if (!c) return fail(sns_error::cert_unavailable, "libcurl could not start");
+  std::string body;
+  const std::string url_s(url);
+  curl_slist* connect_to = nullptr;
+  curl_easy_setopt(c, CURLOPT_URL, url_s.c_str());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect could lead off the SNS host
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, opt_.fetch_timeout_ms);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!opt_.extra_ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, opt_.extra_ca_file.c_str());
+  if (!opt_.connect_to.empty()) {
+    const std::string rule = std::string(u->first) + ":443:" + opt_.connect_to;
+    connect_to = curl_slist_append(nullptr, rule.c_str());
+    curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
+  }
+  const CURLcode rc = curl_easy_perform(c);
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(c);
+  curl_slist_free_all(connect_to);
+  if (rc != CURLE_OK)
+    return fail(sns_error::cert_unavailable, std::string("fetch failed: ") + curl_easy_strerror(rc));
+  if (status != 200)
+    return fail(sns_error::cert_unavailable, "fetch answered HTTP " + std::to_string(status));
+  return body;
+}
+
+boost::system::result<std::shared_ptr<sns_verifier::key>, sns_failure> sns_verifier::key_for(
+    std::string_view url) {
+  const auto name = cert_file_name(url);
+  if (!name)
+    return fail(sns_error::cert_url_refused,
+                "SigningCertURL must be https://sns.<region>.amazonaws.com/<name>.pem");
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = cache_.find(url); it != cache_.end()) return it->second;
+  }
+  // Not under the lock: a fetch may take seconds and other certificates must stay usable.
+  std::string pem;
+  bool from_disk = false;
+  if (!opt_.cert_dir.empty()) {
+    std::ifstream in(opt_.cert_dir / *name, std::ios::binary);
+    if (in) {
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      pem = std::move(ss).str();
+      from_disk = true;
+    }
+  }
+  if (!from_disk) {
+    if (!opt_.allow_fetch)
+      return fail(sns_error::cert_unavailable, "certificate " + *name + " is not in the cache");
+    auto got = https_get(url);
+    if (!got) return got.error();
+    pem = std::move(*got);
+  }
+
+  // Exactly a PEM certificate, nothing wrapped around it.
+  std::size_t start = pem.find_first_not_of(" \t\r\n");
+  if (start == std::string::npos || std::string_view(pem).substr(start).rfind("-----BEGIN CERTIFICATE-----", 0) != 0)
+    return fail(sns_error::bad_cert, "the signing certificate is not an X.509 PEM certificate");
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (!cert) return fail(sns_error::bad_cert, "the signing certificate does not parse");
+
+  bool trusted = X509_check_host(cert, "sns.amazonaws.com", 0, 0, nullptr) == 1;
+  if (!trusted) {
+    const auto host = sns_url(url)->first;
+    trusted = X509_check_host(cert, host.data(), host.size(), 0, nullptr) == 1;
+  }
+  if (!trusted && !opt_.extra_ca_file.empty()) {
+    X509_STORE* store = X509_STORE_new();
+    X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+    if (store && ctx && X509_STORE_load_file(store, opt_.extra_ca_file.c_str()) == 1 &&
+        X509_STORE_CTX_init(ctx, store, cert, nullptr) == 1) {
+      X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_NO_CHECK_TIME);
+      trusted = X509_verify_cert(ctx) == 1;
+    }
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+  }
+  if (!trusted) {
+    X509_free(cert);
+    return fail(sns_error::bad_cert, "the signing certificate is not issued to sns.amazonaws.com");
+  }
+  auto k = std::make_shared<key>();
+  k->pkey = X509_get_pubkey(cert);
+  X509_free(cert);
+  if (!k->pkey || EVP_PKEY_base_id(k->pkey) != EVP_PKEY_RSA)
+    return fail(sns_error::bad_cert, "the signing certificate has no RSA key");
+
+  if (!from_disk && !opt_.cert_dir.empty()) {
+    // Write then rename: a crash never leaves a truncated certificate behind.
+    std::error_code ec;
+    fs::create_directories(opt_.cert_dir, ec);
+    const fs::path tmp = opt_.cert_dir / ("." + *name + ".tmp");
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out << pem;
+    }
+    fs::rename(tmp, opt_.cert_dir / *name, ec);
+  }
+  std::lock_guard lock(mu_);
+  return cache_.emplace(std::string(url), std::move(k)).first->second;
+}
+
+boost::system::result<void, sns_failure> sns_verifier::verify(const sesami::sns_envelope& m) {
+  const EVP_MD* md = nullptr;
+  if (m.signature_version == "1")
+    md = EVP_sha1();
+  else if (m.signature_version == "2")
+    md = EVP_sha256();
+  else
+    return fail(sns_error::bad_version, "SignatureVersion must be 1 or 2");
+  const auto text = string_to_sign(m);
+  if (!text) {
+    if (m.type != "Notification" && m.type != "SubscriptionConfirmation" &&
+        m.type != "UnsubscribeConfirmation")
+      return fail(sns_error::unknown_type, "unknown SNS message Type");
+    return fail(sns_error::missing_field, "the SNS message lacks a field its signature covers");
+  }
+  const auto sig = base64_decode(m.signature);
+  if (!sig) return fail(sns_error::bad_signature, "Signature is not base64");
+  auto k = key_for(m.signing_cert_url);
+  if (!k) return k.error();
+
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  int ok = 0;
+  if (ctx && EVP_DigestVerifyInit(ctx, nullptr, md, nullptr, (*k)->pkey) == 1)
+    ok = EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig->data()), sig->size(),
+                          reinterpret_cast<const unsigned char*>(text->data()), text->size());
+  EVP_MD_CTX_free(ctx);
+  if (ok != 1) return fail(sns_error::bad_signature, "the SNS signature does not match the message");
+  return {};
+}
+
+boost::system::result<void, sns_failure> sns_verifier::confirm(const sesami::sns_envelope& m) {
+  if (!sns_host_url(m.subscribe_url))
+    return fail(sns_error::cert_url_refused,
+                "SubscribeURL must be https://sns.<region>.amazonaws.com/...; not called");
+  auto got = https_get(m.subscribe_url);
+  if (!got) return fail(sns_error::confirm_failed, got.error().message);
+  return {};
+}
+
+}  // namespace sesami::aws

@@ -1,0 +1,84 @@
+#pragma once
+// SNS message authenticity (https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html):
+// the string to sign for each message type, the SigningCertURL policy (https://sns.<region>.
+// amazonaws.com[.cn]/<name>.pem, nothing else is ever fetched), certificates cached in memory and
+// in a directory (one file per certificate, named as in its URL) so restarts and offline machines
+// verify without fetching, and SubscribeURL confirmation under the same host policy.
+//
+// Trust: a certificate is used when it comes from that host over verified TLS, or from the
+// operator's certificate directory, and it names sns.amazonaws.com (or sns.<region>.amazonaws.com);
+// expiry is deliberately not checked — SNS keeps signing with a certificate for a while, and a
+// genuine message stays genuine (replays are harmless: they are deduplicated).
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/system/result.hpp>
+
+#include <sesami/parse.hpp>
+
+namespace sesami::aws {
+
+struct sns_verifier_options {
+  std::filesystem::path cert_dir;  // empty: memory cache only
+  bool allow_fetch = true;         // false: only certificates already in cert_dir are used
+  long fetch_timeout_ms = 5000;
+  // ---- test-only: lets tests sign with their own CA and serve "SNS" from loopback ----------------
+  std::string extra_ca_file;  // PEM: certificates issued by it are accepted whatever their name,
+                              // and it is trusted for HTTPS fetches and confirmations
+  std::string connect_to;     // "HOST:PORT": connect there instead of sns.<region>.amazonaws.com
+};
+
+enum class sns_error {
+  missing_field,      // the envelope lacks a field its type signs
+  unknown_type,       // Type is none of Notification, SubscriptionConfirmation, UnsubscribeConfirmation
+  bad_version,        // SignatureVersion other than 1 or 2
+  cert_url_refused,   // SigningCertURL / SubscribeURL outside the allowed pattern: never fetched
+  cert_unavailable,   // the certificate could not be fetched now (retry later)
+  bad_cert,           // not a certificate, or not one SNS signs with
+  bad_signature,      // the signature does not match
+  confirm_failed,     // the SubscribeURL call failed
+};
+std::string_view to_id(sns_error e) noexcept;  // "sns.bad_signature" ...
+
+struct sns_failure {
+  sns_error code;
+  std::string message;
+};
+
+/// The exact bytes SNS signs, per message type; nullopt when a required field is missing or the
+/// type is unknown.
+std::optional<std::string> string_to_sign(const sesami::sns_envelope& m);
+
+/// The certificate file name when `url` is an allowed SigningCertURL, else nullopt.
+std::optional<std::string> cert_file_name(std::string_view url);
+/// True when `url` is an https://sns.<region>.amazonaws.com[.cn]/ URL (the SubscribeURL policy).
+bool sns_host_url(std::string_view url);
+
+class sns_verifier {
+ public:
+  explicit sns_verifier(sns_verifier_options opt);
+  ~sns_verifier();
+  sns_verifier(const sns_verifier&) = delete;
+  sns_verifier& operator=(const sns_verifier&) = delete;
+
+  /// Checks the signature of an envelope. Thread-safe; certificates are loaded once.
+  boost::system::result<void, sns_failure> verify(const sesami::sns_envelope& m);
+
+  /// Confirms a subscription by GETting its SubscribeURL (policy-checked; never another host).
+  boost::system::result<void, sns_failure> confirm(const sesami::sns_envelope& m);
+
+ private:
+  struct key;
+  boost::system::result<std::shared_ptr<key>, sns_failure> key_for(std::string_view url);
+  boost::system::result<std::string, sns_failure> https_get(std::string_view url);
+  sns_verifier_options opt_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<key>, std::less<>> cache_;
+};
+
+}  // namespace sesami::aws

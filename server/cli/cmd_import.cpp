@@ -1,0 +1,171 @@
+// `sesami import`: SES payload files (any shape the core parses; a directory or - too) into the
+// store, exactly once. Rejected items go to stderr as FILE:LINE: reason; the import continues.
+// Exit status: 0 all stored, 1 something was rejected, 2 usage, I/O or storage error.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "../app/import.hpp"
+#include "cmd_store_common.hpp"
+
+namespace sesami::cli {
+namespace {
+
+struct progress {
+  bool enabled = false;
+  std::uint64_t total_bytes = 0;  // 0: unknown (stdin)
+  std::uint64_t done_bytes = 0;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last{};
+  void show(const app::importer& im, bool final = false) {
+    if (!enabled) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!final && now - last < std::chrono::milliseconds(200)) return;
+    last = now;
+    const double secs = std::chrono::duration<double>(now - start).count();
+    const double rate = secs > 0 ? static_cast<double>(im.read()) / secs : 0;
+    if (total_bytes)
+      std::fprintf(stderr, "\r%zu events, %.0f events/s, %.1f%%   ", im.read(), rate,
+                   100.0 * static_cast<double>(done_bytes) / static_cast<double>(total_bytes));
+    else
+      std::fprintf(stderr, "\r%zu events, %.0f events/s   ", im.read(), rate);
+    if (final) std::fputc('\n', stderr);
+  }
+};
+
+// Big inputs are fed in pieces cut at line ends (JSON Lines); anything up to the chunk size —
+// a single document, a JSON array — is parsed whole.
+constexpr std::size_t chunk_bytes = 64u << 20;
+
+bool import_stream(std::FILE* f, const std::string& name, app::importer& im, progress& pr,
+                   std::size_t& rejected_printed) {
+  std::string buf;
+  std::size_t line = 1;
+  std::vector<char> block(1 << 20);
+  auto report = [&] {
+    for (; rejected_printed < im.rejected().size(); ++rejected_printed) {
+      const auto& r = im.rejected()[rejected_printed];
+      std::fprintf(stderr, "%s%s:%zu: %s\n", pr.enabled ? "\r" : "", r.source.c_str(), r.line,
+                   r.message.c_str());
+    }
+  };
+  auto feed = [&](std::string_view text) -> bool {
+    if (auto s = im.add_text(text, name, line); !s) {
+      std::fprintf(stderr, "\nsesami import: %s\n", s.error().message.c_str());
+      return false;
+    }
+    line += static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+    pr.done_bytes += text.size();
+    report();
+    return true;
+  };
+  for (;;) {
+    const std::size_t n = std::fread(block.data(), 1, block.size(), f);
+    if (n == 0) break;
+    buf.append(block.data(), n);
+    if (buf.size() >= chunk_bytes) {
+      const auto cut = buf.rfind('\n');
+      if (cut != std::string::npos) {
+        if (!feed(std::string_view(buf).substr(0, cut + 1))) return false;
+        buf.erase(0, cut + 1);
+      }
+    }
+  }
+  if (std::ferror(f)) {
+    std::fprintf(stderr, "sesami import: %s: read error\n", name.c_str());
+    return false;
+  }
+  if (!buf.empty() && !feed(buf)) return false;
+  return true;
+}
+
+}  // namespace
+
+int run_import(args a) {
+  CLI::App app{"Import SES event payloads into the store, exactly once.", "sesami import"};
+  store_args sa;
+  add_store_options(app, sa);
+  bool json = false, show_progress = false;
+  std::size_t batch = 10000;
+  std::vector<std::string> inputs;
+  app.add_flag("--json", json, "print {\"read\",\"stored\",\"duplicates\",\"rejected\"} on stdout");
+  app.add_flag("--progress", show_progress, "progress on stderr even when it is not a terminal");
+  app.add_option("--batch", batch, "events per transaction (default 10000)")->check(CLI::Range(1, 1000000));
+  app.add_option("inputs", inputs, "files, directories (every file below), or - for stdin")->required();
+  if (int rc = parse_args(app, a); rc >= 0) return rc;
+
+  // Expand directories (sorted: the same order on every run) and size everything for progress.
+  std::vector<std::string> files;
+  progress pr;
+  pr.enabled = show_progress || ::isatty(2);
+  for (const auto& in : inputs) {
+    std::error_code ec;
+    if (in != "-" && std::filesystem::is_directory(in, ec)) {
+      std::vector<std::string> found;
+      for (auto it = std::filesystem::recursive_directory_iterator(in, ec);
+           !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+        if (it->is_regular_file()) found.push_back(it->path().string());
+      if (ec) {
+        std::fprintf(stderr, "sesami import: %s: %s\n", in.c_str(), ec.message().c_str());
+        return 2;
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.push_back(in);
+    }
+  }
+  for (const auto& f : files) {
+    if (f == "-") continue;
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(f, ec);
+    if (ec) {
+      std::fprintf(stderr, "sesami import: %s: %s\n", f.c_str(), ec.message().c_str());
+      return 2;
+    }
+    pr.total_bytes += size;
+  }
+  if (std::count(files.begin(), files.end(), "-")) pr.total_bytes = 0;
+
+  auto st = open_store("import", sa);
+  if (!st) return 2;
+  app::importer im(*st, sa.workspace, batch);
+  im.on_commit([](void* ctx, const app::importer& i) { static_cast<progress*>(ctx)->show(i); }, &pr);
+  std::size_t printed = 0;
+  for (const auto& f : files) {
+    std::FILE* in = f == "-" ? stdin : std::fopen(f.c_str(), "rb");
+    if (!in) {
+      std::fprintf(stderr, "sesami import: %s: %s\n", f.c_str(), std::strerror(errno));
+      return 2;
+    }
+    const bool ok = import_stream(in, f, im, pr, printed);
+    if (in != stdin) std::fclose(in);
+    if (!ok) return 2;
+  }
+  if (auto s = im.flush(); !s) {
+    std::fprintf(stderr, "sesami import: %s\n", s.error().message.c_str());
+    return 2;
+  }
+  pr.show(im, true);
+  const auto& sum = im.summary();
+  if (json) {
+    std::printf("{\"read\":%zu,\"stored\":%zu,\"duplicates\":%zu,\"rejected\":%zu", im.read(),
+                sum.stored, sum.duplicates, im.rejected().size());
+    if (sum.expired) std::printf(",\"expired\":%zu", sum.expired);
+    std::printf("}\n");
+  } else {
+    std::fprintf(stderr,
+                 "read %zu, stored %zu, duplicates %zu, rejected %zu, expired %zu, newly suppressed %zu\n",
+                 im.read(), sum.stored, sum.duplicates, im.rejected().size(), sum.expired, sum.suppressed);
+  }
+  return im.rejected().empty() ? 0 : 1;
+}
+
+}  // namespace sesami::cli

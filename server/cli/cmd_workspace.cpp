@@ -1,0 +1,110 @@
+// `sesami workspace create NAME`: a workspace with its ingestion token and secret and an owner
+// API key, each shown once. `sesami workspace rotate-token ID`, `sesami workspace connect-account`.
+#include <cstdio>
+#include <string>
+
+#include <boost/json/serialize.hpp>
+
+#include "../app/auth.hpp"
+#include "../store/accounts.hpp"
+#include "cmd_store_common.hpp"
+
+namespace sesami::cli {
+namespace {
+struct opened {
+  std::unique_ptr<store::store> st;
+  std::unique_ptr<store::accounts> acc;
+};
+std::optional<opened> open_all(const std::string& db) {
+  store::open_options so;
+  so.path = db;
+  auto st = store::open_sqlite(so);
+  if (!st) {
+    std::fprintf(stderr, "sesami workspace: %s\n", st.error().message.c_str());
+    return std::nullopt;
+  }
+  auto acc = store::open_sqlite_accounts(db);
+  if (!acc) {
+    std::fprintf(stderr, "sesami workspace: %s\n", acc.error().message.c_str());
+    return std::nullopt;
+  }
+  return opened{std::move(*st), std::move(*acc)};
+}
+}  // namespace
+
+int run_workspace(args a) {
+  CLI::App app{"Manage workspaces.", "sesami workspace"};
+  app.require_subcommand(1);
+  std::string db = "sesami.db", name, id, account;
+  bool json = false;
+  auto* create = app.add_subcommand("create", "create a workspace; prints its secrets once");
+  create->add_option("NAME", name, "workspace name (its id is the name as a slug)")->required();
+  auto* rotate = app.add_subcommand("rotate-token", "new ingestion token and secret; old ones stop");
+  rotate->add_option("ID", id, "workspace id")->required();
+  auto* connect = app.add_subcommand("connect-account",
+                                     "accept EventBridge events from this AWS account");
+  connect->add_option("ID", id, "workspace id")->required();
+  connect->add_option("ACCOUNT", account, "12-digit AWS account id")->required();
+  for (auto* s : {create, rotate, connect}) {
+    s->add_option("--db", db, "database file (default ./sesami.db)")->envname("SESAMI_DB");
+    s->add_flag("--json", json, "print JSON");
+  }
+  if (int rc = parse_args(app, a); rc >= 0) return rc;
+  auto o = open_all(db);
+  if (!o) return 2;
+  app::auth auth(*o->st, *o->acc);
+
+  if (create->parsed()) {
+    auto w = auth.create_workspace(name);
+    if (!w) {
+      std::fprintf(stderr, "sesami workspace create: %s\n", w.error().message.c_str());
+      return w.error().code == "conflict" ? 1 : 2;
+    }
+    if (json) {
+      boost::json::object out{{"id", w->id},
+                              {"ingestToken", w->ingest_token},
+                              {"ingestSecret", w->ingest_secret},
+                              {"apiKey", w->api_key},
+                              {"apiKeyId", w->api_key_id}};
+      std::printf("%s\n", boost::json::serialize(out).c_str());
+    } else {
+      std::printf("workspace     %s\ningest token  %s\ningest secret %s\napi key       %s (owner)\n"
+                  "These are shown once; store them now.\n",
+                  w->id.c_str(), w->ingest_token.c_str(), w->ingest_secret.c_str(),
+                  w->api_key.c_str());
+    }
+    return 0;
+  }
+  if (rotate->parsed()) {
+    auto ws = o->st->find_workspace(id);
+    if (!ws || !*ws) {
+      std::fprintf(stderr, "sesami workspace rotate-token: no workspace '%s'\n", id.c_str());
+      return 2;
+    }
+    auto r = auth.rotate_ingest(id);
+    if (!r) {
+      std::fprintf(stderr, "sesami workspace rotate-token: %s\n", r.error().message.c_str());
+      return 2;
+    }
+    if (json)
+      std::printf("%s\n", boost::json::serialize(boost::json::object{
+                              {"id", id}, {"ingestToken", r->first}, {"ingestSecret", r->second}})
+                              .c_str());
+    else
+      std::printf("ingest token  %s\ningest secret %s\n", r->first.c_str(), r->second.c_str());
+    return 0;
+  }
+  auto ws = o->st->find_workspace(id);
+  if (!ws || !*ws) {
+    std::fprintf(stderr, "sesami workspace connect-account: no workspace '%s'\n", id.c_str());
+    return 2;
+  }
+  if (auto r = auth.connect_aws_account(id, account); !r) {
+    std::fprintf(stderr, "sesami workspace connect-account: %s\n", r.error().message.c_str());
+    return 2;
+  }
+  if (json) std::printf("{\"id\":\"%s\",\"accountId\":\"%s\"}\n", id.c_str(), account.c_str());
+  return 0;
+}
+
+}  // namespace sesami::cli

@@ -1,0 +1,757 @@
+#include "api.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <string_view>
+
+#include <boost/beast/http/field.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <sesami/aggregate_json.hpp>
+#include <sesami/batch.hpp>
+#include <sesami/detail/iso8601.hpp>
+#include <sesami/filter.hpp>
+#include <sesami/to_json.hpp>
+#include <sesami/version.hpp>
+
+#include "../app/import.hpp"
+#include "../app/ingest_http.hpp"
+#include "../app/stats.hpp"
+#include "../app/suppression.hpp"
+#include "log.hpp"
+#include "static_files.hpp"
+
+namespace sesami::http {
+namespace {
+namespace json = boost::json;
+using app::role;
+using bhttp::status;
+using bhttp::verb;
+
+// ---- small helpers ------------------------------------------------------------------------------
+response fail(const context& ctx, const app::failure& f) {
+  return error_response(ctx, api_error{f.code, f.message});
+}
+response fail_store(const context& ctx, const store::error& e) {
+  return error_response(ctx, api_error{std::string(e.id()), e.message});
+}
+
+response raw_json(const context& ctx, status st, std::string body) {
+  response res{st, ctx.req.version()};
+  res.set(bhttp::field::content_type, "application/json");
+  res.set(bhttp::field::cache_control, "no-store");
+  res.set("X-Request-Id", ctx.request_id);
+  res.body() = std::move(body);
+  res.keep_alive(ctx.req.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
+response no_content(const context& ctx) {
+  response res{status::no_content, ctx.req.version()};
+  res.set("X-Request-Id", ctx.request_id);
+  res.keep_alive(ctx.req.keep_alive());
+  return res;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::string time_json(std::int64_t ms) { return sesami::detail::format_iso8601(ms); }
+
+// A JSON request body: an object, or a 400/415 answer.
+std::optional<json::object> body_object(const context& ctx, response& err) {
+  const auto ct = ctx.header("Content-Type");
+  if (!ct.empty() && ct.find("json") == std::string_view::npos) {
+    err = error_response(ctx, code::unsupported_media_type, "send application/json");
+    return std::nullopt;
+  }
+  boost::system::error_code ec;
+  auto v = json::parse(ctx.req.body(), ec);
+  if (ec) {
+    err = error_response(ctx, "sesami.bad_json", "invalid JSON: " + ec.message());
+    return std::nullopt;
+  }
+  if (!v.is_object()) {
+    err = error_response(ctx, "sesami.not_an_object", "expected a JSON object");
+    return std::nullopt;
+  }
+  return std::move(v.as_object());
+}
+
+std::optional<std::string_view> str_field(const json::object& o, std::string_view k) {
+  if (const auto* v = o.if_contains(k); v && v->is_string()) return std::string_view(v->get_string());
+  return std::nullopt;
+}
+
+std::string_view cookie_value(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    const auto semi = header.find(';');
+    auto part = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.size() > name.size() && part.starts_with(name) && part[name.size()] == '=')
+      return part.substr(name.size() + 1);
+  }
+  return {};
+}
+
+bool unsafe_method(verb v) { return v != verb::get && v != verb::head && v != verb::options; }
+
+// ---- the API ------------------------------------------------------------------------------------
+class api : public std::enable_shared_from_this<api> {
+ public:
+  api(api_deps& d, const api_options& o) : d_(d), opt_(o) {}
+
+  /// Who is calling, in which workspace, with at least `need`; or the answer to send instead.
+  std::optional<app::principal> authenticate(const context& ctx, role need, response& err) {
+    const auto authz = ctx.header("Authorization");
+    const auto ws_hint = ctx.header("X-Sesami-Workspace");
+    app::outcome<app::principal> p = app::failure{};
+    if (!authz.empty()) {
+      if (!authz.starts_with("Bearer ") || authz.size() <= 7) {
+        err = error_response(ctx, code::unauthenticated, "use Authorization: Bearer <API key>");
+        return std::nullopt;
+      }
+      p = d_.auth.from_api_key(authz.substr(7));
+      // A key belongs to one workspace: naming another one is asking for data that is not there.
+      if (p && !ws_hint.empty() && ws_hint != p->workspace) {
+        err = error_response(ctx, code::not_found, "no such workspace");
+        return std::nullopt;
+      }
+    } else {
+      const auto cookie = cookie_value(ctx.header("Cookie"), session_cookie);
+      if (cookie.empty()) {
+        err = error_response(ctx, code::unauthenticated, "sign in, or send an API key");
+        return std::nullopt;
+      }
+      p = d_.auth.from_session(cookie, ws_hint);
+      if (p && unsafe_method(ctx.req.method())) {
+        // Cookies ride along on cross-site requests; the CSRF token (readable only by our own
+        // page) proves the request came from it.
+        const auto sent = ctx.header("X-CSRF-Token");
+        if (sent.empty() || !app::auth::equal_secret(sent, p->csrf)) {
+          err = error_response(ctx, code::csrf, "missing or wrong X-CSRF-Token header");
+          return std::nullopt;
+        }
+      }
+    }
+    if (!p) {
+      err = fail(ctx, p.error());
+      return std::nullopt;
+    }
+    if (!p->allows(need)) {
+      err = error_response(ctx, code::forbidden,
+                           "this needs the " + std::string(app::to_string(need)) + " role");
+      return std::nullopt;
+    }
+    return *p;
+  }
+
+  void add(router& r) {
+    // Each handler co-owns the api object, so it lives exactly as long as the router's routes.
+    auto bind = [this](response (api::*fn)(context&)) {
+      return [self = shared_from_this(), fn](context& c) { return ((*self).*fn)(c); };
+    };
+    r.add(verb::get, "/health", bind(&api::health));
+    r.add(verb::get, "/metrics", bind(&api::metrics_text));
+    r.add(verb::post, "/auth/login", bind(&api::login));
+    r.add(verb::post, "/auth/logout", bind(&api::logout));
+    r.add(verb::get, "/auth/session", bind(&api::session));
+    r.add(verb::post, "/auth/password", bind(&api::password));
+    r.add(verb::get, "/events", bind(&api::events));
+    r.add(verb::get, "/stats", bind(&api::stats));
+    r.add(verb::get, "/recipients/{address}", bind(&api::recipient));
+    r.add(verb::get, "/messages/{messageId}", bind(&api::message));
+    r.add(verb::get, "/suppression-list", bind(&api::suppression_list));
+    r.add(verb::post, "/suppression-list", bind(&api::suppression_add));
+    r.add(verb::delete_, "/suppression-list/{address}", bind(&api::suppression_remove));
+    r.add(verb::get, "/verify-sts", bind(&api::verify_sts));
+    r.add(verb::post, "/mail", bind(&api::mail));
+    r.add(verb::post, "/ingest/sns/{token}", bind(&api::ingest_sns));
+    r.add(verb::post, "/ingest/eventbridge/{token}", bind(&api::ingest_eventbridge));
+    r.add(verb::get, "/workspace", bind(&api::workspace));
+    r.add(verb::post, "/workspace/ingest-token", bind(&api::rotate_ingest));
+    r.add(verb::get, "/workspace/aws-accounts", bind(&api::aws_accounts));
+    r.add(verb::post, "/workspace/aws-accounts", bind(&api::connect_aws_account));
+    r.add(verb::get, "/api-keys", bind(&api::api_keys));
+    r.add(verb::post, "/api-keys", bind(&api::create_api_key));
+    r.add(verb::delete_, "/api-keys/{id}", bind(&api::delete_api_key));
+    r.add(verb::get, "/users", bind(&api::users));
+    r.add(verb::post, "/users", bind(&api::add_user));
+    if (opt_.bench_endpoint) r.add(verb::post, "/bench/bare", bind(&api::bare));
+    if (opt_.debug_routes)
+      r.add(verb::get, "/debug/fail", [](context&) -> response {
+        throw std::runtime_error("deliberate failure (debug route)");
+      });
+    if (!opt_.static_dir.empty()) r.set_fallback(static_files(opt_.static_dir));
+  }
+
+ private:
+  // ---- operations ----
+  response health(context& ctx) {
+    // Storage readiness: a real read through the store.
+    auto w = d_.store.find_workspace("default");
+    json::object o{{"status", w ? "ok" : "degraded"},
+                   {"storage", w ? "ok" : "unavailable"},
+                   {"version", sesami::version_string}};
+    return json_response(ctx, w ? status::ok : status::service_unavailable, o);
+  }
+
+  response metrics_text(context& ctx) {
+    response res{status::ok, ctx.req.version()};
+    res.set(bhttp::field::content_type, "text/plain; version=0.0.4");
+    res.set("X-Request-Id", ctx.request_id);
+    res.body() = d_.stats.render();
+    res.keep_alive(ctx.req.keep_alive());
+    res.prepare_payload();
+    return res;
+  }
+
+  // ---- auth ----
+  response login(context& ctx) {
+    response err;
+    auto body = body_object(ctx, err);
+    if (!body) return err;
+    const auto email = str_field(*body, "email"), password = str_field(*body, "password");
+    if (!email || !password)
+      return error_response(ctx, "validation.login", "send {\"email\": ..., \"password\": ...}");
+    auto r = d_.auth.login(*email, *password, ctx.remote);
+    if (!r) {
+      auto res = fail(ctx, r.error());
+      if (r.error().code == code::throttled) res.set(bhttp::field::retry_after, "900");
+      return res;
+    }
+    json::array ws;
+    for (const auto& m : r->workspaces) ws.push_back({{"id", m.workspace}, {"role", m.role}});
+    auto res = json_response(ctx, status::ok,
+                             {{"user", {{"id", r->user_id}, {"email", r->email}}},
+                              {"csrfToken", r->csrf},
+                              {"workspaces", std::move(ws)}});
+    res.set(bhttp::field::set_cookie,
+            std::string(session_cookie) + "=" + r->session +
+                "; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" +
+                std::to_string(app::auth::session_lifetime_ms / 1000));
+    return res;
+  }
+
+  response logout(context& ctx) {
+    const auto cookie = cookie_value(ctx.header("Cookie"), session_cookie);
+    if (cookie.empty()) return error_response(ctx, code::unauthenticated, "not signed in");
+    response err;
+    if (!authenticate(ctx, role::viewer, err)) return err;
+    d_.auth.logout(cookie);
+    auto res = no_content(ctx);
+    res.set(bhttp::field::set_cookie, std::string(session_cookie) +
+                                          "=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+    return res;
+  }
+
+  response session(context& ctx) {
+    const auto cookie = cookie_value(ctx.header("Cookie"), session_cookie);
+    if (cookie.empty()) return error_response(ctx, code::unauthenticated, "not signed in");
+    response err;
+    auto p = authenticate(ctx, role::viewer, err);
+    if (!p) return err;
+    auto ws = d_.auth.session_workspaces(cookie);
+    if (!ws) return fail(ctx, ws.error());
+    json::array list;
+    for (const auto& m : *ws) list.push_back({{"id", m.workspace}, {"role", m.role}});
+    return json_response(ctx, status::ok,
+                         {{"user", {{"id", p->user_id}}},
+                          {"workspace", p->workspace},
+                          {"role", app::to_string(p->access)},
+                          {"csrfToken", p->csrf},
+                          {"workspaces", std::move(list)}});
+  }
+
+  response password(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::viewer, err);
+    if (!p) return err;
+    if (p->user_id.empty())
+      return error_response(ctx, code::forbidden, "API keys have no password");
+    auto body = body_object(ctx, err);
+    if (!body) return err;
+    const auto cur = str_field(*body, "currentPassword"), nw = str_field(*body, "newPassword");
+    if (!cur || !nw)
+      return error_response(ctx, "validation.password",
+                            "send {\"currentPassword\": ..., \"newPassword\": ...}");
+    if (auto r = d_.auth.change_password(p->user_id, *cur, *nw); !r) return fail(ctx, r.error());
+    return no_content(ctx);
+  }
+
+  // ---- events and stats ----
+  response events(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::viewer, err);
+    if (!p) return err;
+    std::vector<query_param> qp;
+    qp.reserve(ctx.query.size());
+    for (const auto& [k, v] : ctx.query) qp.emplace_back(k, v);
+    static constexpr std::string_view own[] = {"limit", "cursor"};
+    auto f = filter_from_query(qp, own);
+    if (!f) return error_response(ctx, from_core(f.error()));
+    store::event_query q;
+    q.filter = std::move(*f);
+    if (const auto* l = ctx.query_one("limit")) {
+      std::size_t n = 0;
+      const auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), n);
+      if (ec != std::errc{} || ptr != l->data() + l->size() || n < 1 || n > 1000)
+        return error_response(ctx, "validation.limit", "limit must be 1..1000");
+      q.limit = n;
+    }
+    if (const auto* c = ctx.query_one("cursor")) q.cursor = *c;
+    auto page = d_.store.list_events(p->workspace, q);
+    if (!page) return fail_store(ctx, page.error());
+
+    if (ctx.header("Accept").find(columnar_media_type) != std::string_view::npos) {
+      std::vector<sesami::event> evs;
+      evs.reserve(page->events.size());
+      for (const auto& e : page->events) {
+        auto ev = event_from_json(std::string_view(e.doc));
+        if (!ev) return error_response(ctx, code::internal, "a stored event does not decode");
+        evs.push_back(std::move(*ev));
+      }
+      auto b = make_batch(evs);
+      if (!b) return error_response(ctx, from_core(b.error()));
+      response res{status::ok, ctx.req.version()};
+      res.set(bhttp::field::content_type, columnar_media_type);
+      res.set(bhttp::field::cache_control, "no-store");
+      res.set("X-Request-Id", ctx.request_id);
+      if (page->next) res.set("X-Next-Cursor", *page->next);
+      res.body() = encode(*b);
+      res.keep_alive(ctx.req.keep_alive());
+      res.prepare_payload();
+      return res;
+    }
+    // The stored documents are already the core's to_json: splice them, do not re-serialize.
+    std::string out = "{\"events\":[";
+    std::size_t total = 0;
+    for (const auto& e : page->events) total += e.doc.size() + 1;
+    out.reserve(total + 64);
+    for (std::size_t i = 0; i < page->events.size(); ++i) {
+      if (i) out.push_back(',');
+      out += page->events[i].doc;
+    }
+    out += "],\"next\":";
+    out += page->next ? json::serialize(json::value(*page->next)) : "null";
+    out.push_back('}');
+    return raw_json(ctx, status::ok, std::move(out));
+  }
+
+  response stats(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::viewer, err);
+    if (!p) return err;
+    app::stats_request sr;
+    for (const auto& [k, v] : ctx.query) {
+      if (k == "from" || k == "to") {
+        auto t = sesami::detail::parse_iso8601(v);
+        if (!t) return error_response(ctx, "sesami.bad_timestamp", k + ": not an ISO 8601 time");
+        (k == "from" ? sr.from : sr.to) = *t;
+      } else if (k == "bucket") {
+        auto b = parse_bucket(v);
+        if (!b) return error_response(ctx, "validation.bucket", "bucket: hour, day, week or month");
+        sr.bucket = *b;
+      } else if (k == "offset") {
+        int m = 0;
+        const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), m);
+        if (ec != std::errc{} || ptr != v.data() + v.size() || m % 60 != 0 ||
+            m < -max_offset_minutes || m > max_offset_minutes)
+          return error_response(ctx, "validation.offset",
+                                "offset: minutes from UTC, whole hours, -840..840");
+        sr.offset_minutes = m;
+      } else {
+        return error_response(ctx, "validation.parameter", "unknown parameter '" + k + "'");
+      }
+    }
+    if (sr.from && sr.to && *sr.from > *sr.to)
+      return error_response(ctx, "sesami.bad_filter", "from is after to");
+    auto a = app::stats(d_.store, p->workspace, sr);
+    if (!a) return fail_store(ctx, a.error());
+    return raw_json(ctx, status::ok, to_json(*a));
+  }
+
+  static json::object status_json(const store::recipient_status& s) {
+    return {{"messageId", s.message_id},
+            {"recipient", s.recipient},
+            {"status", to_string(s.status)},
+            {"firstSeen", time_json(s.first_seen)},
+            {"lastSeen", time_json(s.last_seen)}};
+  }
+  static json::array docs_json(const std::vector<store::stored_event>& evs) {
+    json::array out;
+    out.reserve(evs.size());
+    for (const auto& e : evs) out.push_back(json::parse(e.doc));
+    return out;
+  }
+
+  response recipient(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::viewer, err);
+    if (!p) return err;
+    const auto address = lower(ctx.param("address"));
+    auto h = d_.store.recipient(p->workspace, address);
+    if (!h) return fail_store(ctx, h.error());
+    if (h->messages.empty() && h->events.empty() && !h->suppressed)
+      return error_response(ctx, code::not_found, "no events for this recipient");
+    json::array msgs;
+    for (const auto& m : h->messages) msgs.push_back(status_json(m));
+    // The recipient's status: the highest-ranked over all their messages.
+    std::optional<delivery_status> overall;
+    for (const auto& m : h->messages) overall = overall ? merge_status(*overall, m.status) : m.status;
+    json::object o{{"address", h->address},
+                   {"status", overall ? json::value(to_string(*overall)) : json::value(nullptr)},
+                   {"suppressed", h->suppressed ? json::value(*h->suppressed) : json::value(nullptr)},
+                   {"messages", std::move(msgs)},
+                   {"events", docs_json(h->events)}};
+    return json_response(ctx, status::ok, o);
+  }
+
+  response message(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::viewer, err);
+    if (!p) return err;
+    auto h = d_.store.message(p->workspace, ctx.param("messageId"));
+    if (!h) return fail_store(ctx, h.error());
+    if (h->recipients.empty() && h->events.empty())
+      return error_response(ctx, code::not_found, "no such message");
+    json::array rs;
+    for (const auto& r : h->recipients) rs.push_back(status_json(r));
+    return json_response(ctx, status::ok,
+                         {{"messageId", h->message_id},
+                          {"recipients", std::move(rs)},
+                          {"events", docs_json(h->events)}});
+  }
+
+  // ---- suppression list ----
+  static json::object entry_json(const store::suppression_entry& e) {
+    return {{"address", e.address},
+            {"reason", e.reason},
+            {"source", to_string(e.source)},
+            {"eventId", e.event_id.empty() ? json::value(nullptr) : json::value(e.event_id)},
+            {"createdAt", time_json(e.created_at)}};
+  }
+
+  response suppression_list(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::viewer, err);
+    if (!p) return err;
+    store::suppression_query q;
+    bool csv = ctx.header("Accept").find("text/csv") != std::string_view::npos;
+    for (const auto& [k, v] : ctx.query) {
+      if (k == "contains") {
+        q.contains = lower(v);
+      } else if (k == "cursor") {
+        q.cursor = v;
+      } else if (k == "format") {
+        if (v != "csv" && v != "json")
+          return error_response(ctx, "validation.format", "format: csv or json");
+        csv = v == "csv";
+      } else if (k == "limit") {
+        std::size_t n = 0;
+        const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        if (ec != std::errc{} || ptr != v.data() + v.size() || n < 1 || n > 1000)
+          return error_response(ctx, "validation.limit", "limit must be 1..1000");
+        q.limit = n;
+      } else {
+        return error_response(ctx, "validation.parameter", "unknown parameter '" + k + "'");
+      }
+    }
+    if (csv) {
+      // The export is the whole (filtered) list, paged through internally.
+      std::vector<store::suppression_entry> all;
+      q.limit = 1000;
+      q.cursor.clear();
+      for (;;) {
+        auto page = d_.store.list_suppressions(p->workspace, q);
+        if (!page) return fail_store(ctx, page.error());
+        all.insert(all.end(), page->entries.begin(), page->entries.end());
+        if (!page->next) break;
+        q.cursor = *page->next;
+      }
+      response res{status::ok, ctx.req.version()};
+      res.set(bhttp::field::content_type, "text/csv; charset=utf-8");
+      res.set(bhttp::field::content_disposition, "attachment; filename=\"suppression-list.csv\"");
+      res.set("X-Request-Id", ctx.request_id);
+      res.body() = app::suppression_to_csv(all);
+      res.keep_alive(ctx.req.keep_alive());
+      res.prepare_payload();
+      return res;
+    }
+    auto page = d_.store.list_suppressions(p->workspace, q);
+    if (!page) return fail_store(ctx, page.error());
+    json::array entries;
+    for (const auto& e : page->entries) entries.push_back(entry_json(e));
+    return json_response(ctx, status::ok,
+                         {{"entries", std::move(entries)},
+                          {"next", page->next ? json::value(*page->next) : json::value(nullptr)}});
+  }
+
+  response suppression_add(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    const auto now = app::now_ms();
+    if (ctx.header("Content-Type").starts_with("text/csv")) {
+      auto parsed = app::suppression_from_csv(ctx.req.body(), now);
+      auto added = d_.store.add_suppressions(p->workspace, parsed.entries);
+      if (!added) return fail_store(ctx, added.error());
+      json::array problems;
+      for (const auto& pr : parsed.problems)
+        problems.push_back({{"line", pr.line}, {"message", pr.message}});
+      return json_response(ctx, status::ok,
+                           {{"added", *added},
+                            {"read", parsed.entries.size()},
+                            {"problems", std::move(problems)}});
+    }
+    auto body = body_object(ctx, err);
+    if (!body) return err;
+    const auto address = str_field(*body, "address");
+    if (!address || !app::plausible_address(*address))
+      return error_response(ctx, "validation.address", "address: an email address");
+    store::suppression_entry e;
+    e.address = lower(*address);
+    e.reason = std::string(str_field(*body, "reason").value_or("manual"));
+    if (e.reason.size() > 500) return error_response(ctx, "validation.reason", "reason too long");
+    e.source = store::suppression_source::manual;
+    e.created_at = now;
+    auto added = d_.store.add_suppressions(p->workspace, std::span(&e, 1));
+    if (!added) return fail_store(ctx, added.error());
+    auto found = d_.store.find_suppression(p->workspace, e.address);
+    if (!found) return fail_store(ctx, found.error());
+    return json_response(ctx, *added ? status::created : status::ok,
+                         {{"added", *added == 1}, {"entry", entry_json(found->value_or(e))}});
+  }
+
+  response suppression_remove(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    auto r = d_.store.remove_suppression(p->workspace, lower(ctx.param("address")));
+    if (!r) return fail_store(ctx, r.error());
+    if (!*r) return error_response(ctx, code::not_found, "address not on the suppression list");
+    return no_content(ctx);
+  }
+
+  // ---- AWS (issue #5 connects them) ----
+  response verify_sts(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    return error_response(ctx, code::aws_not_connected,
+                          "this workspace has no AWS connection configured (role ARN and region); "
+                          "nothing was checked");
+  }
+
+  response mail(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    auto body = body_object(ctx, err);
+    if (!body) return err;
+    // Validate what SES SendEmail would need, so callers learn about bad requests now.
+    const auto from = str_field(*body, "from");
+    if (!from || !app::plausible_address(*from))
+      return error_response(ctx, "validation.from", "from: an email address");
+    const auto* to = body->if_contains("to");
+    if (!to || !to->is_array() || to->get_array().empty())
+      return error_response(ctx, "validation.to", "to: a non-empty array of addresses");
+    for (const auto& a : to->get_array())
+      if (!a.is_string() || !app::plausible_address(a.get_string()))
+        return error_response(ctx, "validation.to", "to: every entry an email address");
+    for (std::string_view k : {"subject", "from"}) {
+      if (auto v = str_field(*body, k); v && v->find_first_of("\r\n") != std::string_view::npos)
+        return error_response(ctx, "validation." + std::string(k),
+                              std::string(k) + ": line breaks are not allowed in headers");
+    }
+    if (!str_field(*body, "subject") && !body->contains("raw") && !body->contains("template"))
+      return error_response(ctx, "validation.subject", "subject, raw or template is required");
+    return error_response(ctx, code::aws_not_connected,
+                          "this workspace has no AWS connection configured; nothing was sent");
+  }
+
+  // ---- ingestion ----
+  response ingest_result(context& ctx, std::string_view source,
+                         const app::outcome<app::ingest_report>& r) {
+    if (!r) {
+      d_.stats.add_reject(r.error().code);
+      if (status_for(r.error().code) >= status::internal_server_error)
+        log::warn("ingest failed", {{"requestId", ctx.request_id},
+                                    {"source", source},
+                                    {"code", r.error().code},
+                                    {"reason", r.error().message}});
+      return fail(ctx, r.error());
+    }
+    for (const auto& [t, n] : r->stored_by_type) d_.stats.add_events(source, to_string(t), n);
+    if (r->action != "stored")
+      log::info("sns", {{"requestId", ctx.request_id},
+                        {"workspace", r->workspace},
+                        {"action", r->action}});
+    return json_response(ctx, status::ok,
+                         {{"action", r->action},
+                          {"events", r->events},
+                          {"stored", r->stored},
+                          {"duplicates", r->duplicates}});
+  }
+
+  response ingest_sns(context& ctx) {
+    return ingest_result(ctx, "sns",
+                         app::ingest_sns(d_.store, d_.auth, d_.sns, ctx.param("token"),
+                                         ctx.req.body()));
+  }
+
+  response ingest_eventbridge(context& ctx) {
+    return ingest_result(ctx, "eventbridge",
+                         app::ingest_eventbridge(d_.store, d_.auth, ctx.param("token"),
+                                                 ctx.header("X-Sesami-Secret"), ctx.req.body()));
+  }
+
+  response bare(context& ctx) {
+    // The benchmark's reference: the same server, parsing, no storage.
+    boost::system::error_code ec;
+    auto v = json::parse(ctx.req.body(), ec);
+    if (ec) return error_response(ctx, "sesami.bad_json", "invalid JSON");
+    return json_response(ctx, status::ok, {{"action", "none"}, {"stored", 0}});
+  }
+
+  // ---- workspace administration ----
+  response workspace(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::viewer, err);
+    if (!p) return err;
+    auto w = d_.store.find_workspace(p->workspace);
+    if (!w) return fail_store(ctx, w.error());
+    if (!*w) return error_response(ctx, code::not_found, "no such workspace");
+    return json_response(ctx, status::ok,
+                         {{"id", (*w)->id},
+                          {"name", (*w)->name},
+                          {"role", app::to_string(p->access)},
+                          {"retentionDays", (*w)->retention_days},
+                          {"createdAt", time_json((*w)->created_at)}});
+  }
+
+  response rotate_ingest(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::owner, err);
+    if (!p) return err;
+    auto r = d_.auth.rotate_ingest(p->workspace);
+    if (!r) return fail(ctx, r.error());
+    return json_response(ctx, status::ok, {{"ingestToken", r->first}, {"ingestSecret", r->second}});
+  }
+
+  response aws_accounts(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::viewer, err);
+    if (!p) return err;
+    auto r = d_.auth.aws_accounts(p->workspace);
+    if (!r) return fail(ctx, r.error());
+    json::array a;
+    for (const auto& id : *r) a.push_back(json::value(id));
+    return json_response(ctx, status::ok, {{"accounts", std::move(a)}});
+  }
+
+  response connect_aws_account(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    auto body = body_object(ctx, err);
+    if (!body) return err;
+    const auto id = str_field(*body, "accountId");
+    if (!id) return error_response(ctx, "validation.account", "send {\"accountId\": \"123456789012\"}");
+    if (auto r = d_.auth.connect_aws_account(p->workspace, *id); !r) return fail(ctx, r.error());
+    return json_response(ctx, status::created, {{"accountId", *id}});
+  }
+
+  response api_keys(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    auto r = d_.auth.api_keys(p->workspace);
+    if (!r) return fail(ctx, r.error());
+    json::array a;
+    for (const auto& k : *r)
+      a.push_back({{"id", k.id}, {"name", k.name}, {"role", k.role},
+                   {"createdAt", time_json(k.created_at)}});
+    return json_response(ctx, status::ok, {{"keys", std::move(a)}});
+  }
+
+  response create_api_key(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    auto body = body_object(ctx, err);
+    if (!body) return err;
+    const auto r = app::parse_role(str_field(*body, "role").value_or("viewer"));
+    if (!r) return error_response(ctx, "validation.role", "role: owner, admin or viewer");
+    if (!p->allows(*r))
+      return error_response(ctx, code::forbidden, "cannot grant a role above your own");
+    const auto name = str_field(*body, "name").value_or("");
+    if (name.size() > 200) return error_response(ctx, "validation.name", "name too long");
+    auto k = d_.auth.create_api_key(p->workspace, *r, name);
+    if (!k) return fail(ctx, k.error());
+    return json_response(ctx, status::created,
+                         {{"id", k->first}, {"key", k->second}, {"role", app::to_string(*r)}});
+  }
+
+  response delete_api_key(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    auto r = d_.auth.delete_api_key(p->workspace, ctx.param("id"));
+    if (!r) return fail(ctx, r.error());
+    if (!*r) return error_response(ctx, code::not_found, "no such API key");
+    return no_content(ctx);
+  }
+
+  response users(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    auto ms = d_.accounts.members_of(p->workspace);
+    if (!ms) return fail_store(ctx, ms.error());
+    json::array a;
+    for (const auto& m : *ms) {
+      auto u = d_.accounts.user_by_id(m.user_id);
+      if (!u) return fail_store(ctx, u.error());
+      a.push_back({{"id", m.user_id},
+                   {"email", *u ? json::value((*u)->email) : json::value(nullptr)},
+                   {"role", m.role}});
+    }
+    return json_response(ctx, status::ok, {{"users", std::move(a)}});
+  }
+
+  response add_user(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    auto body = body_object(ctx, err);
+    if (!body) return err;
+    const auto email = str_field(*body, "email"), pw = str_field(*body, "password");
+    const auto r = app::parse_role(str_field(*body, "role").value_or("viewer"));
+    if (!email || !pw) return error_response(ctx, "validation.user", "send email and password");
+    if (!r) return error_response(ctx, "validation.role", "role: owner, admin or viewer");
+    if (!p->allows(*r))
+      return error_response(ctx, code::forbidden, "cannot grant a role above your own");
+    auto id = d_.auth.add_user(*email, *pw, p->workspace, *r);
+    if (!id) return fail(ctx, id.error());
+    return json_response(ctx, status::created,
+                         {{"id", *id}, {"email", lower(*email)}, {"role", app::to_string(*r)}});
+  }
+
+  api_deps& d_;
+  api_options opt_;
+};
+}  // namespace
+
+void add_api_routes(router& r, api_deps& deps, const api_options& opt) {
+  std::make_shared<api>(deps, opt)->add(r);
+}
+
+}  // namespace sesami::http

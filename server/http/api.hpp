@@ -1,0 +1,40 @@
+#pragma once
+// The HTTP API: every route, wired to the app's use cases. Handlers parse and validate the
+// request, check who is calling, call one use case, and shape the answer; nothing else.
+// docs/api.md and docs/openapi.yaml describe these routes (a test keeps them in sync).
+#include <filesystem>
+#include <string>
+
+#include "../app/auth.hpp"
+#include "../aws/sns_verify.hpp"
+#include "../store/accounts.hpp"
+#include "../store/store.hpp"
+#include "metrics.hpp"
+#include "router.hpp"
+
+namespace sesami::http {
+
+struct api_options {
+  std::filesystem::path static_dir;  // empty: no static files
+  /// Adds POST /bench/bare: parses the body as JSON and answers 200 without storing — the
+  /// reference the ingestion benchmark compares against. Off in production.
+  bool bench_endpoint = false;
+  /// Test-only: adds GET /debug/fail, whose handler throws, to prove the 500 path.
+  bool debug_routes = false;
+};
+
+struct api_deps {
+  store::store& store;
+  store::accounts& accounts;
+  app::auth& auth;
+  aws::sns_verifier& sns;
+  metrics& stats;
+};
+
+/// Adds every route (and the static-file fallback) to `r`. `deps` must outlive `r`.
+void add_api_routes(router& r, api_deps& deps, const api_options& opt);
+
+/// The session cookie's name.
+inline constexpr std::string_view session_cookie = "sesami_session";
+
+}  // namespace sesami::http

@@ -1,0 +1,61 @@
+#include "errors.hpp"
+
+namespace sesami::http {
+
+boost::beast::http::status status_for(std::string_view c) noexcept {
+  using s = boost::beast::http::status;
+  struct entry {
+    std::string_view code;
+    s status;
+  };
+  // Exact codes first; then prefixes for whole families.
+  static constexpr entry exact[] = {
+      {code::bad_request, s::bad_request},
+      {code::not_found, s::not_found},
+      {code::method_not_allowed, s::method_not_allowed},
+      {code::payload_too_large, s::payload_too_large},
+      {code::header_too_large, s::request_header_fields_too_large},
+      {code::unsupported_media_type, s::unsupported_media_type},
+      {code::overloaded, s::service_unavailable},
+      {code::shutting_down, s::service_unavailable},
+      {code::unauthenticated, s::unauthorized},
+      {code::bad_credentials, s::unauthorized},
+      {code::forbidden, s::forbidden},
+      {code::csrf, s::forbidden},
+      {code::throttled, s::too_many_requests},
+      // A wrong ingest token is answered like a missing route: it tells a prober nothing.
+      {code::bad_token, s::not_found},
+      {code::bad_signature, s::forbidden},
+      {code::cert_refused, s::forbidden},
+      // The certificate could not be fetched now: SNS should retry later.
+      {code::cert_unavailable, s::service_unavailable},
+      {code::account_not_connected, s::forbidden},
+      // The workspace has no AWS connection: a state the user can change, not a server fault.
+      {code::aws_not_connected, s::conflict},
+      {code::conflict, s::conflict},
+      {code::store_unavailable, s::service_unavailable},
+      {code::internal, s::internal_server_error},
+      {"sesami.too_large", s::payload_too_large},
+      {"sns.missing_field", s::bad_request},
+      {"sns.unknown_type", s::bad_request},
+      {"sns.bad_signature_version", s::forbidden},
+      {"sns.bad_cert", s::forbidden},
+      // Confirming with AWS failed: a gateway problem, not the caller's.
+      {"sns.confirm_failed", s::bad_gateway},
+      {"eventbridge.bad_secret", s::forbidden},
+      {"store.not_found", s::not_found},
+      {"store.bad_input", s::bad_request},
+      // Every other store failure (busy, read-only, disk full): retry later, so AWS retries.
+      {"store.unavailable", s::service_unavailable},
+      {"store.read_only", s::service_unavailable},
+  };
+  for (const auto& e : exact)
+    if (e.code == c) return e.status;
+  // Every other core error is about the input the caller sent.
+  if (c.starts_with("sesami.")) return s::bad_request;
+  if (c.starts_with("validation.")) return s::bad_request;
+  if (c.starts_with("store.")) return s::service_unavailable;
+  return s::internal_server_error;
+}
+
+}  // namespace sesami::http

@@ -1,0 +1,316 @@
+#include "server.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "log.hpp"
+
+namespace sesami::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+class session;
+
+struct server::impl {
+  server_config cfg;
+  const router& routes;
+  metrics& stats;
+  std::atomic<bool> draining{false};
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::uint64_t> next_id{0};
+  std::string id_prefix;
+
+  std::mutex mu;  // guards sessions, stopped, stopping
+  std::condition_variable cv;
+  std::unordered_map<session*, std::weak_ptr<session>> sessions;
+  bool stopped = false;
+  bool stopping = false;
+
+  // Declared after the state above: destroying them destroys pending handlers, whose sessions
+  // unregister themselves through mu and sessions.
+  asio::io_context io;
+  asio::thread_pool workers;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+
+  impl(server_config c, const router& r, metrics& m)
+      : cfg(std::move(c)), routes(r), stats(m), workers(cfg.worker_threads), acceptor(io) {
+    // Request ids: a per-process random prefix and a counter — unique, cheap, and not guessable
+    // enough to matter (they are labels, not secrets).
+    std::random_device rd;
+    char buf[9];
+    std::snprintf(buf, sizeof buf, "%08x", rd());
+    id_prefix = buf;
+  }
+  std::string new_request_id() {
+    return id_prefix + "-" + std::to_string(next_id.fetch_add(1, std::memory_order_relaxed));
+  }
+  void do_accept();
+  void session_closed(session* s) {
+    std::lock_guard lock(mu);
+    sessions.erase(s);
+    connections.fetch_sub(1);
+    stats.connections_add(-1);
+    cv.notify_all();
+  }
+};
+
+class session : public std::enable_shared_from_this<session> {
+ public:
+  session(tcp::socket&& socket, server::impl& srv, bool reject)
+      : stream_(std::move(socket)), srv_(srv), reject_(reject) {
+    beast::error_code ec;
+    const auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string();
+  }
+  ~session() { srv_.session_closed(this); }
+
+  void run() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->reject_) return self->refuse_overloaded();
+      self->do_read(true);
+    });
+  }
+
+  // Called at shutdown: a connection waiting for its next request is closed now; one with a
+  // request in progress finishes it and closes after the response.
+  void close_if_idle() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_) self->close();
+    });
+  }
+
+ private:
+  void do_read(bool first) {
+    if (srv_.draining.load()) return close();
+    parser_.emplace();
+    parser_->body_limit(srv_.cfg.body_limit);
+    parser_->header_limit(srv_.cfg.header_limit);
+    // One deadline for the whole request: a slow client (slowloris) cannot hold a connection
+    // longer than this, however it trickles its bytes. Between kept-alive requests the idle
+    // timeout applies.
+    stream_.expires_after(first ? srv_.cfg.request_timeout
+                                : std::max(srv_.cfg.idle_timeout, srv_.cfg.request_timeout));
+    reading_ = true;
+    beast::http::async_read(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_read(ec);
+                            });
+  }
+
+  void on_read(beast::error_code ec) {
+    reading_ = false;
+    if (ec == beast::http::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec == beast::error::timeout || ec == asio::error::connection_reset ||
+        ec == asio::error::eof)
+      return close();
+    if (ec == beast::http::error::body_limit)
+      return send_early_error({std::string(code::payload_too_large), "request body too large"});
+    if (ec == beast::http::error::header_limit)
+      return send_early_error({std::string(code::header_too_large), "request header too large"});
+    if (ec) {
+      if (ec.category() == beast::http::make_error_code(beast::http::error::bad_method).category())
+        return send_early_error({std::string(code::bad_request), "malformed HTTP request"});
+      return close();
+    }
+    busy_ = true;
+    auto req = std::make_shared<request>(parser_->release());
+    const auto started = std::chrono::steady_clock::now();
+    srv_.stats.in_flight_add(1);
+    asio::post(srv_.workers, [self = shared_from_this(), req, started] {
+      std::string_view route;
+      std::string id = self->srv_.new_request_id();
+      auto res = std::make_shared<response>(self->srv_.routes.handle(*req, id, self->remote_, &route));
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      self->srv_.stats.in_flight_add(-1);
+      self->srv_.stats.record_request(std::string_view(req->method_string().data(),
+                                                       req->method_string().size()),
+                                      route, res->result_int(), secs);
+      if (log::enabled(spdlog::level::info) || res->result_int() >= 500)
+        log::write(res->result_int() >= 500 ? spdlog::level::err : spdlog::level::info, "request",
+                   {{"requestId", id},
+                    {"method", std::string_view(req->method_string().data(),
+                                                req->method_string().size())},
+                    {"route", route},
+                    {"status", res->result_int()},
+                    {"us", static_cast<std::int64_t>(secs * 1e6)},
+                    {"remote", self->remote_}});
+      if (req->method() == beast::http::verb::head) res->body().clear();
+      asio::post(self->stream_.get_executor(), [self, res] { self->write(res); });
+    });
+  }
+
+  void send_early_error(const api_error& e) {
+    // The request could not be read whole, so the connection's framing is lost: answer and close.
+    request dummy;
+    dummy.version(11);
+    auto res = std::make_shared<response>(error_response(dummy, srv_.new_request_id(), e));
+    res->keep_alive(false);
+    srv_.stats.record_request("?", "unreadable", res->result_int(), 0);
+    busy_ = true;
+    write(res);
+  }
+
+  void refuse_overloaded() {
+    request dummy;
+    dummy.version(11);
+    auto res = std::make_shared<response>(error_response(
+        dummy, srv_.new_request_id(),
+        {std::string(code::overloaded), "too many connections; retry later"}));
+    res->keep_alive(false);
+    busy_ = true;
+    write(res);
+  }
+
+  void write(std::shared_ptr<response> res) {
+    if (srv_.draining.load()) res->keep_alive(false);
+    const bool close_after = !res->keep_alive();
+    stream_.expires_after(srv_.cfg.request_timeout);
+    beast::http::async_write(stream_, *res,
+                             [self = shared_from_this(), res, close_after](beast::error_code ec,
+                                                                           std::size_t) {
+                               self->busy_ = false;
+                               if (ec || close_after) return self->close();
+                               self->do_read(false);
+                             });
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
+  server::impl& srv_;
+  std::string remote_;
+  bool reject_ = false;
+  bool busy_ = false;
+  bool reading_ = false;
+  bool closed_ = false;
+};
+
+void server::impl::do_accept() {
+  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      // Out of descriptors and the like: keep accepting, the condition may pass.
+      log::warn("accept failed", {{"error", ec.message()}});
+      return do_accept();
+    }
+    if (draining.load()) return;
+    const bool reject = connections.load() >= cfg.max_connections;
+    auto s = std::make_shared<session>(std::move(socket), *this, reject);
+    {
+      std::lock_guard lock(mu);
+      sessions.emplace(s.get(), s);
+      connections.fetch_add(1);
+      stats.connections_add(1);
+    }
+    s->run();
+    do_accept();
+  });
+}
+
+server::server(server_config cfg, const router& r, metrics& m)
+    : impl_(std::make_unique<impl>(std::move(cfg), r, m)) {}
+
+server::~server() { stop(); }
+
+bool server::start(std::string& error) {
+  auto& i = *impl_;
+  beast::error_code ec;
+  const auto addr = asio::ip::make_address(i.cfg.address, ec);
+  if (ec) {
+    error = "bad listen address '" + i.cfg.address + "': " + ec.message();
+    return false;
+  }
+  const tcp::endpoint ep(addr, i.cfg.port);
+  i.acceptor.open(ep.protocol(), ec);
+  if (!ec) i.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) i.acceptor.bind(ep, ec);
+  if (!ec) i.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error = "cannot listen on " + i.cfg.address + ":" + std::to_string(i.cfg.port) + ": " +
+            ec.message();
+    return false;
+  }
+  i.do_accept();
+  for (unsigned t = 0; t < std::max(1u, i.cfg.io_threads); ++t)
+    i.threads.emplace_back([&i] { i.io.run(); });
+  return true;
+}
+
+std::uint16_t server::port() const noexcept {
+  beast::error_code ec;
+  const auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+void server::stop() {
+  auto& i = *impl_;
+  {
+    std::unique_lock lock(i.mu);
+    if (i.stopped || i.stopping) {
+      i.cv.wait(lock, [&] { return i.stopped; });
+      return;
+    }
+    i.stopping = true;
+  }
+  i.draining = true;
+  asio::post(i.io, [&i] {
+    beast::error_code ec;
+    i.acceptor.close(ec);
+  });
+  std::vector<std::shared_ptr<session>> live;
+  {
+    std::lock_guard lock(i.mu);
+    for (auto& [p, w] : i.sessions)
+      if (auto s = w.lock()) live.push_back(std::move(s));
+  }
+  for (auto& s : live) s->close_if_idle();
+  live.clear();
+  {
+    std::unique_lock lock(i.mu);
+    i.cv.wait_for(lock, i.cfg.drain_timeout, [&] { return i.connections.load() == 0; });
+  }
+  // Handlers still running past the drain timeout finish inside join(); their sockets are gone.
+  i.io.stop();
+  for (auto& t : i.threads)
+    if (t.joinable()) t.join();
+  i.workers.join();
+  {
+    std::lock_guard lock(i.mu);
+    i.stopped = true;
+  }
+  i.cv.notify_all();
+}
+
+void server::wait() {
+  auto& i = *impl_;
+  std::unique_lock lock(i.mu);
+  i.cv.wait(lock, [&] { return i.stopped; });
+}
+
+}  // namespace sesami::http

@@ -1,0 +1,86 @@
+#pragma once
+// Persistence of who may do what: users, their workspace memberships and roles, API keys, login
+// sessions, per-workspace ingestion tokens and the AWS accounts a workspace connected. Only hashes
+// of secrets reach this layer (the app's auth use case hashes them); the tables are migration 4 in
+// sqlite/migrations.hpp. Thread-safe.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store.hpp"
+
+namespace sesami::store {
+
+struct user_row {
+  std::string id;
+  std::string email;          // lower-cased
+  std::string password_hash;  // argon2id string
+  std::int64_t created_at = 0;
+};
+struct membership_row {
+  std::string workspace;
+  std::string user_id;
+  std::string role;  // owner, admin, viewer
+};
+struct api_key_row {
+  std::string hash;  // 32 raw bytes: SHA-256 of the key
+  std::string id;    // public handle
+  std::string workspace;
+  std::string role;
+  std::string name;
+  std::int64_t created_at = 0;
+};
+struct session_row {
+  std::string hash;  // 32 raw bytes: SHA-256 of the cookie value
+  std::string user_id;
+  std::string csrf;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+};
+struct ingest_row {
+  std::string workspace;
+  std::string token_hash;   // SHA-256 of the URL token
+  std::string secret_hash;  // SHA-256 of the EventBridge API-key secret
+  std::int64_t rotated_at = 0;
+};
+
+class accounts {
+ public:
+  virtual ~accounts() = default;
+  virtual result<std::int64_t> user_count() = 0;
+  /// Fails with bad_input when the email is taken.
+  virtual status create_user(const user_row& u) = 0;
+  virtual result<std::optional<user_row>> user_by_email(std::string_view email) = 0;
+  virtual result<std::optional<user_row>> user_by_id(std::string_view id) = 0;
+  virtual status set_password(std::string_view user_id, std::string_view password_hash) = 0;
+  /// Adds or changes a membership.
+  virtual status set_membership(const membership_row& m) = 0;
+  virtual result<std::vector<membership_row>> memberships_of_user(std::string_view user_id) = 0;
+  virtual result<std::vector<membership_row>> members_of(std::string_view workspace) = 0;
+
+  virtual status add_api_key(const api_key_row& k) = 0;
+  virtual result<std::optional<api_key_row>> api_key_by_hash(std::string_view hash) = 0;
+  virtual result<std::vector<api_key_row>> api_keys_of(std::string_view workspace) = 0;
+  virtual result<bool> delete_api_key(std::string_view workspace, std::string_view id) = 0;
+
+  virtual status add_session(const session_row& s) = 0;
+  virtual result<std::optional<session_row>> session_by_hash(std::string_view hash) = 0;
+  virtual status delete_session(std::string_view hash) = 0;
+  virtual status delete_expired_sessions(std::int64_t now) = 0;
+
+  /// Sets (creates or rotates) a workspace's ingestion token and secret.
+  virtual status set_ingest(const ingest_row& r) = 0;
+  virtual result<std::optional<ingest_row>> ingest_by_token(std::string_view token_hash) = 0;
+
+  virtual status add_aws_account(std::string_view workspace, std::string_view account_id) = 0;
+  virtual result<std::vector<std::string>> aws_accounts(std::string_view workspace) = 0;
+};
+
+/// Opens the accounts tables of an SQLite database that open_sqlite() has already migrated.
+result<std::unique_ptr<accounts>> open_sqlite_accounts(const std::string& path,
+                                                       int busy_timeout_ms = 5000);
+
+}  // namespace sesami::store

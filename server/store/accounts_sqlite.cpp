@@ -1,0 +1,271 @@
+// The accounts tables in SQLite. One connection behind a mutex: these are small, rare queries
+// (the hot ones — ingest token and API key lookups — are cached by the auth use case).
+#include <mutex>
+
+#include "accounts.hpp"
+#include "sqlite/connection.hpp"
+
+namespace sesami::store {
+namespace {
+using sqlite::connection;
+using sqlite::statement;
+
+struct reset_guard {
+  statement& s;
+  ~reset_guard() { s.reset(); }
+};
+
+class sqlite_accounts final : public accounts {
+ public:
+  explicit sqlite_accounts(std::unique_ptr<connection> c) : db_(std::move(c)) {}
+
+  result<std::int64_t> user_count() override {
+    std::lock_guard lock(mu_);
+    auto s = prep("SELECT count(*) FROM users");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    const int rc = (*s)->step();
+    if (rc != SQLITE_ROW) return db_->fail(rc, "cannot count users");
+    return (*s)->int64(0);
+  }
+
+  status create_user(const user_row& u) override {
+    std::lock_guard lock(mu_);
+    auto s = prep("INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, u.id), (*s)->bind(2, u.email), (*s)->bind(3, u.password_hash);
+    (*s)->bind(4, u.created_at);
+    const int rc = (*s)->step();
+    if (rc == SQLITE_CONSTRAINT) return error{errc::bad_input, "a user with that email exists"};
+    if (rc != SQLITE_DONE) return db_->fail(rc, "cannot create user");
+    return {};
+  }
+
+  result<std::optional<user_row>> user_by_email(std::string_view email) override {
+    return user_where("SELECT id, email, password_hash, created_at FROM users WHERE email = ?", email);
+  }
+  result<std::optional<user_row>> user_by_id(std::string_view id) override {
+    return user_where("SELECT id, email, password_hash, created_at FROM users WHERE id = ?", id);
+  }
+
+  status set_password(std::string_view user_id, std::string_view hash) override {
+    return exec2("UPDATE users SET password_hash = ? WHERE id = ?", hash, user_id,
+                 "cannot set password");
+  }
+
+  status set_membership(const membership_row& m) override {
+    std::lock_guard lock(mu_);
+    auto s = prep(
+        "INSERT INTO memberships (workspace, user_id, role) VALUES (?, ?, ?) "
+        "ON CONFLICT (workspace, user_id) DO UPDATE SET role = excluded.role");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, m.workspace), (*s)->bind(2, m.user_id), (*s)->bind(3, m.role);
+    return sqlite::run(*db_, **s, "cannot set membership");
+  }
+
+  result<std::vector<membership_row>> memberships_of_user(std::string_view user_id) override {
+    return memberships("SELECT workspace, user_id, role FROM memberships WHERE user_id = ? "
+                       "ORDER BY workspace", user_id);
+  }
+  result<std::vector<membership_row>> members_of(std::string_view workspace) override {
+    return memberships("SELECT workspace, user_id, role FROM memberships WHERE workspace = ? "
+                       "ORDER BY user_id", workspace);
+  }
+
+  status add_api_key(const api_key_row& k) override {
+    std::lock_guard lock(mu_);
+    auto s = prep("INSERT INTO api_keys (hash, id, workspace, role, name, created_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?)");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind_blob(1, k.hash), (*s)->bind(2, k.id), (*s)->bind(3, k.workspace);
+    (*s)->bind(4, k.role), (*s)->bind(5, k.name), (*s)->bind(6, k.created_at);
+    return sqlite::run(*db_, **s, "cannot add API key");
+  }
+
+  result<std::optional<api_key_row>> api_key_by_hash(std::string_view hash) override {
+    std::lock_guard lock(mu_);
+    auto s = prep("SELECT hash, id, workspace, role, name, created_at FROM api_keys WHERE hash = ?");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind_blob(1, hash);
+    const int rc = (*s)->step();
+    if (rc == SQLITE_DONE) return std::optional<api_key_row>{};
+    if (rc != SQLITE_ROW) return db_->fail(rc, "cannot read API key");
+    return std::optional<api_key_row>{key_of(**s)};
+  }
+
+  result<std::vector<api_key_row>> api_keys_of(std::string_view workspace) override {
+    std::lock_guard lock(mu_);
+    auto s = prep("SELECT hash, id, workspace, role, name, created_at FROM api_keys "
+                  "WHERE workspace = ? ORDER BY created_at, id");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, workspace);
+    std::vector<api_key_row> out;
+    int rc;
+    while ((rc = (*s)->step()) == SQLITE_ROW) out.push_back(key_of(**s));
+    if (rc != SQLITE_DONE) return db_->fail(rc, "cannot list API keys");
+    return out;
+  }
+
+  result<bool> delete_api_key(std::string_view workspace, std::string_view id) override {
+    std::lock_guard lock(mu_);
+    auto s = prep("DELETE FROM api_keys WHERE workspace = ? AND id = ?");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, workspace), (*s)->bind(2, id);
+    if (auto r = sqlite::run(*db_, **s, "cannot delete API key"); !r) return r.error();
+    return db_->changes() > 0;
+  }
+
+  status add_session(const session_row& r) override {
+    std::lock_guard lock(mu_);
+    auto s = prep("INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at) "
+                  "VALUES (?, ?, ?, ?, ?)");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind_blob(1, r.hash), (*s)->bind(2, r.user_id), (*s)->bind(3, r.csrf);
+    (*s)->bind(4, r.created_at), (*s)->bind(5, r.expires_at);
+    return sqlite::run(*db_, **s, "cannot add session");
+  }
+
+  result<std::optional<session_row>> session_by_hash(std::string_view hash) override {
+    std::lock_guard lock(mu_);
+    auto s = prep("SELECT hash, user_id, csrf, created_at, expires_at FROM sessions WHERE hash = ?");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind_blob(1, hash);
+    const int rc = (*s)->step();
+    if (rc == SQLITE_DONE) return std::optional<session_row>{};
+    if (rc != SQLITE_ROW) return db_->fail(rc, "cannot read session");
+    auto& st = **s;
+    return std::optional<session_row>{session_row{std::string(st.blob(0)), std::string(st.text(1)),
+                                                  std::string(st.text(2)), st.int64(3),
+                                                  st.int64(4)}};
+  }
+
+  status delete_session(std::string_view hash) override {
+    std::lock_guard lock(mu_);
+    auto s = prep("DELETE FROM sessions WHERE hash = ?");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind_blob(1, hash);
+    return sqlite::run(*db_, **s, "cannot delete session");
+  }
+
+  status delete_expired_sessions(std::int64_t now) override {
+    std::lock_guard lock(mu_);
+    auto s = prep("DELETE FROM sessions WHERE expires_at <= ?");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, now);
+    return sqlite::run(*db_, **s, "cannot expire sessions");
+  }
+
+  status set_ingest(const ingest_row& r) override {
+    std::lock_guard lock(mu_);
+    auto s = prep(
+        "INSERT INTO ingest_tokens (workspace, token_hash, secret_hash, rotated_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (workspace) DO UPDATE SET token_hash = excluded.token_hash, "
+        "secret_hash = excluded.secret_hash, rotated_at = excluded.rotated_at");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, r.workspace), (*s)->bind_blob(2, r.token_hash), (*s)->bind_blob(3, r.secret_hash);
+    (*s)->bind(4, r.rotated_at);
+    return sqlite::run(*db_, **s, "cannot set ingestion token");
+  }
+
+  result<std::optional<ingest_row>> ingest_by_token(std::string_view token_hash) override {
+    std::lock_guard lock(mu_);
+    auto s = prep("SELECT workspace, token_hash, secret_hash, rotated_at FROM ingest_tokens "
+                  "WHERE token_hash = ?");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind_blob(1, token_hash);
+    const int rc = (*s)->step();
+    if (rc == SQLITE_DONE) return std::optional<ingest_row>{};
+    if (rc != SQLITE_ROW) return db_->fail(rc, "cannot read ingestion token");
+    auto& st = **s;
+    return std::optional<ingest_row>{ingest_row{std::string(st.text(0)), std::string(st.blob(1)),
+                                                std::string(st.blob(2)), st.int64(3)}};
+  }
+
+  status add_aws_account(std::string_view workspace, std::string_view account_id) override {
+    return exec2("INSERT OR IGNORE INTO aws_accounts (workspace, account_id) VALUES (?, ?)",
+                 workspace, account_id, "cannot add AWS account");
+  }
+
+  result<std::vector<std::string>> aws_accounts(std::string_view workspace) override {
+    std::lock_guard lock(mu_);
+    auto s = prep("SELECT account_id FROM aws_accounts WHERE workspace = ? ORDER BY account_id");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, workspace);
+    std::vector<std::string> out;
+    int rc;
+    while ((rc = (*s)->step()) == SQLITE_ROW) out.emplace_back((*s)->text(0));
+    if (rc != SQLITE_DONE) return db_->fail(rc, "cannot list AWS accounts");
+    return out;
+  }
+
+ private:
+  result<statement*> prep(const char* sql) { return db_->prepare(sql); }
+
+  static api_key_row key_of(const statement& st) {
+    return {std::string(st.blob(0)), std::string(st.text(1)), std::string(st.text(2)),
+            std::string(st.text(3)), std::string(st.text(4)), st.int64(5)};
+  }
+
+  status exec2(const char* sql, std::string_view a, std::string_view b, std::string_view what) {
+    std::lock_guard lock(mu_);
+    auto s = prep(sql);
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, a), (*s)->bind(2, b);
+    return sqlite::run(*db_, **s, what);
+  }
+
+  result<std::optional<user_row>> user_where(const char* sql, std::string_view v) {
+    std::lock_guard lock(mu_);
+    auto s = prep(sql);
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, v);
+    const int rc = (*s)->step();
+    if (rc == SQLITE_DONE) return std::optional<user_row>{};
+    if (rc != SQLITE_ROW) return db_->fail(rc, "cannot read user");
+    auto& st = **s;
+    return std::optional<user_row>{user_row{std::string(st.text(0)), std::string(st.text(1)),
+                                            std::string(st.text(2)), st.int64(3)}};
+  }
+
+  result<std::vector<membership_row>> memberships(const char* sql, std::string_view v) {
+    std::lock_guard lock(mu_);
+    auto s = prep(sql);
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, v);
+    std::vector<membership_row> out;
+    int rc;
+    while ((rc = (*s)->step()) == SQLITE_ROW)
+      out.push_back({std::string((*s)->text(0)), std::string((*s)->text(1)),
+                     std::string((*s)->text(2))});
+    if (rc != SQLITE_DONE) return db_->fail(rc, "cannot list memberships");
+    return out;
+  }
+
+  std::mutex mu_;
+  std::unique_ptr<connection> db_;
+};
+}  // namespace
+
+result<std::unique_ptr<accounts>> open_sqlite_accounts(const std::string& path, int busy_timeout_ms) {
+  auto c = connection::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_timeout_ms);
+  if (!c) return c.error();
+  return std::unique_ptr<accounts>(new sqlite_accounts(std::move(*c)));
+}
+
+}  // namespace sesami::store

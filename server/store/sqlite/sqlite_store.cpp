@@ -1,0 +1,1061 @@
+// The SQLite store: one writer connection behind a mutex with group commit, a pool of read
+// connections (WAL lets them read while the writer writes). All of SQLite's dialect lives in this
+// directory.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <tuple>
+#include <variant>
+
+#include "../store.hpp"
+#include "connection.hpp"
+#include "migrations.hpp"
+
+namespace sesami::store {
+namespace sqlite {
+namespace {
+
+constexpr std::int64_t ms_per_hour = 3'600'000;
+constexpr std::int64_t ms_per_day = 86'400'000;
+
+std::int64_t hour_of(std::int64_t ms) noexcept {
+  return ms >= 0 ? ms / ms_per_hour : (ms - ms_per_hour + 1) / ms_per_hour;
+}
+
+// ---- identities: 32 hex chars stored as 16 bytes (halves the unique index) ---------------------
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+std::string id_to_blob(std::string_view id) {
+  if (id.size() != 32) return std::string(id);
+  std::string out(16, '\0');
+  for (std::size_t i = 0; i < 16; ++i) {
+    const int hi = hex_value(id[2 * i]), lo = hex_value(id[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::string(id);
+    out[i] = static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+std::string blob_to_id(std::string_view b) {
+  if (b.size() != 16) return std::string(b);
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (std::size_t i = 0; i < 16; ++i) {
+    const auto v = static_cast<unsigned char>(b[i]);
+    out[2 * i] = digits[v >> 4];
+    out[2 * i + 1] = digits[v & 15];
+  }
+  return out;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+// ---- cursors: opaque to clients, "<ts>.<seq>" in hex with a version prefix -----------------------
+std::string encode_cursor(std::int64_t ts, std::int64_t seq) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "v1.%llx.%llx", static_cast<unsigned long long>(ts),
+                static_cast<unsigned long long>(seq));
+  return buf;
+}
+bool decode_cursor(std::string_view c, std::int64_t& ts, std::int64_t& seq) {
+  if (c.size() < 6 || c.substr(0, 3) != "v1.") return false;
+  c.remove_prefix(3);
+  const auto dot = c.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 >= c.size() || dot > 16 ||
+      c.size() - dot - 1 > 16)
+    return false;
+  auto parse = [](std::string_view h, std::int64_t& out) {
+    unsigned long long v = 0;
+    for (char ch : h) {
+      const int d = hex_value(ch);
+      if (d < 0) return false;
+      v = v * 16 + static_cast<unsigned>(d);
+    }
+    out = static_cast<std::int64_t>(v);
+    return true;
+  };
+  return parse(c.substr(0, dot), ts) && parse(c.substr(dot + 1), seq);
+}
+
+bool is_writable(const std::string& path) { return ::access(path.c_str(), W_OK) == 0; }
+std::string directory_of(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// Collects parameters while a query's text is assembled, then binds them in order.
+struct sql_builder {
+  std::vector<std::variant<std::string, std::int64_t>> params;
+  std::string text(std::string v) {
+    params.emplace_back(std::move(v));
+    return "?" + std::to_string(params.size());
+  }
+  std::string integer(std::int64_t v) {
+    params.emplace_back(v);
+    return "?" + std::to_string(params.size());
+  }
+  void bind(statement& s) const {
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const int n = static_cast<int>(i + 1);
+      if (auto* str = std::get_if<std::string>(&params[i]))
+        s.bind(n, *str);
+      else
+        s.bind(n, std::get<std::int64_t>(params[i]));
+    }
+  }
+};
+
+// The filter's recipient patterns (filter.hpp): "a@b.com" exact, "*part*" contains, "part*"
+// prefix, "*part" suffix, "@b.com" domain. Exact uses events_recipient; the others scan.
+std::string recipient_condition(sql_builder& b, const std::string& p) {
+  const bool lead = !p.empty() && p.front() == '*';
+  const bool trail = p.size() > 1 && p.back() == '*';
+  std::string core = p.substr(lead ? 1 : 0);
+  if (trail) core.pop_back();
+  if (!lead && !trail && !core.empty() && core.front() == '@') {
+    const auto x = b.text(core);
+    return "substr(recipient, -length(" + x + ")) = " + x;
+  }
+  if (lead && trail) return "instr(recipient, " + b.text(core) + ") > 0";
+  if (lead) {
+    const auto x = b.text(core);
+    return "substr(recipient, -length(" + x + ")) = " + x;
+  }
+  if (trail) {
+    const auto x = b.text(core);
+    return "substr(recipient, 1, length(" + x + ")) = " + x;
+  }
+  return "recipient = " + b.text(core);
+}
+
+// Column list shared by every event read, in stored_event order.
+constexpr std::string_view event_columns = "seq, id, ts, type, message_id, recipient, machine, doc";
+stored_event read_event(const statement& s) {
+  stored_event e;
+  e.seq = s.int64(0);
+  e.id = blob_to_id(s.blob(1));
+  e.timestamp = s.int64(2);
+  const auto t = s.int64(3);
+  e.type = t >= 0 && t < static_cast<std::int64_t>(event_type_count) ? static_cast<event_type>(t)
+                                                                    : event_type::unknown;
+  e.message_id = s.text(4);
+  e.recipient = s.text(5);
+  e.machine = s.int64(6) != 0;
+  e.doc = s.text(7);
+  return e;
+}
+recipient_status read_status(const statement& s) {
+  recipient_status r;
+  r.message_id = s.text(0);
+  r.recipient = s.text(1);
+  const auto st = s.int64(2);
+  r.status = st >= 0 && st < static_cast<std::int64_t>(delivery_status_count)
+                 ? static_cast<delivery_status>(st)
+                 : delivery_status::sent;
+  r.first_seen = s.int64(3);
+  r.last_seen = s.int64(4);
+  return r;
+}
+
+// Resets a statement when a read leaves scope, so a reader never holds a WAL snapshot open.
+struct reset_on_exit {
+  statement* s;
+  ~reset_on_exit() { s->reset(); }
+};
+
+struct rollup_delta {
+  std::int64_t count = 0, machine = 0, uniq = 0, uniq_human = 0, hard = 0, soft = 0, suppressed = 0,
+               undetermined = 0;
+};
+
+}  // namespace
+
+class sqlite_store final : public store {
+ public:
+  sqlite_store(open_options opt, std::unique_ptr<connection> writer, int version)
+      : opt_(std::move(opt)), writer_(std::move(writer)), version_(version) {}
+
+  // ---- workspaces ------------------------------------------------------------------------------
+  result<workspace> create_workspace(const workspace& w) override {
+    std::lock_guard lock(write_mu_);
+    auto st = writer_->prepare(
+        "INSERT INTO workspaces (id, name, created_at, retention_days) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT DO NOTHING");
+    if (!st) return st.error();
+    auto& s = **st;
+    s.bind(1, w.id);
+    s.bind(2, w.name.empty() ? w.id : w.name);
+    s.bind(3, w.created_at);
+    s.bind(4, w.retention_days);
+    if (auto r = run(*writer_, s, "cannot create workspace"); !r) return r.error();
+    if (writer_->changes() == 0) return error{errc::bad_input, "workspace '" + w.id + "' exists"};
+    workspace out = w;
+    if (out.name.empty()) out.name = w.id;
+    return out;
+  }
+
+  result<workspace> ensure_workspace(std::string_view id) override {
+    auto found = find_workspace(id);
+    if (!found) return found.error();
+    if (*found) return **found;
+    workspace w;
+    w.id = id;
+    w.name = id;
+    w.created_at = now_ms();
+    auto created = create_workspace(w);
+    if (!created && created.error().code == errc::bad_input) {  // created concurrently
+      auto again = find_workspace(id);
+      if (!again) return again.error();
+      if (*again) return **again;
+    }
+    return created;
+  }
+
+  result<std::optional<workspace>> find_workspace(std::string_view id) override {
+    auto r = reader();
+    if (!r) return r.error();
+    auto st = (*r)->prepare(
+        "SELECT id, name, created_at, retention_days FROM workspaces WHERE id = ?1");
+    if (!st) return st.error();
+    auto& s = **st;
+    reset_on_exit guard{&s};
+    s.bind(1, id);
+    const int rc = s.step();
+    if (rc == SQLITE_DONE) return std::optional<workspace>();
+    if (rc != SQLITE_ROW) return (*r)->fail(rc, "cannot read workspace");
+    workspace w{std::string(s.text(0)), std::string(s.text(1)), s.int64(2),
+                static_cast<int>(s.int64(3))};
+    return std::optional<workspace>(std::move(w));
+  }
+
+  status set_retention(std::string_view workspace, int days) override {
+    if (days < 0) return error{errc::bad_input, "retention must be 0 (forever) or a number of days"};
+    std::lock_guard lock(write_mu_);
+    auto st = writer_->prepare("UPDATE workspaces SET retention_days = ?2 WHERE id = ?1");
+    if (!st) return st.error();
+    (*st)->bind(1, workspace);
+    (*st)->bind(2, days);
+    if (auto r = run(*writer_, **st, "cannot set retention"); !r) return r;
+    if (writer_->changes() == 0)
+      return error{errc::not_found, "no workspace '" + std::string(workspace) + "'"};
+    return {};
+  }
+
+  // ---- writes: group commit --------------------------------------------------------------------
+  // Each caller queues its request; whoever finds no commit in progress becomes the leader, takes
+  // every queued request and commits them in one transaction, then wakes the others. A caller
+  // returns only after the transaction holding its events committed, so acknowledging after
+  // ingest() returns never acknowledges an event that could be lost.
+  result<ingest_summary> ingest(std::string_view workspace, std::span<const ingest_item> items,
+                                std::int64_t now) override {
+    request req{workspace, items, now};
+    std::unique_lock lock(queue_mu_);
+    queue_.push_back(&req);
+    while (!req.done) {
+      if (!leader_active_) {
+        leader_active_ = true;
+        std::vector<request*> group;
+        group.swap(queue_);
+        lock.unlock();
+        commit_group(group);
+        lock.lock();
+        leader_active_ = false;
+        for (auto* r : group) r->done = true;
+        queue_cv_.notify_all();
+      } else {
+        queue_cv_.wait(lock);
+      }
+    }
+    return std::move(req.outcome);
+  }
+
+  result<bool> remember_sns_message(std::string_view workspace, std::string_view id,
+                                    std::int64_t now) override {
+    std::lock_guard lock(write_mu_);
+    auto st = writer_->prepare(
+        "INSERT INTO sns_messages (workspace, sns_message_id, seen_at) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT DO NOTHING");
+    if (!st) return st.error();
+    (*st)->bind(1, workspace);
+    (*st)->bind(2, id);
+    (*st)->bind(3, now);
+    if (auto r = run(*writer_, **st, "cannot record SNS message"); !r) return r.error();
+    return writer_->changes() > 0;
+  }
+
+  result<bool> sns_message_seen(std::string_view workspace, std::string_view id) override {
+    auto r = reader();
+    if (!r) return r.error();
+    auto st = (*r)->prepare(
+        "SELECT 1 FROM sns_messages WHERE workspace = ?1 AND sns_message_id = ?2");
+    if (!st) return st.error();
+    reset_on_exit guard{*st};
+    (*st)->bind(1, workspace);
+    (*st)->bind(2, id);
+    const int rc = (*st)->step();
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return (*r)->fail(rc, "cannot read SNS messages");
+  }
+
+  // ---- reads -----------------------------------------------------------------------------------
+  result<event_page> list_events(std::string_view workspace, const event_query& q) override {
+    const sesami::filter& f = q.filter;
+    const std::size_t limit = std::clamp<std::size_t>(q.limit, 1, 1000);
+    std::int64_t cur_ts = 0, cur_seq = 0;
+    const bool has_cursor = !q.cursor.empty();
+    if (has_cursor && !decode_cursor(q.cursor, cur_ts, cur_seq))
+      return error{errc::bad_input, "invalid cursor"};
+    if (f.from && f.to && *f.from > *f.to) return error{errc::bad_input, "from is after to"};
+
+    // Several types: one index range scan per type (events_type_time yields each in time order),
+    // merged here — a single `type IN (...)` scan would have to sort every matching row.
+    std::vector<std::optional<event_type>> passes;
+    if (f.types.empty()) {
+      passes.push_back(std::nullopt);
+    } else {
+      for (auto t : f.types)
+        if (std::find(passes.begin(), passes.end(), std::optional(t)) == passes.end())
+          passes.push_back(t);
+    }
+
+    auto r = reader();
+    if (!r) return r.error();
+    std::vector<stored_event> rows;
+    for (const auto& type : passes) {
+      sql_builder b;
+      std::string sql = "SELECT " + std::string(event_columns) + " FROM events e WHERE workspace = " +
+                        b.text(std::string(workspace));
+      if (type) sql += " AND type = " + b.integer(static_cast<std::int64_t>(*type));
+      if (f.from) sql += " AND ts >= " + b.integer(*f.from);
+      if (f.to) sql += " AND ts < " + b.integer(*f.to);
+      if (!f.recipients.empty()) {
+        sql += " AND (";
+        for (std::size_t i = 0; i < f.recipients.size(); ++i) {
+          if (i) sql += " OR ";
+          sql += recipient_condition(b, lower(f.recipients[i]));
+        }
+        sql += ")";
+      }
+      if (!f.message_ids.empty()) {
+        sql += " AND message_id IN (";
+        for (std::size_t i = 0; i < f.message_ids.size(); ++i)
+          sql += (i ? ", " : "") + b.text(f.message_ids[i]);
+        sql += ")";
+      }
+      if (!f.configuration_sets.empty()) {
+        sql += " AND config_set IN (";
+        for (std::size_t i = 0; i < f.configuration_sets.size(); ++i)
+          sql += (i ? ", " : "") + b.text(f.configuration_sets[i]);
+        sql += ")";
+      }
+      // Tags with the same name are alternatives; different names must all match.
+      std::vector<std::string> names;
+      for (const auto& t : f.tags)
+        if (std::find(names.begin(), names.end(), t.name) == names.end()) names.push_back(t.name);
+      for (const auto& name : names) {
+        sql += " AND (";
+        bool first = true;
+        for (const auto& t : f.tags) {
+          if (t.name != name) continue;
+          // Tags are read from the stored document (JSON1) rather than kept twice per row.
+          sql += (first ? "" : " OR ") +
+                 std::string("EXISTS (SELECT 1 FROM json_each(e.doc, '$.tags') t, json_each(t.value) v "
+                             "WHERE t.key = ") +
+                 b.text(t.name) + " AND v.value = " + b.text(t.value) + ")";
+          first = false;
+        }
+        sql += ")";
+      }
+      if (f.machine == sesami::machine_filter::exclude) sql += " AND machine = 0";
+      if (f.machine == sesami::machine_filter::only) sql += " AND machine = 1";
+      if (!f.statuses.empty()) {
+        sql +=
+            " AND EXISTS (SELECT 1 FROM recipient_status r WHERE r.workspace = e.workspace AND "
+            "r.message_id = e.message_id AND r.recipient = e.recipient AND r.status IN (";
+        for (std::size_t i = 0; i < f.statuses.size(); ++i)
+          sql += (i ? ", " : "") + std::to_string(static_cast<int>(f.statuses[i]));
+        sql += "))";
+      }
+      if (has_cursor)
+        sql += " AND (ts, seq) < (" + b.integer(cur_ts) + ", " + b.integer(cur_seq) + ")";
+      sql += " ORDER BY ts DESC, seq DESC LIMIT " + std::to_string(limit + 1);
+
+      auto st = (*r)->prepare(sql);
+      if (!st) return st.error();
+      auto& s = **st;
+      reset_on_exit guard{&s};
+      b.bind(s);
+      int rc;
+      while ((rc = s.step()) == SQLITE_ROW) rows.push_back(read_event(s));
+      if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot list events");
+    }
+    std::sort(rows.begin(), rows.end(), [](const stored_event& a, const stored_event& b) {
+      return std::tie(a.timestamp, a.seq) > std::tie(b.timestamp, b.seq);
+    });
+    event_page page;
+    if (rows.size() > limit) {
+      rows.resize(limit);
+      page.next = encode_cursor(rows.back().timestamp, rows.back().seq);
+    }
+    page.events = std::move(rows);
+    return page;
+  }
+
+  result<recipient_history> recipient(std::string_view workspace, std::string_view address) override {
+    recipient_history h;
+    h.address = lower(address);
+    auto r = reader();
+    if (!r) return r.error();
+    {
+      auto st = (*r)->prepare(
+          "SELECT message_id, recipient, status, first_seen, last_seen FROM recipient_status "
+          "WHERE workspace = ?1 AND recipient = ?2 ORDER BY last_seen DESC");
+      if (!st) return st.error();
+      reset_on_exit guard{*st};
+      (*st)->bind(1, workspace);
+      (*st)->bind(2, h.address);
+      int rc;
+      while ((rc = (*st)->step()) == SQLITE_ROW) h.messages.push_back(read_status(**st));
+      if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot read recipient status");
+    }
+    {
+      auto st = (*r)->prepare("SELECT " + std::string(event_columns) +
+                              " FROM events WHERE workspace = ?1 AND recipient = ?2 "
+                              "ORDER BY ts DESC, seq DESC");
+      if (!st) return st.error();
+      reset_on_exit guard{*st};
+      (*st)->bind(1, workspace);
+      (*st)->bind(2, h.address);
+      int rc;
+      while ((rc = (*st)->step()) == SQLITE_ROW) h.events.push_back(read_event(**st));
+      if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot read recipient events");
+    }
+    auto sup = find_suppression_with(**r, workspace, h.address);
+    if (!sup) return sup.error();
+    if (*sup) h.suppressed = (*sup)->reason;
+    return h;
+  }
+
+  result<message_history> message(std::string_view workspace, std::string_view message_id) override {
+    message_history h;
+    h.message_id = message_id;
+    auto r = reader();
+    if (!r) return r.error();
+    {
+      auto st = (*r)->prepare(
+          "SELECT message_id, recipient, status, first_seen, last_seen FROM recipient_status "
+          "WHERE workspace = ?1 AND message_id = ?2 ORDER BY recipient");
+      if (!st) return st.error();
+      reset_on_exit guard{*st};
+      (*st)->bind(1, workspace);
+      (*st)->bind(2, message_id);
+      int rc;
+      while ((rc = (*st)->step()) == SQLITE_ROW) h.recipients.push_back(read_status(**st));
+      if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot read message status");
+    }
+    {
+      auto st = (*r)->prepare("SELECT " + std::string(event_columns) +
+                              " FROM events WHERE workspace = ?1 AND message_id = ?2 "
+                              "ORDER BY ts, seq");
+      if (!st) return st.error();
+      reset_on_exit guard{*st};
+      (*st)->bind(1, workspace);
+      (*st)->bind(2, message_id);
+      int rc;
+      while ((rc = (*st)->step()) == SQLITE_ROW) h.events.push_back(read_event(**st));
+      if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot read message events");
+    }
+    return h;
+  }
+
+  result<std::vector<rollup_row>> rollups(std::string_view workspace, std::int64_t since,
+                                          std::int64_t until) override {
+    auto r = reader();
+    if (!r) return r.error();
+    auto st = (*r)->prepare(
+        "SELECT hour, type, count, machine, uniq, uniq_human, hard, soft, suppressed, undetermined "
+        "FROM rollups "
+        "WHERE workspace = ?1 AND hour >= ?2 AND hour < ?3 ORDER BY hour, type");
+    if (!st) return st.error();
+    reset_on_exit guard{*st};
+    auto& s = **st;
+    s.bind(1, workspace);
+    s.bind(2, hour_of(since));
+    // An until inside an hour includes that hour: rollups are hourly, ranges round outwards.
+    s.bind(3, hour_of(until - 1) + 1);
+    std::vector<rollup_row> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      rollup_row row;
+      row.hour = s.int64(0) * ms_per_hour;
+      const auto t = s.int64(1);
+      row.type = t >= 0 && t < static_cast<std::int64_t>(event_type_count) ? static_cast<event_type>(t)
+                                                                          : event_type::unknown;
+      row.count = s.int64(2);
+      row.machine = s.int64(3);
+      row.unique = s.int64(4);
+      row.unique_human = s.int64(5);
+      row.hard = s.int64(6);
+      row.soft = s.int64(7);
+      row.suppressed = s.int64(8);
+      row.undetermined = s.int64(9);
+      out.push_back(row);
+    }
+    if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot read rollups");
+    return out;
+  }
+
+  result<std::vector<std::pair<delivery_status, std::int64_t>>> status_counts(
+      std::string_view workspace) override {
+    auto r = reader();
+    if (!r) return r.error();
+    auto st = (*r)->prepare(
+        "SELECT status, n FROM status_counts WHERE workspace = ?1 AND n != 0 ORDER BY status");
+    if (!st) return st.error();
+    reset_on_exit guard{*st};
+    (*st)->bind(1, workspace);
+    std::vector<std::pair<delivery_status, std::int64_t>> out;
+    int rc;
+    while ((rc = (*st)->step()) == SQLITE_ROW) {
+      const auto v = (*st)->int64(0);
+      if (v >= 0 && v < static_cast<std::int64_t>(delivery_status_count))
+        out.emplace_back(static_cast<delivery_status>(v), (*st)->int64(1));
+    }
+    if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot read status counts");
+    return out;
+  }
+
+  // ---- suppression list --------------------------------------------------------------------------
+  result<suppression_page> list_suppressions(std::string_view workspace,
+                                             const suppression_query& q) override {
+    const std::size_t limit = std::clamp<std::size_t>(q.limit, 1, 100000);
+    std::string after;
+    if (!q.cursor.empty()) {
+      if (q.cursor.substr(0, 2) != "a.") return error{errc::bad_input, "invalid cursor"};
+      after = q.cursor.substr(2);
+    }
+    auto r = reader();
+    if (!r) return r.error();
+    auto st = (*r)->prepare(
+        "SELECT address, reason, source, event_id, created_at FROM suppressions "
+        "WHERE workspace = ?1 AND address > ?2 AND (?3 = '' OR instr(address, ?3) > 0) "
+        "ORDER BY address LIMIT ?4");
+    if (!st) return st.error();
+    reset_on_exit guard{*st};
+    auto& s = **st;
+    s.bind(1, workspace);
+    s.bind(2, after);
+    s.bind(3, lower(q.contains));
+    s.bind(4, static_cast<std::int64_t>(limit + 1));
+    suppression_page page;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) page.entries.push_back(read_suppression(s));
+    if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot list suppressions");
+    if (page.entries.size() > limit) {
+      page.entries.resize(limit);
+      page.next = "a." + page.entries.back().address;
+    }
+    return page;
+  }
+
+  result<std::optional<suppression_entry>> find_suppression(std::string_view workspace,
+                                                            std::string_view address) override {
+    auto r = reader();
+    if (!r) return r.error();
+    return find_suppression_with(**r, workspace, lower(address));
+  }
+
+  result<std::size_t> add_suppressions(std::string_view workspace,
+                                       std::span<const suppression_entry> entries) override {
+    std::lock_guard lock(write_mu_);
+    if (auto b = writer_->exec("BEGIN IMMEDIATE"); !b) return b.error();
+    std::size_t added = 0;
+    for (const auto& e : entries) {
+      auto n = insert_suppression(workspace, e);
+      if (!n) {
+        (void)writer_->exec("ROLLBACK");
+        return n.error();
+      }
+      added += *n;
+    }
+    if (auto c = writer_->exec("COMMIT"); !c) {
+      (void)writer_->exec("ROLLBACK");
+      return c.error();
+    }
+    return added;
+  }
+
+  result<bool> remove_suppression(std::string_view workspace, std::string_view address) override {
+    std::lock_guard lock(write_mu_);
+    auto st = writer_->prepare("DELETE FROM suppressions WHERE workspace = ?1 AND address = ?2");
+    if (!st) return st.error();
+    (*st)->bind(1, workspace);
+    (*st)->bind(2, lower(address));
+    if (auto r = run(*writer_, **st, "cannot remove suppression"); !r) return r.error();
+    return writer_->changes() > 0;
+  }
+
+  // ---- maintenance -------------------------------------------------------------------------------
+  result<std::size_t> apply_retention(std::string_view workspace, std::int64_t now,
+                                      std::size_t batch) override {
+    auto ws = find_workspace(workspace);
+    if (!ws) return ws.error();
+    if (!*ws) return error{errc::not_found, "no workspace '" + std::string(workspace) + "'"};
+    if ((*ws)->retention_days <= 0) return std::size_t{0};
+    const std::int64_t cutoff = now - (*ws)->retention_days * ms_per_day;
+    std::size_t total = 0;
+    for (;;) {
+      // One short transaction per batch: the writer mutex is released in between, so group
+      // commits interleave with a long purge instead of waiting for it.
+      std::lock_guard lock(write_mu_);
+      auto st = writer_->prepare(
+          "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE workspace = ?1 AND "
+          "ts < ?2 LIMIT ?3)");
+      if (!st) return st.error();
+      (*st)->bind(1, workspace);
+      (*st)->bind(2, cutoff);
+      (*st)->bind(3, static_cast<std::int64_t>(std::max<std::size_t>(batch, 1)));
+      if (auto r = run(*writer_, **st, "cannot delete old events"); !r) return r.error();
+      const auto n = static_cast<std::size_t>(writer_->changes());
+      total += n;
+      if (n == 0) break;
+    }
+    std::lock_guard lock(write_mu_);
+    auto st = writer_->prepare("DELETE FROM sns_messages WHERE workspace = ?1 AND seen_at < ?2");
+    if (!st) return st.error();
+    (*st)->bind(1, workspace);
+    (*st)->bind(2, cutoff);
+    if (auto r = run(*writer_, **st, "cannot delete old SNS message ids"); !r) return r.error();
+    return total;
+  }
+
+  int schema_version() const override { return version_; }
+
+ private:
+  struct request {
+    std::string_view workspace;
+    std::span<const ingest_item> items;
+    std::int64_t now;
+    result<ingest_summary> outcome = ingest_summary{};
+    bool done = false;
+  };
+
+  static std::int64_t now_ms() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+  }
+
+  // A read connection from the pool, returned to it when the handle goes out of scope.
+  struct reader_deleter {
+    sqlite_store* owner;
+    void operator()(connection* c) const { owner->release(c); }
+  };
+  using reader_handle = std::unique_ptr<connection, reader_deleter>;
+
+  result<reader_handle> reader() {
+    {
+      std::lock_guard lock(pool_mu_);
+      if (!pool_.empty()) {
+        connection* c = pool_.back().release();
+        pool_.pop_back();
+        return reader_handle(c, reader_deleter{this});
+      }
+    }
+    auto c = connection::open(opt_.path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                              opt_.busy_timeout_ms);
+    if (!c) return c.error();
+    (void)(*c)->exec("PRAGMA mmap_size = 268435456");
+    return reader_handle(c->release(), reader_deleter{this});
+  }
+  void release(connection* c) {
+    std::lock_guard lock(pool_mu_);
+    if (pool_.size() < std::max<std::size_t>(opt_.readers, 1))
+      pool_.emplace_back(c);
+    else
+      delete c;
+  }
+
+  static suppression_entry read_suppression(const statement& s) {
+    suppression_entry e;
+    e.address = s.text(0);
+    e.reason = s.text(1);
+    e.source = parse_suppression_source(s.text(2)).value_or(suppression_source::manual);
+    e.event_id = s.text(3);
+    e.created_at = s.int64(4);
+    return e;
+  }
+
+  result<std::optional<suppression_entry>> find_suppression_with(connection& c,
+                                                                 std::string_view workspace,
+                                                                 const std::string& address) {
+    auto st = c.prepare(
+        "SELECT address, reason, source, event_id, created_at FROM suppressions "
+        "WHERE workspace = ?1 AND address = ?2");
+    if (!st) return st.error();
+    reset_on_exit guard{*st};
+    (*st)->bind(1, workspace);
+    (*st)->bind(2, address);
+    const int rc = (*st)->step();
+    if (rc == SQLITE_DONE) return std::optional<suppression_entry>();
+    if (rc != SQLITE_ROW) return c.fail(rc, "cannot read suppression");
+    return std::optional<suppression_entry>(read_suppression(**st));
+  }
+
+  // Writer-side helpers; the caller holds write_mu_ and an open transaction.
+  result<std::size_t> insert_suppression(std::string_view workspace, const suppression_entry& e) {
+    auto st = writer_->prepare(
+        "INSERT INTO suppressions (workspace, address, reason, source, event_id, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING");
+    if (!st) return st.error();
+    auto& s = **st;
+    s.bind(1, workspace);
+    s.bind(2, lower(e.address));
+    s.bind(3, e.reason);
+    s.bind(4, to_string(e.source));
+    s.bind(5, e.event_id);
+    s.bind(6, e.created_at);
+    if (auto r = run(*writer_, s, "cannot add suppression"); !r) return r.error();
+    return static_cast<std::size_t>(writer_->changes());
+  }
+
+  using rollup_key = std::tuple<std::string, std::int64_t, int>;  // workspace, hour, type
+  using status_key = std::pair<std::string, int>;                  // workspace, status
+
+  struct txn_state {
+    std::map<rollup_key, rollup_delta> rollups;
+    std::map<status_key, std::int64_t> statuses;
+    std::map<std::string, int, std::less<>> retention;  // workspace → days, read once per group
+  };
+
+  void commit_group(std::vector<request*>& group) {
+    std::lock_guard lock(write_mu_);
+    txn_state txn;
+    auto fail_all = [&](const error& e) {
+      (void)writer_->exec("ROLLBACK");
+      for (auto* r : group) r->outcome = e;
+    };
+    if (auto b = writer_->exec("BEGIN IMMEDIATE"); !b) {
+      for (auto* r : group) r->outcome = b.error();
+      return;
+    }
+    for (auto* r : group) {
+      auto s = ingest_one(txn, *r);
+      if (!s) return fail_all(s.error());
+      r->outcome = *s;
+    }
+    if (auto f = flush_counters(txn); !f) return fail_all(f.error());
+    if (auto c = writer_->exec("COMMIT"); !c) return fail_all(c.error());
+  }
+
+  result<int> retention_days(txn_state& txn, std::string_view workspace) {
+    if (auto it = txn.retention.find(workspace); it != txn.retention.end()) return it->second;
+    auto st = writer_->prepare("SELECT retention_days FROM workspaces WHERE id = ?1");
+    if (!st) return st.error();
+    reset_on_exit guard{*st};
+    (*st)->bind(1, workspace);
+    const int rc = (*st)->step();
+    if (rc == SQLITE_DONE)
+      return error{errc::not_found, "no workspace '" + std::string(workspace) + "'"};
+    if (rc != SQLITE_ROW) return writer_->fail(rc, "cannot read workspace");
+    const int days = static_cast<int>((*st)->int64(0));
+    txn.retention.emplace(std::string(workspace), days);
+    return days;
+  }
+
+  result<ingest_summary> ingest_one(txn_state& txn, request& req) {
+    ingest_summary sum;
+    sum.received = req.items.size();
+    auto days = retention_days(txn, req.workspace);
+    if (!days) return days.error();
+    const std::int64_t cutoff = *days > 0 ? req.now - *days * ms_per_day : INT64_MIN;
+    const std::string ws(req.workspace);
+
+    auto ins = writer_->prepare(
+        "INSERT INTO events (workspace, id, ts, type, message_id, recipient, machine, config_set, "
+        "doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING");
+    if (!ins) return ins.error();
+    for (const auto& item : req.items) {
+      const sesami::event& ev = *item.ev;
+      if (ev.timestamp < cutoff) {
+        ++sum.expired;
+        continue;
+      }
+      const std::string recipient = ev.recipient ? lower(*ev.recipient) : std::string();
+      auto& s = **ins;
+      s.bind(1, ws);
+      s.bind_blob(2, id_to_blob(item.id));
+      s.bind(3, ev.timestamp);
+      s.bind(4, static_cast<int>(ev.type));
+      s.bind(5, ev.message_id);
+      s.bind(6, recipient);
+      s.bind(7, ev.machine() ? 1 : 0);
+      s.bind(8, ev.configuration_set);
+      s.bind(9, item.doc);
+      if (auto r = run(*writer_, s, "cannot store event"); !r) return r.error();
+      if (writer_->changes() == 0) {
+        ++sum.duplicates;
+        continue;
+      }
+      ++sum.stored;
+
+      auto& d = txn.rollups[rollup_key{ws, hour_of(ev.timestamp), static_cast<int>(ev.type)}];
+      ++d.count;
+      if (ev.machine()) ++d.machine;
+      if (auto* b = ev.get<bounce_info>()) {
+        switch (b->cls) {
+          case bounce_class::hard: ++d.hard; break;
+          case bounce_class::soft: ++d.soft; break;
+          case bounce_class::suppressed: ++d.suppressed; break;
+          case bounce_class::undetermined: ++d.undetermined; break;
+          case bounce_class::none: break;
+        }
+      }
+
+      if (!recipient.empty()) {
+        if (auto st = status_of(ev.type)) {
+          if (auto u = update_status(txn, ws, ev, recipient, *st); !u) return u.error();
+        }
+        if (!item.suppress.empty()) {
+          suppression_entry e{recipient, item.suppress, suppression_source::event, item.id,
+                              req.now};
+          auto n = insert_suppression(ws, e);
+          if (!n) return n.error();
+          sum.suppressed += *n;
+        }
+      }
+      if (!ev.source.sns_message_id.empty()) {
+        auto st = writer_->prepare(
+            "INSERT INTO sns_messages (workspace, sns_message_id, seen_at) VALUES (?1, ?2, ?3) "
+            "ON CONFLICT DO NOTHING");
+        if (!st) return st.error();
+        (*st)->bind(1, ws);
+        (*st)->bind(2, ev.source.sns_message_id);
+        (*st)->bind(3, req.now);
+        if (auto r = run(*writer_, **st, "cannot record SNS message"); !r) return r.error();
+      }
+    }
+    return sum;
+  }
+
+  // Status precedence and unique opens/clicks, order-independent: the status is the max over all
+  // events; a unique open counts in the hour of the earliest open, and moves there if an earlier
+  // open arrives late.
+  status update_status(txn_state& txn, const std::string& ws, const sesami::event& ev,
+                       const std::string& recipient, delivery_status st) {
+    auto sel = writer_->prepare(
+        "SELECT status, first_seen, last_seen, first_open, first_human_open, first_click, "
+        "first_human_click FROM recipient_status WHERE workspace = ?1 AND message_id = ?2 AND "
+        "recipient = ?3");
+    if (!sel) return sel.error();
+    auto& s = **sel;
+    s.bind(1, ws);
+    s.bind(2, ev.message_id);
+    s.bind(3, recipient);
+    const int rc = s.step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      auto e = writer_->fail(rc, "cannot read status");
+      s.reset();
+      return e;
+    }
+    const bool exists = rc == SQLITE_ROW;
+    int old_status = -1;
+    std::int64_t first_seen = ev.timestamp, last_seen = ev.timestamp;
+    std::optional<std::int64_t> firsts[4];  // open, human open, click, human click
+    if (exists) {
+      old_status = static_cast<int>(s.int64(0));
+      first_seen = std::min(first_seen, s.int64(1));
+      last_seen = std::max(last_seen, s.int64(2));
+      for (int i = 0; i < 4; ++i)
+        if (!s.is_null(3 + i)) firsts[i] = s.int64(3 + i);
+    }
+    s.reset();
+
+    const int new_status = std::max(old_status, static_cast<int>(st));
+    if (new_status != old_status) {
+      if (old_status >= 0) --txn.statuses[{ws, old_status}];
+      ++txn.statuses[{ws, new_status}];
+    }
+    auto first = [&](int slot, int type) {
+      auto& f = firsts[slot];
+      if (f && *f <= ev.timestamp) return;
+      const bool human = slot % 2 == 1;
+      if (f) {
+        auto& old = txn.rollups[rollup_key{ws, hour_of(*f), type}];
+        --(human ? old.uniq_human : old.uniq);
+      }
+      auto& now = txn.rollups[rollup_key{ws, hour_of(ev.timestamp), type}];
+      ++(human ? now.uniq_human : now.uniq);
+      f = ev.timestamp;
+    };
+    if (ev.type == event_type::open || ev.type == event_type::click) {
+      const int base = ev.type == event_type::open ? 0 : 2;
+      first(base, static_cast<int>(ev.type));
+      if (!ev.machine()) first(base + 1, static_cast<int>(ev.type));
+    }
+
+    auto up = writer_->prepare(
+        "INSERT OR REPLACE INTO recipient_status (workspace, message_id, recipient, status, "
+        "first_seen, last_seen, first_open, first_human_open, first_click, first_human_click) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    if (!up) return up.error();
+    auto& u = **up;
+    u.bind(1, ws);
+    u.bind(2, ev.message_id);
+    u.bind(3, recipient);
+    u.bind(4, new_status);
+    u.bind(5, first_seen);
+    u.bind(6, last_seen);
+    for (int i = 0; i < 4; ++i) {
+      if (firsts[i])
+        u.bind(7 + i, *firsts[i]);
+      else
+        u.bind_null(7 + i);
+    }
+    return run(*writer_, u, "cannot update status");
+  }
+
+  status flush_counters(txn_state& txn) {
+    auto st = writer_->prepare(
+        "INSERT INTO rollups (workspace, hour, type, count, machine, uniq, uniq_human, hard, soft, "
+        "suppressed, undetermined) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+        "ON CONFLICT (workspace, hour, type) DO UPDATE SET "
+        "count = count + excluded.count, machine = machine + excluded.machine, "
+        "uniq = uniq + excluded.uniq, uniq_human = uniq_human + excluded.uniq_human, "
+        "hard = hard + excluded.hard, soft = soft + excluded.soft, "
+        "suppressed = suppressed + excluded.suppressed, "
+        "undetermined = undetermined + excluded.undetermined");
+    if (!st) return st.error();
+    for (const auto& [key, d] : txn.rollups) {
+      auto& s = **st;
+      s.bind(1, std::get<0>(key));
+      s.bind(2, std::get<1>(key));
+      s.bind(3, std::get<2>(key));
+      s.bind(4, d.count);
+      s.bind(5, d.machine);
+      s.bind(6, d.uniq);
+      s.bind(7, d.uniq_human);
+      s.bind(8, d.hard);
+      s.bind(9, d.soft);
+      s.bind(10, d.suppressed);
+      s.bind(11, d.undetermined);
+      if (auto r = run(*writer_, s, "cannot update rollups"); !r) return r;
+    }
+    auto sc = writer_->prepare(
+        "INSERT INTO status_counts (workspace, status, n) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (workspace, status) DO UPDATE SET n = n + excluded.n");
+    if (!sc) return sc.error();
+    for (const auto& [key, n] : txn.statuses) {
+      if (n == 0) continue;
+      auto& s = **sc;
+      s.bind(1, key.first);
+      s.bind(2, key.second);
+      s.bind(3, n);
+      if (auto r = run(*writer_, s, "cannot update status counts"); !r) return r;
+    }
+    return {};
+  }
+
+  open_options opt_;
+  std::mutex write_mu_;  // the writer connection: one transaction at a time
+  std::unique_ptr<connection> writer_;
+  int version_;
+
+  std::mutex queue_mu_;  // group commit queue
+  std::condition_variable queue_cv_;
+  std::vector<request*> queue_;
+  bool leader_active_ = false;
+
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<connection>> pool_;
+};
+
+// ---- opening and migrating -----------------------------------------------------------------------
+result<int> read_version(connection& c) {
+  auto st = c.prepare("PRAGMA user_version");
+  if (!st) return st.error();
+  reset_on_exit guard{*st};
+  const int rc = (*st)->step();
+  if (rc != SQLITE_ROW) return c.fail(rc, "cannot read schema version");
+  return static_cast<int>((*st)->int64(0));
+}
+
+result<int> migrate(connection& c, const std::string& path) {
+  auto v = read_version(c);
+  if (!v) return v.error();
+  if (*v > latest_version)
+    return error{errc::schema_too_new,
+                 "database " + path + " has schema version " + std::to_string(*v) +
+                     ", newer than this sesami understands (" + std::to_string(latest_version) +
+                     "): upgrade sesami, or open a copy made before the upgrade"};
+  for (const auto& m : migrations) {
+    if (m.version <= *v) continue;
+    // Each migration and its version bump commit together: a crash leaves the previous version.
+    if (auto b = c.exec("BEGIN IMMEDIATE"); !b) return b.error();
+    auto applied = c.exec(m.sql);
+    if (applied) applied = c.exec("PRAGMA user_version = " + std::to_string(m.version));
+    if (!applied) {
+      (void)c.exec("ROLLBACK");
+      error e = applied.error();
+      e.message = "migration " + std::to_string(m.version) + " (" + std::string(m.description) +
+                  ") failed: " + e.message;
+      return e;
+    }
+    if (auto cm = c.exec("COMMIT"); !cm) return cm.error();
+  }
+  return latest_version;
+}
+
+}  // namespace sqlite
+
+result<std::unique_ptr<store>> open_sqlite(const open_options& opt) {
+  using namespace sqlite;
+  if (opt.path.empty() || opt.path == ":memory:" || opt.path.rfind("file:", 0) == 0)
+    return error{errc::bad_input, "the SQLite store needs a file path"};
+  struct stat sb {};
+  const bool exists = ::stat(opt.path.c_str(), &sb) == 0;
+  if (exists && S_ISDIR(sb.st_mode))
+    return error{errc::bad_input, opt.path + " is a directory, not a database file"};
+  if (!exists && !opt.create) return error{errc::not_found, "no database at " + opt.path};
+  // Clear messages for the usual permission problems, before SQLite reports them obliquely.
+  if (exists && !is_writable(opt.path))
+    return error{errc::read_only, "database file " + opt.path + " is read-only"};
+  const std::string dir = directory_of(opt.path);
+  if (!is_writable(dir))
+    return error{errc::read_only, "directory " + dir + " is not writable (SQLite keeps its " +
+                                      "write-ahead log next to " + opt.path + ")"};
+
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (opt.create) flags |= SQLITE_OPEN_CREATE;
+  auto c = connection::open(opt.path, flags, opt.busy_timeout_ms);
+  if (!c) return c.error();
+  auto& db = **c;
+  // The first read tells a non-database file apart before anything is written to it.
+  if (auto v = read_version(db); !v) return v.error();
+  if (auto w = db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+                       "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; "
+                       "PRAGMA foreign_keys = ON");
+      !w)
+    return w.error();
+  auto version = migrate(db, opt.path);
+  if (!version) return version.error();
+  return std::unique_ptr<store>(new sqlite_store(opt, std::move(*c), *version));
+}
+
+}  // namespace sesami::store

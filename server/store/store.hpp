@@ -1,0 +1,257 @@
+#pragma once
+// The store interface: SESami's memory. Backend-neutral — the SQLite implementation
+// (sqlite/sqlite_store.hpp) and a later PostgreSQL one satisfy the same contract, and the same
+// test suite (tests/store) runs against every backend. No SQL leaks through this header.
+//
+// Policy (event identity, which bounces suppress) lives in the app layer (server/app/import.hpp):
+// the store receives events already paired with their identity, their stored JSON document and
+// their suppression reason, and makes them durable, exactly once, in one transaction.
+//
+// Thread safety: every member function may be called concurrently from any thread.
+// ingest() batches concurrent callers into one transaction (group commit): each caller returns
+// only after the transaction holding its events has committed (or failed).
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/system/result.hpp>
+#include <boost/throw_exception.hpp>
+
+#include <sesami/event.hpp>
+#include <sesami/filter.hpp>
+
+namespace sesami::store {
+
+// ---- errors --------------------------------------------------------------------------------------
+enum class errc {
+  ok = 0,
+  unavailable,     // busy, locked, I/O error, disk full: retry later (HTTP 503)
+  read_only,       // the database file or its directory cannot be written
+  schema_too_new,  // the database was written by a newer sesami: refuse rather than corrupt it
+  corrupt,         // not a database, or a damaged one
+  not_found,       // no such workspace / entry
+  bad_input,       // a cursor that does not decode, a CSV line that does not parse, from > to ...
+  internal,        // anything else the backend reports
+};
+constexpr std::string_view to_id(errc e) noexcept {
+  constexpr std::string_view ids[] = {"store.ok",           "store.unavailable", "store.read_only",
+                                      "store.schema_too_new", "store.corrupt",   "store.not_found",
+                                      "store.bad_input",    "store.internal"};
+  return ids[static_cast<std::size_t>(e)];
+}
+struct error {
+  errc code = errc::ok;
+  std::string message;  // for a person: names the file, the line, the version
+  std::string_view id() const noexcept { return to_id(code); }
+  template <class Ch, class Tr>  // for logs and test reports: "store.read_only: ..."
+  friend std::basic_ostream<Ch, Tr>& operator<<(std::basic_ostream<Ch, Tr>& os, const error& e) {
+    return os << e.id() << ": " << e.message;
+  }
+};
+template <class T>
+using result = boost::system::result<T, error>;
+using status = result<void>;
+
+[[noreturn]] inline void throw_exception_from_error(const error& e, const boost::source_location& loc) {
+  boost::throw_exception(std::runtime_error(std::string(e.id()) + ": " + e.message), loc);
+}
+
+// ---- workspaces ----------------------------------------------------------------------------------
+struct workspace {
+  std::string id;  // the tenant key carried by every row
+  std::string name;
+  std::int64_t created_at = 0;  // ms since epoch
+  int retention_days = 0;       // 0: keep raw events forever
+};
+
+// ---- writes --------------------------------------------------------------------------------------
+/// One event ready to store. `id` is the core's event identity (32 hex chars); `doc` the event's
+/// JSON (sesami::to_json) as it will be served back; `suppress` non-empty when categorize says the
+/// recipient must be suppressed (hard bounce, complaint), holding the reason ("hard-bounce" ...).
+struct ingest_item {
+  const sesami::event* ev = nullptr;
+  std::string id;
+  std::string doc;
+  std::string suppress;
+};
+
+struct ingest_summary {
+  std::size_t received = 0;    // items handed in
+  std::size_t stored = 0;      // newly inserted events
+  std::size_t duplicates = 0;  // already present (same identity) or repeated within the call
+  std::size_t expired = 0;     // older than the workspace's retention: not stored
+  std::size_t suppressed = 0;  // addresses newly added to the suppression list
+  ingest_summary& operator+=(const ingest_summary& o) noexcept {
+    received += o.received, stored += o.stored, duplicates += o.duplicates;
+    expired += o.expired, suppressed += o.suppressed;
+    return *this;
+  }
+};
+
+// ---- reads ---------------------------------------------------------------------------------------
+/// Which events to list: the analytics filter (sesami::filter, from filter_from_query — the same
+/// semantics as the dashboard's in-browser filtering), plus keyset paging.
+struct event_query {
+  sesami::filter filter;
+  std::size_t limit = 50;  // capped at 1000
+  std::string cursor;      // opaque, from a previous page's `next`
+};
+
+struct stored_event {
+  std::int64_t seq = 0;  // the store's insertion sequence (rowid): stable, part of the cursor
+  std::string id;        // event identity
+  std::int64_t timestamp = 0;
+  event_type type = event_type::unknown;
+  std::string message_id;
+  std::string recipient;  // empty when the event has none
+  bool machine = false;
+  std::string doc;  // the event as JSON (sesami::to_json), ready to serve
+};
+
+struct event_page {
+  std::vector<stored_event> events;  // newest first (timestamp, then seq, descending)
+  std::optional<std::string> next;   // cursor of the next page; nullopt on the last page
+};
+
+/// The status of one (message, recipient), maintained on write with delivery_status precedence.
+struct recipient_status {
+  std::string message_id;
+  std::string recipient;
+  delivery_status status = delivery_status::sent;
+  std::int64_t first_seen = 0;  // earliest event timestamp
+  std::int64_t last_seen = 0;   // latest event timestamp
+};
+
+struct recipient_history {
+  std::string address;
+  std::vector<recipient_status> messages;  // newest first
+  std::vector<stored_event> events;        // newest first, every event still retained
+  std::optional<std::string> suppressed;   // reason, when the address is on the suppression list
+};
+
+struct message_history {
+  std::string message_id;
+  std::vector<recipient_status> recipients;
+  std::vector<stored_event> events;  // oldest first: a message reads as a story
+};
+
+// ---- rollups -------------------------------------------------------------------------------------
+/// Counters for one hour and one event type, maintained on write for newly stored events only.
+struct rollup_row {
+  std::int64_t hour = 0;  // ms since epoch at the start of the hour (UTC)
+  event_type type = event_type::unknown;
+  std::int64_t count = 0;        // events
+  std::int64_t machine = 0;      // of which flagged machine (opens, clicks)
+  std::int64_t unique = 0;       // opens/clicks: (message, recipient) pairs whose first one is here
+  std::int64_t unique_human = 0;  // the same, counting human opens/clicks only
+  // bounces by our classification (bounce_class): hard, soft, suppressed, undetermined
+  std::int64_t hard = 0, soft = 0, suppressed = 0, undetermined = 0;
+  friend bool operator==(const rollup_row&, const rollup_row&) = default;
+};
+
+// ---- suppression list ----------------------------------------------------------------------------
+enum class suppression_source : std::uint8_t { event, manual, import, ses_sync };
+constexpr std::string_view to_string(suppression_source s) noexcept {
+  constexpr std::string_view names[] = {"event", "manual", "import", "ses-sync"};
+  return names[static_cast<std::size_t>(s)];
+}
+constexpr std::optional<suppression_source> parse_suppression_source(std::string_view s) noexcept {
+  for (std::uint8_t i = 0; i < 4; ++i)
+    if (to_string(static_cast<suppression_source>(i)) == s) return static_cast<suppression_source>(i);
+  return std::nullopt;
+}
+
+struct suppression_entry {
+  std::string address;  // lower-cased
+  std::string reason;   // "hard-bounce", "complaint", free text for manual entries
+  suppression_source source = suppression_source::manual;
+  std::string event_id;  // the event that caused it (source event), else empty
+  std::int64_t created_at = 0;
+};
+
+struct suppression_query {
+  std::string contains;  // substring of the address; empty: all
+  std::size_t limit = 100;
+  std::string cursor;  // opaque; entries are ordered by address
+};
+struct suppression_page {
+  std::vector<suppression_entry> entries;
+  std::optional<std::string> next;
+};
+
+// ---- the interface -------------------------------------------------------------------------------
+class store {
+ public:
+  virtual ~store() = default;
+
+  // workspaces
+  virtual result<workspace> create_workspace(const workspace& w) = 0;  // fails if it exists
+  /// The workspace, created with defaults when absent (the CLI's "default" workspace).
+  virtual result<workspace> ensure_workspace(std::string_view id) = 0;
+  virtual result<std::optional<workspace>> find_workspace(std::string_view id) = 0;
+  virtual status set_retention(std::string_view workspace, int days) = 0;
+
+  // writes
+  /// Stores new events exactly once (by identity), updates statuses, rollups and the suppression
+  /// list, all in one transaction. Concurrent callers are committed together (group commit).
+  /// `now` (ms) decides retention expiry.
+  virtual result<ingest_summary> ingest(std::string_view workspace, std::span<const ingest_item> items,
+                                        std::int64_t now) = 0;
+  /// Remembers an SNS MessageId; true when it was new. The server drops repeated deliveries early.
+  virtual result<bool> remember_sns_message(std::string_view workspace, std::string_view sns_message_id,
+                                            std::int64_t now) = 0;
+  virtual result<bool> sns_message_seen(std::string_view workspace, std::string_view sns_message_id) = 0;
+
+  // reads
+  virtual result<event_page> list_events(std::string_view workspace, const event_query& q) = 0;
+  virtual result<recipient_history> recipient(std::string_view workspace, std::string_view address) = 0;
+  virtual result<message_history> message(std::string_view workspace, std::string_view message_id) = 0;
+  /// Rollup rows for hours in [since, until) (ms; rounded down to the hour), ordered by hour, type.
+  virtual result<std::vector<rollup_row>> rollups(std::string_view workspace, std::int64_t since,
+                                                  std::int64_t until) = 0;
+  /// Number of (message, recipient) pairs per current status.
+  virtual result<std::vector<std::pair<delivery_status, std::int64_t>>> status_counts(
+      std::string_view workspace) = 0;
+
+  // suppression list
+  virtual result<suppression_page> list_suppressions(std::string_view workspace,
+                                                     const suppression_query& q) = 0;
+  virtual result<std::optional<suppression_entry>> find_suppression(std::string_view workspace,
+                                                                     std::string_view address) = 0;
+  /// Adds or keeps entries (an existing address keeps its first reason); returns how many were new.
+  /// All or nothing: one transaction.
+  virtual result<std::size_t> add_suppressions(std::string_view workspace,
+                                               std::span<const suppression_entry> entries) = 0;
+  /// Returns true when the address was on the list.
+  virtual result<bool> remove_suppression(std::string_view workspace, std::string_view address) = 0;
+
+  // maintenance
+  /// Deletes raw events older than the workspace's retention in transactions of `batch` rows,
+  /// releasing the writer between batches so ingestion continues. Rollups and statuses are kept.
+  /// Returns the number of events deleted.
+  virtual result<std::size_t> apply_retention(std::string_view workspace, std::int64_t now,
+                                              std::size_t batch = 5000) = 0;
+  /// Schema version of the open database, and the newest this build knows.
+  virtual int schema_version() const = 0;
+};
+
+struct open_options {
+  std::string path;              // file path; ":memory:" is not supported (readers need a file)
+  int busy_timeout_ms = 5000;
+  std::size_t readers = 4;        // read connections pooled for concurrent queries
+  bool create = true;             // create the file when absent
+};
+
+/// Opens (and migrates) the SQLite store at `opt.path`. Errors: read_only, schema_too_new,
+/// corrupt, unavailable — each with a message naming the file.
+result<std::unique_ptr<store>> open_sqlite(const open_options& opt);
+
+}  // namespace sesami::store

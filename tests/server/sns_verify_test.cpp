@@ -1,0 +1,241 @@
+// SNS signature verification: genuine AWS-signed messages (offline, with their real certificate),
+// the string to sign per type, the certificate URL policy, and certificates from our own test CA.
+#include "../../server/aws/sns_verify.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "support.hpp"
+
+using namespace sesami;
+using sesami::test::read_file;
+using sesami::test::write_file;
+
+namespace {
+const std::string fixtures = std::string(SESAMI_SERVER_FIXTURES) + "/sns-real/";
+const std::string real_cert = "SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem";
+
+aws::sns_verifier offline_verifier(const std::filesystem::path& dir) {
+  aws::sns_verifier_options o;
+  o.cert_dir = dir;
+  o.allow_fetch = false;  // never touch the network in these tests
+  return aws::sns_verifier(o);
+}
+sns_envelope envelope(const std::string& json) {
+  auto e = parse_sns_envelope(json);
+  REQUIRE(e);
+  return *e;
+}
+}  // namespace
+
+TEST_CASE("genuine AWS-signed SNS messages verify offline", "[sns_verify]") {
+  test::temp_dir dir;
+  std::filesystem::copy_file(fixtures + real_cert, dir.path / real_cert);
+  auto v = offline_verifier(dir.path);
+
+  SECTION("SignatureVersion 1 (SHA1withRSA)") {
+    auto r = v.verify(envelope(read_file(fixtures + "notification-sha1.json")));
+    CHECK(r.has_value());
+  }
+  SECTION("SignatureVersion 2 (SHA256withRSA)") {
+    auto r = v.verify(envelope(read_file(fixtures + "notification-sha256.json")));
+    CHECK(r.has_value());
+  }
+  SECTION("one altered byte in the message is refused") {
+    auto m = envelope(read_file(fixtures + "notification-sha1.json"));
+    m.message = "Hello world!";
+    auto r = v.verify(m);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == aws::sns_error::bad_signature);
+  }
+  SECTION("one altered byte in the signature is refused") {
+    auto m = envelope(read_file(fixtures + "notification-sha256.json"));
+    m.signature[10] = m.signature[10] == 'A' ? 'B' : 'A';
+    auto r = v.verify(m);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == aws::sns_error::bad_signature);
+  }
+  SECTION("a SHA1 signature presented as version 2 is refused") {
+    auto m = envelope(read_file(fixtures + "notification-sha1.json"));
+    m.signature_version = "2";
+    CHECK_FALSE(v.verify(m));
+  }
+  SECTION("an unknown SignatureVersion is refused") {
+    auto m = envelope(read_file(fixtures + "notification-sha1.json"));
+    m.signature_version = "3";
+    auto r = v.verify(m);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == aws::sns_error::bad_version);
+  }
+  SECTION("a Subject that was not signed breaks the signature") {
+    auto m = envelope(read_file(fixtures + "notification-sha1.json"));
+    m.subject = "";
+    CHECK_FALSE(v.verify(m));
+  }
+}
+
+TEST_CASE("a certificate missing from the cache is not fetched when fetching is off",
+          "[sns_verify]") {
+  test::temp_dir dir;
+  auto v = offline_verifier(dir.path);
+  auto r = v.verify(envelope(read_file(fixtures + "notification-sha1.json")));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == aws::sns_error::cert_unavailable);
+}
+
+TEST_CASE("the string to sign follows AWS's field lists", "[sns_verify]") {
+  sns_envelope n;
+  n.type = "Notification";
+  n.message = "m";
+  n.message_id = "id";
+  n.timestamp = "t";
+  n.topic_arn = "arn";
+  CHECK(*aws::string_to_sign(n) ==
+        "Message\nm\nMessageId\nid\nTimestamp\nt\nTopicArn\narn\nType\nNotification\n");
+  n.subject = "s";
+  CHECK(*aws::string_to_sign(n) ==
+        "Message\nm\nMessageId\nid\nSubject\ns\nTimestamp\nt\nTopicArn\narn\nType\nNotification\n");
+
+  sns_envelope c = n;
+  c.type = "SubscriptionConfirmation";
+  c.subscribe_url = "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription";
+  c.token = "tok";
+  // Subject is never part of a confirmation's signature; SubscribeURL and Token are.
+  CHECK(*aws::string_to_sign(c) ==
+        "Message\nm\nMessageId\nid\nSubscribeURL\n" + c.subscribe_url +
+            "\nTimestamp\nt\nToken\ntok\nTopicArn\narn\nType\nSubscriptionConfirmation\n");
+  c.type = "UnsubscribeConfirmation";
+  CHECK(aws::string_to_sign(c)->ends_with("Type\nUnsubscribeConfirmation\n"));
+  c.token.clear();
+  CHECK_FALSE(aws::string_to_sign(c));
+  c.type = "Other";
+  CHECK_FALSE(aws::string_to_sign(c));
+}
+
+TEST_CASE("SigningCertURL policy", "[sns_verify]") {
+  using aws::cert_file_name;
+  CHECK(cert_file_name("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc.pem") ==
+        "SimpleNotificationService-abc.pem");
+  CHECK(cert_file_name("https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-a.pem"));
+  CHECK(cert_file_name("https://sns.us-gov-west-1.amazonaws.com/x.pem"));
+  for (const char* bad : {
+           "http://sns.us-east-1.amazonaws.com/x.pem",            // not https
+           "https://sns.us-east-1.amazonaws.com.evil.com/x.pem",  // another host
+           "https://evil.com/sns.us-east-1.amazonaws.com/x.pem",
+           "https://sns.evil.com.amazonaws.com/x.pem",  // dots in the "region"
+           "https://sns.amazonaws.com/x.pem",           // no region
+           "https://s3.us-east-1.amazonaws.com/x.pem",  // another service
+           "https://sns.us-east-1.amazonaws.com:8443/x.pem",  // a port
+           "https://user@sns.us-east-1.amazonaws.com/x.pem",  // credentials
+           "https://sns.us-east-1.amazonaws.com/x.key",       // not a .pem
+           "https://sns.us-east-1.amazonaws.com/a/../x.pem",  // paths
+           "https://sns.us-east-1.amazonaws.com/x.pem?a=b",   // query
+           "https://sns.US-EAST-1.amazonaws.com/x.pem",       // not as AWS writes it
+           "https://sns.us-east-1.amazonaws.com/.pem",
+       })
+    CHECK_FALSE(cert_file_name(bad));
+  CHECK(aws::sns_host_url("https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&x=1"));
+  CHECK_FALSE(aws::sns_host_url("https://sns.eu-west-1.amazonaws.com.evil.org/?Action=X"));
+  CHECK_FALSE(aws::sns_host_url("http://sns.eu-west-1.amazonaws.com/?Action=X"));
+}
+
+TEST_CASE("certificates from a test CA", "[sns_verify]") {
+  test::temp_dir dir;
+  test::pki pki;
+  const auto signer = pki.issue("sesami-test-signer");
+  const auto rogue = pki.issue("sesami-test-rogue", true);
+  write_file(dir.path / "ca.pem", pki.ca.cert_pem);
+  write_file(dir.path / "signer.pem", signer.cert_pem);
+  write_file(dir.path / "rogue.pem", rogue.cert_pem);
+
+  auto make = [&](const test::pki::cert& c, const std::string& file) {
+    sns_envelope m;
+    m.type = "Notification";
+    m.message = "{\"hello\":1}";
+    m.message_id = "11111111-2222-3333-4444-555555555555";
+    m.timestamp = "2026-01-01T00:00:00.000Z";
+    m.topic_arn = "arn:aws:sns:us-east-1:123456789012:t";
+    m.signature_version = "2";
+    m.signing_cert_url = "https://sns.us-east-1.amazonaws.com/" + file;
+    m.signature = test::sign_base64(c.key_pem, *aws::string_to_sign(m), true);
+    return m;
+  };
+  aws::sns_verifier_options o;
+  o.cert_dir = dir.path;
+  o.allow_fetch = false;
+  o.extra_ca_file = (dir.path / "ca.pem").string();
+  aws::sns_verifier v(o);
+
+  CHECK(v.verify(make(signer, "signer.pem")));
+  auto r = v.verify(make(rogue, "rogue.pem"));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == aws::sns_error::bad_cert);
+
+  // Without the test CA, a certificate that does not name sns.amazonaws.com is refused.
+  aws::sns_verifier_options plain = o;
+  plain.extra_ca_file.clear();
+  aws::sns_verifier strict(plain);
+  auto s = strict.verify(make(signer, "signer.pem"));
+  REQUIRE_FALSE(s);
+  CHECK(s.error().code == aws::sns_error::bad_cert);
+
+  SECTION("a file that is not a bare PEM certificate is refused") {
+    write_file(dir.path / "wrapped.pem", "<xml>\n" + signer.cert_pem + "</xml>");
+    auto w = v.verify(make(signer, "wrapped.pem"));
+    REQUIRE_FALSE(w);
+    CHECK(w.error().code == aws::sns_error::bad_cert);
+  }
+  SECTION("SHA1 (version 1) signatures from the test CA verify too") {
+    auto m = make(signer, "signer.pem");
+    m.signature_version = "1";
+    m.signature = test::sign_base64(signer.key_pem, *aws::string_to_sign(m), false);
+    CHECK(v.verify(m));
+  }
+}
+
+TEST_CASE("certificates are fetched over verified HTTPS, cached in the directory, and only from "
+          "the SNS host",
+          "[sns_verify]") {
+  test::temp_dir dir;
+  test::pki pki;
+  const auto signer = pki.issue("sesami-test-signer");
+  const auto host = pki.issue("sns.us-east-1.amazonaws.com");
+  write_file(dir.path / "ca.pem", pki.ca.cert_pem);
+  test::https_stub stub(host, {{"/SimpleNotificationService-test.pem", signer.cert_pem}});
+
+  aws::sns_verifier_options o;
+  o.cert_dir = dir.path / "certs";
+  o.extra_ca_file = (dir.path / "ca.pem").string();
+  o.connect_to = "127.0.0.1:" + std::to_string(stub.port());
+  aws::sns_verifier v(o);
+
+  sns_envelope m;
+  m.type = "Notification";
+  m.message = "x";
+  m.message_id = "id-1";
+  m.timestamp = "2026-01-01T00:00:00.000Z";
+  m.topic_arn = "arn:aws:sns:us-east-1:123456789012:t";
+  m.signature_version = "1";
+  m.signing_cert_url = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem";
+  m.signature = test::sign_base64(signer.key_pem, *aws::string_to_sign(m), false);
+  REQUIRE(v.verify(m));
+  CHECK(stub.requests() == std::vector<std::string>{"/SimpleNotificationService-test.pem"});
+  CHECK(read_file(o.cert_dir / "SimpleNotificationService-test.pem") == signer.cert_pem);
+
+  // Cached in memory: no second fetch.
+  REQUIRE(v.verify(m));
+  CHECK(stub.requests().size() == 1);
+  // Cached on disk: a new verifier (a restart) without network uses the file.
+  aws::sns_verifier_options off = o;
+  off.allow_fetch = false;
+  aws::sns_verifier restarted(off);
+  CHECK(restarted.verify(m));
+
+  // Another host is refused before any connection is made.
+  const int before = stub.connections();
+  auto evil = m;
+  evil.signing_cert_url = "https://sns.us-east-1.amazonaws.com.evil.example/x.pem";
+  auto r = v.verify(evil);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == aws::sns_error::cert_url_refused);
+  CHECK(stub.connections() == before);
+}

@@ -1,0 +1,140 @@
+#pragma once
+// Test helpers for the store suite: temporary directories, events built by hand, raw SQL counts.
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <sesami/event.hpp>
+
+#include "app/import.hpp"
+#include "store/store.hpp"
+
+// Catch prints results through this (Boost's operator<< would require printable values).
+namespace Catch {
+template <class T, class E>
+struct StringMaker<boost::system::result<T, E>> {
+  static std::string convert(const boost::system::result<T, E>& r) {
+    return r ? std::string("ok") : "error: " + std::string(r.error().message);
+  }
+};
+}  // namespace Catch
+
+namespace store_test {
+
+/// A fresh directory under the system temp dir, removed at scope exit.
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "sesami-store-XXXXXX").string();
+    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    path = tmpl;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::permissions(path, std::filesystem::perms::owner_all, ec);
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+inline std::unique_ptr<sesami::store::store> open(const std::string& path) {
+  sesami::store::open_options opt;
+  opt.path = path;
+  auto s = sesami::store::open_sqlite(opt);
+  if (!s) FAIL("open failed: " << s.error().message);
+  auto ws = (*s)->ensure_workspace("default");
+  REQUIRE(ws);
+  return std::move(*s);
+}
+
+inline constexpr std::int64_t hour = 3'600'000;
+inline constexpr std::int64_t t0 = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+
+inline sesami::event make_event(std::string msg, sesami::event_type type, std::string rcpt,
+                                std::int64_t ts, bool machine = false) {
+  sesami::event e;
+  e.message_id = std::move(msg);
+  e.type = type;
+  e.recipient = std::move(rcpt);
+  e.timestamp = ts;
+  e.sent_at = ts;
+  e.sender = "news@example.com";
+  e.source.shape = "ses";
+  if (type == sesami::event_type::open) {
+    sesami::open_info o;
+    o.machine = machine;
+    o.user_agent = machine ? "Mozilla/5.0" : "Mozilla/5.0 (Windows NT 10.0)";
+    e.details = o;
+  } else if (type == sesami::event_type::click) {
+    sesami::click_info c;
+    c.machine = machine;
+    c.link = "https://example.com/a";
+    e.details = c;
+  } else if (type == sesami::event_type::bounce) {
+    sesami::bounce_info b;
+    b.type = "Permanent";
+    b.sub_type = "General";
+    b.cls = sesami::bounce_class::hard;
+    b.status = "5.1.1";
+    e.details = b;
+  } else if (type == sesami::event_type::complaint) {
+    sesami::complaint_info c;
+    c.feedback_type = "abuse";
+    e.details = c;
+  }
+  return e;
+}
+
+/// Stores events through the app layer's prepare (identity, JSON, suppression rules).
+inline sesami::store::ingest_summary ingest(sesami::store::store& s, const std::vector<sesami::event>& events,
+                                            const std::string& ws = "default",
+                                            std::int64_t now = t0 + 400 * 24 * hour) {
+  const auto items = sesami::app::prepare(events);
+  auto r = s.ingest(ws, items, now);
+  if (!r) FAIL("ingest failed: " << r.error().message);
+  return *r;
+}
+
+/// One integer from raw SQL on the database file (the reference the store is checked against).
+inline std::int64_t sql_int(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  const int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    FAIL("bad SQL: " << msg << " in " << sql);
+  }
+  std::int64_t v = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+/// Runs `fn` in a child process (optionally as user nobody, so file permissions apply even when
+/// the suite runs as root) and returns its exit status.
+inline int in_child(const std::function<int()>& fn, bool as_nobody) {
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (as_nobody && ::geteuid() == 0) {
+      if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(99);
+    }
+    ::_exit(fn());
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace store_test

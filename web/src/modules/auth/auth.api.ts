@@ -1,0 +1,47 @@
+// Sign-in and the session. The server keeps an HTTP-only cookie; we keep the CSRF token it hands
+// out (sent back on every state-changing request) and who we are: the role decides which buttons
+// show (the API enforces roles regardless).
+import { json, setCsrfToken, setWorkspace } from '../../lib/api';
+import type { Result } from '../../lib/types';
+
+export type Role = 'owner' | 'admin' | 'viewer';
+export interface Membership { id: string; role: Role }
+export interface Session {
+  userId: string;
+  email?: string;
+  workspace: string;
+  role: Role;
+  workspaces: Membership[];
+}
+
+interface SessionBody { user: { id: string; email?: string }; workspace: string; role: Role; csrfToken: string; workspaces: Membership[] }
+interface LoginBody { user: { id: string; email: string }; csrfToken: string; workspaces: Membership[] }
+
+export async function currentSession(): Promise<Result<Session>> {
+  const r = await json<SessionBody>('GET', '/auth/session');
+  if (!r.ok) return r;
+  setCsrfToken(r.value.csrfToken);
+  return { ok: true, value: { userId: r.value.user.id, email: r.value.user.email, workspace: r.value.workspace,
+    role: r.value.role, workspaces: r.value.workspaces ?? [] } };
+}
+
+export async function login(email: string, password: string): Promise<Result<Session>> {
+  const r = await json<LoginBody>('POST', '/auth/login', { body: { email, password } });
+  if (!r.ok) return r;
+  setCsrfToken(r.value.csrfToken);
+  // The login answer lists memberships; the session answer says which one is active and its role.
+  const s = await currentSession();
+  return s.ok ? { ok: true, value: { ...s.value, email: r.value.user.email } } : s;
+}
+
+export async function logout(): Promise<Result<void>> {
+  const r = await json<void>('POST', '/auth/logout');
+  setCsrfToken(undefined);
+  return r;
+}
+
+/// Later requests name this workspace (X-Sesami-Workspace); the server checks membership.
+export async function switchWorkspace(id: string): Promise<Result<Session>> {
+  setWorkspace(id);
+  return currentSession();
+}

@@ -1,0 +1,42 @@
+import { createSignal, Show, type JSX } from 'solid-js';
+import { login } from '../auth.api';
+import { setSession } from '../session';
+import { navigate } from '../../../lib/router';
+import type { ApiError } from '../../../lib/types';
+
+export function SignInPage(props: { next?: string }): JSX.Element {
+  const [email, setEmail] = createSignal('');
+  const [password, setPassword] = createSignal('');
+  const [busy, setBusy] = createSignal(false);
+  const [error, setError] = createSignal<ApiError | null>(null);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const r = await login(email().trim(), password());
+    setBusy(false);
+    if (!r.ok) { setError(r.error); return; }
+    setSession(r.value);
+    navigate(props.next && props.next !== '/sign-in' ? props.next : '/');
+  };
+
+  return (
+    <main class="sign-in">
+      <form class="card" onSubmit={submit} aria-labelledby="sign-in-title">
+        <h1 id="sign-in-title"><span class="logo" aria-hidden="true">◆</span> SESami</h1>
+        <p class="muted">Sign in to your workspace.</p>
+        <label>Email<input name="email" type="email" autocomplete="username" required
+          value={email()} onInput={(e) => setEmail(e.currentTarget.value)} /></label>
+        <label>Password<input name="password" type="password" autocomplete="current-password" required
+          value={password()} onInput={(e) => setPassword(e.currentTarget.value)} /></label>
+        <Show when={error()}>{(e) => (
+          <p class="form-error" role="alert">{e().status === 401 ? 'Wrong email or password.' : e().message}</p>
+        )}</Show>
+        <button type="submit" class="primary" disabled={busy()}>{busy() ? 'Signing in…' : 'Sign in'}</button>
+        <p class="muted small">First start printed a one-time owner password in the server log
+          (or use <code>sesami user add</code>).</p>
+      </form>
+    </main>
+  );
+}

@@ -1,0 +1,51 @@
+// The events feature's API calls: the window of events the browser filters locally.
+import { json, request } from '../../lib/api';
+import { filterQuery } from '../../lib/filter';
+import type { EventFilter, Result, SesEvent } from '../../lib/types';
+
+export const COLUMNAR = 'application/vnd.sesami.columnar';
+
+/// The window's size cap: beyond it the download and the browser's memory cost more than local
+/// re-filtering saves; the page says so when a range holds more.
+export const WINDOW_CAP = 1_000_000;
+/// What GET /events serves per request today (docs/api.md: limit 1..1000).
+export const SERVER_PAGE = 1000;
+
+export type WindowData =
+  | { kind: 'columnar'; bytes: Uint8Array; truncated: boolean }
+  | { kind: 'events'; events: SesEvent[]; truncated: boolean };
+
+/// All events in [from, to), newest first: one columnar response when the server sends the whole
+/// window at once; otherwise JSON pages followed through their cursors (the core builds the same
+/// batch from them, only slower).
+export async function fetchWindow(from: string, to: string, cap = WINDOW_CAP,
+                                  onProgress?: (loaded: number) => void): Promise<Result<WindowData>> {
+  const q = new URLSearchParams({ from, to, limit: String(cap) });
+  const r = await request('GET', '/events', { query: q, accept: COLUMNAR });
+  if (r.ok) {
+    const bytes = new Uint8Array(await r.value.arrayBuffer());
+    return { ok: true, value: { kind: 'columnar', bytes, truncated: r.value.headers.get('X-Next-Cursor') !== null } };
+  }
+  if (r.error.code !== 'validation.limit') return r;
+  const events: SesEvent[] = [];
+  let cursor: string | null = null;
+  do {
+    const p = new URLSearchParams({ from, to, limit: String(Math.min(SERVER_PAGE, cap - events.length)) });
+    if (cursor) p.set('cursor', cursor);
+    const page = await json<EventsPage>('GET', '/events', { query: p });
+    if (!page.ok) return page;
+    for (const e of page.value.events) events.push(e);
+    cursor = page.value.next;
+    onProgress?.(events.length);
+  } while (cursor && events.length < cap);
+  return { ok: true, value: { kind: 'events', events, truncated: cursor !== null } };
+}
+
+export interface EventsPage { events: SesEvent[]; next: string | null }
+
+export function listEvents(f: EventFilter, limit = 100, cursor?: string): Promise<Result<EventsPage>> {
+  const q = filterQuery(f);
+  q.set('limit', String(limit));
+  if (cursor) q.set('cursor', cursor);
+  return json<EventsPage>('GET', '/events', { query: q });
+}

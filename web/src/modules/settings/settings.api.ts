@@ -1,0 +1,21 @@
+// Workspace administration: AWS connection check, ingestion token, connected AWS accounts, API
+// keys and users. Secrets (keys, tokens) are shown once, when created.
+import { json } from '../../lib/api';
+import type { Result } from '../../lib/types';
+import type { Role } from '../auth/auth.api';
+
+export interface VerifyStsResult { [k: string]: unknown }
+export interface WorkspaceInfo { id: string; name: string; role: Role; retentionDays: number; createdAt: string }
+export interface ApiKey { id: string; name: string; role: Role; createdAt: string }
+export interface User { id: string; email: string | null; role: Role }
+
+export const verifySts = () => json<VerifyStsResult>('GET', '/verify-sts');
+export const fetchWorkspace = () => json<WorkspaceInfo>('GET', '/workspace');
+export const rotateIngest = () => json<{ ingestToken: string; ingestSecret: string }>('POST', '/workspace/ingest-token');
+export const fetchAwsAccounts = () => json<{ accounts: string[] }>('GET', '/workspace/aws-accounts');
+export const connectAwsAccount = (accountId: string) => json<{ accountId: string }>('POST', '/workspace/aws-accounts', { body: { accountId } });
+export const fetchApiKeys = () => json<{ keys: ApiKey[] }>('GET', '/api-keys');
+export const createApiKey = (name: string, role: Role) => json<{ id: string; key: string; role: Role }>('POST', '/api-keys', { body: { name, role } });
+export const deleteApiKey = (id: string): Promise<Result<void>> => json<void>('DELETE', `/api-keys/${encodeURIComponent(id)}`);
+export const fetchUsers = () => json<{ users: User[] }>('GET', '/users');
+export const addUser = (email: string, password: string, role: Role) => json<User>('POST', '/users', { body: { email, password, role } });

@@ -1,0 +1,29 @@
+// The suppression list: search, add, remove, CSV import and export.
+import { json, text } from '../../lib/api';
+import type { Result } from '../../lib/types';
+
+export interface SuppressionEntry {
+  address: string;
+  reason: string;
+  source: 'event' | 'manual' | 'import' | 'ses-sync';
+  eventId: string | null;
+  createdAt: string;
+}
+export interface SuppressionPage { entries: SuppressionEntry[]; next: string | null; lastSync?: string | null }
+export interface ImportReport { added: number; read: number; problems: { line: number; message: string }[] }
+
+export function listSuppressions(contains: string, cursor?: string, limit = 100): Promise<Result<SuppressionPage>> {
+  return json<SuppressionPage>('GET', '/suppression-list', { query: { contains, cursor, limit: String(limit) } });
+}
+export function addSuppression(address: string, reason: string): Promise<Result<unknown>> {
+  return json('POST', '/suppression-list', { body: { address, reason } });
+}
+export function removeSuppression(address: string): Promise<Result<unknown>> {
+  return json('DELETE', `/suppression-list/${encodeURIComponent(address)}`);
+}
+export function exportSuppressionsCsv(): Promise<Result<string>> {
+  return text('GET', '/suppression-list', { query: { format: 'csv' }, accept: 'text/csv' });
+}
+export function importSuppressionsCsv(csv: string): Promise<Result<ImportReport>> {
+  return json<ImportReport>('POST', '/suppression-list', { body: csv, contentType: 'text/csv' });
+}

@@ -1,0 +1,300 @@
+// The dashboard in real Chromium against a real `sesami serve` with `sesami demo` data.
+// Run: npm run build && SESAMI_BIN=... npm run test:e2e   (screenshots land in docs/screenshots/)
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { OWNER, VIEWER, bin, browser, makeDatabase, newPage, repo, serve, shot, signIn } from './harness.mjs';
+
+const run = promisify(execFile);
+let db, server, chrome;
+
+before(async () => {
+  db = await makeDatabase(20000);
+  server = await serve(db.db);
+  chrome = await browser();
+});
+after(async () => {
+  await chrome?.close();
+  await server?.stop();
+  db?.cleanup();
+});
+
+/// Chromium reports 4xx answers (like the signed-out session check) as console errors; those are
+/// the API working. Anything else is a bug.
+const realErrors = (page) => page.errors.filter((e) => !/Failed to load resource/.test(e));
+
+/// Every event matching a query, through the JSON API (followed cursors), as a second opinion.
+async function apiCount(page, query) {
+  let n = 0, cursor = null;
+  do {
+    const q = new URLSearchParams(query);
+    q.set('limit', '1000');
+    if (cursor) q.set('cursor', cursor);
+    const r = await page.request.get(`/events?${q}`);
+    assert.equal(r.status(), 200, await r.text());
+    const j = await r.json();
+    n += j.events.length;
+    cursor = j.next;
+  } while (cursor);
+  return n;
+}
+
+async function perf(page) {
+  const p = page.getByTestId('perf');
+  await p.waitFor();
+  return {
+    count: Number(await p.getAttribute('data-count')),
+    from: await p.getAttribute('data-from'),
+    to: await p.getAttribute('data-to'),
+  };
+}
+
+describe('sign in', () => {
+  it('refuses a wrong password, then signs in and shows the overview', async () => {
+    const page = await newPage(chrome, server.url);
+    await page.goto('/#/');
+    await page.getByRole('heading', { name: 'SESami' }).waitFor();
+    await shot(page, 'sign-in');
+    await page.getByLabel('Email').fill(OWNER.email);
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: /Wrong email or password|throttled/ }).waitFor();
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    assert.equal(await page.getByTestId('role').textContent(), 'owner');
+    assert.deepEqual(realErrors(page), []);
+    await page.context().close();
+  });
+});
+
+describe('overview', () => {
+  it('shows the totals /stats returns and charts that add up to them', async () => {
+    const page = await newPage(chrome, server.url);
+    await signIn(page);
+    const statsResponse = page.waitForResponse((r) => r.url().includes('/stats?'));
+    await page.goto('/#/?range=90d');
+    const url = (await statsResponse).url();
+    await page.locator('#overview-chart canvas').waitFor();
+    // An independent request with the same query: the page must show exactly this.
+    const stats = await (await page.request.get(url)).json();
+    assert.ok(stats.totals.send > 0, 'the demo data has sends in the last 90 days');
+    for (const key of ['send', 'delivery', 'bounce', 'complaint', 'open', 'click']) {
+      const shown = Number(await page.locator(`[data-total="${key}"] .stat-value`).getAttribute('data-value'));
+      assert.equal(shown, stats.totals[key], `${key} card`);
+    }
+    // The chart's data (its screen-reader table) sums to the totals of the series it draws.
+    const sums = await page.locator('#overview-chart table[data-chart-table]').evaluate((t) => {
+      const heads = [...t.querySelectorAll('thead th')].map((h) => h.textContent);
+      const out = {};
+      heads.slice(1).forEach((h, i) => { out[h] = [...t.querySelectorAll('tbody tr')].reduce((a, r) => a + Number(r.children[i + 1].textContent), 0); });
+      return out;
+    });
+    assert.equal(sums.Sent, stats.series.types.send.reduce((a, b) => a + b, 0));
+    assert.equal(sums.Bounce, stats.series.types.bounce.reduce((a, b) => a + b, 0));
+    assert.ok(await page.locator('#bounce-rate-chart canvas').isVisible());
+    await shot(page, 'overview');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForTimeout(100);
+    await shot(page, 'overview-dark');
+    assert.deepEqual(realErrors(page), []);
+    await page.context().close();
+  });
+
+  it('fits a phone screen', async () => {
+    const page = await newPage(chrome, server.url, { viewport: { width: 390, height: 844 } });
+    await signIn(page);
+    await page.locator('#overview-chart canvas').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page wider than the phone by ${overflow}px`);
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('link', { name: 'Events' }).waitFor();
+    await shot(page, 'overview-phone');
+    await page.context().close();
+  });
+});
+
+describe('events', () => {
+  it('re-filters locally, consistently with the API, and keeps the filter in the URL', async () => {
+    const page = await newPage(chrome, server.url);
+    await signIn(page);
+    await page.goto('/#/events?range=30d');
+    const all = await perf(page);
+    assert.ok(all.count > 0);
+    assert.equal(all.count, await apiCount(page, { from: all.from, to: all.to }));
+    await shot(page, 'events');
+
+    // Type = bounce through the multi-select.
+    await page.locator('details[data-filter="type"] summary').click();
+    await page.locator('input[name="type"][value="bounce"]').check();
+    await page.waitForFunction(() => /type=bounce/.test(location.hash));
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="perf"]')?.getAttribute('data-count')) !== n, all.count);
+    const bounces = await perf(page);
+    assert.equal(bounces.count, await apiCount(page, { from: bounces.from, to: bounces.to, type: 'bounce' }));
+    const types = await page.locator('.vbody .vrow [role="cell"]:nth-child(2)').allTextContents();
+    assert.ok(types.length > 0 && types.every((t) => t === 'Bounce'), `table shows only bounces: ${types.slice(0, 5)}`);
+    const bounceCard = Number(await page.locator('[data-total="bounce"] .stat-value').getAttribute('data-value'));
+    assert.equal(bounceCard, bounces.count);
+    assert.equal(Number(await page.locator('[data-total="send"] .stat-value').getAttribute('data-value')), 0);
+
+    // A recipient domain on top: the same answer as the API's recipient grammar.
+    const firstRecipient = (await page.locator('.vbody .vrow [role="cell"]:nth-child(3)').first().textContent()).trim();
+    const domain = '@' + firstRecipient.split('@')[1];
+    await page.getByLabel('Recipient').fill(domain);
+    await page.getByLabel('Recipient').press('Enter');
+    await page.waitForFunction(() => /recipient=/.test(location.hash));
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="perf"]')?.getAttribute('data-count')) !== n, bounces.count);
+    const both = await perf(page);
+    assert.equal(both.count, await apiCount(page, { from: both.from, to: both.to, type: 'bounce', recipient: domain }));
+
+    // The URL is the view: reloading shows the same selection.
+    const hash = await page.evaluate(() => location.hash);
+    await page.reload();
+    const again = await perf(page);
+    assert.equal(await page.evaluate(() => location.hash), hash);
+    assert.equal(again.count, await apiCount(page, { from: again.from, to: again.to, type: 'bounce', recipient: domain }));
+
+    // CSV export: exactly the rows shown.
+    const download = page.waitForEvent('download');
+    await page.getByTestId('export-csv').click();
+    const file = await (await download).path();
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\r\n');
+    assert.equal(lines[0], 'timestamp,type,recipient,messageId,subject,sender,detail,machine');
+    assert.equal(lines.length - 1, again.count);
+    assert.ok(lines.slice(1).every((l) => l.split(',')[1] === 'bounce'));
+    assert.deepEqual(realErrors(page), []);
+    await page.context().close();
+  });
+});
+
+describe('recipient and message pages', () => {
+  it('shows the full timeline the API has for a recipient', async () => {
+    const page = await newPage(chrome, server.url);
+    await signIn(page);
+    await page.goto('/#/events?range=90d&type=bounce');
+    await perf(page);
+    const link = page.locator('.vbody .vrow [role="cell"]:nth-child(3) a').first();
+    const address = (await link.textContent()).trim();
+    await link.click();
+    await page.getByRole('heading', { name: new RegExp(address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }).waitFor();
+    const api = await (await page.request.get(`/recipients/${encodeURIComponent(address)}`)).json();
+    await page.locator('.timeline .tl-item').first().waitFor();
+    assert.equal(await page.locator('.timeline .tl-item').count(), api.events.length);
+    assert.equal(await page.locator('.timeline .tl-item[data-type="bounce"]').count(), api.events.filter((e) => e.type === 'bounce').length);
+    const cls = await page.getByTestId('bounce-class').first().textContent();
+    assert.ok(['hard', 'soft', 'suppressed', 'undetermined'].includes(cls.trim()), cls);
+    await shot(page, 'recipient');
+    await page.locator('.timeline a.mono').first().click();
+    await page.getByRole('heading', { name: /Message/ }).waitFor();
+    await page.locator('.timeline .tl-item').first().waitFor();
+    await shot(page, 'message');
+    assert.deepEqual(realErrors(page), []);
+    await page.context().close();
+  });
+});
+
+describe('suppression list', () => {
+  it('adds and removes an address, as the API confirms', async () => {
+    const page = await newPage(chrome, server.url);
+    await signIn(page);
+    await page.goto('/#/suppression');
+    const address = 'e2e-round-trip@example.com';
+    await page.getByLabel('Address').fill(address);
+    await page.getByLabel('Reason').fill('e2e test');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.locator(`tr[data-address="${address}"]`).waitFor();
+    let api = await (await page.request.get(`/suppression-list?contains=e2e-round-trip`)).json();
+    assert.equal(api.entries.length, 1);
+    assert.equal(api.entries[0].reason, 'e2e test');
+    assert.equal(api.entries[0].source, 'manual');
+    await shot(page, 'suppression');
+    await page.getByRole('button', { name: `Remove ${address}` }).click();
+    await page.locator(`tr[data-address="${address}"]`).waitFor({ state: 'detached' });
+    api = await (await page.request.get(`/suppression-list?contains=e2e-round-trip`)).json();
+    assert.equal(api.entries.length, 0);
+    assert.deepEqual(realErrors(page), []);
+    await page.context().close();
+  });
+
+  it('shows a viewer no destructive buttons, and the API refuses them anyway', async () => {
+    const page = await newPage(chrome, server.url);
+    await signIn(page, VIEWER);
+    await page.goto('/#/suppression');
+    await page.getByRole('heading', { name: 'Suppression list' }).waitFor();
+    await page.locator('.state, table').first().waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Add', exact: true }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: /^Remove / }).count(), 0);
+    const session = await (await page.request.get('/auth/session')).json();
+    const r = await page.request.post('/suppression-list', { data: { address: 'x@example.com' },
+      headers: { 'X-CSRF-Token': session.csrfToken } });
+    assert.equal(r.status(), 403);
+    assert.equal((await r.json()).error.code, 'auth.forbidden');
+    await page.context().close();
+  });
+});
+
+describe('send', () => {
+  it('shows what the server answers for a test mail', async () => {
+    const page = await newPage(chrome, server.url);
+    await signIn(page);
+    await page.goto('/#/send');
+    await page.getByLabel('From (a verified SES identity)').fill('sender@example.com');
+    await page.getByLabel('To').fill('bounce@simulator.amazonses.com');
+    await page.getByRole('button', { name: 'Send' }).click();
+    // Without an AWS connection the server sends nothing and says so; the page must show it.
+    const outcome = page.locator('[data-testid="sent-message-id"], .form-error');
+    await outcome.first().waitFor();
+    await shot(page, 'send');
+    await page.context().close();
+  });
+
+  it('sending to bounce@simulator.amazonses.com shows a hard bounce and a new suppression entry',
+    { skip: 'needs a SES connection: POST /mail answers aws.not_connected in this build (issue #5)' }, () => {});
+});
+
+describe('settings', () => {
+  it('shows the workspace and the AWS check answer', async () => {
+    const page = await newPage(chrome, server.url);
+    await signIn(page);
+    await page.goto('/#/settings');
+    await page.getByRole('heading', { name: 'Workspace' }).waitFor();
+    await page.getByTestId('verify-sts').click();
+    await page.getByTestId('verify-result').locator('dl, .form-error').first().waitFor();
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await shot(page, 'settings');
+    assert.deepEqual(realErrors(page), []);
+    await page.context().close();
+  });
+});
+
+describe('explore a file', () => {
+  it('parses a dropped SES export in the browser: the events `sesami parse` finds', async () => {
+    const dir = join(repo, 'tests', 'fixtures', 'ses');
+    const text = `[${readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => readFileSync(join(dir, f), 'utf8')).join(',')}]`;
+    const file = join(db.dir, 'export.json');
+    writeFileSync(file, text);
+    const { stdout } = await run(bin, ['parse', file], { maxBuffer: 1 << 26 });
+    const expected = stdout.trimEnd().split('\n').length;
+
+    const page = await newPage(chrome, server.url);
+    await page.goto('/#/explore'); // no sign-in: nothing leaves the browser
+    const requests = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.getByTestId('dropzone').evaluate((zone, content) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([content], 'export.json', { type: 'application/json' }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, text);
+    const summary = page.getByTestId('explore-summary');
+    await summary.waitFor();
+    assert.equal(Number(await summary.getAttribute('data-count')), expected);
+    await page.locator('#explore-chart canvas').waitFor();
+    assert.equal(await page.locator('.vbody .vrow').count() > 0, true);
+    assert.deepEqual(requests.filter((u) => !/\/assets\/|\.wasm/.test(u)), [], 'nothing but the app itself was fetched');
+    await shot(page, 'explore');
+    assert.deepEqual(realErrors(page), []);
+    await page.context().close();
+  });
+});
