@@ -1,21 +1,24 @@
 // Embind bindings of the core: they adapt names and types, nothing else. Every fallible function
-// returns {ok:true, ...} or {ok:false, error:{code, message}} (code = the core's stable id); nothing
-// throws across the boundary. Results cross once per call: event lists and aggregations as one
-// JSON string, columns as typed-array views of wasm memory, never one JS object per event.
+// returns {ok:true, ...} or {ok:false, error:{code, message}} (code = the core's stable id);
+// nothing throws across the boundary. Results cross once per call: event lists and aggregations as
+// one JSON string, columns as typed-array views of wasm memory, never one JS object per event.
+#include <malloc.h>  // mallinfo: the allocated bytes memory() reports
+
 #include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+
 #include <emscripten/bind.h>
 #include <emscripten/heap.h>
 #include <emscripten/val.h>
-#include <malloc.h>
 
 #include <sesami/aggregate.hpp>
 #include <sesami/aggregate_json.hpp>
@@ -108,10 +111,28 @@ std::string json_lines(const std::vector<sesami::event>& events) {
   return out;
 }
 
+/// Input bytes that JS writes straight into wasm memory (TextEncoder.encodeInto, Uint8Array.set):
+/// one native-speed copy, where Embind's std::string conversion copies byte by byte in JS.
+class input {
+ public:
+  /// Resizes the buffer (keeping its bytes) and returns a view of all of it.
+  val resize(double size) {
+    bytes_.resize(static_cast<std::size_t>(size));
+    return val(emscripten::typed_memory_view(bytes_.size(),
+                                             reinterpret_cast<std::uint8_t*>(bytes_.data())));
+  }
+  /// Frees the buffer's memory between calls.
+  void release() { std::string().swap(bytes_); }
+  std::string_view bytes() const noexcept { return bytes_; }
+
+ private:
+  std::string bytes_;
+};
+
 /// parse(text) → {ok, jsonLines, count, documents, skipped, diagnostics}. Never fails as a whole:
 /// rejected items are diagnostics, as in `sesami parse`.
-val parse(const std::string& text) {
-  const sesami::batch_result r = sesami::parse_batch(text);
+val parse(const input& text) {
+  const sesami::batch_result r = sesami::parse_batch(text.bytes());
   val v = ok();
   v.set("jsonLines", json_lines(r.events));
   v.set("count", static_cast<double>(r.events.size()));
@@ -132,23 +153,33 @@ sesami::result<sesami::filter> filter_from_pairs(const std::string& pairs_json) 
     const auto* kv = p.if_array();
     const auto* k = kv && kv->size() == 2 ? (*kv)[0].if_string() : nullptr;
     const auto* s = kv && kv->size() == 2 ? (*kv)[1].if_string() : nullptr;
-    if (!k || !s) return sesami::error{sesami::errc::bad_filter, "filter: expected [[key, value], ...]"};
-    params.emplace_back(std::string_view(k->data(), k->size()), std::string_view(s->data(), s->size()));
+    if (!k || !s)
+      return sesami::error{sesami::errc::bad_filter, "filter: expected [[key, value], ...]"};
+    params.emplace_back(std::string_view(k->data(), k->size()),
+                        std::string_view(s->data(), s->size()));
   }
   return sesami::filter_from_query(params);
 }
 
-/// Aggregation options from plain arguments; NaN stands for "not given" in from/to.
-sesami::result<sesami::aggregate_options> options_from(const std::string& bucket, int offset_minutes,
-                                                       double from, double to, int top) {
+/// Aggregation options from plain arguments; "" stands for "not given" in from/to, which are
+/// ISO 8601 like the filter's, read by the same parser.
+sesami::result<sesami::aggregate_options> options_from(const std::string& bucket,
+                                                       int offset_minutes, const std::string& from,
+                                                       const std::string& to, int top) {
   sesami::aggregate_options o;
   const auto b = sesami::parse_bucket(bucket);
-  if (!b) return sesami::error{sesami::errc::bad_filter, "bucket: expected hour, day, week or month"};
+  if (!b)
+    return sesami::error{sesami::errc::bad_filter, "bucket: expected hour, day, week or month"};
   o.bucket = *b;
   o.offset_minutes = offset_minutes;
-  // Timestamps cross as doubles: milliseconds since 1970 stay exact far beyond year 200 000.
-  if (!std::isnan(from)) o.from = static_cast<std::int64_t>(from);
-  if (!std::isnan(to)) o.to = static_cast<std::int64_t>(to);
+  for (auto [text, slot, name] :
+       {std::tuple{&from, &o.from, "from"}, std::tuple{&to, &o.to, "to"}}) {
+    if (text->empty()) continue;
+    *slot = sesami::detail::parse_iso8601(*text);
+    if (!*slot)
+      return sesami::error{sesami::errc::bad_filter,
+                           std::string(name) + ": not an ISO 8601 timestamp: '" + *text + "'"};
+  }
   if (top < 0) return sesami::error{sesami::errc::bad_filter, "top: must not be negative"};
   o.top = static_cast<std::size_t>(top);
   return o;
@@ -160,20 +191,21 @@ class session {
  public:
   /// Parses SES payloads (any shape, JSON / array / JSON Lines) and appends their events to the
   /// batch being built; finish() makes it the session's batch.
-  val append_text(const std::string& text) {
-    const sesami::batch_result r = sesami::parse_batch(text);
+  val append_text(const input& text) {
+    const sesami::batch_result r = sesami::parse_batch(text.bytes());
     val v = append(r.events);
     if (v["ok"].as<bool>()) set_parse_counts(v, r);
     return v;
   }
 
   /// Appends normalized events as `sesami parse` prints them, one per line (to_json's inverse).
-  val append_events(const std::string& json_lines) {
+  val append_events(const input& in) {
+    const std::string_view json_lines = in.bytes();
     std::vector<sesami::event> events;
     std::size_t line = 0;
     for (std::size_t pos = 0; pos < json_lines.size();) {
       const std::size_t nl = json_lines.find('\n', pos);
-      const std::size_t end = nl == std::string::npos ? json_lines.size() : nl;
+      const std::size_t end = nl == std::string_view::npos ? json_lines.size() : nl;
       const std::string_view text(json_lines.data() + pos, end - pos);
       pos = end + 1;
       ++line;
@@ -193,8 +225,8 @@ class session {
   }
 
   /// The server's columnar /events body (application/vnd.sesami.columnar).
-  val load_columnar(const std::string& bytes) {
-    auto b = sesami::decode(bytes);
+  val load_columnar(const input& bytes) {
+    auto b = sesami::decode(bytes.bytes());
     if (!b) return fail(b.error());
     replace(std::move(*b));
     return loaded();
@@ -217,7 +249,8 @@ class session {
   val selection() const { return view(selection_); }
 
   /// Aggregates the current selection; the series span the filter's range unless from/to say.
-  val aggregate(const std::string& bucket, int offset_minutes, double from, double to, int top) {
+  val aggregate(const std::string& bucket, int offset_minutes, const std::string& from,
+                const std::string& to, int top) {
     auto o = options_from(bucket, offset_minutes, from, to, top);
     if (!o) return fail(o.error());
     if (!o->from) o->from = filter_.from;
@@ -234,8 +267,9 @@ class session {
   val column(const std::string& name) const {
     const auto& b = batch_;
     if (name == "timestamp")
-      return val(emscripten::typed_memory_view(b.timestamp.size() * sizeof(std::int64_t),
-                                               reinterpret_cast<const std::uint8_t*>(b.timestamp.data())));
+      return val(
+          emscripten::typed_memory_view(b.timestamp.size() * sizeof(std::int64_t),
+                                        reinterpret_cast<const std::uint8_t*>(b.timestamp.data())));
     if (name == "type") return view(b.type);
     if (name == "flags") return view(b.flags);
     if (name == "pairStatus") return view(b.pair_status);
@@ -259,8 +293,8 @@ class session {
   /// The wire encoding of the batch, as a view of a buffer the session keeps until the next call.
   val encode() {
     encoded_ = sesami::encode(batch_);
-    return val(emscripten::typed_memory_view(encoded_.size(),
-                                             reinterpret_cast<const std::uint8_t*>(encoded_.data())));
+    return val(emscripten::typed_memory_view(
+        encoded_.size(), reinterpret_cast<const std::uint8_t*>(encoded_.data())));
   }
 
   /// Releases the batch's memory now (the JS object can be reused with another load).
@@ -324,8 +358,8 @@ class session {
   std::string encoded_;
 };
 
-/// The demo data set (include/sesami/demo.hpp): SES payloads as AWS would deliver them, the generator
-/// `sesami demo` imports from. Read in chunks, as JSON Lines.
+/// The demo data set (include/sesami/demo.hpp): SES payloads as AWS would deliver them, the
+/// generator `sesami demo` imports from. Read in chunks, as JSON Lines.
 class demo_generator {
  public:
   demo_generator(double events, double seed, int days, double end) {
@@ -339,7 +373,8 @@ class demo_generator {
   /// Up to `max_payloads` more payloads, one per line; "" when the data set is complete.
   std::string next(int max_payloads) {
     std::string out, payload;
-    for (int i = 0; i < max_payloads && gen_->next(payload); ++i) out.append(payload).append(1, '\n');
+    for (int i = 0; i < max_payloads && gen_->next(payload); ++i)
+      out.append(payload).append(1, '\n');
     return out;
   }
 
@@ -351,7 +386,8 @@ class demo_generator {
 
 std::string classify_bounce(const std::string& type, const std::string& sub_type,
                             const std::string& status, const std::string& diagnostic) {
-  return std::string(sesami::to_string(sesami::classify_bounce(type, sub_type, status, diagnostic)));
+  return std::string(
+      sesami::to_string(sesami::classify_bounce(type, sub_type, status, diagnostic)));
 }
 
 val verdict(const sesami::machine_verdict& m) {
@@ -360,7 +396,9 @@ val verdict(const sesami::machine_verdict& m) {
   v.set("reason", std::string(m.reason));
   return v;
 }
-val classify_open(const std::string& user_agent) { return verdict(sesami::classify_open(user_agent)); }
+val classify_open(const std::string& user_agent) {
+  return verdict(sesami::classify_open(user_agent));
+}
 val classify_click(const std::string& user_agent, double clicked_at, double sent_at) {
   return verdict(sesami::classify_click(user_agent, static_cast<std::int64_t>(clicked_at),
                                         static_cast<std::int64_t>(sent_at)));
@@ -420,6 +458,10 @@ EMSCRIPTEN_BINDINGS(sesami) {
   em::function("findEnhancedStatus", &find_enhanced_status);
   em::function("inspectEvent", &inspect_event);
   em::function("canonicalFilter", &canonical_filter);
+  em::class_<input>("Input")
+      .constructor<>()
+      .function("resize", &input::resize)
+      .function("release", &input::release);
   em::class_<demo_generator>("DemoGenerator")
       .constructor<double, double, int, double>()
       .function("next", &demo_generator::next);

@@ -73,14 +73,17 @@ inline void json_key(std::string& out, std::string_view key) {
 
 inline void json_rate(std::string& out, const rate& r) {
   out.append("{\"value\":");
-  if (const auto ppm = r.ppm()) json_ppm(out, *ppm);
-  else out.append("null");
+  if (const auto ppm = r.ppm())
+    json_ppm(out, *ppm);
+  else
+    out.append("null");
   json_key(out, "numerator");
   json_int(out, r.numerator);
   json_key(out, "denominator");
   json_int(out, r.denominator);
 }
-inline void json_rate(std::string& out, const rate& r, std::uint64_t warning, std::uint64_t review) {
+inline void json_rate(std::string& out, const rate& r, std::uint64_t warning,
+                      std::uint64_t review) {
   json_rate(out, r);
   json_key(out, "warning");
   json_ppm(out, warning);
@@ -107,7 +110,8 @@ inline void json_engagement(std::string& out, const engagement& e) {
 }
 }  // namespace detail
 
-/// One line of JSON, no trailing newline. Keys in a fixed order; rates rounded to parts per million.
+/// One line of JSON, no trailing newline. Keys in a fixed order; rates rounded to parts per
+/// million.
 inline std::string to_json(const aggregation& a) {
   using namespace detail;
   std::string out;

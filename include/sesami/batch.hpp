@@ -3,17 +3,17 @@
 // aggregating a million events touches a few dense integer arrays instead of a million objects,
 // and so that the wasm build can hand whole columns to JavaScript as typed-array views.
 // Also its binary wire encoding (application/vnd.sesami.columnar), documented in docs/columnar.md.
-#include <algorithm>    // std::max
-#include <bit>          // std::endian
-#include <cstdint>      // fixed-width columns
-#include <cstring>      // std::memcpy
-#include <limits>       // column size limits
-#include <optional>     // string_dict::find
-#include <span>         // batch_builder::add
-#include <string>       // dictionary characters, the wire encoding
-#include <string_view>  // dictionary entries
+#include <algorithm>      // std::max
+#include <bit>            // std::endian
+#include <cstdint>        // fixed-width columns
+#include <cstring>        // std::memcpy
+#include <limits>         // column size limits
+#include <optional>       // string_dict::find
+#include <span>           // batch_builder::add
+#include <string>         // dictionary characters, the wire encoding
+#include <string_view>    // dictionary entries
 #include <unordered_map>  // the builder's interning tables (build time only)
-#include <vector>       // columns
+#include <vector>         // columns
 
 #include <sesami/error.hpp>
 #include <sesami/event.hpp>
@@ -43,8 +43,8 @@ struct string_dict {
 
 /// Bits of batch::flags.
 namespace event_flags {
-inline constexpr std::uint8_t machine = 0x01;             // a machine open or click
-inline constexpr unsigned bounce_class_shift = 1;         // bounce_class in bits 1..3
+inline constexpr std::uint8_t machine = 0x01;      // a machine open or click
+inline constexpr unsigned bounce_class_shift = 1;  // bounce_class in bits 1..3
 inline constexpr std::uint8_t bounce_class_mask = 0x0E;
 inline constexpr std::uint8_t all = machine | bounce_class_mask;
 }  // namespace event_flags
@@ -157,17 +157,16 @@ class batch_builder {
     const auto* click = e.get<click_info>();
     const std::string_view link = click ? std::string_view(click->link) : std::string_view();
     if (b_.size() >= limit || b_.tag_ids.size() + tag_count >= limit ||
-        !fits(b_.messages, e.message_id) || !fits(b_.recipients, rcpt) ||
-        !fits(b_.links, link) || !fits(b_.config_sets, e.configuration_set) ||
-        !fits(b_.senders, e.sender) || !fits(b_.subjects, e.subject) ||
-        b_.tags.chars.size() + tag_chars >= limit)
+        !fits(b_.messages, e.message_id) || !fits(b_.recipients, rcpt) || !fits(b_.links, link) ||
+        !fits(b_.config_sets, e.configuration_set) || !fits(b_.senders, e.sender) ||
+        !fits(b_.subjects, e.subject) || b_.tags.chars.size() + tag_chars >= limit)
       return error{errc::too_large, "columnar batch: more than 2^32 events or bytes in a column"};
 
     const auto t = static_cast<std::uint8_t>(e.type);
     std::uint8_t f = e.machine() ? event_flags::machine : std::uint8_t{0};
     if (const auto* bi = e.get<bounce_info>())
-      f = static_cast<std::uint8_t>(f | (static_cast<unsigned>(bi->cls)
-                                         << event_flags::bounce_class_shift));
+      f = static_cast<std::uint8_t>(
+          f | (static_cast<unsigned>(bi->cls) << event_flags::bounce_class_shift));
     b_.timestamp.push_back(e.timestamp);
     b_.type.push_back(t);
     b_.flags.push_back(f);
@@ -309,8 +308,8 @@ class reader {
     if (s_.size() - pos_ < sizeof(T)) return false;
     std::make_unsigned_t<T> u = 0;
     for (std::size_t i = sizeof(T); i-- > 0;)
-      u = static_cast<std::make_unsigned_t<T>>(
-          (u << 4 << 4) | static_cast<unsigned char>(s_[pos_ + i]));
+      u = static_cast<std::make_unsigned_t<T>>((u << 4 << 4) |
+                                               static_cast<unsigned char>(s_[pos_ + i]));
     v = static_cast<T>(u);
     pos_ += sizeof(T);
     return true;
@@ -437,11 +436,10 @@ inline result<batch> decode(std::string_view bytes) {
     std::vector<std::uint32_t>* v;
     const char* name;
   };
-  for (auto [v, name] : {col{&b.message, "message"}, col{&b.recipient, "recipient"},
-                         col{&b.domain, "domain"}, col{&b.link, "link"},
-                         col{&b.config_set, "config_set"}, col{&b.sender, "sender"},
-                         col{&b.subject, "subject"}, col{&b.pair, "pair"},
-                         col{&b.pair_link, "pair_link"}})
+  for (auto [v, name] :
+       {col{&b.message, "message"}, col{&b.recipient, "recipient"}, col{&b.domain, "domain"},
+        col{&b.link, "link"}, col{&b.config_set, "config_set"}, col{&b.sender, "sender"},
+        col{&b.subject, "subject"}, col{&b.pair, "pair"}, col{&b.pair_link, "pair_link"}})
     if (!r.get_array(*v, n)) return bad(std::string(name) + " column truncated");
   if (!r.get_array(b.tag_offsets, std::uint64_t{n} + 1)) return bad("tag_offsets truncated");
   if (!r.get_array(b.tag_ids, tag_refs)) return bad("tag_ids truncated");
@@ -451,10 +449,10 @@ inline result<batch> decode(std::string_view bytes) {
     string_dict* d;
     const char* name;
   };
-  for (auto [d, name] : {dict{&b.messages, "messages"}, dict{&b.recipients, "recipients"},
-                         dict{&b.domains, "domains"}, dict{&b.links, "links"},
-                         dict{&b.config_sets, "config_sets"}, dict{&b.senders, "senders"},
-                         dict{&b.subjects, "subjects"}, dict{&b.tags, "tags"}})
+  for (auto [d, name] :
+       {dict{&b.messages, "messages"}, dict{&b.recipients, "recipients"},
+        dict{&b.domains, "domains"}, dict{&b.links, "links"}, dict{&b.config_sets, "config_sets"},
+        dict{&b.senders, "senders"}, dict{&b.subjects, "subjects"}, dict{&b.tags, "tags"}})
     if (auto res = get_dict(r, *d, name); !res) return res.error();
   if (!r.at_end()) return bad("trailing bytes after the last dictionary");
 

@@ -129,8 +129,7 @@ inline compiled_filter compile(const batch& b, const filter& f) {
     for (const auto& raw : f.recipients) {
       const std::string p = lowered(raw);
       if (p.size() > 1 && p.front() == '@') {
-        if (auto id = b.domains.find(std::string_view(p).substr(1)))
-          c.domain_ok[*id] = any = true;
+        if (auto id = b.domains.find(std::string_view(p).substr(1))) c.domain_ok[*id] = any = true;
       } else if (p.find('*') == std::string::npos) {
         if (auto id = b.recipients.find(p); id && *id != 0) c.recipient_ok[*id] = any = true;
       } else {
@@ -161,43 +160,53 @@ inline compiled_filter compile(const batch& b, const filter& f) {
 }
 }  // namespace detail
 
-/// The indices of the events of `b` that pass `f`, ascending.
-inline selection select(const batch& b, const filter& f) {
-  const detail::compiled_filter c = detail::compile(b, f);
-  selection out;
-  if (c.empty) return out;
-  const std::size_t n = b.size();
-  out.reserve(n);
-  // The common dashboard filters (time, type, machine) are branch-predictable tests on dense
-  // columns; criteria that are absent cost one well-predicted branch each.
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::int64_t t = b.timestamp[i];
-    if (t < c.from || t >= c.to) continue;
-    if (!((c.type_mask >> b.type[i]) & 1u)) continue;
-    if (c.machine != machine_filter::include &&
-        ((b.flags[i] & event_flags::machine) != 0) != (c.machine == machine_filter::only))
-      continue;
-    if (c.by_status) {
-      const std::uint8_t s = b.pair_status[b.pair[i]];
-      if (s == no_status || !((c.status_mask >> s) & 1u)) continue;
-    }
-    if (c.by_recipient && !c.recipient_ok[b.recipient[i]] && !c.domain_ok[b.domain[i]]) continue;
-    if (c.by_message && !c.message_ok[b.message[i]]) continue;
-    if (c.by_config && !c.config_ok[b.config_set[i]]) continue;
-    if (c.by_tag) {
-      std::uint32_t have = 0;
-      for (std::uint32_t id : b.tags_of(i)) have |= c.tag_bits[id];
-      if (have != c.tag_all) continue;
-    }
-    out.push_back(static_cast<std::uint32_t>(i));
-  }
-  return out;
-}
-
 /// Every event of the batch.
 inline selection select_all(const batch& b) {
   selection out(b.size());
   for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::uint32_t>(i);
+  return out;
+}
+
+/// The indices of the events of `b` that pass `f`, ascending.
+inline selection select(const batch& b, const filter& f) {
+  const detail::compiled_filter c = detail::compile(b, f);
+  if (c.empty) return {};
+  if (!f.from && !f.to && f.types.empty() && !c.by_status && !c.by_recipient && !c.by_message &&
+      !c.by_config && !c.by_tag && c.machine == machine_filter::include)
+    return select_all(b);
+  const std::size_t n = b.size();
+  selection out(n);
+  std::size_t kept = 0;
+  // Time, type and machine are the dashboard's everyday criteria: evaluated without branches
+  // (the index is written unconditionally and the count advances by the verdict), because on
+  // shuffled events a branch per criterion mispredicts often. The rarer criteria run only for
+  // events that passed these.
+  const bool extra = c.by_status || c.by_recipient || c.by_message || c.by_config || c.by_tag;
+  const unsigned machine_any = c.machine == machine_filter::include;
+  const unsigned machine_want = c.machine == machine_filter::only;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int64_t t = b.timestamp[i];
+    const unsigned is_machine = b.flags[i] & event_flags::machine;
+    bool keep = (t >= c.from) & (t < c.to) & ((c.type_mask >> b.type[i]) & 1u) &
+                (machine_any | (is_machine == machine_want));
+    if (extra && keep) {
+      if (c.by_status) {
+        const std::uint8_t s = b.pair_status[b.pair[i]];
+        keep = s != no_status && ((c.status_mask >> s) & 1u);
+      }
+      if (keep && c.by_recipient) keep = c.recipient_ok[b.recipient[i]] || c.domain_ok[b.domain[i]];
+      if (keep && c.by_message) keep = c.message_ok[b.message[i]];
+      if (keep && c.by_config) keep = c.config_ok[b.config_set[i]];
+      if (keep && c.by_tag) {
+        std::uint32_t have = 0;
+        for (std::uint32_t id : b.tags_of(i)) have |= c.tag_bits[id];
+        keep = have == c.tag_all;
+      }
+    }
+    out[kept] = static_cast<std::uint32_t>(i);
+    kept += keep;
+  }
+  out.resize(kept);
   return out;
 }
 
@@ -235,14 +244,15 @@ inline result<filter> filter_from_query(std::span<const query_param> params,
       auto& slot = key == "from" ? f.from : f.to;
       if (slot) return bad(std::string(key) + ": given twice");
       const auto ms = detail::parse_iso8601(value);
-      if (!ms) return bad(std::string(key) + ": not an ISO 8601 timestamp: '" +
-                          std::string(value) + "'");
+      if (!ms)
+        return bad(std::string(key) + ": not an ISO 8601 timestamp: '" + std::string(value) + "'");
       slot = *ms;
     } else if (key == "type") {
       std::string_view wrong;
       if (!each(value, [&](std::string_view s) {
             const auto t = parse_event_type(s);
-            if (!t) wrong = s;
+            if (!t)
+              wrong = s;
             else if (std::find(f.types.begin(), f.types.end(), *t) == f.types.end())
               f.types.push_back(*t);
             return t.has_value();
@@ -252,7 +262,8 @@ inline result<filter> filter_from_query(std::span<const query_param> params,
       std::string_view wrong;
       if (!each(value, [&](std::string_view s) {
             const auto st = parse_status(s);
-            if (!st) wrong = s;
+            if (!st)
+              wrong = s;
             else if (std::find(f.statuses.begin(), f.statuses.end(), *st) == f.statuses.end())
               f.statuses.push_back(*st);
             return st.has_value();
@@ -279,10 +290,14 @@ inline result<filter> filter_from_query(std::span<const query_param> params,
       }
       f.tags.push_back({std::string(name), std::string(value.substr(eq + 1))});
     } else if (key == "machine") {
-      if (value == "include") f.machine = machine_filter::include;
-      else if (value == "exclude") f.machine = machine_filter::exclude;
-      else if (value == "only") f.machine = machine_filter::only;
-      else return bad("machine: expected include, exclude or only");
+      if (value == "include")
+        f.machine = machine_filter::include;
+      else if (value == "exclude")
+        f.machine = machine_filter::exclude;
+      else if (value == "only")
+        f.machine = machine_filter::only;
+      else
+        return bad("machine: expected include, exclude or only");
     } else if (std::find(other_keys.begin(), other_keys.end(), key) == other_keys.end()) {
       return bad("unknown filter parameter '" + std::string(key) + "'");
     }

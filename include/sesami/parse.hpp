@@ -9,6 +9,10 @@
 //                    subscriptions and check signatures before trusting the Message
 //
 // Bad input is a value (result / diagnostics), never an exception.
+//
+// An SNS HTTPS endpoint: parse_sns_envelope(body) → check the signature over its fields → for a
+// SubscriptionConfirmation visit subscribe_url; for a Notification parse_document(body), which
+// unwraps the Message and keeps the SNS MessageId in event.source.sns_message_id for deduplication.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -255,6 +259,10 @@ inline tag_map read_tags(const boost::json::object* o) {
   return tags;
 }
 
+/// SES has no events before the Unix epoch; the bound also keeps every time printable as
+/// "YYYY-MM-DDThh:mm:ss.sssZ" and so round-trippable.
+constexpr bool in_time_range(std::int64_t ms) noexcept { return ms >= 0 && ms < 253402300800000; }
+
 /// A timestamp field: absent → nullopt with ok=true; present but not ISO 8601 → error.
 inline bool read_time(parser_state& st, const boost::json::object& o, std::string_view key,
                       std::string_view where, std::optional<std::int64_t>& out) {
@@ -266,6 +274,11 @@ inline bool read_time(parser_state& st, const boost::json::object& o, std::strin
     return false;
   }
   out = parse_iso8601(to_sv(*s));
+  if (out && !in_time_range(*out)) {
+    st.fail(errc::bad_timestamp, std::string(where) + "." + std::string(key) + ": before 1970 or after 9999: \"" +
+                                     std::string(to_sv(*s).substr(0, 40)) + "\"");
+    return false;
+  }
   if (!out) {
     st.fail(errc::bad_timestamp, std::string(where) + "." + std::string(key) + ": not ISO 8601: \"" +
                                      std::string(to_sv(*s).substr(0, 40)) + "\"");
@@ -316,7 +329,7 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec, s
     if (mail) {
       base.message_id = std::string(string_or_empty(*mail, "messageId"));
       if (auto ts = get_string(*mail, "timestamp"))
-        if (auto ms = parse_iso8601(*ts)) base.timestamp = base.sent_at = *ms;
+        if (auto ms = parse_iso8601(*ts); ms && in_time_range(*ms)) base.timestamp = base.sent_at = *ms;
     }
     base.raw = !car.raw.empty() ? std::string(car.raw)
                                 : (car.raw_value ? boost::json::serialize(*car.raw_value)

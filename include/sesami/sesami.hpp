@@ -8,3 +8,7 @@
 #include <sesami/identity.hpp>
 #include <sesami/parse.hpp>
 #include <sesami/to_json.hpp>
+#include <sesami/batch.hpp>
+#include <sesami/filter.hpp>
+#include <sesami/aggregate.hpp>
+#include <sesami/aggregate_json.hpp>

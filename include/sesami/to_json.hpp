@@ -394,7 +394,7 @@ struct json_reader {
       return 0;
     }
     auto ms = parse_iso8601(to_sv(*s));
-    if (!ms) fail(errc::bad_timestamp, key, "not ISO 8601");
+    if (!ms || *ms < 0 || *ms >= 253402300800000) fail(errc::bad_timestamp, key, "not ISO 8601 between 1970 and 9999");
     return ms.value_or(0);
   }
   bool boolean(std::string_view key) {

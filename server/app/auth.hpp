@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,9 @@ struct failure {
   std::string code;
   std::string message;
 };
+inline std::ostream& operator<<(std::ostream& os, const failure& f) {
+  return os << f.code << ": " << f.message;
+}
 template <class T>
 using outcome = boost::system::result<T, failure>;
 inline failure from_store(const store::error& e) { return {std::string(e.id()), e.message}; }

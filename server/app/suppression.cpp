@@ -108,8 +108,10 @@ csv_import suppression_from_csv(std::string_view text, std::int64_t now) {
       } else if (c == '"') {
         if (!fields.back().empty() || was_quoted) {
           bad = true, problem = "a quote inside an unquoted field";
+          fields.back().push_back(c);
+        } else {
+          in_quotes = was_quoted = true;
         }
-        in_quotes = was_quoted = true;
       } else {
         if (after_quote && c != ' ' && c != '\t') bad = true, problem = "text after a closing quote";
         fields.back().push_back(c);

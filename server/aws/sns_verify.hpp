@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -43,12 +44,16 @@ enum class sns_error {
   bad_signature,      // the signature does not match
   confirm_failed,     // the SubscribeURL call failed
 };
-std::string_view to_id(sns_error e) noexcept;  // "sns.bad_signature" ...
 
 struct sns_failure {
   sns_error code;
   std::string message;
 };
+std::string_view to_id(sns_error e) noexcept;
+/// For test diagnostics and logs.
+inline std::ostream& operator<<(std::ostream& os, const sns_failure& f) {
+  return os << to_id(f.code) << ": " << f.message;
+}
 
 /// The exact bytes SNS signs, per message type; nullopt when a required field is missing or the
 /// type is unknown.

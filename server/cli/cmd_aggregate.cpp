@@ -51,10 +51,14 @@ constexpr const char* aggregate_usage =
 
 // CLI option → the query parameter filter_from_query reads.
 constexpr std::pair<std::string_view, std::string_view> filter_options[] = {
-    {"--from", "from"},       {"--to", "to"},
-    {"--type", "type"},       {"--status", "status"},
-    {"--recipient", "recipient"}, {"--message-id", "messageId"},
-    {"--tag", "tag"},         {"--configuration-set", "configurationSet"},
+    {"--from", "from"},
+    {"--to", "to"},
+    {"--type", "type"},
+    {"--status", "status"},
+    {"--recipient", "recipient"},
+    {"--message-id", "messageId"},
+    {"--tag", "tag"},
+    {"--configuration-set", "configurationSet"},
     {"--machine", "machine"},
 };
 
@@ -66,7 +70,8 @@ bool read_all(std::FILE* f, std::string& out) {
 }
 
 int usage_error(const std::string& message) {
-  std::fprintf(stderr, "sesami aggregate: %s\n\n%s", message.c_str(), aggregate_usage);
+  std::fprintf(stderr, "sesami aggregate: %s\nRun 'sesami aggregate --help' for the options.\n",
+               message.c_str());
   return 2;
 }
 

@@ -1,0 +1,260 @@
+// Webhook ingestion through a real server: SNS messages signed with our own CA (the server trusts
+// it through the test-only option), genuine AWS-signed messages, subscription confirmation against
+// an HTTPS stand-in for SNS, replays, tampering, malformed and oversized bodies, EventBridge.
+#include "../../server/aws/sns_verify.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <catch2/catch.hpp>
+
+#include "support.hpp"
+
+using namespace sesami::test;
+namespace json = boost::json;
+
+namespace {
+json::value parse(const http_response& r) { return json::parse(r.body); }
+std::string code_of(const http_response& r) {
+  return std::string(parse(r).at("error").at("code").as_string());
+}
+std::string s(const json::value& v) { return std::string(v.as_string()); }
+std::string fixture(const std::string& rel) {
+  return read_file(std::string(SESAMI_FIXTURES_DIR) + "/" + rel);
+}
+const std::string cert_name = "SimpleNotificationService-sesamitest.pem";
+const std::string cert_url = "https://sns.us-east-1.amazonaws.com/" + cert_name;
+
+// An SNS envelope as SNS sends it, signed with `key`.
+std::string sns_message(const pki::cert& signer, const std::string& type,
+                        const std::string& message_id, const std::string& message,
+                        const std::string& version = "1", const std::string& subscribe_url = "",
+                        const std::string& signing_cert_url = cert_url) {
+  sesami::sns_envelope e;
+  e.type = type;
+  e.message_id = message_id;
+  e.topic_arn = "arn:aws:sns:us-east-1:123456789012:ses-events";
+  e.message = message;
+  e.timestamp = "2026-11-28T12:00:00.000Z";
+  e.signature_version = version;
+  e.signing_cert_url = signing_cert_url;
+  e.subscribe_url = subscribe_url;
+  if (type != "Notification") e.token = "2336412f37fb687f5d51e6e2425c464de12884a6";
+  e.signature = sign_base64(signer.key_pem, *sesami::aws::string_to_sign(e), version == "2");
+  json::object o{{"Type", e.type},
+                 {"MessageId", e.message_id},
+                 {"TopicArn", e.topic_arn},
+                 {"Message", e.message},
+                 {"Timestamp", e.timestamp},
+                 {"SignatureVersion", e.signature_version},
+                 {"Signature", e.signature},
+                 {"SigningCertURL", e.signing_cert_url}};
+  if (type == "Notification") {
+    o["UnsubscribeURL"] = "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe";
+  } else {
+    o["SubscribeURL"] = e.subscribe_url;
+    o["Token"] = e.token;
+  }
+  return json::serialize(o);
+}
+
+struct setup {
+  temp_dir dir;
+  pki ca;
+  pki::cert signer = ca.issue("sesami-test-signer");
+  pki::cert host = ca.issue("sns.us-east-1.amazonaws.com");
+  std::unique_ptr<https_stub> stub;
+  std::unique_ptr<server_process> srv;
+  std::string token, secret, key;
+
+  setup() {
+    const auto db = dir.path / "sesami.db";
+    auto r = run_sesami({"workspace", "create", "acme", "--db", db.string(), "--json"});
+    REQUIRE(r.status == 0);
+    auto o = json::parse(r.out);
+    token = s(o.at("ingestToken"));
+    secret = s(o.at("ingestSecret"));
+    key = s(o.at("apiKey"));
+    write_file(dir.path / "ca.pem", ca.ca.cert_pem);
+    std::filesystem::create_directories(dir.path / "certs");
+    write_file(dir.path / "certs" / cert_name, signer.cert_pem);
+    // Genuine AWS certificate for the genuine messages.
+    const std::string real = "SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem";
+    std::filesystem::copy_file(std::string(SESAMI_SERVER_FIXTURES) + "/sns-real/" + real,
+                               dir.path / "certs" / real);
+    stub = std::make_unique<https_stub>(
+        host, std::map<std::string, std::string>{{"/", "<ConfirmSubscriptionResponse/>"}});
+    srv = std::make_unique<server_process>(
+        dir.path, std::vector<std::string>{"--test-sns-ca", (dir.path / "ca.pem").string(),
+                                           "--test-sns-connect-to",
+                                           "127.0.0.1:" + std::to_string(stub->port()),
+                                           "--body-limit", "65536"});
+  }
+  std::size_t stored_events(http_client& c, const std::string& query = "") {
+    auto r = c.request("GET", "/events?limit=1000" + query, "", {{"Authorization", "Bearer " + key}});
+    REQUIRE(r.status == 200);
+    return parse(r).at("events").as_array().size();
+  }
+};
+}  // namespace
+
+TEST_CASE("ingest/sns: signed notifications are stored once; forgeries are refused", "[ingest]") {
+  setup t;
+  http_client c(t.srv->port());
+  const auto ses_bounce = fixture("ses/event-bounce.json");
+  const auto msg = sns_message(t.signer, "Notification", "aaaaaaaa-0000-0000-0000-000000000001",
+                               ses_bounce);
+  const auto url = "/ingest/sns/" + t.token;
+
+  auto first = c.request("POST", url, msg, {{"Content-Type", "text/plain; charset=UTF-8"}});
+  INFO(first.body);
+  REQUIRE(first.status == 200);
+  CHECK(parse(first).at("stored").to_number<int>() == 1);
+  CHECK(t.stored_events(c) == 1);
+
+  SECTION("a replayed delivery is acknowledged and stored once") {
+    auto again = c.request("POST", url, msg);
+    REQUIRE(again.status == 200);
+    CHECK(parse(again).at("action") == "duplicate-delivery");
+    // The same event under a new SNS MessageId: deduplicated by event identity.
+    auto other = c.request("POST", url,
+                           sns_message(t.signer, "Notification",
+                                       "aaaaaaaa-0000-0000-0000-000000000002", ses_bounce, "2"));
+    REQUIRE(other.status == 200);
+    CHECK(parse(other).at("stored").to_number<int>() == 0);
+    CHECK(parse(other).at("duplicates").to_number<int>() == 1);
+    CHECK(t.stored_events(c) == 1);
+  }
+  SECTION("one altered byte is 403 and nothing is stored") {
+    auto tampered = sns_message(t.signer, "Notification", "aaaaaaaa-0000-0000-0000-000000000003",
+                                fixture("ses/event-delivery.json"));
+    const auto at = tampered.find("Delivery");
+    REQUIRE(at != std::string::npos);
+    tampered[at] = 'd';
+    auto r = c.request("POST", url, tampered);
+    CHECK(r.status == 403);
+    CHECK(code_of(r) == "sns.bad_signature");
+    CHECK(t.stored_events(c) == 1);
+  }
+  SECTION("a self-signed certificate is refused") {
+    const auto rogue = t.ca.issue("sesami-test-rogue", true);
+    write_file(t.dir.path / "certs" / "SimpleNotificationService-rogue.pem", rogue.cert_pem);
+    auto r = c.request("POST", url,
+                       sns_message(rogue, "Notification", "aaaaaaaa-0000-0000-0000-000000000004",
+                                   fixture("ses/event-delivery.json"), "1", "",
+                                   "https://sns.us-east-1.amazonaws.com/"
+                                   "SimpleNotificationService-rogue.pem"));
+    CHECK(r.status == 403);
+    CHECK(t.stored_events(c) == 1);
+  }
+  SECTION("a certificate URL on another host is refused without being fetched") {
+    const int before = t.stub->connections();
+    auto r = c.request("POST", url,
+                       sns_message(t.signer, "Notification", "aaaaaaaa-0000-0000-0000-000000000005",
+                                   fixture("ses/event-delivery.json"), "1", "",
+                                   "https://sns.us-east-1.amazonaws.com.attacker.example/x.pem"));
+    CHECK(r.status == 403);
+    CHECK(code_of(r) == "sns.cert_refused");
+    CHECK(t.stub->connections() == before);
+  }
+  SECTION("malformed bodies are 400 and store nothing") {
+    CHECK(code_of(c.request("POST", url, "{\"Type\":")) == "sesami.bad_json");
+    CHECK(c.request("POST", url, "[1,2,3]").status == 400);
+    // Correctly signed, but the Message is not an SES event.
+    auto r = c.request("POST", url,
+                       sns_message(t.signer, "Notification", "aaaaaaaa-0000-0000-0000-000000000006",
+                                   "{\"not\":\"ses\"}"));
+    CHECK(r.status == 400);
+    CHECK(t.stored_events(c) == 1);
+  }
+  SECTION("oversized bodies are 413") {
+    CHECK(c.request("POST", url, std::string(70000, ' ')).status == 413);
+  }
+  SECTION("an unknown token is 404") {
+    auto r = c.request("POST", "/ingest/sns/not-a-token", msg);
+    CHECK(r.status == 404);
+    CHECK(code_of(r) == "ingest.bad_token");
+  }
+  SECTION("metrics count ingested events by source and type, and rejects by reason") {
+    (void)c.request("POST", url, "{");
+    auto m = c.request("GET", "/metrics");
+    CHECK(m.body.find("sesami_events_ingested_total{source=\"sns\",type=\"bounce\"} 1") !=
+          std::string::npos);
+    CHECK(m.body.find("sesami_ingest_rejects_total{reason=\"sesami.bad_json\"} 1") !=
+          std::string::npos);
+  }
+  SECTION("a rotated token replaces the old one at once") {
+    auto rot = c.request("POST", "/workspace/ingest-token", "",
+                         {{"Authorization", "Bearer " + t.key}});
+    REQUIRE(rot.status == 200);
+    CHECK(c.request("POST", url, msg).status == 404);
+    CHECK(c.request("POST", "/ingest/sns/" + s(parse(rot).at("ingestToken")), msg).status == 200);
+  }
+}
+
+TEST_CASE("ingest/sns: genuine AWS-signed messages pass the signature check", "[ingest]") {
+  setup t;
+  http_client c(t.srv->port());
+  const auto dir = std::string(SESAMI_SERVER_FIXTURES) + "/sns-real/";
+  for (const char* f : {"notification-sha1.json", "notification-sha256.json"}) {
+    INFO(f);
+    // Their Message is "Hello world", not an SES event: past the signature, the payload is
+    // refused as malformed (400), never as forged (403).
+    auto r = c.request("POST", "/ingest/sns/" + t.token, read_file(dir + f));
+    CHECK(r.status == 400);
+    CHECK(code_of(r).starts_with("sesami."));
+    auto tampered = read_file(dir + f);
+    tampered.replace(tampered.find("Hello world"), 11, "Hello World");
+    auto bad = c.request("POST", "/ingest/sns/" + t.token, tampered);
+    CHECK(bad.status == 403);
+    CHECK(code_of(bad) == "sns.bad_signature");
+  }
+}
+
+TEST_CASE("ingest/sns: subscription confirmation calls SubscribeURL on the SNS host only",
+          "[ingest]") {
+  setup t;
+  http_client c(t.srv->port());
+  const std::string sub =
+      "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:"
+      "us-east-1:123456789012:ses-events&Token=2336412f37fb687f5d51e6e2425c464de12884a6";
+  auto r = c.request("POST", "/ingest/sns/" + t.token,
+                     sns_message(t.signer, "SubscriptionConfirmation",
+                                 "bbbbbbbb-0000-0000-0000-000000000001", "You have chosen...", "2",
+                                 sub));
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  CHECK(parse(r).at("action") == "subscription-confirmed");
+  const auto reqs = t.stub->requests();
+  REQUIRE(reqs.size() == 1);
+  CHECK(reqs[0] == sub.substr(std::string("https://sns.us-east-1.amazonaws.com").size()));
+
+  // A SubscribeURL elsewhere is never called.
+  const int before = t.stub->connections();
+  auto evil = c.request("POST", "/ingest/sns/" + t.token,
+                        sns_message(t.signer, "SubscriptionConfirmation",
+                                    "bbbbbbbb-0000-0000-0000-000000000002", "x", "1",
+                                    "https://attacker.example/?Action=ConfirmSubscription"));
+  CHECK(evil.status == 403);
+  CHECK(t.stub->connections() == before);
+}
+
+TEST_CASE("ingest/eventbridge: secret and connected account", "[ingest]") {
+  setup t;
+  http_client c(t.srv->port());
+  const auto url = "/ingest/eventbridge/" + t.token;
+  const auto body = fixture("eventbridge/event-delivery.json");
+  CHECK(code_of(c.request("POST", url, body, {{"X-Sesami-Secret", "wrong"}})) ==
+        "eventbridge.bad_secret");
+  CHECK(c.request("POST", url, body).status == 403);
+  auto not_connected = c.request("POST", url, body, {{"X-Sesami-Secret", t.secret}});
+  CHECK(not_connected.status == 403);
+  CHECK(code_of(not_connected) == "eventbridge.account_not_connected");
+  auto conn = c.request("POST", "/workspace/aws-accounts", R"({"accountId":"123456789012"})",
+                        {{"Authorization", "Bearer " + t.key}});
+  REQUIRE(conn.status == 201);
+  auto ok = c.request("POST", url, body, {{"X-Sesami-Secret", t.secret}});
+  REQUIRE(ok.status == 200);
+  CHECK(parse(ok).at("stored").to_number<int>() == 1);
+  CHECK(c.request("POST", url, "{not json", {{"X-Sesami-Secret", t.secret}}).status == 400);
+  CHECK(t.stored_events(c) == 1);
+}

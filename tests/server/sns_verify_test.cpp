@@ -22,7 +22,7 @@ aws::sns_verifier offline_verifier(const std::filesystem::path& dir) {
 }
 sns_envelope envelope(const std::string& json) {
   auto e = parse_sns_envelope(json);
-  REQUIRE(e);
+  REQUIRE(e.has_value());
   return *e;
 }
 }  // namespace
@@ -57,7 +57,7 @@ TEST_CASE("genuine AWS-signed SNS messages verify offline", "[sns_verify]") {
   SECTION("a SHA1 signature presented as version 2 is refused") {
     auto m = envelope(read_file(fixtures + "notification-sha1.json"));
     m.signature_version = "2";
-    CHECK_FALSE(v.verify(m));
+    CHECK_FALSE(v.verify(m).has_value());
   }
   SECTION("an unknown SignatureVersion is refused") {
     auto m = envelope(read_file(fixtures + "notification-sha1.json"));
@@ -69,7 +69,7 @@ TEST_CASE("genuine AWS-signed SNS messages verify offline", "[sns_verify]") {
   SECTION("a Subject that was not signed breaks the signature") {
     auto m = envelope(read_file(fixtures + "notification-sha1.json"));
     m.subject = "";
-    CHECK_FALSE(v.verify(m));
+    CHECK_FALSE(v.verify(m).has_value());
   }
 }
 
@@ -165,7 +165,7 @@ TEST_CASE("certificates from a test CA", "[sns_verify]") {
   o.extra_ca_file = (dir.path / "ca.pem").string();
   aws::sns_verifier v(o);
 
-  CHECK(v.verify(make(signer, "signer.pem")));
+  CHECK(v.verify(make(signer, "signer.pem")).has_value());
   auto r = v.verify(make(rogue, "rogue.pem"));
   REQUIRE_FALSE(r);
   CHECK(r.error().code == aws::sns_error::bad_cert);
@@ -188,7 +188,7 @@ TEST_CASE("certificates from a test CA", "[sns_verify]") {
     auto m = make(signer, "signer.pem");
     m.signature_version = "1";
     m.signature = test::sign_base64(signer.key_pem, *aws::string_to_sign(m), false);
-    CHECK(v.verify(m));
+    CHECK(v.verify(m).has_value());
   }
 }
 
@@ -217,18 +217,18 @@ TEST_CASE("certificates are fetched over verified HTTPS, cached in the directory
   m.signature_version = "1";
   m.signing_cert_url = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem";
   m.signature = test::sign_base64(signer.key_pem, *aws::string_to_sign(m), false);
-  REQUIRE(v.verify(m));
+  REQUIRE(v.verify(m).has_value());
   CHECK(stub.requests() == std::vector<std::string>{"/SimpleNotificationService-test.pem"});
   CHECK(read_file(o.cert_dir / "SimpleNotificationService-test.pem") == signer.cert_pem);
 
   // Cached in memory: no second fetch.
-  REQUIRE(v.verify(m));
+  REQUIRE(v.verify(m).has_value());
   CHECK(stub.requests().size() == 1);
   // Cached on disk: a new verifier (a restart) without network uses the file.
   aws::sns_verifier_options off = o;
   off.allow_fetch = false;
   aws::sns_verifier restarted(off);
-  CHECK(restarted.verify(m));
+  CHECK(restarted.verify(m).has_value());
 
   // Another host is refused before any connection is made.
   const int before = stub.connections();

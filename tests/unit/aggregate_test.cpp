@@ -1,8 +1,7 @@
 #include <sesami/aggregate.hpp>  // first: proves the header self-contained
 
-#include <catch2/catch.hpp>
-
 #include <boost/json/parse.hpp>
+#include <catch2/catch.hpp>
 
 #include <sesami/aggregate_json.hpp>
 #include <sesami/detail/iso8601.hpp>
@@ -53,8 +52,10 @@ TEST_CASE("aggregate agrees with the row-wise reference on random data", "[aggre
   testing::rng r{2024};
   for (int round = 0; round < 200; ++round) {
     filter f;
-    if (r.chance(40)) f.from = 1767225600000 + static_cast<std::int64_t>(r.below(50 * 86'400)) * 1000;
-    if (r.chance(40)) f.to = 1767225600000 + static_cast<std::int64_t>(40 + r.below(60)) * 86'400'000;
+    if (r.chance(40))
+      f.from = 1767225600000 + static_cast<std::int64_t>(r.below(50 * 86'400)) * 1000;
+    if (r.chance(40))
+      f.to = 1767225600000 + static_cast<std::int64_t>(40 + r.below(60)) * 86'400'000;
     if (f.from && f.to && *f.from > *f.to) std::swap(f.from, f.to);
     if (r.chance(30)) f.types = {event_type::open, event_type::click, event_type::send};
     if (r.chance(15)) f.statuses = {delivery_status::clicked, delivery_status::bounced};
@@ -93,22 +94,26 @@ TEST_CASE("bucket boundaries", "[aggregate]") {
     const auto a = run({make("m", event_type::send, "a@x", at("2026-03-01T10:59:59.999Z")),
                         make("m", event_type::delivery, "a@x", at("2026-03-01T11:00:00Z"))},
                        {.bucket = bucket_kind::hour});
-    CHECK(labels(a) == std::vector<std::string>{"2026-03-01T10:00:00.000Z", "2026-03-01T11:00:00.000Z"});
+    CHECK(labels(a) ==
+          std::vector<std::string>{"2026-03-01T10:00:00.000Z", "2026-03-01T11:00:00.000Z"});
     CHECK(a.series[0] == std::vector<std::uint32_t>{1, 0});
     CHECK(a.series[1] == std::vector<std::uint32_t>{0, 1});
   }
   SECTION("day in UTC, before and after the epoch") {
-    const auto a = run({make("m", event_type::send, "a@x", -1),
-                        make("m", event_type::send, "b@x", 0)});
-    CHECK(labels(a) == std::vector<std::string>{"1969-12-31T00:00:00.000Z", "1970-01-01T00:00:00.000Z"});
+    const auto a =
+        run({make("m", event_type::send, "a@x", -1), make("m", event_type::send, "b@x", 0)});
+    CHECK(labels(a) ==
+          std::vector<std::string>{"1969-12-31T00:00:00.000Z", "1970-01-01T00:00:00.000Z"});
   }
   SECTION("day with a positive offset: local midnight is the previous UTC evening") {
     const auto a = run({make("m", event_type::send, "a@x", at("2026-03-01T22:59:59.999Z")),
                         make("m", event_type::send, "b@x", at("2026-03-01T23:00:00Z"))},
                        {.offset_minutes = 60});
-    CHECK(labels(a) == std::vector<std::string>{"2026-02-28T23:00:00.000Z", "2026-03-01T23:00:00.000Z"});
+    CHECK(labels(a) ==
+          std::vector<std::string>{"2026-02-28T23:00:00.000Z", "2026-03-01T23:00:00.000Z"});
     CHECK(a.series[0] == std::vector<std::uint32_t>{1, 1});
-    CHECK(to_json(a).find("\"labels\":[\"2026-03-01T00:00:00.000+01:00\",\"2026-03-02T00:00:00.000+01:00\"]") !=
+    CHECK(to_json(a).find(
+              "\"labels\":[\"2026-03-01T00:00:00.000+01:00\",\"2026-03-02T00:00:00.000+01:00\"]") !=
           std::string::npos);
   }
   SECTION("day with a negative, non-whole-hour offset") {
@@ -123,7 +128,8 @@ TEST_CASE("bucket boundaries", "[aggregate]") {
                         make("m", event_type::send, "b@x", at("2026-01-04T23:59:59.999Z")),
                         make("m", event_type::send, "c@x", at("2026-01-05T00:00:00Z"))},
                        {.bucket = bucket_kind::week});
-    CHECK(labels(a) == std::vector<std::string>{"2025-12-29T00:00:00.000Z", "2026-01-05T00:00:00.000Z"});
+    CHECK(labels(a) ==
+          std::vector<std::string>{"2025-12-29T00:00:00.000Z", "2026-01-05T00:00:00.000Z"});
     CHECK(a.series[0] == std::vector<std::uint32_t>{2, 1});
   }
   SECTION("week with an offset: Sunday evening in New York is still the old week") {
@@ -136,8 +142,9 @@ TEST_CASE("bucket boundaries", "[aggregate]") {
                         make("m", event_type::send, "b@x", at("2024-02-29T23:59:59.999Z")),
                         make("m", event_type::send, "c@x", at("2024-03-01T00:00:00Z"))},
                        {.bucket = bucket_kind::month});
-    CHECK(labels(a) == std::vector<std::string>{"2023-12-01T00:00:00.000Z", "2024-01-01T00:00:00.000Z",
-                                                "2024-02-01T00:00:00.000Z", "2024-03-01T00:00:00.000Z"});
+    CHECK(labels(a) ==
+          std::vector<std::string>{"2023-12-01T00:00:00.000Z", "2024-01-01T00:00:00.000Z",
+                                   "2024-02-01T00:00:00.000Z", "2024-03-01T00:00:00.000Z"});
     CHECK(a.series[0] == std::vector<std::uint32_t>{1, 0, 1, 1});
     const auto b = run({make("m", event_type::send, "b@x", at("2024-02-29T22:30:00Z"))},
                        {.bucket = bucket_kind::month, .offset_minutes = 120});
@@ -164,8 +171,9 @@ TEST_CASE("aggregate options are checked", "[aggregate]") {
   auto too_far = aggregate(b, select_all(b), {.offset_minutes = 841});
   REQUIRE(too_far.has_error());
   CHECK(too_far.error().code == errc::bad_filter);
-  auto too_many = aggregate(b, select_all(b),
-                            {.bucket = bucket_kind::hour, .from = at("2000-01-01"), .to = at("2026-01-01")});
+  auto too_many =
+      aggregate(b, select_all(b),
+                {.bucket = bucket_kind::hour, .from = at("2000-01-01"), .to = at("2026-01-01")});
   REQUIRE(too_many.has_error());
   CHECK(too_many.error().code == errc::bad_filter);
   CHECK(aggregate(b, select_all(b),
@@ -181,9 +189,12 @@ TEST_CASE("rates and SES thresholds", "[aggregate]") {
     for (int i = 0; i < sends; ++i) {
       const std::string r = "r" + std::to_string(i) + "@example.com";
       v.push_back(make("m", event_type::send, r, 0));
-      if (i < hard) v.push_back(bounce("m", r, bounce_class::hard));
-      else if (i < hard + soft) v.push_back(bounce("m", r, bounce_class::soft));
-      else v.push_back(make("m", event_type::delivery, r, 1));
+      if (i < hard)
+        v.push_back(bounce("m", r, bounce_class::hard));
+      else if (i < hard + soft)
+        v.push_back(bounce("m", r, bounce_class::soft));
+      else
+        v.push_back(make("m", event_type::delivery, r, 1));
       if (i < complaints) v.push_back(make("m", event_type::complaint, r, 2));
     }
     for (int i = 0; i < simulator; ++i) {  // test traffic: all bounces, never counted
@@ -266,26 +277,28 @@ TEST_CASE("engagement, statuses and top lists", "[aggregate]") {
 TEST_CASE("aggregation JSON", "[aggregate]") {
   // The bounce has no send in the selection (sent before the window): it still counts, as in
   // SES's own windowed rate.
-  std::vector<event> v = {make("m1", event_type::send, "a@x.com", at("2026-01-01T10:00:00Z")),
-                          make("m1", event_type::delivery, "a@x.com", at("2026-01-02T10:00:00Z")),
-                          bounce("m2", "b\"q@y.com", bounce_class::hard, at("2026-01-02T11:00:00Z"))};
+  std::vector<event> v = {
+      make("m1", event_type::send, "a@x.com", at("2026-01-01T10:00:00Z")),
+      make("m1", event_type::delivery, "a@x.com", at("2026-01-02T10:00:00Z")),
+      bounce("m2", "b\"q@y.com", bounce_class::hard, at("2026-01-02T11:00:00Z"))};
   const std::string json = to_json(run(v));
-  CHECK(json ==
-        R"({"bucket":"day","offsetMinutes":0,"events":3,"series":{"labels":["2026-01-01T00:00:00.000Z","2026-01-02T00:00:00.000Z"],)"
-        R"("types":{"send":[1,0],"delivery":[0,1],"bounce":[0,1],"complaint":[0,0],"open":[0,0],"click":[0,0],)"
-        R"("reject":[0,0],"delivery_delay":[0,0],"rendering_failure":[0,0],"subscription":[0,0],"unknown":[0,0]},)"
-        R"("machineOpens":[0,0],"machineClicks":[0,0]},)"
-        R"("totals":{"send":1,"delivery":1,"bounce":1,"complaint":0,"open":0,"click":0,"reject":0,"delivery_delay":0,"rendering_failure":0,"subscription":0,"unknown":0},)"
-        R"("opens":{"total":0,"human":0,"machine":0,"unique":0,"uniqueHuman":0},)"
-        R"("clicks":{"total":0,"human":0,"machine":0,"unique":0,"uniqueHuman":0},)"
-        R"("statuses":{"sent":0,"delayed":0,"delivered":1,"opened":0,"clicked":0,"bounced":1,"complained":0,"rejected":0,"failed":0},)"
-        R"("bounceClasses":{"hard":1,"soft":0,"suppressed":0,"undetermined":0},)"
-        R"("rates":{"sent":1,"delivered":1,"simulatorEventsExcluded":0,)"
-        R"("delivery":{"value":1,"numerator":1,"denominator":1},)"
-        R"("bounce":{"value":1,"numerator":1,"denominator":1,"warning":0.05,"review":0.1,"level":"review"},)"
-        R"("complaint":{"value":0,"numerator":0,"denominator":1,"warning":0.001,"review":0.005,"level":"ok"},)"
-        R"("open":{"value":0,"numerator":0,"denominator":1},"click":{"value":0,"numerator":0,"denominator":1}},)"
-        R"("topLinks":[],"topBouncingDomains":[{"domain":"y.com","bounces":1,"hardBounces":1}]})");
+  CHECK(
+      json ==
+      R"({"bucket":"day","offsetMinutes":0,"events":3,"series":{"labels":["2026-01-01T00:00:00.000Z","2026-01-02T00:00:00.000Z"],)"
+      R"("types":{"send":[1,0],"delivery":[0,1],"bounce":[0,1],"complaint":[0,0],"open":[0,0],"click":[0,0],)"
+      R"("reject":[0,0],"delivery_delay":[0,0],"rendering_failure":[0,0],"subscription":[0,0],"unknown":[0,0]},)"
+      R"("machineOpens":[0,0],"machineClicks":[0,0]},)"
+      R"("totals":{"send":1,"delivery":1,"bounce":1,"complaint":0,"open":0,"click":0,"reject":0,"delivery_delay":0,"rendering_failure":0,"subscription":0,"unknown":0},)"
+      R"("opens":{"total":0,"human":0,"machine":0,"unique":0,"uniqueHuman":0},)"
+      R"("clicks":{"total":0,"human":0,"machine":0,"unique":0,"uniqueHuman":0},)"
+      R"("statuses":{"sent":0,"delayed":0,"delivered":1,"opened":0,"clicked":0,"bounced":1,"complained":0,"rejected":0,"failed":0},)"
+      R"("bounceClasses":{"hard":1,"soft":0,"suppressed":0,"undetermined":0},)"
+      R"("rates":{"sent":1,"delivered":1,"simulatorEventsExcluded":0,)"
+      R"("delivery":{"value":1,"numerator":1,"denominator":1},)"
+      R"("bounce":{"value":1,"numerator":1,"denominator":1,"warning":0.05,"review":0.1,"level":"review"},)"
+      R"("complaint":{"value":0,"numerator":0,"denominator":1,"warning":0.001,"review":0.005,"level":"ok"},)"
+      R"("open":{"value":0,"numerator":0,"denominator":1},"click":{"value":0,"numerator":0,"denominator":1}},)"
+      R"("topLinks":[],"topBouncingDomains":[{"domain":"y.com","bounces":1,"hardBounces":1}]})");
   // Valid JSON.
   boost::system::error_code ec;
   (void)boost::json::parse(json, ec);

@@ -211,7 +211,8 @@ TEST_CASE("batch decode rejects malformed buffers", "[batch]") {
   }
   SECTION("random corruption is an error or a batch that is safe to query") {
     testing::rng r{42};
-    const std::string big = encode(*make_batch(testing::random_events({.messages = 40, .seed = 3})));
+    const std::string big =
+        encode(*make_batch(testing::random_events({.messages = 40, .seed = 3})));
     for (int round = 0; round < 3000; ++round) {
       std::string s = big;
       const auto flips = 1 + r.below(4);

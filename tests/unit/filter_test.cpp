@@ -25,22 +25,22 @@ std::vector<event> story() {
   std::vector<event> v;
   const tag_map spring = {{"campaign", {"spring"}}, {"env", {"prod"}}};
   const tag_map summer = {{"campaign", {"summer"}}, {"env", {"test"}}};
-  v.push_back(make("m1", event_type::send, "ann@example.com", 1000, "marketing", spring));     // 0
+  v.push_back(make("m1", event_type::send, "ann@example.com", 1000, "marketing", spring));      // 0
   v.push_back(make("m1", event_type::delivery, "ann@example.com", 2000, "marketing", spring));  // 1
   auto open = make("m1", event_type::open, "ann@example.com", 3000, "marketing", spring);
   open.details = open_info{"", "Mozilla/5.0", true, "apple-mpp"};
-  v.push_back(open);                                                                          // 2
+  v.push_back(open);  // 2
   auto human = make("m1", event_type::open, "ann@example.com", 4000, "marketing", spring);
   human.details = open_info{};
-  v.push_back(human);                                                                         // 3
-  v.push_back(make("m1", event_type::send, "bob@gmail.com", 1000, "marketing", spring));       // 4
+  v.push_back(human);                                                                     // 3
+  v.push_back(make("m1", event_type::send, "bob@gmail.com", 1000, "marketing", spring));  // 4
   auto bounce = make("m1", event_type::bounce, "bob@gmail.com", 1500, "marketing", spring);
   bounce.details = bounce_info{"Permanent", "General", bounce_class::hard, "", "5.1.1", "", "", ""};
-  v.push_back(bounce);                                                                        // 5
+  v.push_back(bounce);                                                                         // 5
   v.push_back(make("m2", event_type::send, "carl@gmail.com", 5000, "transactional", summer));  // 6
   v.push_back(make("m2", event_type::complaint, "carl@gmail.com", 9000, "", summer));          // 7
   v.back().details = complaint_info{};
-  v.push_back(make("m3", event_type::open, std::nullopt, 6000));                               // 8
+  v.push_back(make("m3", event_type::open, std::nullopt, 6000));  // 8
   v.back().details = open_info{};
   return v;
 }
@@ -130,13 +130,14 @@ TEST_CASE("select agrees with the row-wise reference on random data", "[filter]"
   const auto events = testing::random_events({.messages = 2000, .seed = 11, .recipients = 800});
   const batch b = *make_batch(events);
   testing::rng r{99};
-  const std::vector<std::string> patterns = {"user1@example.com", "*user1*", "user2*",
-                                             "*@gmail.com", "@yahoo.com", "@simulator.amazonses.com",
-                                             "*5@*", "nobody@nowhere"};
+  const std::vector<std::string> patterns = {
+      "user1@example.com",        "*user1*", "user2*",        "*@gmail.com", "@yahoo.com",
+      "@simulator.amazonses.com", "*5@*",    "nobody@nowhere"};
   for (int round = 0; round < 300; ++round) {
     filter f;
     if (r.chance(50)) f.from = 1767225600000 + static_cast<std::int64_t>(r.below(60)) * 86'400'000;
-    if (r.chance(50)) f.to = 1767225600000 + static_cast<std::int64_t>(30 + r.below(70)) * 86'400'000;
+    if (r.chance(50))
+      f.to = 1767225600000 + static_cast<std::int64_t>(30 + r.below(70)) * 86'400'000;
     if (f.from && f.to && *f.from > *f.to) std::swap(f.from, f.to);
     for (unsigned k = 0, n = static_cast<unsigned>(r.below(3)); k < n; ++k)
       f.types.push_back(static_cast<event_type>(r.below(event_type_count)));
@@ -178,8 +179,8 @@ TEST_CASE("filter_from_query", "[filter]") {
     CHECK(f->statuses == std::vector<delivery_status>{delivery_status::bounced});
     CHECK(f->recipients == std::vector<std::string>{"*@gmail.com", "@example.com"});
     CHECK(f->message_ids == std::vector<std::string>{"0100-abc"});
-    CHECK(f->tags == std::vector<tag_match>{{"campaign", "spring"},
-                                            {"ses:from-domain", "shop.example"}});
+    CHECK(f->tags ==
+          std::vector<tag_match>{{"campaign", "spring"}, {"ses:from-domain", "shop.example"}});
     CHECK(f->configuration_sets == std::vector<std::string>{"marketing"});
     CHECK(f->machine == machine_filter::exclude);
 
@@ -190,7 +191,8 @@ TEST_CASE("filter_from_query", "[filter]") {
       auto g = filter_from_query(again);
       REQUIRE(g.has_value());
       CHECK(*g == *f);
-      CHECK(canon.front() == std::pair<std::string, std::string>{"from", "2026-01-01T00:00:00.000Z"});
+      CHECK(canon.front() ==
+            std::pair<std::string, std::string>{"from", "2026-01-01T00:00:00.000Z"});
     }
   }
   SECTION("no parameters: an empty filter") {

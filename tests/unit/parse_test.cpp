@@ -382,6 +382,11 @@ TEST_CASE("malformed documents are errors that say why", "[parse]") {
     auto b = parse_document(fixture("malformed/bad-timestamp.json"));
     CHECK(b.error().message.find("delivery.timestamp") != std::string::npos);
   }
+  SECTION("timestamps outside 1970..9999 are rejected, not wrapped") {
+    auto r = parse_document(
+        R"({"eventType":"Send","mail":{"messageId":"m","timestamp":"0000-01-01T00:00:00+01:00","destination":["a@b.c"]}})");
+    CHECK(r.error().code == errc::bad_timestamp);
+  }
   SECTION("document size limit") {
     parse_options opt;
     opt.max_document = 10;

@@ -41,8 +41,9 @@ struct corpus_options {
 /// Roughly 5 events per message on average.
 inline std::vector<event> random_events(const corpus_options& o) {
   rng r{o.seed};
-  const std::vector<std::string> domains = {"example.com", "gmail.com",   "yahoo.com",
-                                            "outlook.com", "example.org", "simulator.amazonses.com",
+  const std::vector<std::string> domains = {"example.com",     "gmail.com",
+                                            "yahoo.com",       "outlook.com",
+                                            "example.org",     "simulator.amazonses.com",
                                             "mail.example.net"};
   std::vector<std::string> addresses;
   for (std::size_t i = 0; i < o.recipients; ++i)
@@ -70,7 +71,8 @@ inline std::vector<event> random_events(const corpus_options& o) {
     if (r.chance(80)) base.tags.push_back({"campaign", {r.pick(campaigns)}});
     if (r.chance(60)) base.tags.push_back({"env", {r.chance(80) ? "prod" : "test"}});
     if (r.chance(10)) base.tags.push_back({"team", {"a", "b"}});
-    base.sent_at = o.start + static_cast<std::int64_t>(r.below(static_cast<std::uint64_t>(o.span_ms)));
+    base.sent_at =
+        o.start + static_cast<std::int64_t>(r.below(static_cast<std::uint64_t>(o.span_ms)));
     const std::size_t n_rcpt = 1 + static_cast<std::size_t>(r.below(r.chance(20) ? 3 : 1));
     std::vector<std::string> rcpts;
     for (std::size_t k = 0; k < n_rcpt; ++k) rcpts.push_back(r.pick(addresses));
@@ -91,7 +93,8 @@ inline std::vector<event> random_events(const corpus_options& o) {
       return t += 1 + static_cast<std::int64_t>(r.below(static_cast<std::uint64_t>(max_ms)));
     };
     if (r.chance(2)) {
-      for (const auto& a : rcpts) add(event_type::reject, &a, t).details = reject_info{"Bad content"};
+      for (const auto& a : rcpts)
+        add(event_type::reject, &a, t).details = reject_info{"Bad content"};
       continue;
     }
     if (r.chance(1)) {
@@ -125,15 +128,21 @@ inline std::vector<event> random_events(const corpus_options& o) {
         ci.machine = r.chance(20);
         add(event_type::click, &a, later(86'400'000)).details = ci;
       }
-      if (r.chance(2)) add(event_type::complaint, &a, later(5 * 86'400'000LL)).details = complaint_info{};
+      if (r.chance(2))
+        add(event_type::complaint, &a, later(5 * 86'400'000LL)).details = complaint_info{};
     }
-    if (n_rcpt > 1 && r.chance(30)) add(event_type::open, nullptr, later(86'400'000)).details = open_info{};
+    if (n_rcpt > 1 && r.chance(30))
+      add(event_type::open, nullptr, later(86'400'000)).details = open_info{};
     if (r.chance(1)) add(event_type::subscription, &rcpts[0], later(86'400'000));
     if (r.chance(1)) add(event_type::unknown, nullptr, later(1000)).raw = "{\"eventType\":\"New\"}";
   }
   // About one event in five arrives out of order in production: shuffle locally.
   for (std::size_t i = 0; i + 1 < out.size(); ++i)
-    if (r.chance(20)) std::swap(out[i], out[i + 1 + static_cast<std::size_t>(r.below(std::min<std::size_t>(8, out.size() - i - 1)))]);
+    if (r.chance(20))
+      std::swap(
+          out[i],
+          out[i + 1 +
+              static_cast<std::size_t>(r.below(std::min<std::size_t>(8, out.size() - i - 1)))]);
   return out;
 }
 

@@ -40,7 +40,8 @@ inline bool ref_recipient_match(const event& e, std::string p) {
   const bool lead = p.front() == '*', trail = p.size() > 1 && p.back() == '*';
   std::string core = p.substr(lead ? 1 : 0, p.size() - (lead ? 1 : 0) - (trail ? 1 : 0));
   if (lead && trail) return a.find(core) != std::string::npos;
-  if (lead) return a.size() >= core.size() && a.compare(a.size() - core.size(), core.size(), core) == 0;
+  if (lead)
+    return a.size() >= core.size() && a.compare(a.size() - core.size(), core.size(), core) == 0;
   if (trail) return a.rfind(core, 0) == 0;
   return a == core;
 }
@@ -70,13 +71,13 @@ inline std::vector<std::uint32_t> reference_select(const std::vector<event>& eve
         std::none_of(f.recipients.begin(), f.recipients.end(),
                      [&](const std::string& p) { return ref_recipient_match(e, p); }))
       continue;
-    if (!f.message_ids.empty() && std::find(f.message_ids.begin(), f.message_ids.end(),
-                                            e.message_id) == f.message_ids.end())
+    if (!f.message_ids.empty() &&
+        std::find(f.message_ids.begin(), f.message_ids.end(), e.message_id) == f.message_ids.end())
       continue;
     if (!f.configuration_sets.empty() &&
         (e.configuration_set.empty() ||
-         std::find(f.configuration_sets.begin(), f.configuration_sets.end(),
-                   e.configuration_set) == f.configuration_sets.end()))
+         std::find(f.configuration_sets.begin(), f.configuration_sets.end(), e.configuration_set) ==
+             f.configuration_sets.end()))
       continue;
     if (!f.tags.empty()) {
       std::map<std::string, std::set<std::string>> wanted;
@@ -106,8 +107,10 @@ inline std::int64_t ref_bucket_start(bucket_kind k, std::int64_t local) {
   const std::int64_t in_day = local - days * day_ms;
   const detail::civil c = detail::civil_from_days(days);
   switch (k) {
-    case bucket_kind::hour: return days * day_ms + in_day / 3'600'000 * 3'600'000;
-    case bucket_kind::day: return days * day_ms;
+    case bucket_kind::hour:
+      return days * day_ms + in_day / 3'600'000 * 3'600'000;
+    case bucket_kind::day:
+      return days * day_ms;
     case bucket_kind::week: {
       // Weekday of the civil date, Monday = 0, by Zeller's congruence.
       std::int64_t y = c.year;
@@ -121,15 +124,19 @@ inline std::int64_t ref_bucket_start(bucket_kind k, std::int64_t local) {
       const std::int64_t monday0 = (h + 5) % 7;
       return (days - monday0) * day_ms;
     }
-    case bucket_kind::month: return detail::days_from_civil(c.year, c.month, 1) * day_ms;
+    case bucket_kind::month:
+      return detail::days_from_civil(c.year, c.month, 1) * day_ms;
   }
   return 0;
 }
 inline std::int64_t ref_next_bucket(bucket_kind k, std::int64_t start) {
   switch (k) {
-    case bucket_kind::hour: return start + 3'600'000;
-    case bucket_kind::day: return start + 86'400'000;
-    case bucket_kind::week: return start + 7 * 86'400'000LL;
+    case bucket_kind::hour:
+      return start + 3'600'000;
+    case bucket_kind::day:
+      return start + 86'400'000;
+    case bucket_kind::week:
+      return start + 7 * 86'400'000LL;
     case bucket_kind::month: {
       const detail::civil c = detail::civil_from_days(start / 86'400'000);
       return detail::days_from_civil(c.year + (c.month == 12), c.month % 12 + 1, 1) * 86'400'000;
@@ -243,7 +250,8 @@ inline aggregation reference_aggregate(const std::vector<event>& events,
         }
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
   for (const auto& [k, s] : status)

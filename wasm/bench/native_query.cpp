@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
     auto a = sesami::aggregate(*batch, *f, options);
     if (!a) return 1;
     json = sesami::to_json(*a);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(ms.begin(), ms.end());
   std::printf("%.3f\n%s\n", ms[ms.size() / 2], json.c_str());

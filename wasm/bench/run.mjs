@@ -8,7 +8,9 @@
 // Data: the demo data set (include/sesami/demo.hpp, seed 42), parsed by the package. Every timed
 // answer is checked against a reference first. Options: --events N (default 1 000 000),
 // --e2e-events N (default 100 000: JSON.parse of 1 M events would exceed V8's string limit),
-// --repeats N (default 15), --json FILE (write the figures).
+// --repeats N (default 15), --json FILE (write the figures), --batch FILE (reuse the columnar
+// batch a previous run wrote instead of generating and parsing the data again), --build DIR (a
+// CMake build of another variant, e.g. without SIMD: its wasm/sesami.{js,wasm} instead of dist/).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -16,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-import { createSesami } from '../dist/node.js';
+import { Sesami, createSesami } from '../dist/node.js';
 
 const pkg = dirname(dirname(fileURLToPath(import.meta.url)));
 const root = dirname(pkg);
@@ -33,7 +35,9 @@ const REPEATS = Number(arg('repeats', 15));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 function time(fn, repeats = REPEATS) {
-  fn();  // warm-up (JIT, wasm tier-up, heap growth)
+  // Warm-up: V8 compiles wasm with a baseline compiler first and optimises hot functions later
+  // (dynamic tiering), and the first calls also grow the heap. Steady state is what we compare.
+  for (let i = 0; i < 3; ++i) fn();
   const ms = [];
   for (let i = 0; i < repeats; ++i) {
     const t0 = performance.now();
@@ -47,19 +51,32 @@ const results = { machine: `${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().lengt
 console.log(`machine: ${results.machine}`);
 
 // ---- 1. size -----------------------------------------------------------------------------------
+const variant = arg('build');
 const dist = join(pkg, 'dist');
-const shipped = readdirSync(dist).filter((f) => f.endsWith('.js') || f.endsWith('.wasm'));
-const raw = shipped.reduce((n, f) => n + statSync(join(dist, f)).size, 0);
-const wasmGz = gzipSync(readFileSync(join(dist, 'sesami.wasm')), { level: 9 }).length;
+// A variant replaces the module (glue + wasm); the wrapper's JS stays the same.
+const shipped = readdirSync(dist).filter((f) => f.endsWith('.js') || f.endsWith('.wasm'))
+  .map((f) => (variant && f.startsWith('sesami.') ? join(variant, 'wasm', f) : join(dist, f)));
+const raw = shipped.reduce((n, f) => n + statSync(f).size, 0);
+const wasmGz = gzipSync(readFileSync(shipped.find((f) => f.endsWith('.wasm'))), { level: 9 }).length;
 const jsGz = shipped.filter((f) => f.endsWith('.js'))
-  .reduce((n, f) => n + gzipSync(readFileSync(join(dist, f)), { level: 9 }).length, 0);
+  .reduce((n, f) => n + gzipSync(readFileSync(f), { level: 9 }).length, 0);
 results.size = { rawBytes: raw, gzipWasm: wasmGz, gzipJs: jsGz, gzipTotal: wasmGz + jsGz };
 console.log(`size: ${(raw / 1024).toFixed(0)} KB raw, gzip ${(wasmGz / 1024).toFixed(1)} KB wasm + ` +
             `${(jsGz / 1024).toFixed(1)} KB JS = ${((wasmGz + jsGz) / 1024).toFixed(1)} KB (budget 300 KB)`);
 
 // ---- data ----------------------------------------------------------------------------------------
-const sesami = await createSesami();
+let sesami;
+if (variant) {
+  const { default: factory } = await import(join(variant, 'wasm', 'sesami.js'));
+  sesami = new Sesami(await factory({ wasmBinary: readFileSync(join(variant, 'wasm', 'sesami.wasm')) }));
+  results.variant = variant;
+  console.log(`variant: ${variant}`);
+} else {
+  sesami = await createSesami();
+}
 function demoBatch(events) {
+  const reuse = arg('batch');
+  if (reuse && events === N) return { batch: sesami.batch(readFileSync(reuse)), ms: 0, bytes: 0 };
   const builder = sesami.batchBuilder();
   const t0 = performance.now();
   let bytes = 0;
@@ -82,11 +99,11 @@ const query = new URLSearchParams([['from', filter.from], ['to', filter.to], ['t
 // ---- 2. filter + aggregate, 1 M events -----------------------------------------------------------
 {
   const { batch, ms, bytes } = demoBatch(N);
-  console.log(`data: ${batch.size} events from ${(bytes / 1e6).toFixed(0)} MB of demo payloads, ` +
+  if (bytes) console.log(`data: ${batch.size} events from ${(bytes / 1e6).toFixed(0)} MB of demo payloads, ` +
               `parsed into a batch in ${(ms / 1000).toFixed(1)} s (${(bytes / 1e6 / (ms / 1000)).toFixed(0)} MB/s)`);
   const columnar = batch.toColumnar();
-  const file = join(work, `demo-${N}.columnar`);
-  writeFileSync(file, columnar);
+  const file = arg('batch') ?? join(work, `demo-${N}.columnar`);
+  if (!arg('batch')) writeFileSync(file, columnar);
 
   const wasmAgg = batch.aggregate({ filter, bucket: 'day' });
   const wasmMs = time(() => batch.aggregate({ filter, bucket: 'day' }));

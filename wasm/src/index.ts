@@ -1,7 +1,7 @@
 // The package's API over the Embind module: turns {ok:false, error} answers into SesamiError,
 // JSON strings into objects, and owns the lifetime of wasm-side batches. No event logic lives
 // here: parsing, filtering, aggregating and classifying all happen in the C++ core.
-import type { NativeSession, Outcome, SesamiModule } from './sesami.js';
+import type { NativeInput, NativeSession, Outcome, SesamiModule } from './sesami.js';
 import type {
   AggregateOptions, Aggregation, BounceClass, ColumnName, Columns, Diagnostic, DictionaryName,
   Filter, FilterInput, MachineVerdict, ParseResult, SesEvent, TimeInput,
@@ -90,11 +90,41 @@ function parseLines(jsonLines: string): SesEvent[] {
 
 // Batches not disposed explicitly are freed when collected. The token is the native object only:
 // holding the Batch itself would keep it alive forever.
-const registry = new FinalizationRegistry<NativeSession>((native) => {
+const registry = new FinalizationRegistry<{ delete(): void; isDeleted(): boolean }>((native) => {
   if (!native.isDeleted()) native.delete();
 });
 
 const textDecoder = new TextDecoder();
+const textEncoder = new TextEncoder();
+
+/**
+ * Runs `use` with `data` copied into wasm memory through `buffer`: text is UTF-8-encoded straight
+ * into it (TextEncoder.encodeInto), bytes are copied with one set(). Embind's own std::string
+ * conversion copies byte by byte in JavaScript, ~10× slower on megabytes of events.
+ */
+function withInput<T>(buffer: NativeInput, data: string | Uint8Array, use: (b: NativeInput) => T): T {
+  try {
+    if (typeof data !== 'string') {
+      buffer.resize(data.length).set(data);
+    } else {
+      // One byte per UTF-16 unit fits ASCII, which SES JSON mostly is; grow for the rest
+      // (at most 3 bytes per unit) and go on where the encoder stopped.
+      let read = 0, written = 0;
+      let view = buffer.resize(data.length);
+      for (;;) {
+        const r = textEncoder.encodeInto(read ? data.slice(read) : data, view.subarray(written));
+        read += r.read;
+        written += r.written;
+        if (read >= data.length) break;
+        view = buffer.resize(written + (data.length - read) * 3);
+      }
+      buffer.resize(written);
+    }
+    return use(buffer);
+  } finally {
+    buffer.release();
+  }
+}
 
 /** The strings of one dictionary, decoded on demand. Entry 0 is "" (absent). */
 export class Dictionary {
@@ -173,8 +203,9 @@ export class Batch {
   aggregate(options: AggregateOptions = {}): Aggregation {
     const n = this._native();
     if (options.filter !== undefined) this.select(options.filter);
+    const time = (t: TimeInput | undefined) => (t === undefined ? '' : isoTime(t));
     const r = unwrap(n.aggregate(options.bucket ?? 'day', options.offsetMinutes ?? 0,
-                                 millis(options.from), millis(options.to), options.top ?? 10));
+                                 time(options.from), time(options.to), options.top ?? 10));
     return JSON.parse(r.json) as Aggregation;
   }
 
@@ -232,11 +263,13 @@ function readDiagnostics(json: string): Diagnostic[] {
  */
 export class BatchBuilder {
   #native: NativeSession | undefined;
+  readonly #input: NativeInput;
   #diagnostics: Diagnostic[] = [];
 
   /** @internal */
-  constructor(native: NativeSession) {
+  constructor(native: NativeSession, input: NativeInput) {
     this.#native = native;
+    this.#input = input;
     registry.register(this, native, this);
   }
 
@@ -252,11 +285,12 @@ export class BatchBuilder {
   add(input: string | readonly SesEvent[]): number {
     const n = this.#live();
     if (typeof input === 'string') {
-      const r = unwrap(n.appendText(input));
+      const r = unwrap(withInput(this.#input, input, (b) => n.appendText(b)));
       this.#diagnostics.push(...readDiagnostics(r.diagnostics));
       return r.count;
     }
-    return unwrap(n.appendEvents(input.map((e) => JSON.stringify(e)).join('\n'))).count;
+    const lines = input.map((e) => JSON.stringify(e)).join('\n');
+    return unwrap(withInput(this.#input, lines, (b) => n.appendEvents(b))).count;
   }
 
   /** The batch of everything added; the builder is used up. */
@@ -303,12 +337,15 @@ export interface BounceInput {
 /** The SESami core, instantiated. Create it with createSesami(). */
 export class Sesami {
   readonly #m: SesamiModule;
+  // One input buffer for every call: calls are synchronous, so they never share it at once.
+  readonly #input: NativeInput;
   /** The core's version (the CMake project version). */
   readonly version: string;
 
   /** @internal */
   constructor(module: SesamiModule) {
     this.#m = module;
+    this.#input = new module.Input();
     this.version = module.version();
   }
 
@@ -325,14 +362,14 @@ export class Sesami {
 
   /** Like parse, but keeps the good items and reports the rejected ones. */
   parseAll(text: string): ParseResult {
-    const r = unwrap(this.#m.parse(text));
+    const r = unwrap(withInput(this.#input, text, (b) => this.#m.parse(b)));
     return { events: parseLines(r.jsonLines), diagnostics: readDiagnostics(r.diagnostics),
              documents: r.documents, skipped: r.skipped };
   }
 
   /** Exactly the bytes `sesami parse` writes: one event per line, each ending in "\n". */
   parseToJsonLines(text: string): string {
-    const r = unwrap(this.#m.parse(text));
+    const r = unwrap(withInput(this.#input, text, (b) => this.#m.parse(b)));
     strict(readDiagnostics(r.diagnostics));
     return r.jsonLines;
   }
@@ -346,7 +383,8 @@ export class Sesami {
     if (input instanceof Uint8Array || input instanceof ArrayBuffer) {
       const native = new this.#m.Session();
       try {
-        unwrap(native.loadColumnar(input instanceof ArrayBuffer ? new Uint8Array(input) : input));
+        const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
+        unwrap(withInput(this.#input, bytes, (b) => native.loadColumnar(b)));
       } catch (e) {
         native.delete();
         throw e;
@@ -367,7 +405,7 @@ export class Sesami {
 
   /** Builds one batch from many pieces (pages of an API, chunks of a file) without joining them. */
   batchBuilder(): BatchBuilder {
-    return new BatchBuilder(new this.#m.Session());
+    return new BatchBuilder(new this.#m.Session(), this.#input);
   }
 
   /**

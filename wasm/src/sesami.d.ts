@@ -6,15 +6,23 @@ export type Outcome<T> = ({ ok: true } & T) | { ok: false; error: { code: string
 
 export interface ParseCounts { documents: number; skipped: number; diagnostics: string }
 
+/** Bytes written by JS straight into wasm memory, then read by a call. */
+export interface NativeInput {
+  resize(size: number): Uint8Array;
+  release(): void;
+  delete(): void;
+  isDeleted(): boolean;
+}
+
 export interface NativeSession {
-  appendText(text: string): Outcome<{ count: number } & ParseCounts>;
-  appendEvents(jsonLines: string): Outcome<{ count: number }>;
+  appendText(text: NativeInput): Outcome<{ count: number } & ParseCounts>;
+  appendEvents(jsonLines: NativeInput): Outcome<{ count: number }>;
   finish(): Outcome<{ count: number }>;
-  loadColumnar(bytes: Uint8Array): Outcome<{ count: number }>;
+  loadColumnar(bytes: NativeInput): Outcome<{ count: number }>;
   size(): number;
   select(filterPairs: string): Outcome<{ count: number }>;
   selection(): Uint32Array;
-  aggregate(bucket: string, offsetMinutes: number, from: number, to: number, top: number):
+  aggregate(bucket: string, offsetMinutes: number, from: string, to: string, top: number):
     Outcome<{ json: string }>;
   column(name: string): Uint8Array | Uint32Array | undefined;
   dictionary(name: string): { chars: Uint8Array; offsets: Uint32Array } | undefined;
@@ -27,7 +35,7 @@ export interface NativeSession {
 export interface SesamiModule {
   version(): string;
   memory(): { heapBytes: number; usedBytes: number };
-  parse(text: string): Outcome<{ jsonLines: string; count: number } & ParseCounts>;
+  parse(text: NativeInput): Outcome<{ jsonLines: string; count: number } & ParseCounts>;
   classifyBounce(type: string, subType: string, status: string, diagnostic: string): string;
   classifyOpen(userAgent: string): { machine: boolean; reason: string };
   classifyClick(userAgent: string, clickedAt: number, sentAt: number): { machine: boolean; reason: string };
@@ -35,6 +43,7 @@ export interface SesamiModule {
   inspectEvent(eventJson: string): Outcome<{ id: string; suppressionReason: string | null }>;
   canonicalFilter(filterPairs: string): Outcome<{ json: string }>;
   Session: new () => NativeSession;
+  Input: new () => NativeInput;
   DemoGenerator: new (events: number, seed: number, days: number, end: number) => {
     next(maxPayloads: number): string;
     delete(): void;

@@ -170,6 +170,8 @@ describe('batch', () => {
                     JSON.stringify(f));
     assert.throws(() => b.aggregate({ bucket: 'fortnight' }), (e) => e.code === 'sesami.bad_filter');
     assert.throws(() => b.aggregate({ offsetMinutes: 900 }), (e) => e.code === 'sesami.bad_filter');
+    assert.throws(() => b.aggregate({ from: '2020-02-30' }), (e) => e.code === 'sesami.bad_filter');
+    assert.throws(() => b.aggregate({ top: -1 }), (e) => e.code === 'sesami.bad_filter');
   });
 
   test('bad columnar bytes are sesami.bad_batch', () => {

@@ -75,6 +75,35 @@ describe('aggregate: byte-identical to `sesami aggregate`', { skip }, () => {
     }
   });
 
+  test('the demo data set, filtered, in local time, with longer top lists', () => {
+    const nat = native(['aggregate', '--bucket', 'week', '--offset', '-300', '--top', '25',
+                        '--from', '2025-11-01T00:00:00Z', '--to', '2025-12-15T00:00:00Z',
+                        '--type', 'open,click', '--type', 'bounce', '--machine', 'exclude',
+                        '--recipient', '@gmail.com', '--recipient', '*a*', demoFile]);
+    assert.equal(nat.status, 0, nat.stderr);
+    const a = sesami.aggregate(demoText, {
+      bucket: 'week', offsetMinutes: -300, top: 25,
+      filter: { from: '2025-11-01T00:00:00Z', to: '2025-12-15T00:00:00Z', types: ['open', 'click', 'bounce'],
+                machine: 'exclude', recipients: ['@gmail.com', '*a*'] },
+    });
+    assert.ok(a.events > 0);
+    assert.equal(JSON.stringify(a), nat.stdout.trimEnd());
+  });
+
+  test('the same through a batch built from columnar bytes', () => {
+    const nat = native(['aggregate', '--bucket', 'day', '--status', 'bounced,complained', demoFile]);
+    assert.equal(nat.status, 0, nat.stderr);
+    const fromText = sesami.batch(demoText);
+    const b = sesami.batch(fromText.toColumnar());
+    fromText.dispose();
+    try {
+      assert.equal(JSON.stringify(b.aggregate({ bucket: 'day', filter: 'status=bounced,complained' })),
+                   nat.stdout.trimEnd());
+    } finally {
+      b.dispose();
+    }
+  });
+
   for (const bucket of ['hour', 'day', 'week', 'month']) {
     test(`the demo data set, by ${bucket}`, () => {
       const nat = native(['aggregate', '--bucket', bucket, demoFile]);

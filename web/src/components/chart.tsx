@@ -1,7 +1,7 @@
 // The one Chart.js wrapper. Registers only the pieces the app uses (tree-shaken bundle), follows
 // the theme's CSS colours, updates in place when its data changes (no re-creation per filter
 // change), and offers the numbers as a table for screen readers.
-import { createEffect, onCleanup, onMount, For, type JSX } from 'solid-js';
+import { createEffect, onCleanup, onMount, Index, type JSX } from 'solid-js';
 import {
   Chart, LineController, BarController, LineElement, BarElement, PointElement, CategoryScale,
   LinearScale, Tooltip, Legend, Filler, type ChartDataset, type ChartOptions,
@@ -99,13 +99,14 @@ export function ChartView(props: ChartProps): JSX.Element {
     });
   });
 
+  // Data changes (every re-filter) touch the data only: options read the theme's CSS colours
+  // through getComputedStyle, which forces a style recalculation, so they change on theme events.
   createEffect(() => {
     const labels = props.labels;
     const ds = datasets(props);
     if (!chart) return;
     chart.data.labels = labels;
     chart.data.datasets = ds;
-    chart.options = options(props);
     chart.update('none');
   });
 
@@ -115,15 +116,17 @@ export function ChartView(props: ChartProps): JSX.Element {
       <div class="chart-box" style={{ height: `${props.height ?? 260}px` }}>
         <canvas ref={canvas} role="img" aria-label={`${props.title} chart; the data follows as a table`} />
       </div>
-      <table class="sr-only" data-chart-table>
+      {/* In a wrapper: a table ignores the 1px width of .sr-only and would widen phone pages. */}
+      <div class="sr-only"><table data-chart-table>
         <caption>{props.title}</caption>
-        <thead><tr><th scope="col">Bucket</th><For each={props.series}>{(s) => <th scope="col">{s.label}</th>}</For></tr></thead>
+        <thead><tr><th scope="col">Bucket</th><Index each={props.series}>{(s) => <th scope="col">{s().label}</th>}</Index></tr></thead>
         <tbody>
-          <For each={props.labels}>{(l, i) => (
-            <tr><th scope="row">{l}</th><For each={props.series}>{(s) => <td>{s.data[i()]}</td>}</For></tr>
-          )}</For>
+          {/* Index, not For: a re-filter updates the cells' text instead of rebuilding the rows. */}
+          <Index each={props.labels}>{(l, i) => (
+            <tr><th scope="row">{l()}</th><Index each={props.series}>{(s) => <td>{s().data[i]}</td>}</Index></tr>
+          )}</Index>
         </tbody>
-      </table>
+      </table></div>
     </figure>
   );
 }

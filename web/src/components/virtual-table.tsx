@@ -1,6 +1,6 @@
 // A virtualised table: only the rows in view exist in the DOM, so 100 000 rows scroll smoothly.
 // Rows have a fixed height (one line, ellipsised) so positions are arithmetic, not measurement.
-import { createMemo, createSignal, For, onCleanup, onMount, type JSX } from 'solid-js';
+import { createMemo, createSignal, For, Index, onCleanup, onMount, type JSX } from 'solid-js';
 import { visibleWindow } from '../lib/virtual';
 
 export interface Column<R> { key: string; label: string; width: string; cell: (row: R) => JSX.Element | string }
@@ -64,14 +64,15 @@ export function VirtualTable<R>(props: VirtualTableProps<R>): JSX.Element {
            onScroll={() => setScrollTop(box.scrollTop)} onKeyDown={onKey}>
         <div style={{ height: `${win().total}px`, position: 'relative' }}>
           <div style={{ transform: `translateY(${win().offset}px)` }}>
-            <For each={rows()}>{(x) => (
-              <div class="vrow" role="row" tabindex={x.i === win().start ? 0 : -1} data-index={x.i}
-                   aria-rowindex={x.i + 2}
+            {/* Index: scrolling and re-filtering reuse the row elements and update their cells. */}
+            <Index each={rows()}>{(x) => (
+              <div class="vrow" role="row" tabindex={x().i === win().start ? 0 : -1} data-index={x().i}
+                   aria-rowindex={x().i + 2}
                    style={{ 'grid-template-columns': template(), height: `${rowHeight()}px` }}
-                   onDblClick={() => props.onActivate?.(x.r)}>
-                <For each={props.columns}>{(c) => <div role="cell">{c.cell(x.r)}</div>}</For>
+                   onDblClick={() => props.onActivate?.(x().r)}>
+                <For each={props.columns}>{(c) => <div role="cell">{c.cell(x().r)}</div>}</For>
               </div>
-            )}</For>
+            )}</Index>
           </div>
         </div>
       </div>

@@ -169,6 +169,33 @@ describe('events', () => {
   });
 });
 
+describe('keyboard', () => {
+  it('filters with the keyboard and walks the table rows with arrow keys', async () => {
+    const page = await newPage(chrome, server.url);
+    await signIn(page);
+    await page.goto('/#/events?range=30d');
+    const before = await perf(page);
+    // Type filter: focus its summary, open it, tab to a checkbox, tick it with Space.
+    await page.locator('details[data-filter="type"] summary').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('input[name="type"][value="send"]').focus();
+    await page.keyboard.press('Space');
+    await page.waitForFunction(() => /type=send/.test(location.hash));
+    await page.keyboard.press('Escape');
+    assert.equal(await page.locator('details[data-filter="type"]').evaluate((d) => d.open), false);
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="perf"]')?.getAttribute('data-count')) !== n, before.count);
+    // Rows: the first is in the tab order; arrows move, Enter opens the recipient.
+    const first = page.locator('.vbody .vrow[data-index="0"]');
+    await first.focus();
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-index')), '1');
+    const recipient = (await page.locator('.vbody .vrow[data-index="1"] [role="cell"]:nth-child(3)').textContent()).trim();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((r) => location.hash.startsWith('#/recipients/') && decodeURIComponent(location.hash).includes(r), recipient);
+    await page.context().close();
+  });
+});
+
 describe('recipient and message pages', () => {
   it('shows the full timeline the API has for a recipient', async () => {
     const page = await newPage(chrome, server.url);
@@ -201,7 +228,7 @@ describe('suppression list', () => {
     await signIn(page);
     await page.goto('/#/suppression');
     const address = 'e2e-round-trip@example.com';
-    await page.getByLabel('Address').fill(address);
+    await page.getByLabel('Address', { exact: true }).fill(address);
     await page.getByLabel('Reason').fill('e2e test');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.locator(`tr[data-address="${address}"]`).waitFor();

@@ -79,7 +79,7 @@ export async function signIn(page, user = OWNER) {
   await page.getByLabel('Email').fill(user.email);
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  await page.locator('#main').waitFor();
 }
 
 export async function shot(page, name) {

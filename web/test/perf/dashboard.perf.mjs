@@ -32,7 +32,9 @@ const chrome = await browser();
 say(`machine: ${cpus()[0].model}, ${cpus().length} cores (shared); Chromium ${chrome.version()}; Node ${process.version}`);
 
 // ---- 1. time to first chart, 100 000 events ---------------------------------------------------
-{
+// BENCH_ONLY=first-chart or BENCH_ONLY=refilter runs one part.
+const only = process.env.BENCH_ONLY;
+if (!only || only === 'first-chart') {
   const db = await makeDatabase(100_000);
   const server = await serve(db.db);
   try {
@@ -60,7 +62,7 @@ say(`machine: ${cpus()[0].model}, ${cpus().length} cores (shared); Chromium ${ch
 }
 
 // ---- 2. re-filter + re-aggregate at 1 000 000 events -----------------------------------------
-{
+if (!only || only === 'refilter') {
   const sesami = await createSesami();
   const t0 = performance.now();
   const builder = sesami.batchBuilder();

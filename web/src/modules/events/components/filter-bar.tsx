@@ -10,7 +10,10 @@ function MultiSelect<T extends string>(props: { label: string; name: string; opt
   selected: T[]; text?: (v: T) => string; onChange: (v: T[]) => void }): JSX.Element {
   const summary = () => (props.selected.length ? props.selected.map((v) => props.text?.(v) ?? v).join(', ') : 'All');
   return (
-    <details class="multi" data-filter={props.name}>
+    // Closes when focus leaves it or on Escape, like a native select.
+    <details class="multi" data-filter={props.name}
+      onFocusOut={(e) => { const d = e.currentTarget; if (!d.contains(e.relatedTarget as Node | null)) d.open = false; }}
+      onKeyDown={(e) => { if (e.key === 'Escape' && e.currentTarget.open) { e.currentTarget.open = false; (e.currentTarget.querySelector('summary') as HTMLElement).focus(); } }}>
       <summary aria-label={`${props.label}: ${summary()}`}><span class="muted">{props.label}:</span> <span class="ellipsis">{summary()}</span></summary>
       <fieldset>
         <legend class="sr-only">{props.label}</legend>

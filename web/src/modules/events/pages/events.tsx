@@ -7,7 +7,7 @@ import { engine, type EventWindow, type Selection } from '../../../lib/sesami';
 import { parseView, serializeView, toFilter, viewRange, type ViewState } from '../../../lib/filter';
 import { location, navigate, href } from '../../../lib/router';
 import { bucketFor, formatTime } from '../../../lib/time';
-import { ActivityChart, RateAlerts, TotalsCards } from '../../../components/activity';
+import { ActivityChart, RateAlerts, TopLists, TotalsCards } from '../../../components/activity';
 import { VirtualTable, type Column } from '../../../components/virtual-table';
 import { ErrorBox, Loading, Empty } from '../../../components/states';
 import { rowDetail, rowsCsv, TYPE_LABELS, type EventRow } from '../../../lib/event-text';
@@ -112,7 +112,7 @@ export function EventsPage(): JSX.Element {
                 <Show when={win.loading}> · reloading…</Show>
               </p>
               <Show when={win()?.truncated}><p class="alert" role="status">This range holds more than {WINDOW_CAP.toLocaleString('en-US')} events: the newest are loaded. Narrow the range for exact numbers, or see the Overview (server-side totals).</p></Show>
-              <Show when={agg()}>{(a) => (<><RateAlerts agg={a()} /><TotalsCards agg={a()} /><ActivityChart id="events-chart" agg={a()} /></>)}</Show>
+              <Show when={agg()}>{(a) => (<><RateAlerts agg={a()} /><TotalsCards agg={a()} /><ActivityChart id="events-chart" agg={a()} /><TopLists agg={a()} /></>)}</Show>
               <Show when={s().count > 0} fallback={<Empty>No events match this filter. Widen the range or clear a filter.</Empty>}>
                 <VirtualTable label="Events" columns={EVENT_COLUMNS} count={s().count} row={(i) => s().row(i)}
                   onActivate={(e) => e.recipient && navigate(`/recipients/${encodeURIComponent(e.recipient)}`)} />

@@ -2,10 +2,12 @@
 import { createMemo, createResource, For, Show, type JSX } from 'solid-js';
 import { fetchStats } from '../overview.api';
 import { location, navigate, href } from '../../../lib/router';
-import { PRESETS, PRESET_LABELS, parseView, serializeView, viewRange, type Preset } from '../../../lib/filter';
+import { PRESETS, parseView, serializeView, viewRange, type Preset } from '../../../lib/filter';
 import { bucketFor } from '../../../lib/time';
 import { ActivityChart, RateAlerts, RatesCharts, TopLists, TotalsCards } from '../../../components/activity';
 import { Async, Empty } from '../../../components/states';
+
+const SHORT: Record<Exclude<Preset, 'custom'>, string> = { '24h': '24 h', '7d': '7 days', '30d': '30 days', '90d': '90 days', '1y': '1 year' };
 
 export function OverviewPage(): JSX.Element {
   const view = createMemo(() => parseView(location().params));
@@ -19,9 +21,9 @@ export function OverviewPage(): JSX.Element {
       <header class="page-head">
         <h1 id="overview-title">Overview</h1>
         <div class="segmented" role="group" aria-label="Range">
-          <For each={PRESETS.filter((p) => p !== 'custom')}>{(p) => (
+          <For each={PRESETS.filter((p): p is Exclude<Preset, 'custom'> => p !== 'custom')}>{(p) => (
             <button type="button" aria-pressed={preset() === p} onClick={() => navigate('/', serializeView({ ...view(), preset: p }), true)}>
-              {PRESET_LABELS[p].replace('Last ', '')}</button>
+              {SHORT[p]}</button>
           )}</For>
         </div>
       </header>
