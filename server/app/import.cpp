@@ -3,6 +3,7 @@
 #include "import.hpp"
 
 #include <chrono>
+#include <span>
 #include <utility>
 
 #include <sesami/categorize.hpp>
@@ -54,8 +55,17 @@ boost::system::result<payload_outcome, ingest_error> ingest_payload(store::store
   return out;
 }
 
+struct importer::batch {
+  std::vector<sesami::event> events;
+  std::vector<store::ingest_item> items;
+};
+
 importer::importer(store::store& s, std::string workspace, std::size_t batch_size)
     : store_(s), workspace_(std::move(workspace)), batch_size_(batch_size ? batch_size : 1) {}
+
+importer::~importer() {
+  if (inflight_result_.valid()) inflight_result_.wait();  // never leave a transaction unowned
+}
 
 store::status importer::add_text(std::string_view text, std::string_view source,
                                  std::size_t first_line) {
@@ -73,7 +83,7 @@ store::status importer::add_text(std::string_view text, std::string_view source,
     pending_.insert(pending_.end(), std::make_move_iterator(parsed.events.begin()),
                     std::make_move_iterator(parsed.events.end()));
   }
-  if (pending_.size() >= batch_size_) return flush();
+  if (pending_.size() >= batch_size_) return dispatch(false);
   return {};
 }
 
@@ -81,29 +91,46 @@ store::status importer::add_events(std::vector<sesami::event> events) {
   read_ += events.size();
   pending_.insert(pending_.end(), std::make_move_iterator(events.begin()),
                   std::make_move_iterator(events.end()));
-  if (pending_.size() >= batch_size_) return flush();
+  if (pending_.size() >= batch_size_) return dispatch(false);
   return {};
 }
 
-store::status importer::flush() {
-  // One transaction per batch_size_ events: a crash loses at most the batch in flight, and
+store::status importer::flush() { return dispatch(true); }
+
+store::status importer::collect() {
+  if (!inflight_result_.valid()) return {};
+  auto r = inflight_result_.get();
+  inflight_.reset();
+  if (!r) return r.error();
+  summary_ += *r;
+  if (cb_) cb_(cb_ctx_, *this);
+  return {};
+}
+
+store::status importer::dispatch(bool wait) {
+  // One transaction per batch_size_ events: a crash loses at most the batches in flight, and
   // re-running the import stores exactly what is missing (writes are idempotent by identity).
   std::size_t done = 0;
-  while (done < pending_.size()) {
-    const std::size_t n = std::min(batch_size_, pending_.size() - done);
-    std::vector<sesami::event> slice(std::make_move_iterator(pending_.begin() + static_cast<std::ptrdiff_t>(done)),
-                                     std::make_move_iterator(pending_.begin() + static_cast<std::ptrdiff_t>(done + n)));
-    const auto items = prepare(slice);
-    auto r = store_.ingest(workspace_, items, now_ms());
-    if (!r) {
-      pending_.clear();
-      return r.error();
-    }
-    summary_ += *r;
+  const std::size_t total = pending_.size();
+  while (total - done >= batch_size_ || (wait && done < total)) {
+    const std::size_t n = std::min(batch_size_, total - done);
+    auto b = std::make_unique<batch>();
+    b->events.assign(std::make_move_iterator(pending_.begin() + static_cast<std::ptrdiff_t>(done)),
+                     std::make_move_iterator(pending_.begin() + static_cast<std::ptrdiff_t>(done + n)));
+    b->items = prepare(b->events);  // identity and JSON here, while the previous batch commits
     done += n;
-    if (cb_) cb_(cb_ctx_, *this);
+    if (auto c = collect(); !c) {
+      pending_.clear();
+      return c;
+    }
+    inflight_ = std::move(b);
+    inflight_result_ = std::async(std::launch::async, [this, items = std::span(inflight_->items)] {
+      // Files are exactly-once by identity; SNS MessageIds matter only on the webhook path.
+      return store_.ingest(workspace_, items, now_ms(), store::ingest_options{false});
+    });
   }
-  pending_.clear();
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));
+  if (wait) return collect();
   return {};
 }
 

@@ -4,6 +4,8 @@
 // Used by `sesami import`, `sesami demo` and the HTTP server's ingestion routes. No sockets, no SQL.
 #include <cstddef>
 #include <cstdint>
+#include <future>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,9 +53,16 @@ boost::system::result<payload_outcome, ingest_error> ingest_payload(store::store
 /// Streams many documents (files, stdin, generated demo data) into the store in transactions of
 /// `batch_size` events: each transaction is atomic, and re-running an interrupted import completes
 /// it without duplicates (idempotent by identity).
+///
+/// Parsing and storing overlap: a batch is committed on a background thread while the caller
+/// parses the next one (at most one batch in flight), so an import costs about the larger of the
+/// two rather than their sum. Not thread-safe itself: one importer per import.
 class importer {
  public:
   importer(store::store& s, std::string workspace, std::size_t batch_size = 10000);
+  ~importer();
+  importer(const importer&) = delete;
+  importer& operator=(const importer&) = delete;
 
   /// Parses one text — a single JSON document, a JSON array of documents, or JSON Lines — and
   /// queues its events; stores a batch whenever `batch_size` events are queued. Bad items are
@@ -62,7 +71,7 @@ class importer {
   store::status add_text(std::string_view text, std::string_view source, std::size_t first_line = 1);
   /// Queues already-parsed events (the demo generator's, after it went through the parser).
   store::status add_events(std::vector<sesami::event> events);
-  /// Stores whatever is queued.
+  /// Stores whatever is queued and waits for every batch to commit.
   store::status flush();
 
   /// Events parsed plus items rejected: read() == stored + duplicates + expired + rejected.
@@ -73,6 +82,10 @@ class importer {
   void on_commit(void (*fn)(void*, const importer&), void* ctx) { cb_ = fn, cb_ctx_ = ctx; }
 
  private:
+  struct batch;  // events and their store items, kept alive while their transaction runs
+  store::status dispatch(bool wait);
+  store::status collect();  // waits for the batch in flight, adds its summary
+
   store::store& store_;
   std::string workspace_;
   std::size_t batch_size_;
@@ -82,6 +95,8 @@ class importer {
   std::vector<rejected_item> rejected_;
   void (*cb_)(void*, const importer&) = nullptr;
   void* cb_ctx_ = nullptr;
+  std::unique_ptr<batch> inflight_;
+  std::future<store::result<store::ingest_summary>> inflight_result_;
 };
 
 /// Milliseconds since the Unix epoch, now (the app layer owns the clock; the core has none).

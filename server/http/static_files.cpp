@@ -59,8 +59,10 @@ handler static_files(fs::path root_in) {
     std::error_code e;
     bool spa = false;
     if (!fs::is_regular_file(file, e)) {
-      // A client-side route (no file extension) gets the app; a missing asset is a real 404.
-      if (fs::path(rel).has_extension() && rel != "/")
+      // A client-side route gets the app: a browser navigation (Accept: text/html) or a path
+      // without a file extension. A missing asset (script, image) is a real 404.
+      const bool navigation = ctx.header("Accept").find("text/html") != std::string_view::npos;
+      if (!navigation && fs::path(rel).has_extension() && rel != "/")
         return error_response(ctx, code::not_found, "no such file");
       file = root / "index.html";
       spa = true;

@@ -83,6 +83,13 @@ struct ingest_item {
   std::string suppress;
 };
 
+struct ingest_options {
+  /// Record the events' SNS MessageIds (sns_message_seen) in the same transaction. The webhook
+  /// path wants this to drop SNS redeliveries before parsing; bulk file imports skip it (identity
+  /// already makes them exactly-once, and the table would grow by one row per payload).
+  bool remember_sns_message_ids = true;
+};
+
 struct ingest_summary {
   std::size_t received = 0;    // items handed in
   std::size_t stored = 0;      // newly inserted events
@@ -204,7 +211,11 @@ class store {
   /// list, all in one transaction. Concurrent callers are committed together (group commit).
   /// `now` (ms) decides retention expiry.
   virtual result<ingest_summary> ingest(std::string_view workspace, std::span<const ingest_item> items,
-                                        std::int64_t now) = 0;
+                                        std::int64_t now, const ingest_options& options) = 0;
+  result<ingest_summary> ingest(std::string_view workspace, std::span<const ingest_item> items,
+                                std::int64_t now) {
+    return ingest(workspace, items, now, ingest_options{});
+  }
   /// Remembers an SNS MessageId; true when it was new. The server drops repeated deliveries early.
   virtual result<bool> remember_sns_message(std::string_view workspace, std::string_view sns_message_id,
                                             std::int64_t now) = 0;

@@ -68,7 +68,8 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
   SECTION("GET /events: JSON, filters, keyset paging, columnar") {
     auto all = c.request("GET", "/events", "", bearer(acme.key));
     REQUIRE(all.status == 200);
-    const auto& evs = parse(all).at("events").as_array();
+    const auto all_v = parse(all);
+    const auto& evs = all_v.at("events").as_array();
     CHECK(evs.size() == 5);
     CHECK(parse(all).at("next").is_null());
     // Newest first.
@@ -103,7 +104,7 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
   }
 
   SECTION("GET /stats, /recipients/{address}, /messages/{messageId}") {
-    auto st = c.request("GET", "/stats?from=2017-01-01&to=2018-01-01&bucket=month", "",
+    auto st = c.request("GET", "/stats?from=2016-01-01&to=2018-01-01&bucket=month", "",
                         bearer(acme.key));
     REQUIRE(st.status == 200);
     CHECK(parse(st).at("events").to_number<std::int64_t>() == 5);
@@ -115,14 +116,14 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
     const auto rcpt = s(bounce.at("recipient"));
     auto r = c.request("GET", "/recipients/" + rcpt, "", bearer(acme.key));
     REQUIRE(r.status == 200);
-    CHECK(parse(r).at("address") == rcpt);
+    CHECK(s(parse(r).at("address")) == rcpt);
     CHECK_FALSE(parse(r).at("events").as_array().empty());
     CHECK(c.request("GET", "/recipients/nobody%40example.org", "", bearer(acme.key)).status == 404);
 
     const auto mid = s(bounce.at("messageId"));
     auto m = c.request("GET", "/messages/" + mid, "", bearer(acme.key));
     REQUIRE(m.status == 200);
-    CHECK(parse(m).at("messageId") == mid);
+    CHECK(s(parse(m).at("messageId")) == mid);
     CHECK(c.request("GET", "/messages/no-such-id", "", bearer(acme.key)).status == 404);
   }
 

@@ -105,9 +105,10 @@ TEST_CASE("serve: static files with SPA fallback and no path traversal", "[http]
   CHECK(js.header("content-type").starts_with("text/javascript"));
   CHECK(js.header("cache-control").find("immutable") != std::string::npos);
   // Client-side routes get the app.
-  auto spa = c.request("GET", "/events/recipient/a@b.com");
+  auto spa = c.request("GET", "/recipients/view/a@b.com", "", {{"Accept", "text/html,*/*"}});
   CHECK(spa.status == 200);
   CHECK(spa.body == index.body);
+  CHECK(c.request("GET", "/settings/keys").body == index.body);  // no extension: a route
   // A missing asset is a real 404.
   CHECK(c.request("GET", "/assets/missing.js").status == 404);
   // Traversal, encoded or not, and symlinks out of the root.

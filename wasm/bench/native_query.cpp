@@ -38,7 +38,9 @@ int main(int argc, char** argv) {
     params.emplace_back(std::string_view(p).substr(0, eq), std::string_view(p).substr(eq + 1));
   }
   sesami::aggregate_options options;
-  options.bucket = *sesami::parse_bucket(argv[3]);
+  const auto bucket = sesami::parse_bucket(argv[3]);
+  if (!bucket) return 2;
+  options.bucket = *bucket;
 
   std::vector<double> ms;
   std::string json;

@@ -10,9 +10,11 @@
 // --e2e-events N (default 100 000: JSON.parse of 1 M events would exceed V8's string limit),
 // --repeats N (default 15), --json FILE (write the figures), --batch FILE (reuse the columnar
 // batch a previous run wrote instead of generating and parsing the data again), --build DIR (a
-// CMake build of another variant, e.g. without SIMD: its wasm/sesami.{js,wasm} instead of dist/).
+// CMake build of another variant, e.g. without SIMD: its wasm/sesami.{js,wasm} instead of dist/),
+// --browser (also time filter + aggregate of the 1 M batch in headless Chromium, /usr/bin/chromium).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,7 +122,53 @@ const query = new URLSearchParams([['from', filter.from], ['to', filter.to], ['t
   results.filterAggregate = { events: batch.size, selected, wasmMs, nativeMs, ratio: wasmMs / nativeMs };
   console.log(`filter+aggregate ${batch.size} events (${selected} selected): wasm ${fmt(wasmMs)} ms, ` +
               `native ${fmt(nativeMs)} ms → ${(wasmMs / nativeMs).toFixed(2)}× native (budget ≤ 2×)`);
+  if (process.argv.includes('--browser')) results.browser = await inChromium(file, wasmAgg);
   batch.dispose();
+}
+
+/** The same query on the same batch in headless Chromium, loading dist/ as a page would. */
+async function inChromium(batchFile, expected) {
+  const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
+  if (!existsSync(chromium)) throw new Error(`--browser: no Chromium at ${chromium}`);
+  const files = { '/batch.bin': batchFile, '/page.html': null };
+  const server = createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    if (path === '/page.html') return res.writeHead(200, { 'content-type': 'text/html' })
+      .end('<!doctype html><link rel="icon" href="data:,"><script type="module"></script>');
+    const file = files[path] ?? (path.startsWith('/dist/') && !path.includes('..') ? join(pkg, path) : null);
+    if (!file || !existsSync(file)) return res.writeHead(404).end();
+    const type = file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.js') ? 'text/javascript' : 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type }).end(readFileSync(file));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { chromium: launcher } = await import(join(pkg, 'node_modules', 'playwright-core', 'index.mjs'));
+  const browser = await launcher.launch({ executablePath: chromium, args: ['--headless', '--no-sandbox',
+    '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.address().port}/page.html`);
+    const r = await page.evaluate(async ({ filter, repeats }) => {
+      const { createSesami } = await import('/dist/browser.js');
+      const sesami = await createSesami();
+      const bytes = new Uint8Array(await (await fetch('/batch.bin')).arrayBuffer());
+      let t = performance.now();
+      const batch = sesami.batch(bytes);
+      const loadMs = performance.now() - t;
+      const run = () => batch.aggregate({ filter, bucket: 'day' });
+      for (let i = 0; i < 3; ++i) run();
+      const ms = [];
+      for (let i = 0; i < repeats; ++i) { t = performance.now(); run(); ms.push(performance.now() - t); }
+      ms.sort((a, b) => a - b);
+      return { json: JSON.stringify(run()), ms: ms[ms.length >> 1], loadMs };
+    }, { filter, repeats: REPEATS });
+    if (r.json !== JSON.stringify(expected)) throw new Error('Chromium and Node aggregations differ');
+    console.log(`Chromium (${await browser.version()}): filter+aggregate ${fmt(r.ms)} ms; ` +
+                `loading the ${(statSync(batchFile).size / 1e6).toFixed(0)} MB batch ${fmt(r.loadMs)} ms`);
+    return { chromium: browser.version(), filterAggregateMs: r.ms, loadMs: r.loadMs };
+  } finally {
+    await browser.close();
+    server.close();
+  }
 }
 
 // ---- 3. end to end: response bytes → chart series ------------------------------------------------

@@ -204,6 +204,36 @@ describe('batch', () => {
   });
 });
 
+describe('batchBuilder and demo data', () => {
+  test('a batch built from pieces equals one built from the whole', () => {
+    const chunks = [...sesami.demoPayloads({ events: 3000, seed: 3, chunk: 400 })];
+    assert.ok(chunks.length > 2);
+    const whole = track(sesami.batch(chunks.join('')));
+    const builder = sesami.batchBuilder();
+    let added = 0;
+    for (const c of chunks.slice(0, -1)) added += builder.add(c);
+    added += builder.add(sesami.parse(chunks.at(-1)));  // events work as well as text
+    const pieces = track(builder.finish());
+    assert.equal(added, whole.size);
+    assert.deepEqual(pieces.toColumnar(), whole.toColumnar());
+    assert.throws(() => builder.add('{}'), (e) => e.code === 'sesami.disposed');
+    assert.deepEqual(pieces.aggregate({ bucket: 'week' }), whole.aggregate({ bucket: 'week' }));
+  });
+
+  test('demo payloads are reproducible, realistic and parse without rejection', () => {
+    const a = [...sesami.demoPayloads({ events: 2000, seed: 9 })].join('');
+    const b = [...sesami.demoPayloads({ events: 2000, seed: 9 })].join('');
+    const c = [...sesami.demoPayloads({ events: 2000, seed: 10 })].join('');
+    assert.equal(a, b);
+    assert.notEqual(a, c);
+    const r = sesami.parseAll(a);
+    assert.deepEqual(r.diagnostics, []);
+    const types = new Set(r.events.map((e) => e.type));
+    for (const t of ['send', 'delivery', 'bounce', 'open', 'click']) assert.ok(types.has(t), t);
+    assert.ok(r.events.length > 1500 && r.events.length < 2600, String(r.events.length));
+  });
+});
+
 describe('aggregate', () => {
   test('counts per type match the events, and the series sum to the totals', () => {
     const text = allGoodFixtures();

@@ -117,6 +117,9 @@ export function App(): JSX.Element {
       </Match>
       <Match when={true}>
         <Shell>
+          {/* Keyed on the workspace: switching remounts every page, so nothing shows the previous
+              workspace's data. */}
+          <Show when={session()?.workspace ?? '-'} keyed>{(_workspace) => (
           <Switch fallback={<section class="page"><h1>Not found</h1><p><a href={href('/')}>Back to the overview</a></p></section>}>
             <Match when={path() === '/'}><OverviewPage /></Match>
             <Match when={path() === '/events'}><EventsPage /></Match>
@@ -127,6 +130,7 @@ export function App(): JSX.Element {
             <Match when={path() === '/settings'}><SettingsPage /></Match>
             <Match when={path() === '/explore'}><ExplorePage /></Match>
           </Switch>
+          )}</Show>
         </Shell>
       </Match>
     </Switch>

@@ -46,6 +46,7 @@ result<std::unique_ptr<connection>> connection::open(const std::string& path, in
 }
 
 connection::~connection() {
+  by_address_.clear();
   cache_.clear();  // statements must be finalized before the connection closes
   sqlite3_close(db_);
 }
@@ -72,6 +73,17 @@ result<statement*> connection::prepare(const std::string& sql) {
   auto& slot = cache_[sql];
   slot = std::make_unique<statement>(s);
   return slot.get();
+}
+
+result<statement*> connection::prepare_static(const char* literal) {
+  auto it = by_address_.find(literal);
+  if (it != by_address_.end()) {
+    it->second->reset();
+    return it->second;
+  }
+  auto st = prepare(std::string(literal));
+  if (st) by_address_.emplace(literal, *st);
+  return st;
 }
 
 status run(connection& c, statement& s, std::string_view what) {

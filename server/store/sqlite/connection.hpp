@@ -70,6 +70,9 @@ class connection {
   status exec(std::string_view sql);
   /// A cached prepared statement for this SQL text, reset and with bindings cleared.
   result<statement*> prepare(const std::string& sql);
+  /// The same for SQL in a string literal, cached by address: no hashing of the text on the hot
+  /// path. Never pass a pointer into a temporary string.
+  result<statement*> prepare_static(const char* literal);
   error fail(int rc, std::string_view what) const { return make_error(rc, db_, what); }
   std::int64_t changes() const noexcept { return sqlite3_changes64(db_); }
   sqlite3* get() const noexcept { return db_; }
@@ -80,6 +83,7 @@ class connection {
   sqlite3* db_;
   std::string path_;
   std::unordered_map<std::string, std::unique_ptr<statement>> cache_;
+  std::unordered_map<const char*, statement*> by_address_;
 };
 
 /// Steps a statement that returns no rows; maps failure to an error naming `what`.

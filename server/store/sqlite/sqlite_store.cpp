@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <tuple>
+#include <unordered_map>
 #include <variant>
 
 #include "../store.hpp"
@@ -187,6 +188,7 @@ struct rollup_delta {
 
 class sqlite_store final : public store {
  public:
+  using store::ingest;
   sqlite_store(open_options opt, std::unique_ptr<connection> writer, int version)
       : opt_(std::move(opt)), writer_(std::move(writer)), version_(version) {}
 
@@ -262,8 +264,8 @@ class sqlite_store final : public store {
   // returns only after the transaction holding its events committed, so acknowledging after
   // ingest() returns never acknowledges an event that could be lost.
   result<ingest_summary> ingest(std::string_view workspace, std::span<const ingest_item> items,
-                                std::int64_t now) override {
-    request req{workspace, items, now};
+                                std::int64_t now, const ingest_options& o) override {
+    request req{workspace, items, now, o.remember_sns_message_ids};
     std::unique_lock lock(queue_mu_);
     queue_.push_back(&req);
     while (!req.done) {
@@ -652,6 +654,7 @@ class sqlite_store final : public store {
     std::string_view workspace;
     std::span<const ingest_item> items;
     std::int64_t now;
+    bool remember_sns = true;
     result<ingest_summary> outcome = ingest_summary{};
     bool done = false;
   };
@@ -720,7 +723,7 @@ class sqlite_store final : public store {
 
   // Writer-side helpers; the caller holds write_mu_ and an open transaction.
   result<std::size_t> insert_suppression(std::string_view workspace, const suppression_entry& e) {
-    auto st = writer_->prepare(
+    auto st = writer_->prepare_static(
         "INSERT INTO suppressions (workspace, address, reason, source, event_id, created_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING");
     if (!st) return st.error();
@@ -738,9 +741,28 @@ class sqlite_store final : public store {
   using rollup_key = std::tuple<std::string, std::int64_t, int>;  // workspace, hour, type
   using status_key = std::pair<std::string, int>;                  // workspace, status
 
+  // A (message, recipient)'s row as the transaction sees it: read from the database once, updated
+  // in memory by every event of the transaction, written back once at commit.
+  struct pair_state {
+    int original = -1;  // status in the database before this transaction; -1: no row yet
+    int status = -1;
+    std::int64_t first_seen = 0, last_seen = 0;
+    std::optional<std::int64_t> firsts[4];  // open, human open, click, human click
+  };
+  struct pair_key {
+    std::string workspace, message_id, recipient;
+    bool operator==(const pair_key&) const = default;
+  };
+  struct pair_hash {
+    std::size_t operator()(const pair_key& k) const noexcept {
+      const std::hash<std::string> h;
+      return h(k.message_id) * 31 + h(k.recipient) * 7 + h(k.workspace);
+    }
+  };
+
   struct txn_state {
     std::map<rollup_key, rollup_delta> rollups;
-    std::map<status_key, std::int64_t> statuses;
+    std::unordered_map<pair_key, pair_state, pair_hash> pairs;
     std::map<std::string, int, std::less<>> retention;  // workspace → days, read once per group
   };
 
@@ -760,13 +782,13 @@ class sqlite_store final : public store {
       if (!s) return fail_all(s.error());
       r->outcome = *s;
     }
-    if (auto f = flush_counters(txn); !f) return fail_all(f.error());
+    if (auto f = flush_state(txn); !f) return fail_all(f.error());
     if (auto c = writer_->exec("COMMIT"); !c) return fail_all(c.error());
   }
 
   result<int> retention_days(txn_state& txn, std::string_view workspace) {
     if (auto it = txn.retention.find(workspace); it != txn.retention.end()) return it->second;
-    auto st = writer_->prepare("SELECT retention_days FROM workspaces WHERE id = ?1");
+    auto st = writer_->prepare_static("SELECT retention_days FROM workspaces WHERE id = ?1");
     if (!st) return st.error();
     reset_on_exit guard{*st};
     (*st)->bind(1, workspace);
@@ -787,20 +809,22 @@ class sqlite_store final : public store {
     const std::int64_t cutoff = *days > 0 ? req.now - *days * ms_per_day : INT64_MIN;
     const std::string ws(req.workspace);
 
-    auto ins = writer_->prepare(
+    auto ins = writer_->prepare_static(
         "INSERT INTO events (workspace, id, ts, type, message_id, recipient, machine, config_set, "
         "doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING");
     if (!ins) return ins.error();
+    std::string recipient, blob;
     for (const auto& item : req.items) {
       const sesami::event& ev = *item.ev;
       if (ev.timestamp < cutoff) {
         ++sum.expired;
         continue;
       }
-      const std::string recipient = ev.recipient ? lower(*ev.recipient) : std::string();
+      recipient = ev.recipient ? lower(*ev.recipient) : std::string();
+      blob = id_to_blob(item.id);
       auto& s = **ins;
       s.bind(1, ws);
-      s.bind_blob(2, id_to_blob(item.id));
+      s.bind_blob(2, blob);
       s.bind(3, ev.timestamp);
       s.bind(4, static_cast<int>(ev.type));
       s.bind(5, ev.message_id);
@@ -840,8 +864,8 @@ class sqlite_store final : public store {
           sum.suppressed += *n;
         }
       }
-      if (!ev.source.sns_message_id.empty()) {
-        auto st = writer_->prepare(
+      if (req.remember_sns && !ev.source.sns_message_id.empty()) {
+        auto st = writer_->prepare_static(
             "INSERT INTO sns_messages (workspace, sns_message_id, seen_at) VALUES (?1, ?2, ?3) "
             "ON CONFLICT DO NOTHING");
         if (!st) return st.error();
@@ -859,41 +883,38 @@ class sqlite_store final : public store {
   // open arrives late.
   status update_status(txn_state& txn, const std::string& ws, const sesami::event& ev,
                        const std::string& recipient, delivery_status st) {
-    auto sel = writer_->prepare(
-        "SELECT status, first_seen, last_seen, first_open, first_human_open, first_click, "
-        "first_human_click FROM recipient_status WHERE workspace = ?1 AND message_id = ?2 AND "
-        "recipient = ?3");
-    if (!sel) return sel.error();
-    auto& s = **sel;
-    s.bind(1, ws);
-    s.bind(2, ev.message_id);
-    s.bind(3, recipient);
-    const int rc = s.step();
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-      auto e = writer_->fail(rc, "cannot read status");
-      s.reset();
-      return e;
+    auto [it, fresh] = txn.pairs.try_emplace(pair_key{ws, ev.message_id, recipient});
+    pair_state& p = it->second;
+    if (fresh) {
+      auto sel = writer_->prepare_static(
+          "SELECT status, first_seen, last_seen, first_open, first_human_open, first_click, "
+          "first_human_click FROM recipient_status WHERE workspace = ?1 AND message_id = ?2 AND "
+          "recipient = ?3");
+      if (!sel) return sel.error();
+      auto& s = **sel;
+      reset_on_exit guard{&s};
+      s.bind(1, ws);
+      s.bind(2, ev.message_id);
+      s.bind(3, recipient);
+      const int rc = s.step();
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        txn.pairs.erase(it);
+        return writer_->fail(rc, "cannot read status");
+      }
+      p.first_seen = p.last_seen = ev.timestamp;
+      if (rc == SQLITE_ROW) {
+        p.original = p.status = static_cast<int>(s.int64(0));
+        p.first_seen = s.int64(1);
+        p.last_seen = s.int64(2);
+        for (int i = 0; i < 4; ++i)
+          if (!s.is_null(3 + i)) p.firsts[i] = s.int64(3 + i);
+      }
     }
-    const bool exists = rc == SQLITE_ROW;
-    int old_status = -1;
-    std::int64_t first_seen = ev.timestamp, last_seen = ev.timestamp;
-    std::optional<std::int64_t> firsts[4];  // open, human open, click, human click
-    if (exists) {
-      old_status = static_cast<int>(s.int64(0));
-      first_seen = std::min(first_seen, s.int64(1));
-      last_seen = std::max(last_seen, s.int64(2));
-      for (int i = 0; i < 4; ++i)
-        if (!s.is_null(3 + i)) firsts[i] = s.int64(3 + i);
-    }
-    s.reset();
-
-    const int new_status = std::max(old_status, static_cast<int>(st));
-    if (new_status != old_status) {
-      if (old_status >= 0) --txn.statuses[{ws, old_status}];
-      ++txn.statuses[{ws, new_status}];
-    }
+    p.status = std::max(p.status, static_cast<int>(st));
+    p.first_seen = std::min(p.first_seen, ev.timestamp);
+    p.last_seen = std::max(p.last_seen, ev.timestamp);
     auto first = [&](int slot, int type) {
-      auto& f = firsts[slot];
+      auto& f = p.firsts[slot];
       if (f && *f <= ev.timestamp) return;
       const bool human = slot % 2 == 1;
       if (f) {
@@ -909,30 +930,43 @@ class sqlite_store final : public store {
       first(base, static_cast<int>(ev.type));
       if (!ev.machine()) first(base + 1, static_cast<int>(ev.type));
     }
-
-    auto up = writer_->prepare(
-        "INSERT OR REPLACE INTO recipient_status (workspace, message_id, recipient, status, "
-        "first_seen, last_seen, first_open, first_human_open, first_click, first_human_click) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-    if (!up) return up.error();
-    auto& u = **up;
-    u.bind(1, ws);
-    u.bind(2, ev.message_id);
-    u.bind(3, recipient);
-    u.bind(4, new_status);
-    u.bind(5, first_seen);
-    u.bind(6, last_seen);
-    for (int i = 0; i < 4; ++i) {
-      if (firsts[i])
-        u.bind(7 + i, *firsts[i]);
-      else
-        u.bind_null(7 + i);
-    }
-    return run(*writer_, u, "cannot update status");
+    return {};
   }
 
-  status flush_counters(txn_state& txn) {
-    auto st = writer_->prepare(
+  // Writes back what the transaction changed: pair rows, status counts, rollup counters.
+  status flush_state(txn_state& txn) {
+    auto up = writer_->prepare_static(
+        "INSERT INTO recipient_status (workspace, message_id, recipient, status, first_seen, "
+        "last_seen, first_open, first_human_open, first_click, first_human_click) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+        "ON CONFLICT (workspace, message_id, recipient) DO UPDATE SET status = excluded.status, "
+        "first_seen = excluded.first_seen, last_seen = excluded.last_seen, "
+        "first_open = excluded.first_open, first_human_open = excluded.first_human_open, "
+        "first_click = excluded.first_click, first_human_click = excluded.first_human_click");
+    if (!up) return up.error();
+    std::map<status_key, std::int64_t> statuses;
+    for (const auto& [key, p] : txn.pairs) {
+      if (p.status != p.original) {
+        if (p.original >= 0) --statuses[{key.workspace, p.original}];
+        ++statuses[{key.workspace, p.status}];
+      }
+      auto& u = **up;
+      u.bind(1, key.workspace);
+      u.bind(2, key.message_id);
+      u.bind(3, key.recipient);
+      u.bind(4, p.status);
+      u.bind(5, p.first_seen);
+      u.bind(6, p.last_seen);
+      for (int i = 0; i < 4; ++i) {
+        if (p.firsts[i])
+          u.bind(7 + i, *p.firsts[i]);
+        else
+          u.bind_null(7 + i);
+      }
+      if (auto r = run(*writer_, u, "cannot update status"); !r) return r;
+    }
+
+    auto st = writer_->prepare_static(
         "INSERT INTO rollups (workspace, hour, type, count, machine, uniq, uniq_human, hard, soft, "
         "suppressed, undetermined) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
         "ON CONFLICT (workspace, hour, type) DO UPDATE SET "
@@ -957,11 +991,11 @@ class sqlite_store final : public store {
       s.bind(11, d.undetermined);
       if (auto r = run(*writer_, s, "cannot update rollups"); !r) return r;
     }
-    auto sc = writer_->prepare(
+    auto sc = writer_->prepare_static(
         "INSERT INTO status_counts (workspace, status, n) VALUES (?1, ?2, ?3) "
         "ON CONFLICT (workspace, status) DO UPDATE SET n = n + excluded.n");
     if (!sc) return sc.error();
-    for (const auto& [key, n] : txn.statuses) {
+    for (const auto& [key, n] : statuses) {
       if (n == 0) continue;
       auto& s = **sc;
       s.bind(1, key.first);

@@ -86,23 +86,31 @@ export function TotalsCards(props: { agg: Aggregation }): JSX.Element {
   );
 }
 
-export function TopLists(props: { agg: Aggregation }): JSX.Element {
+/// Top links and bouncing domains. The server's /stats comes from hourly rollups, which do not
+/// keep links or domains: there the lists are empty while clicks are not, so say where to look.
+export function TopLists(props: { agg: Aggregation; fromServer?: boolean; eventsHref?: string }): JSX.Element {
+  const missing = (count: number, list: unknown[]) => Boolean(props.fromServer) && count > 0 && list.length === 0;
+  const elsewhere = () => <p class="muted">Not in the server's rollups: <a href={props.eventsHref}>see the Events page</a>, which computes it in the browser.</p>;
   return (
     <div class="grid2">
       <section class="card">
         <h3>Top links</h3>
-        <Show when={props.agg.topLinks.length} fallback={<p class="muted">No clicks in this range.</p>}>
-          <ol class="toplist"><For each={props.agg.topLinks}>{(l) => (
-            <li><span class="ellipsis" title={l.link}>{l.link}</span><span class="muted small" title="human clicks / all clicks">{l.humanClicks} / {l.clicks}</span></li>
-          )}</For></ol>
+        <Show when={!missing(props.agg.totals.click ?? 0, props.agg.topLinks)} fallback={elsewhere()}>
+          <Show when={props.agg.topLinks.length} fallback={<p class="muted">No clicks in this range.</p>}>
+            <ol class="toplist"><For each={props.agg.topLinks}>{(l) => (
+              <li><span class="ellipsis" title={l.link}>{l.link}</span><span class="muted small" title="human clicks / all clicks">{l.humanClicks} / {l.clicks}</span></li>
+            )}</For></ol>
+          </Show>
         </Show>
       </section>
       <section class="card">
         <h3>Top bouncing domains</h3>
-        <Show when={props.agg.topBouncingDomains.length} fallback={<p class="muted">No bounces in this range.</p>}>
-          <ol class="toplist"><For each={props.agg.topBouncingDomains}>{(d) => (
-            <li><span>{d.domain}</span><span class="muted small" title="hard bounces / all bounces">{d.hardBounces} hard / {d.bounces}</span></li>
-          )}</For></ol>
+        <Show when={!missing(props.agg.totals.bounce ?? 0, props.agg.topBouncingDomains)} fallback={elsewhere()}>
+          <Show when={props.agg.topBouncingDomains.length} fallback={<p class="muted">No bounces in this range.</p>}>
+            <ol class="toplist"><For each={props.agg.topBouncingDomains}>{(d) => (
+              <li><span>{d.domain}</span><span class="muted small" title="hard bounces / all bounces">{d.hardBounces} hard / {d.bounces}</span></li>
+            )}</For></ol>
+          </Show>
         </Show>
       </section>
     </div>

@@ -97,12 +97,6 @@ export async function json<T>(method: string, path: string, opts: RequestOptions
   }
 }
 
-export async function bytes(path: string, opts: RequestOptions = {}): Promise<Result<Uint8Array>> {
-  const r = await request('GET', path, opts);
-  if (!r.ok) return r;
-  return { ok: true, value: new Uint8Array(await r.value.arrayBuffer()) };
-}
-
 export async function text(method: string, path: string, opts: RequestOptions = {}): Promise<Result<string>> {
   const r = await request(method, path, opts);
   if (!r.ok) return r;

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { OWNER, VIEWER, bin, browser, makeDatabase, newPage, repo, serve, shot, signIn } from './harness.mjs';
+import { OWNER, SECOND, VIEWER, bin, browser, makeDatabase, newPage, repo, serve, shot, signIn } from './harness.mjs';
 
 const run = promisify(execFile);
 let db, server, chrome;
@@ -70,6 +70,27 @@ describe('sign in', () => {
   });
 });
 
+describe('workspaces', () => {
+  it('switches workspace: another role, none of the first workspace\'s data', async () => {
+    const page = await newPage(chrome, server.url);
+    await signIn(page);
+    const select = page.getByTestId('workspace-switch');
+    assert.deepEqual((await select.locator('option').allTextContents()).sort(), ['default (owner)', `${SECOND} (viewer)`]);
+    await select.selectOption(SECOND);
+    await page.getByTestId('role').filter({ hasText: 'viewer' }).waitFor();
+    await page.getByText('No events in this range yet').waitFor();
+    await page.goto('/#/suppression');
+    await page.getByRole('heading', { name: 'Suppression list' }).waitFor();
+    await page.locator('.state, table').first().waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Add', exact: true }).count(), 0);
+    await page.reload(); // the choice survives a reload
+    await page.getByTestId('role').filter({ hasText: 'viewer' }).waitFor();
+    await page.getByTestId('workspace-switch').selectOption('default');
+    await page.getByTestId('role').filter({ hasText: 'owner' }).waitFor();
+    await page.context().close();
+  });
+});
+
 describe('overview', () => {
   it('shows the totals /stats returns and charts that add up to them', async () => {
     const page = await newPage(chrome, server.url);
@@ -110,7 +131,7 @@ describe('overview', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `page wider than the phone by ${overflow}px`);
     await page.getByRole('button', { name: 'Menu' }).click();
-    await page.getByRole('link', { name: 'Events' }).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Events' }).waitFor();
     await shot(page, 'overview-phone');
     await page.context().close();
   });
@@ -213,6 +234,16 @@ describe('recipient and message pages', () => {
     const cls = await page.getByTestId('bounce-class').first().textContent();
     assert.ok(['hard', 'soft', 'suppressed', 'undetermined'].includes(cls.trim()), cls);
     await shot(page, 'recipient');
+    // One-click unsuppress and suppress, as the API sees it.
+    const listed = async () => (await (await page.request.get(`/suppression-list?contains=${encodeURIComponent(address)}`)).json())
+      .entries.some((e) => e.address === address);
+    const wasSuppressed = await listed();
+    await page.getByTestId('suppress-toggle').click();
+    await page.getByTestId('suppress-toggle').filter({ hasText: wasSuppressed ? /^Suppress$/ : /^Unsuppress$/ }).waitFor();
+    assert.equal(await listed(), !wasSuppressed);
+    await page.getByTestId('suppress-toggle').click();
+    await page.getByTestId('suppress-toggle').filter({ hasText: wasSuppressed ? /^Unsuppress$/ : /^Suppress$/ }).waitFor();
+    assert.equal(await listed(), wasSuppressed);
     await page.locator('.timeline a.mono').first().click();
     await page.getByRole('heading', { name: /Message/ }).waitFor();
     await page.locator('.timeline .tl-item').first().waitFor();
@@ -242,6 +273,27 @@ describe('suppression list', () => {
     api = await (await page.request.get(`/suppression-list?contains=e2e-round-trip`)).json();
     assert.equal(api.entries.length, 0);
     assert.deepEqual(realErrors(page), []);
+    await page.context().close();
+  });
+
+  it('imports a CSV file and exports the list as CSV', async () => {
+    const page = await newPage(chrome, server.url);
+    await signIn(page);
+    await page.goto('/#/suppression');
+    const csv = 'address,reason\r\ncsv-one@example.com,imported\r\n"csv-two@example.com","said ""stop"""\r\nnot-an-address,x\r\n';
+    await page.getByTestId('import-csv').setInputFiles({ name: 'list.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.getByRole('status').filter({ hasText: /added 2/ }).waitFor();
+    const api = await (await page.request.get('/suppression-list?contains=csv-')).json();
+    assert.deepEqual(api.entries.map((e) => [e.address, e.reason, e.source]).sort(),
+      [['csv-one@example.com', 'imported', 'import'], ['csv-two@example.com', 'said "stop"', 'import']]);
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export CSV' }).click();
+    const text = readFileSync(await (await download).path(), 'utf8');
+    assert.ok(text.startsWith('address,reason,source,event_id,created_at'), text.slice(0, 80));
+    assert.ok(text.includes('csv-one@example.com'));
+    const session = await (await page.request.get('/auth/session')).json();
+    for (const a of ['csv-one@example.com', 'csv-two@example.com'])
+      await page.request.delete(`/suppression-list/${a}`, { headers: { 'X-CSRF-Token': session.csrfToken } });
     await page.context().close();
   });
 

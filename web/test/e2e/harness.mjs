@@ -18,6 +18,7 @@ export const bin = process.env.SESAMI_BIN ?? join(repo, 'build', 'web', 'server'
 
 export const OWNER = { email: 'owner@example.com', password: 'correct horse battery staple' };
 export const VIEWER = { email: 'viewer@example.com', password: 'viewer password 1234' };
+export const SECOND = 'second-shop';
 
 /// A database with `events` demo events and two users (owner, viewer) in workspace "default".
 export async function makeDatabase(events = 20000) {
@@ -28,6 +29,9 @@ export async function makeDatabase(events = 20000) {
   await run(bin, ['demo', '--db', db, '--events', String(events), '--json'], { maxBuffer: 1 << 24 });
   for (const [u, role] of [[OWNER, 'owner'], [VIEWER, 'viewer']])
     await run(bin, ['user', 'add', u.email, '--db', db, '--role', role, '--password', u.password]);
+  // A second, empty workspace where the owner is only a viewer: workspace switching and isolation.
+  await run(bin, ['workspace', 'create', 'Second shop', '--db', db, '--json']);
+  await run(bin, ['user', 'add', OWNER.email, '--db', db, '--workspace', SECOND, '--role', 'viewer', '--password', OWNER.password]);
   return { dir, db, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

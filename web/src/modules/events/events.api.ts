@@ -1,7 +1,6 @@
 // The events feature's API calls: the window of events the browser filters locally.
 import { json, request } from '../../lib/api';
-import { filterQuery } from '../../lib/filter';
-import type { EventFilter, Result, SesEvent } from '../../lib/types';
+import type { Result, SesEvent } from '../../lib/types';
 
 export const COLUMNAR = 'application/vnd.sesami.columnar';
 
@@ -69,10 +68,3 @@ export function timeSlices(from: number, to: number, n: number): [number, number
 }
 
 export interface EventsPage { events: SesEvent[]; next: string | null }
-
-export function listEvents(f: EventFilter, limit = 100, cursor?: string): Promise<Result<EventsPage>> {
-  const q = filterQuery(f);
-  q.set('limit', String(limit));
-  if (cursor) q.set('cursor', cursor);
-  return json<EventsPage>('GET', '/events', { query: q });
-}

@@ -34,7 +34,7 @@ export function OverviewPage(): JSX.Element {
           <TotalsCards agg={a} />
           <ActivityChart id="overview-chart" agg={a} />
           <RatesCharts agg={a} />
-          <TopLists agg={a} />
+          <TopLists agg={a} fromServer eventsHref={href('/events', new URLSearchParams({ range: preset() }))} />
         </Show>
       )}</Async>
     </section>
