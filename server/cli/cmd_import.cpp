@@ -40,9 +40,10 @@ struct progress {
   }
 };
 
-// Big inputs are fed in pieces cut at line ends (JSON Lines); anything up to the chunk size —
-// a single document, a JSON array — is parsed whole.
-constexpr std::size_t chunk_bytes = 64u << 20;
+// Inputs are fed in pieces cut at line ends (JSON Lines), so that parsing the next piece overlaps
+// storing the previous one; a file that starts with '[' (a JSON array) is parsed whole, and so is
+// anything up to the chunk size (a single document, however it is formatted).
+constexpr std::size_t chunk_bytes = 4u << 20;
 
 bool import_stream(std::FILE* f, const std::string& name, app::importer& im, progress& pr,
                    std::size_t& rejected_printed) {
@@ -66,11 +67,16 @@ bool import_stream(std::FILE* f, const std::string& name, app::importer& im, pro
     report();
     return true;
   };
+  bool whole = false;  // a JSON array: no cutting at line ends
   for (;;) {
     const std::size_t n = std::fread(block.data(), 1, block.size(), f);
     if (n == 0) break;
     buf.append(block.data(), n);
-    if (buf.size() >= chunk_bytes) {
+    if (line == 1 && !whole) {
+      const auto first = buf.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
+      whole = first != std::string::npos && buf[first] == '[';
+    }
+    if (!whole && buf.size() >= chunk_bytes) {
       const auto cut = buf.rfind('\n');
       if (cut != std::string::npos) {
         if (!feed(std::string_view(buf).substr(0, cut + 1))) return false;

@@ -97,7 +97,7 @@ struct setup {
 };
 }  // namespace
 
-TEST_CASE("ingest/sns: signed notifications are stored once; forgeries are refused", "[ingest]") {
+TEST_CASE("ingest/sns: signed notifications are stored once and forgeries refused", "[ingest]") {
   setup t;
   http_client c(t.srv->port());
   const auto ses_bounce = fixture("ses/event-bounce.json");

@@ -114,7 +114,8 @@ export function toFilter(v: ViewState, now: number): EventFilter {
   const recipient = normalizeRecipientQuery(v.recipient);
   if (recipient) f.recipient = recipient;
   if (v.messageId) f.messageId = v.messageId;
-  if (v.tag) f.tag = v.tag;
+  // The core wants name=value; a half-typed tag (no '=') filters nothing yet rather than failing.
+  if (/^[^=]+=/.test(v.tag)) f.tag = v.tag;
   return f;
 }
 
@@ -126,18 +127,4 @@ export function normalizeRecipientQuery(q: string): string {
   if (!s || /^[*@]*$/.test(s)) return '';
   if (s.startsWith('@') || s.includes('*') || s.includes('@')) return s;
   return `*${s}*`;
-}
-
-/// GET /events query parameters for a filter (repeatable lists sent comma-separated).
-export function filterQuery(f: EventFilter): URLSearchParams {
-  const p = new URLSearchParams();
-  if (f.from) p.set('from', f.from);
-  if (f.to) p.set('to', f.to);
-  if (f.status.length) p.set('status', f.status.join(','));
-  if (f.type.length) p.set('type', f.type.join(','));
-  if (f.recipient) p.set('recipient', f.recipient);
-  if (f.messageId) p.set('messageId', f.messageId);
-  if (f.tag) p.set('tag', f.tag);
-  if (f.machine !== 'include') p.set('machine', f.machine);
-  return p;
 }

@@ -321,10 +321,18 @@ describe('send', () => {
     await page.goto('/#/send');
     await page.getByLabel('From (a verified SES identity)').fill('sender@example.com');
     await page.getByLabel('To').fill('bounce@simulator.amazonses.com');
+    const answer = page.waitForResponse((r) => r.url().endsWith('/mail') && r.request().method() === 'POST');
     await page.getByRole('button', { name: 'Send' }).click();
-    // Without an AWS connection the server sends nothing and says so; the page must show it.
-    const outcome = page.locator('[data-testid="sent-message-id"], .form-error');
-    await outcome.first().waitFor();
+    const res = await answer;
+    const body = await res.json();
+    if (res.ok()) {
+      // Sent: the page names the message and starts watching its events.
+      await page.getByTestId('sent-message-id').filter({ hasText: body.messageId }).waitFor();
+    } else {
+      // Refused (without an AWS connection nothing is sent): the page shows the server's reason.
+      await page.locator('.form-error').filter({ hasText: body.error.code }).waitFor();
+      assert.ok((await page.locator('.form-error').textContent()).includes(body.error.message));
+    }
     await shot(page, 'send');
     await page.context().close();
   });

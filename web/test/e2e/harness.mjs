@@ -14,7 +14,10 @@ export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const repo = resolve(webDir, '..');
 export const dist = join(webDir, 'dist');
 export const screenshots = join(repo, 'docs', 'screenshots');
-export const bin = process.env.SESAMI_BIN ?? join(repo, 'build', 'web', 'server', 'cli', 'sesami');
+// A relative SESAMI_BIN is taken from where npm was started (`npm --prefix web` runs here, in web/).
+export const bin = process.env.SESAMI_BIN
+  ? resolve(process.env.INIT_CWD ?? process.cwd(), process.env.SESAMI_BIN)
+  : join(repo, 'build', 'web', 'server', 'cli', 'sesami');
 
 export const OWNER = { email: 'owner@example.com', password: 'correct horse battery staple' };
 export const VIEWER = { email: 'viewer@example.com', password: 'viewer password 1234' };
@@ -23,7 +26,7 @@ export const SECOND = 'second-shop';
 /// A database with `events` demo events and two users (owner, viewer) in workspace "default".
 export async function makeDatabase(events = 20000) {
   if (!existsSync(bin)) throw new Error(`no sesami binary at ${bin}: build it or set SESAMI_BIN`);
-  if (!existsSync(join(dist, 'index.html'))) throw new Error('no web/dist: run `npm run build` first');
+  if (!existsSync(join(dist, 'index.html'))) throw new Error('no web/dist: `npm run test:e2e` builds it; or run `npm run build`');
   const dir = mkdtempSync(join(tmpdir(), 'sesami-e2e-'));
   const db = join(dir, 'sesami.db');
   await run(bin, ['demo', '--db', db, '--events', String(events), '--json'], { maxBuffer: 1 << 24 });
