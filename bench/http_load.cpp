@@ -47,6 +47,7 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
 }
 
 struct shared_state {
+  explicit shared_state(const options& o) : opt(o) {}
   const options& opt;
   std::atomic<std::uint64_t> counter{0};
   std::atomic<bool> measuring{false}, stop{false};
@@ -79,8 +80,9 @@ class conn : public std::enable_shared_from_this<conn> {
     for (const auto& [k, v] : st_.opt.headers) req_.set(k, v);
     if (!st_.opt.body.empty()) {
       req_.set(bhttp::field::content_type, "application/json");
-      req_.body() = st_.opt.unique ? replace_all(st_.opt.body, "{{n}}", std::to_string(st_.counter++))
-                                   : st_.opt.body;
+      req_.body() = st_.opt.unique
+                        ? replace_all(st_.opt.body, "{{n}}", std::to_string(st_.counter++))
+                        : st_.opt.body;
     }
     req_.keep_alive(true);
     req_.prepare_payload();
@@ -98,7 +100,8 @@ class conn : public std::enable_shared_from_this<conn> {
       std::fprintf(stderr, "read: %s\n", ec.message().c_str());
       return;
     }
-    const double ms = std::chrono::duration<double, std::milli>(clock_type::now() - started_).count();
+    const double ms =
+        std::chrono::duration<double, std::milli>(clock_type::now() - started_).count();
     if (measured_ && st_.measuring) {
       std::lock_guard lock(st_.mu);
       st_.latencies_ms.push_back(ms);
@@ -127,12 +130,19 @@ int main(int argc, char** argv) {
   options opt;
   for (int i = 1; i + 1 < argc || (i < argc && std::string(argv[i]) == "--unique"); ++i) {
     const std::string a = argv[i];
-    if (a == "--unique") { opt.unique = true; continue; }
+    if (a == "--unique") {
+      opt.unique = true;
+      continue;
+    }
     const std::string v = argv[++i];
-    if (a == "--host") opt.host = v;
-    else if (a == "--port") opt.port = static_cast<unsigned short>(std::stoi(v));
-    else if (a == "--method") opt.method = v;
-    else if (a == "--path") opt.path = v;
+    if (a == "--host")
+      opt.host = v;
+    else if (a == "--port")
+      opt.port = static_cast<unsigned short>(std::stoi(v));
+    else if (a == "--method")
+      opt.method = v;
+    else if (a == "--path")
+      opt.path = v;
     else if (a == "--body-file") {
       std::ifstream in(v);
       std::ostringstream ss;
@@ -141,10 +151,14 @@ int main(int argc, char** argv) {
     } else if (a == "--header") {
       const auto c = v.find(':');
       opt.headers.emplace_back(v.substr(0, c), v.substr(v.find_first_not_of(' ', c + 1)));
-    } else if (a == "--connections") opt.connections = static_cast<unsigned>(std::stoi(v));
-    else if (a == "--threads") opt.threads = static_cast<unsigned>(std::stoi(v));
-    else if (a == "--seconds") opt.seconds = std::stod(v);
-    else if (a == "--warmup") opt.warmup = std::stod(v);
+    } else if (a == "--connections")
+      opt.connections = static_cast<unsigned>(std::stoi(v));
+    else if (a == "--threads")
+      opt.threads = static_cast<unsigned>(std::stoi(v));
+    else if (a == "--seconds")
+      opt.seconds = std::stod(v);
+    else if (a == "--warmup")
+      opt.warmup = std::stod(v);
     else {
       std::fprintf(stderr, "http_load: unknown option %s\n", a.c_str());
       return 2;
@@ -195,8 +209,9 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"path\":\"%s\",\"connections\":%u,\"seconds\":%.2f,\"requests\":%llu,\"errors\":%llu,"
       "\"rps\":%.1f,\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f}\n",
-      opt.path.substr(0, opt.path.find('/', 1) == std::string::npos ? opt.path.size()
-                                                                     : opt.path.find('/', 1))
+      opt.path
+          .substr(0, opt.path.find('/', 1) == std::string::npos ? opt.path.size()
+                                                                : opt.path.find('/', 1))
           .c_str(),
       opt.connections, secs, static_cast<unsigned long long>(n),
       static_cast<unsigned long long>(st.errors), static_cast<double>(n) / secs,

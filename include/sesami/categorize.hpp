@@ -49,8 +49,9 @@ constexpr std::optional<enhanced_status> status_at(std::string_view s, std::size
 
 // Auto-replies that some receivers send back as a bounce. They prove the mailbox exists.
 inline constexpr std::string_view auto_reply_markers[] = {
-    "out of office", "out-of-office", "out of the office", "auto-reply", "autoreply", "auto reply",
-    "automatic reply", "auto-submitted: auto-replied", "vacation", "away from the office",
+    "out of office", "out-of-office",        "out of the office", "auto-reply",
+    "autoreply",     "auto reply",           "automatic reply",   "auto-submitted: auto-replied",
+    "vacation",      "away from the office",
 };
 }  // namespace detail
 
@@ -85,7 +86,8 @@ constexpr bounce_class classify_bounce(std::string_view type, std::string_view s
                                        std::string_view status,
                                        std::string_view diagnostic) noexcept {
   // SES did not even try: the address is on the account-level or global suppression list.
-  if (sub_type == "OnAccountSuppressionList" || sub_type == "Suppressed") return bounce_class::suppressed;
+  if (sub_type == "OnAccountSuppressionList" || sub_type == "Suppressed")
+    return bounce_class::suppressed;
   std::optional<enhanced_status> st = detail::status_at(detail::trim(status), 0);
   if (!st) st = find_enhanced_status(diagnostic);
   const bool auto_reply = is_auto_reply(diagnostic);
@@ -122,15 +124,24 @@ inline constexpr ua_rule open_proxy_rules[] = {
 };
 // Link scanners in corporate mail gateways and scripted clients that follow every link.
 inline constexpr ua_rule click_scanner_rules[] = {
-    {"Barracuda", "security-scanner"},   {"Proofpoint", "security-scanner"},
-    {"Mimecast", "security-scanner"},    {"SafeLinks", "security-scanner"},
-    {"Trend Micro", "security-scanner"}, {"Symantec", "security-scanner"},
-    {"HeadlessChrome", "headless-browser"}, {"PhantomJS", "headless-browser"},
-    {"python-requests", "script"},       {"python-urllib", "script"},
-    {"curl/", "script"},                 {"Wget/", "script"},
-    {"Go-http-client", "script"},        {"okhttp", "script"},
-    {"Java/", "script"},                 {"libwww-perl", "script"},
-    {"bingbot", "crawler"},              {"Googlebot", "crawler"},
+    {"Barracuda", "security-scanner"},
+    {"Proofpoint", "security-scanner"},
+    {"Mimecast", "security-scanner"},
+    {"SafeLinks", "security-scanner"},
+    {"Trend Micro", "security-scanner"},
+    {"Symantec", "security-scanner"},
+    {"HeadlessChrome", "headless-browser"},
+    {"PhantomJS", "headless-browser"},
+    {"python-requests", "script"},
+    {"python-urllib", "script"},
+    {"curl/", "script"},
+    {"Wget/", "script"},
+    {"Go-http-client", "script"},
+    {"okhttp", "script"},
+    {"Java/", "script"},
+    {"libwww-perl", "script"},
+    {"bingbot", "crawler"},
+    {"Googlebot", "crawler"},
 };
 }  // namespace detail
 
@@ -143,7 +154,9 @@ constexpr machine_verdict classify_open(std::string_view user_agent) noexcept {
     if (detail::icontains(ua, r.needle)) return {true, r.reason};
   return {};
 }
-inline machine_verdict classify_open(const open_info& o) noexcept { return classify_open(o.user_agent); }
+inline machine_verdict classify_open(const open_info& o) noexcept {
+  return classify_open(o.user_agent);
+}
 
 /// Clicks sooner than this after the message left SES are taken for a scanner: nobody opens,
 /// reads and clicks within ten seconds, but gateways scan links on arrival.
@@ -167,7 +180,9 @@ inline machine_verdict classify_click(const click_info& c, std::int64_t clicked_
 }
 
 /// The status this event gives its (message, recipient); nullopt for subscription and unknown.
-constexpr std::optional<delivery_status> status_of(const event& e) noexcept { return status_of(e.type); }
+constexpr std::optional<delivery_status> status_of(const event& e) noexcept {
+  return status_of(e.type);
+}
 
 /// Why an event puts its recipient on the suppression list, as a stable id; nullopt if it does not.
 ///   "hard_bounce"  a bounce we classify hard

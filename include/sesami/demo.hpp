@@ -95,26 +95,26 @@ inline constexpr std::int64_t second = 1000, minute = 60 * second, hour = 60 * m
                               day = 24 * hour;
 
 inline constexpr std::string_view first_names[] = {
-    "alice", "bob",   "carol", "dave",  "erin",   "frank", "grace", "heidi", "ivan",  "judy",
+    "alice",   "bob",  "carol",  "dave",  "erin",   "frank", "grace", "heidi",  "ivan",   "judy",
     "mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "yara",
-    "zoe",   "liam",  "emma",  "noah",  "ava",    "mia",   "lucas", "sofia", "mateo", "lena"};
+    "zoe",     "liam", "emma",   "noah",  "ava",    "mia",   "lucas", "sofia",  "mateo",  "lena"};
 inline constexpr std::string_view last_names[] = {
-    "smith", "jones", "garcia", "muller", "rossi", "dubois", "tanaka", "kim",  "silva", "novak",
-    "ng",    "brown", "wilson", "martin", "lopez", "schmidt", "costa", "ivanova", "patel", "khan"};
+    "smith", "jones", "garcia", "muller", "rossi", "dubois",  "tanaka", "kim",     "silva", "novak",
+    "ng",    "brown", "wilson", "martin", "lopez", "schmidt", "costa",  "ivanova", "patel", "khan"};
 
 struct domain_info {
   std::string_view name;
   double weight;
-  bool apple;      // Apple Mail users: Privacy Protection pre-fetches on delivery
-  bool gmail;      // opens partly through GoogleImageProxy
-  bool gateway;    // a corporate gateway scans every link on arrival
+  bool apple;    // Apple Mail users: Privacy Protection pre-fetches on delivery
+  bool gmail;    // opens partly through GoogleImageProxy
+  bool gateway;  // a corporate gateway scans every link on arrival
 };
 inline constexpr domain_info domains[] = {
-    {"gmail.com", 0.38, false, true, false},      {"yahoo.com", 0.08, false, false, false},
-    {"outlook.com", 0.10, false, false, false},   {"hotmail.com", 0.05, false, false, false},
-    {"icloud.com", 0.09, true, false, false},     {"me.com", 0.02, true, false, false},
-    {"gmx.de", 0.04, false, false, false},        {"orange.fr", 0.03, false, false, false},
-    {"acme-corp.com", 0.06, false, false, true},  {"globex.example", 0.05, false, false, true},
+    {"gmail.com", 0.38, false, true, false},       {"yahoo.com", 0.08, false, false, false},
+    {"outlook.com", 0.10, false, false, false},    {"hotmail.com", 0.05, false, false, false},
+    {"icloud.com", 0.09, true, false, false},      {"me.com", 0.02, true, false, false},
+    {"gmx.de", 0.04, false, false, false},         {"orange.fr", 0.03, false, false, false},
+    {"acme-corp.com", 0.06, false, false, true},   {"globex.example", 0.05, false, false, true},
     {"initech.example", 0.04, false, false, true}, {"umbrella.example", 0.06, false, false, false},
 };
 
@@ -167,10 +167,17 @@ inline constexpr transactional_info transactional[] = {
 inline void escape_into(std::string& out, std::string_view s) {
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
     }
   }
 }
@@ -186,8 +193,17 @@ struct mail {
 };
 
 enum class kind : std::uint8_t {
-  send, delivery, hard_bounce, soft_bounce, suppressed_bounce, complaint, open, click, reject,
-  delay, rendering_failure
+  send,
+  delivery,
+  hard_bounce,
+  soft_bounce,
+  suppressed_bounce,
+  complaint,
+  open,
+  click,
+  reject,
+  delay,
+  rendering_failure
 };
 
 struct pending {
@@ -196,8 +212,8 @@ struct pending {
   std::shared_ptr<const mail> m;
   std::size_t rcpt = 0;  // recipient index; SIZE_MAX for whole-message records
   kind k = kind::send;
-  std::int64_t ts = 0;  // the event's own time
-  std::uint32_t variant = 0;  // user agent / link / bounce flavour, chosen at scheduling
+  std::int64_t ts = 0;           // the event's own time
+  std::uint32_t variant = 0;     // user agent / link / bounce flavour, chosen at scheduling
   std::uint64_t payload_id = 0;  // SNS MessageId / EventBridge id source: same for a duplicate
   bool machine = false;
   friend bool operator>(const pending& a, const pending& b) noexcept {
@@ -238,16 +254,18 @@ class generator {
     for (std::int64_t d = 2; d < opt.days; d += 3 + static_cast<std::int64_t>(rng_.below(3)))
       campaign_days_.push_back(d);
     const double campaign_share = campaign_days_.empty() ? 0.0 : 0.7;
-    per_campaign_ = campaign_days_.empty()
-                        ? 0.0
-                        : recipients_total_ * campaign_share / static_cast<double>(campaign_days_.size());
-    transactional_per_hour_ = recipients_total_ * (1 - campaign_share) / static_cast<double>(hours_);
+    per_campaign_ = campaign_days_.empty() ? 0.0
+                                           : recipients_total_ * campaign_share /
+                                                 static_cast<double>(campaign_days_.size());
+    transactional_per_hour_ =
+        recipients_total_ * (1 - campaign_share) / static_cast<double>(hours_);
   }
 
   /// Writes the next payload (one JSON document, no trailing newline) into `out`.
   bool next(std::string& out) {
     for (;;) {
-      if (!queue_.empty() && (hour_ >= hours_ || queue_.top().emit < start_ + hour_ * detail::hour)) {
+      if (!queue_.empty() &&
+          (hour_ >= hours_ || queue_.top().emit < start_ + hour_ * detail::hour)) {
         detail::pending p = queue_.top();
         queue_.pop();
         out.clear();
@@ -273,8 +291,9 @@ class generator {
     const std::int64_t h0 = start_ + hour_ * hour;
     const std::int64_t hour_of_day = (h0 / hour) % 24;
     // Transactional traffic follows the waking day (peak around 15:00 UTC).
-    const double rhythm = 0.35 + 1.3 * std::max(0.0, std::sin((static_cast<double>(hour_of_day) - 6) /
-                                                               24.0 * 2 * 3.141592653589793));
+    const double rhythm =
+        0.35 + 1.3 * std::max(0.0, std::sin((static_cast<double>(hour_of_day) - 6) / 24.0 * 2 *
+                                            3.141592653589793));
     carry_tx_ += transactional_per_hour_ * rhythm / 0.77;
     while (carry_tx_ >= 1) {
       carry_tx_ -= 1;
@@ -358,7 +377,8 @@ class generator {
     flush();
   }
 
-  void schedule_recipient(const std::shared_ptr<const detail::mail>& m, std::size_t r, std::uint64_t user) {
+  void schedule_recipient(const std::shared_ptr<const detail::mail>& m, std::size_t r,
+                          std::uint64_t user) {
     using namespace detail;
     const std::int64_t t = m->sent_at;
     const domain_info& dom = domains[domain_of(user)];
@@ -368,7 +388,8 @@ class generator {
     if (rng_.chance(0.01)) {  // greylisting or a full mailbox: delays, then delivery or soft bounce
       const std::int64_t delay_at = t + rng_.between(5 * minute, 40 * minute);
       push(m, r, kind::delay, delay_at);
-      if (rng_.chance(0.5)) return push(m, r, kind::soft_bounce, delay_at + rng_.between(hour, 12 * hour));
+      if (rng_.chance(0.5))
+        return push(m, r, kind::soft_bounce, delay_at + rng_.between(hour, 12 * hour));
       delivered = delay_at + rng_.between(10 * minute, 3 * hour);
     } else if (rng_.chance(0.004)) {
       return push(m, r, kind::soft_bounce, t + rng_.between(1000, 20000));
@@ -376,7 +397,8 @@ class generator {
     push(m, r, kind::delivery, delivered);
 
     // Machines first: they act on arrival.
-    if (user_apple(user)) push(m, r, kind::open, delivered + rng_.between(5 * second, 20 * minute), 0, true);
+    if (user_apple(user))
+      push(m, r, kind::open, delivered + rng_.between(5 * second, 20 * minute), 0, true);
     if (dom.gateway)  // the gateway follows every link of the mail within seconds of sending
       for (std::uint32_t link = 0; link < 2; ++link)
         push(m, r, kind::click, t + rng_.between(1500, 9000) + link,
@@ -389,7 +411,9 @@ class generator {
       const int opens = rng_.chance(0.3) ? 1 + static_cast<int>(rng_.below(3)) : 1;
       for (int i = 0; i < opens; ++i) {
         const bool proxied = dom.gmail && rng_.chance(0.5);
-        const auto ua = proxied ? 0xffffu : static_cast<std::uint32_t>(rng_.below(std::size(human_open_agents)));
+        const auto ua = proxied
+                            ? 0xffffu
+                            : static_cast<std::uint32_t>(rng_.below(std::size(human_open_agents)));
         push(m, r, kind::open, at, ua, proxied);
         last_open = at;
         if (i == 0 && rng_.chance(0.15)) {
@@ -400,7 +424,8 @@ class generator {
       }
     }
     if (rng_.chance(m->campaign ? 0.0008 : 0.0001)) {
-      const std::int64_t at = (last_open ? last_open : delivered) + rng_.lognormal(30.0 * minute, 1.5);
+      const std::int64_t at =
+          (last_open ? last_open : delivered) + rng_.lognormal(30.0 * minute, 1.5);
       push(m, r, kind::complaint, at);
       // One complaint in five reaches us before the open it follows: hold that open back.
       if (last_open && rng_.chance(0.2)) {
@@ -451,34 +476,52 @@ class generator {
   static constexpr std::string_view event_type_name(detail::kind k) {
     using detail::kind;
     switch (k) {
-      case kind::send: return "Send";
-      case kind::delivery: return "Delivery";
+      case kind::send:
+        return "Send";
+      case kind::delivery:
+        return "Delivery";
       case kind::hard_bounce:
       case kind::soft_bounce:
-      case kind::suppressed_bounce: return "Bounce";
-      case kind::complaint: return "Complaint";
-      case kind::open: return "Open";
-      case kind::click: return "Click";
-      case kind::reject: return "Reject";
-      case kind::delay: return "DeliveryDelay";
-      case kind::rendering_failure: return "Rendering Failure";
+      case kind::suppressed_bounce:
+        return "Bounce";
+      case kind::complaint:
+        return "Complaint";
+      case kind::open:
+        return "Open";
+      case kind::click:
+        return "Click";
+      case kind::reject:
+        return "Reject";
+      case kind::delay:
+        return "DeliveryDelay";
+      case kind::rendering_failure:
+        return "Rendering Failure";
     }
     return "Send";
   }
   static constexpr std::string_view detail_type(detail::kind k) {
     using detail::kind;
     switch (k) {
-      case kind::send: return "Email Sent";
-      case kind::delivery: return "Email Delivered";
+      case kind::send:
+        return "Email Sent";
+      case kind::delivery:
+        return "Email Delivered";
       case kind::hard_bounce:
       case kind::soft_bounce:
-      case kind::suppressed_bounce: return "Email Bounced";
-      case kind::complaint: return "Email Complaint Received";
-      case kind::open: return "Email Opened";
-      case kind::click: return "Email Clicked";
-      case kind::reject: return "Email Rejected";
-      case kind::delay: return "Email Delivery Delayed";
-      case kind::rendering_failure: return "Email Rendering Failed";
+      case kind::suppressed_bounce:
+        return "Email Bounced";
+      case kind::complaint:
+        return "Email Complaint Received";
+      case kind::open:
+        return "Email Opened";
+      case kind::click:
+        return "Email Clicked";
+      case kind::reject:
+        return "Email Rejected";
+      case kind::delay:
+        return "Email Delivery Delayed";
+      case kind::rendering_failure:
+        return "Email Rendering Failed";
     }
     return "Email Sent";
   }
@@ -488,8 +531,10 @@ class generator {
     const mail& m = *p.m;
     const std::string_view from = m.campaign ? "Example Shop <news@mail.example-shop.com>"
                                              : "Example Shop <orders@mail.example-shop.com>";
-    const std::string_view source = m.campaign ? "news@mail.example-shop.com" : "orders@mail.example-shop.com";
-    const std::string_view subject = m.campaign ? campaigns[m.kind].subject : transactional[m.kind].subject;
+    const std::string_view source =
+        m.campaign ? "news@mail.example-shop.com" : "orders@mail.example-shop.com";
+    const std::string_view subject =
+        m.campaign ? campaigns[m.kind].subject : transactional[m.kind].subject;
     const std::string_view config = m.campaign ? "marketing" : "transactional";
     o += "\"mail\":{\"timestamp\":\"" + iso(m.sent_at) + "\",\"source\":\"";
     o += source;
@@ -503,7 +548,8 @@ class generator {
     }
     o += "],\"headersTruncated\":false,\"commonHeaders\":{\"from\":[\"";
     escape_into(o, from);
-    o += "\"],\"to\":[\"" + m.recipients[0] + "\"],\"messageId\":\"" + m.message_id + "\",\"subject\":\"";
+    o += "\"],\"to\":[\"" + m.recipients[0] + "\"],\"messageId\":\"" + m.message_id +
+         "\",\"subject\":\"";
     escape_into(o, subject);
     o += "\"},\"tags\":{\"ses:configuration-set\":[\"";
     o += config;
@@ -535,10 +581,13 @@ class generator {
     const std::string ts = iso(p.ts);
     const std::string feedback = uuid(p.payload_id ^ 0xfeedULL, p.payload_id);
     switch (p.k) {
-      case kind::send: o += ",\"send\":{}"; break;
+      case kind::send:
+        o += ",\"send\":{}";
+        break;
       case kind::delivery:
-        o += ",\"delivery\":{\"timestamp\":\"" + ts + "\",\"processingTimeMillis\":" +
-             std::to_string(p.ts - p.m->sent_at) + ",\"recipients\":[\"" + recipient_of(p) +
+        o += ",\"delivery\":{\"timestamp\":\"" + ts +
+             "\",\"processingTimeMillis\":" + std::to_string(p.ts - p.m->sent_at) +
+             ",\"recipients\":[\"" + recipient_of(p) +
              "\"],\"smtpResponse\":\"250 2.0.0 OK  1700000000 " + feedback.substr(0, 8) +
              " - gsmtp\",\"reportingMTA\":\"a8-30.smtp-out.amazonses.com\",\"remoteMtaIp\":\"" +
              ip(p.payload_id) + "\"}";
@@ -546,15 +595,18 @@ class generator {
       case kind::hard_bounce:
       case kind::soft_bounce:
       case kind::suppressed_bounce: {
-        std::string_view type = "Permanent", sub = "General", status = "5.1.1",
-                         diag = "smtp; 550 5.1.1 The email account that you tried to reach does not exist.";
+        std::string_view
+            type = "Permanent",
+            sub = "General", status = "5.1.1",
+            diag = "smtp; 550 5.1.1 The email account that you tried to reach does not exist.";
         if (p.k == kind::soft_bounce) {
           type = "Transient", sub = "MailboxFull", status = "4.2.2",
           diag = "smtp; 452 4.2.2 The email account that you tried to reach is over quota.";
         } else if (p.k == kind::suppressed_bounce) {
           type = "Permanent", sub = "OnAccountSuppressionList", status = "5.1.1",
-          diag = "Amazon SES did not send the message to this address because it is on the "
-                 "suppression list for your account.";
+          diag =
+              "Amazon SES did not send the message to this address because it is on the "
+              "suppression list for your account.";
         }
         o += ",\"bounce\":{\"feedbackId\":\"" + feedback + "\",\"bounceType\":\"";
         o += type;
@@ -565,7 +617,8 @@ class generator {
         o += status;
         o += "\",\"diagnosticCode\":\"";
         escape_into(o, diag);
-        o += "\"}],\"timestamp\":\"" + ts + "\",\"reportingMTA\":\"dns; a8-30.smtp-out.amazonses.com\"}";
+        o += "\"}],\"timestamp\":\"" + ts +
+             "\",\"reportingMTA\":\"dns; a8-30.smtp-out.amazonses.com\"}";
         break;
       }
       case kind::complaint:
@@ -573,12 +626,15 @@ class generator {
              "\",\"complaintSubType\":null,\"complainedRecipients\":[{\"emailAddress\":\"" +
              recipient_of(p) + "\"}],\"timestamp\":\"" + ts +
              "\",\"userAgent\":\"Yahoo!-Mail-Feedback/2.0\",\"complaintFeedbackType\":\"abuse\","
-             "\"arrivalDate\":\"" + ts + "\"}";
+             "\"arrivalDate\":\"" +
+             ts + "\"}";
         break;
       case kind::open: {
         std::string_view ua = "Mozilla/5.0";  // Apple Mail Privacy Protection, exactly this
-        if (!p.machine) ua = human_open_agents[p.variant % std::size(human_open_agents)];
-        else if (p.variant == 0xffff) ua = gmail_proxy_agent;
+        if (!p.machine)
+          ua = human_open_agents[p.variant % std::size(human_open_agents)];
+        else if (p.variant == 0xffff)
+          ua = gmail_proxy_agent;
         o += ",\"open\":{\"ipAddress\":\"" + ip(p.payload_id) + "\",\"timestamp\":\"" + ts +
              "\",\"userAgent\":\"";
         escape_into(o, ua);
@@ -587,9 +643,11 @@ class generator {
       }
       case kind::click: {
         const std::uint32_t link = p.variant >> 8;
-        const std::string_view ua = p.machine ? scanner_agents[(p.variant & 0xff) % std::size(scanner_agents)]
-                                              : human_open_agents[link % std::size(human_open_agents)];
-        const std::string_view slug = p.m->campaign ? campaigns[p.m->kind].slug : transactional[p.m->kind].kind;
+        const std::string_view ua =
+            p.machine ? scanner_agents[(p.variant & 0xff) % std::size(scanner_agents)]
+                      : human_open_agents[link % std::size(human_open_agents)];
+        const std::string_view slug =
+            p.m->campaign ? campaigns[p.m->kind].slug : transactional[p.m->kind].kind;
         static constexpr std::string_view pages[] = {"shop", "account", "unsubscribe-preferences"};
         o += ",\"click\":{\"ipAddress\":\"" + ip(p.payload_id) + "\",\"timestamp\":\"" + ts +
              "\",\"userAgent\":\"";
@@ -632,7 +690,9 @@ class generator {
     const int shape = p.m->shape == 2 && !classic_kind ? 0 : p.m->shape;
     std::string record = "{";
     if (shape == 2) {
-      std::string_view nt = p.k == kind::delivery ? "Delivery" : p.k == kind::complaint ? "Complaint" : "Bounce";
+      std::string_view nt = p.k == kind::delivery    ? "Delivery"
+                            : p.k == kind::complaint ? "Complaint"
+                                                     : "Bounce";
       record += "\"notificationType\":\"";
       record += nt;
       record += "\",";
@@ -650,7 +710,8 @@ class generator {
     if (shape == 1) {
       o += "{\"version\":\"0\",\"id\":\"" + id + "\",\"detail-type\":\"";
       o += detail_type(p.k);
-      o += "\",\"source\":\"aws.ses\",\"account\":\"123456789012\",\"time\":\"" + iso(delivered_at) +
+      o += "\",\"source\":\"aws.ses\",\"account\":\"123456789012\",\"time\":\"" +
+           iso(delivered_at) +
            "\",\"region\":\"us-east-1\",\"resources\":[\"arn:aws:ses:us-east-1:123456789012:"
            "configuration-set/";
       o += p.m->campaign ? "marketing" : "transactional";
@@ -658,12 +719,14 @@ class generator {
       return;
     }
     o += "{\"Type\":\"Notification\",\"MessageId\":\"" + id +
-         "\",\"TopicArn\":\"arn:aws:sns:us-east-1:123456789012:ses-events\",\"Subject\":\"Amazon SES "
+         "\",\"TopicArn\":\"arn:aws:sns:us-east-1:123456789012:ses-events\",\"Subject\":\"Amazon "
+         "SES "
          "Email Event Notification\",\"Message\":\"";
     escape_into(o, record);
     o += "\",\"Timestamp\":\"" + iso(delivered_at) +
          "\",\"SignatureVersion\":\"1\",\"Signature\":\"ZGVtbw==\",\"SigningCertURL\":\"https://"
-         "sns.us-east-1.amazonaws.com/SimpleNotificationService-demo.pem\",\"UnsubscribeURL\":\"https://"
+         "sns.us-east-1.amazonaws.com/"
+         "SimpleNotificationService-demo.pem\",\"UnsubscribeURL\":\"https://"
          "sns.us-east-1.amazonaws.com/?Action=Unsubscribe\"}";
   }
 

@@ -26,7 +26,9 @@ struct hash128 {
 };
 
 namespace detail {
-constexpr std::uint64_t rotl64(std::uint64_t x, int r) noexcept { return (x << r) | (x >> (64 - r)); }
+constexpr std::uint64_t rotl64(std::uint64_t x, int r) noexcept {
+  return (x << r) | (x >> (64 - r));
+}
 constexpr std::uint64_t fmix64(std::uint64_t k) noexcept {
   k ^= k >> 33;
   k *= 0xff51afd7ed558ccdULL;
@@ -71,14 +73,28 @@ constexpr hash128 murmur3_x64_128(std::string_view data, std::uint32_t seed = 0)
   }
   const std::size_t tail = nblocks * 16;
   std::uint64_t k1 = 0, k2 = 0;
-  auto byte = [&](std::size_t i) { return static_cast<std::uint64_t>(static_cast<unsigned char>(data[tail + i])); };
+  auto byte = [&](std::size_t i) {
+    return static_cast<std::uint64_t>(static_cast<unsigned char>(data[tail + i]));
+  };
   switch (len & 15) {
-    case 15: k2 ^= byte(14) << 48; [[fallthrough]];
-    case 14: k2 ^= byte(13) << 40; [[fallthrough]];
-    case 13: k2 ^= byte(12) << 32; [[fallthrough]];
-    case 12: k2 ^= byte(11) << 24; [[fallthrough]];
-    case 11: k2 ^= byte(10) << 16; [[fallthrough]];
-    case 10: k2 ^= byte(9) << 8; [[fallthrough]];
+    case 15:
+      k2 ^= byte(14) << 48;
+      [[fallthrough]];
+    case 14:
+      k2 ^= byte(13) << 40;
+      [[fallthrough]];
+    case 13:
+      k2 ^= byte(12) << 32;
+      [[fallthrough]];
+    case 12:
+      k2 ^= byte(11) << 24;
+      [[fallthrough]];
+    case 11:
+      k2 ^= byte(10) << 16;
+      [[fallthrough]];
+    case 10:
+      k2 ^= byte(9) << 8;
+      [[fallthrough]];
     case 9:
       k2 ^= byte(8);
       k2 *= c2;
@@ -86,13 +102,27 @@ constexpr hash128 murmur3_x64_128(std::string_view data, std::uint32_t seed = 0)
       k2 *= c1;
       h2 ^= k2;
       [[fallthrough]];
-    case 8: k1 ^= byte(7) << 56; [[fallthrough]];
-    case 7: k1 ^= byte(6) << 48; [[fallthrough]];
-    case 6: k1 ^= byte(5) << 40; [[fallthrough]];
-    case 5: k1 ^= byte(4) << 32; [[fallthrough]];
-    case 4: k1 ^= byte(3) << 24; [[fallthrough]];
-    case 3: k1 ^= byte(2) << 16; [[fallthrough]];
-    case 2: k1 ^= byte(1) << 8; [[fallthrough]];
+    case 8:
+      k1 ^= byte(7) << 56;
+      [[fallthrough]];
+    case 7:
+      k1 ^= byte(6) << 48;
+      [[fallthrough]];
+    case 6:
+      k1 ^= byte(5) << 40;
+      [[fallthrough]];
+    case 5:
+      k1 ^= byte(4) << 32;
+      [[fallthrough]];
+    case 4:
+      k1 ^= byte(3) << 24;
+      [[fallthrough]];
+    case 3:
+      k1 ^= byte(2) << 16;
+      [[fallthrough]];
+    case 2:
+      k1 ^= byte(1) << 8;
+      [[fallthrough]];
     case 1:
       k1 ^= byte(0);
       k1 *= c1;
@@ -100,7 +130,8 @@ constexpr hash128 murmur3_x64_128(std::string_view data, std::uint32_t seed = 0)
       k1 *= c2;
       h1 ^= k1;
       break;
-    default: break;
+    default:
+      break;
   }
   h1 ^= static_cast<std::uint64_t>(len);
   h2 ^= static_cast<std::uint64_t>(len);

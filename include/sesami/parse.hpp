@@ -2,8 +2,10 @@
 // Every shape SES events arrive in → normalized per-recipient events (see docs/events.md).
 //
 //   parse_document   one JSON document of any shape (SNS envelope, raw SES record, classic
-//                    notification, EventBridge, SQS message or ReceiveMessage response, Lambda event)
-//   parse_batch      a single document, a JSON array of documents, or JSON Lines; returns the events
+//                    notification, EventBridge, SQS message or ReceiveMessage response, Lambda
+//                    event)
+//   parse_batch      a single document, a JSON array of documents, or JSON Lines; returns the
+//   events
 //                    and one diagnostic per rejected item, never stopping at the first bad one
 //   parse_sns_envelope  the SNS HTTP envelope itself, for the endpoint that must confirm
 //                    subscriptions and check signatures before trusting the Message
@@ -40,8 +42,8 @@
 namespace sesami {
 
 struct parse_options {
-  std::size_t max_depth = 64;        // JSON nesting limit, also bounds carriers inside carriers
-  std::size_t max_document = 0;      // bytes per document; 0 = no limit
+  std::size_t max_depth = 64;    // JSON nesting limit, also bounds carriers inside carriers
+  std::size_t max_document = 0;  // bytes per document; 0 = no limit
 };
 
 /// One rejected item of a batch. `line` is 1-based where the item starts (JSON Lines, or the line
@@ -113,7 +115,8 @@ inline constexpr ses_type_name eventbridge_detail_types[] = {
     {"Email Rendering Failed", event_type::rendering_failure},
     {"Email Subscribed", event_type::subscription},
 };
-constexpr std::optional<event_type> lookup_type(const ses_type_name* first, const ses_type_name* last,
+constexpr std::optional<event_type> lookup_type(const ses_type_name* first,
+                                                const ses_type_name* last,
                                                 std::string_view name) noexcept {
   for (; first != last; ++first)
     if (first->name == name) return first->type;
@@ -122,10 +125,10 @@ constexpr std::optional<event_type> lookup_type(const ses_type_name* first, cons
 
 /// Where the current record came from.
 struct carrier {
-  std::string_view shape;           // outermost carrier wins
-  std::string_view sns_message_id;  // nearest SNS envelope
+  std::string_view shape;              // outermost carrier wins
+  std::string_view sns_message_id;     // nearest SNS envelope
   std::string_view configuration_set;  // EventBridge resources[] ARN
-  std::string_view raw;             // text of the innermost document, for unknown events
+  std::string_view raw;                // text of the innermost document, for unknown events
   const boost::json::value* raw_value = nullptr;  // when no text is at hand (array elements)
 };
 
@@ -152,7 +155,8 @@ class parser_state {
   const boost::json::value* parse_text(std::string_view text, error& err,
                                        std::size_t* error_offset = nullptr, bool nested = false) {
     if (opt_.max_document != 0 && text.size() > opt_.max_document) {
-      err = {errc::too_large, "document of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
+      err = {errc::too_large, "document of " + std::to_string(text.size()) +
+                                  " bytes exceeds the limit of " +
                                   std::to_string(opt_.max_document)};
       return nullptr;
     }
@@ -166,7 +170,8 @@ class parser_state {
         const char c = text[i];
         if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
           if (error_offset) *error_offset = i;
-          err = {errc::bad_json, "unexpected data after the JSON value at offset " + std::to_string(i)};
+          err = {errc::bad_json,
+                 "unexpected data after the JSON value at offset " + std::to_string(i)};
           return nullptr;
         }
       }
@@ -195,7 +200,9 @@ class parser_state {
   std::string path;
   std::vector<sub_error> errors;
 
-  void fail(errc code, std::string message) { errors.push_back({path, {code, std::move(message)}}); }
+  void fail(errc code, std::string message) {
+    errors.push_back({path, {code, std::move(message)}});
+  }
 
  private:
   static constexpr std::size_t initial_buffer = 64 * 1024;  // heap: wasm stacks are small
@@ -275,13 +282,15 @@ inline bool read_time(parser_state& st, const boost::json::object& o, std::strin
   }
   out = parse_iso8601(to_sv(*s));
   if (out && !in_time_range(*out)) {
-    st.fail(errc::bad_timestamp, std::string(where) + "." + std::string(key) + ": before 1970 or after 9999: \"" +
+    st.fail(errc::bad_timestamp, std::string(where) + "." + std::string(key) +
+                                     ": before 1970 or after 9999: \"" +
                                      std::string(to_sv(*s).substr(0, 40)) + "\"");
     return false;
   }
   if (!out) {
-    st.fail(errc::bad_timestamp, std::string(where) + "." + std::string(key) + ": not ISO 8601: \"" +
-                                     std::string(to_sv(*s).substr(0, 40)) + "\"");
+    st.fail(errc::bad_timestamp, std::string(where) + "." + std::string(key) +
+                                     ": not ISO 8601: \"" + std::string(to_sv(*s).substr(0, 40)) +
+                                     "\"");
     return false;
   }
   return true;
@@ -313,8 +322,9 @@ inline void emit_for_destinations(event&& base, std::vector<event>& out, bool on
 }
 
 /// One SES record: an event-publishing record (eventType) or a classic notification.
-inline void parse_ses_record(parser_state& st, const boost::json::object& rec, std::string_view type_name,
-                             const carrier& car, std::vector<event>& out) {
+inline void parse_ses_record(parser_state& st, const boost::json::object& rec,
+                             std::string_view type_name, const carrier& car,
+                             std::vector<event>& out) {
   event base;
   base.source.shape = std::string(car.shape.empty() ? "ses" : car.shape);
   base.source.sns_message_id = std::string(car.sns_message_id);
@@ -329,7 +339,8 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec, s
     if (mail) {
       base.message_id = std::string(string_or_empty(*mail, "messageId"));
       if (auto ts = get_string(*mail, "timestamp"))
-        if (auto ms = parse_iso8601(*ts); ms && in_time_range(*ms)) base.timestamp = base.sent_at = *ms;
+        if (auto ms = parse_iso8601(*ts); ms && in_time_range(*ms))
+          base.timestamp = base.sent_at = *ms;
     }
     base.raw = !car.raw.empty() ? std::string(car.raw)
                                 : (car.raw_value ? boost::json::serialize(*car.raw_value)
@@ -357,7 +368,8 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec, s
     base.subject = std::string(string_or_empty(*ch, "subject"));
   base.tags = read_tags(get_object(*mail, "tags"));
   for (const auto& t : base.tags)
-    if (t.first == "ses:configuration-set" && !t.second.empty()) base.configuration_set = t.second.front();
+    if (t.first == "ses:configuration-set" && !t.second.empty())
+      base.configuration_set = t.second.front();
   if (base.configuration_set.empty())
     base.configuration_set = std::string(string_or_empty(*mail, "configurationSet"));
   if (base.configuration_set.empty()) base.configuration_set = std::string(car.configuration_set);
@@ -368,8 +380,8 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec, s
   }
 
   // The type's own object: required for every type but Send, whose object is empty.
-  static constexpr std::string_view keys[] = {"send",  "delivery", "bounce", "complaint",
-                                              "open",  "click",    "reject", "deliveryDelay",
+  static constexpr std::string_view keys[] = {"send",    "delivery",    "bounce", "complaint",
+                                              "open",    "click",       "reject", "deliveryDelay",
                                               "failure", "subscription"};
   const std::string_view key = keys[static_cast<std::size_t>(*type)];
   const boost::json::object* body = get_object(rec, key);
@@ -426,16 +438,17 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec, s
       b.sub_type = std::string(string_or_empty(*body, "bounceSubType"));
       b.reporting_mta = std::string(string_or_empty(*body, "reportingMTA"));
       b.feedback_id = std::string(string_or_empty(*body, "feedbackId"));
-      const bool listed = for_each_recipient("bouncedRecipients", [&](event& e, const boost::json::object* r) {
-        bounce_info bi = b;
-        if (r) {
-          bi.action = std::string(string_or_empty(*r, "action"));
-          bi.status = std::string(string_or_empty(*r, "status"));
-          bi.diagnostic_code = std::string(string_or_empty(*r, "diagnosticCode"));
-        }
-        bi.cls = classify_bounce(bi);
-        e.details = std::move(bi);
-      });
+      const bool listed =
+          for_each_recipient("bouncedRecipients", [&](event& e, const boost::json::object* r) {
+            bounce_info bi = b;
+            if (r) {
+              bi.action = std::string(string_or_empty(*r, "action"));
+              bi.status = std::string(string_or_empty(*r, "status"));
+              bi.diagnostic_code = std::string(string_or_empty(*r, "diagnosticCode"));
+            }
+            bi.cls = classify_bounce(bi);
+            e.details = std::move(bi);
+          });
       if (!listed) {
         b.cls = classify_bounce(b);
         base.details = std::move(b);
@@ -449,8 +462,8 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec, s
       c.sub_type = std::string(string_or_empty(*body, "complaintSubType"));
       c.user_agent = std::string(string_or_empty(*body, "userAgent"));
       c.feedback_id = std::string(string_or_empty(*body, "feedbackId"));
-      const bool listed = for_each_recipient("complainedRecipients",
-                                             [&](event& e, const boost::json::object*) { e.details = c; });
+      const bool listed = for_each_recipient(
+          "complainedRecipients", [&](event& e, const boost::json::object*) { e.details = c; });
       if (!listed) {
         base.details = std::move(c);
         emit_for_destinations(std::move(base), out, false);
@@ -463,8 +476,8 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec, s
       d.processing_time_millis = get_int64(*body, "processingTimeMillis").value_or(0);
       d.reporting_mta = std::string(string_or_empty(*body, "reportingMTA"));
       d.remote_mta_ip = std::string(string_or_empty(*body, "remoteMtaIp"));
-      const bool listed =
-          for_each_recipient("recipients", [&](event& e, const boost::json::object*) { e.details = d; });
+      const bool listed = for_each_recipient(
+          "recipients", [&](event& e, const boost::json::object*) { e.details = d; });
       if (!listed) {
         base.details = std::move(d);
         emit_for_destinations(std::move(base), out, false);
@@ -478,14 +491,15 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec, s
       std::optional<std::int64_t> expires;
       if (!read_time(st, *body, "expirationTime", key, expires)) return;
       d.expiration_time = expires.value_or(0);
-      const bool listed = for_each_recipient("delayedRecipients", [&](event& e, const boost::json::object* r) {
-        delay_info di = d;
-        if (r) {
-          di.status = std::string(string_or_empty(*r, "status"));
-          di.diagnostic_code = std::string(string_or_empty(*r, "diagnosticCode"));
-        }
-        e.details = std::move(di);
-      });
+      const bool listed =
+          for_each_recipient("delayedRecipients", [&](event& e, const boost::json::object* r) {
+            delay_info di = d;
+            if (r) {
+              di.status = std::string(string_or_empty(*r, "status"));
+              di.diagnostic_code = std::string(string_or_empty(*r, "diagnosticCode"));
+            }
+            e.details = std::move(di);
+          });
       if (!listed) {
         base.details = std::move(d);
         emit_for_destinations(std::move(base), out, false);
@@ -567,7 +581,8 @@ inline void dispatch_text(parser_state& st, std::string_view text, carrier car, 
 inline void dispatch(parser_state& st, const boost::json::value& v, carrier car, std::size_t depth,
                      std::vector<event>& out, std::size_t& skipped) {
   if (depth > max_carrier_depth) {
-    st.fail(errc::too_deep, "carriers nested more than " + std::to_string(max_carrier_depth) + " deep");
+    st.fail(errc::too_deep,
+            "carriers nested more than " + std::to_string(max_carrier_depth) + " deep");
     return;
   }
   if (const auto* arr = v.if_array()) {
@@ -582,8 +597,10 @@ inline void dispatch(parser_state& st, const boost::json::value& v, carrier car,
   }
   const auto* o = v.if_object();
   if (!o) {
-    st.fail(errc::not_an_object, std::string("expected a JSON object, found ") +
-                                     (v.is_string() ? "a string" : v.is_number() ? "a number" : "another value"));
+    st.fail(errc::not_an_object,
+            std::string("expected a JSON object, found ") + (v.is_string()   ? "a string"
+                                                             : v.is_number() ? "a number"
+                                                                             : "another value"));
     return;
   }
   dispatch_object(st, *o, car, depth, out, skipped);
@@ -620,12 +637,14 @@ inline void dispatch_object(parser_state& st, const boost::json::object& obj, ca
         ++skipped;
         return;
       }
-      st.fail(errc::bad_value, "Type: unknown SNS message type \"" + std::string(t->substr(0, 40)) + "\"");
+      st.fail(errc::bad_value,
+              "Type: unknown SNS message type \"" + std::string(t->substr(0, 40)) + "\"");
       return;
     }
     const auto message = get_string(*o, "Message");
     if (!message) {
-      st.fail(o->contains("Message") ? errc::wrong_type : errc::missing_field, "Message: expected a string");
+      st.fail(o->contains("Message") ? errc::wrong_type : errc::missing_field,
+              "Message: expected a string");
       return;
     }
     car.sns_message_id = string_or_empty(*o, "MessageId");
@@ -638,7 +657,8 @@ inline void dispatch_object(parser_state& st, const boost::json::object& obj, ca
     set_shape("eventbridge");
     const auto* detail = get_object(*o, "detail");
     if (!detail) {
-      st.fail(o->contains("detail") ? errc::wrong_type : errc::missing_field, "detail: expected an object");
+      st.fail(o->contains("detail") ? errc::wrong_type : errc::missing_field,
+              "detail: expected an object");
       return;
     }
     if (const auto* res = get_array(*o, "resources"))
@@ -649,8 +669,8 @@ inline void dispatch_object(parser_state& st, const boost::json::object& obj, ca
     if (auto t = get_string(*detail, "eventType")) {
       parse_ses_record(st, *detail, *t, car, out);
     } else {
-      const auto mapped =
-          lookup_type(std::begin(eventbridge_detail_types), std::end(eventbridge_detail_types), *dt);
+      const auto mapped = lookup_type(std::begin(eventbridge_detail_types),
+                                      std::end(eventbridge_detail_types), *dt);
       std::string_view name;
       if (mapped)
         for (const auto& n : ses_type_names)
@@ -659,7 +679,7 @@ inline void dispatch_object(parser_state& st, const boost::json::object& obj, ca
             break;
           }
       // Other aws.ses detail-types (sending status, advisor) are kept as unknown events.
-      parse_ses_record(st, *detail, mapped ? name : std::string_view("?") , car, out);
+      parse_ses_record(st, *detail, mapped ? name : std::string_view("?"), car, out);
     }
     return;
   }
@@ -710,12 +730,14 @@ inline void dispatch_object(parser_state& st, const boost::json::object& obj, ca
     st.fail(errc::missing_field, "eventType: missing (an object with mail but no event type)");
     return;
   }
-  st.fail(errc::unknown_shape, "not an SES event, SNS envelope, EventBridge event, SQS message or Lambda event");
+  st.fail(errc::unknown_shape,
+          "not an SES event, SNS envelope, EventBridge event, SQS message or Lambda event");
 }
 
 inline std::size_t line_of(std::string_view text, std::size_t offset) noexcept {
   offset = std::min(offset, text.size());
-  return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+  return 1 + static_cast<std::size_t>(std::count(
+                 text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
 }
 
 inline std::string join_path(const sub_error& e) {
@@ -738,7 +760,8 @@ inline void run_document(parser_state& st, const boost::json::value& v, std::str
   } catch (const std::length_error&) {
     st.errors.push_back({st.path, {errc::too_large, "value too large"}});
   }
-  for (auto& e : st.errors) res.diagnostics.push_back({line, index, std::move(e.path), std::move(e.err)});
+  for (auto& e : st.errors)
+    res.diagnostics.push_back({line, index, std::move(e.path), std::move(e.err)});
   st.errors.clear();
 }
 
@@ -770,8 +793,8 @@ inline void parse_batch(std::string_view input, batch_result& res, const parse_o
         }
       } else {
         ++res.documents;
-        detail::run_document(whole, *v, detail::trim(input), nullptr, res, detail::line_of(input, first),
-                             std::nullopt);
+        detail::run_document(whole, *v, detail::trim(input), nullptr, res,
+                             detail::line_of(input, first), std::nullopt);
       }
       return;
     }
@@ -805,7 +828,8 @@ inline void parse_batch(std::string_view input, batch_result& res, const parse_o
   }
   if (!json_lines) {
     ++res.documents;
-    res.diagnostics.push_back({detail::line_of(input, err_offset), std::nullopt, {}, std::move(whole_err)});
+    res.diagnostics.push_back(
+        {detail::line_of(input, err_offset), std::nullopt, {}, std::move(whole_err)});
     return;
   }
   std::size_t pos = 0;
@@ -828,7 +852,8 @@ inline void parse_batch(std::string_view input, batch_result& res, const parse_o
   }
 }
 
-[[nodiscard]] inline batch_result parse_batch(std::string_view input, const parse_options& opt = {}) {
+[[nodiscard]] inline batch_result parse_batch(std::string_view input,
+                                              const parse_options& opt = {}) {
   batch_result res;
   parse_batch(input, res, opt);
   return res;
@@ -847,7 +872,8 @@ inline void parse_batch(std::string_view input, batch_result& res, const parse_o
   detail::run_document(st, *v, detail::trim(json), nullptr, res, 1, std::nullopt);
   if (!res.diagnostics.empty()) {
     diagnostic& d = res.diagnostics.front();
-    return error{d.err.code, d.path.empty() ? std::move(d.err.message) : d.path + ": " + d.err.message};
+    return error{d.err.code,
+                 d.path.empty() ? std::move(d.err.message) : d.path + ": " + d.err.message};
   }
   return std::move(res.events);
 }
@@ -860,7 +886,8 @@ inline void parse_batch(std::string_view input, batch_result& res, const parse_o
   detail::run_document(st, v, {}, &v, res, 1, std::nullopt);
   if (!res.diagnostics.empty()) {
     diagnostic& d = res.diagnostics.front();
-    return error{d.err.code, d.path.empty() ? std::move(d.err.message) : d.path + ": " + d.err.message};
+    return error{d.err.code,
+                 d.path.empty() ? std::move(d.err.message) : d.path + ": " + d.err.message};
   }
   return std::move(res.events);
 }
@@ -879,8 +906,10 @@ inline void parse_batch(std::string_view input, batch_result& res, const parse_o
   using detail::string_or_empty;
   const auto type = get_string(*o, "Type");
   if (!type) return error{errc::missing_field, "Type: expected a string"};
-  if (*type != "Notification" && *type != "SubscriptionConfirmation" && *type != "UnsubscribeConfirmation")
-    return error{errc::bad_value, "Type: not an SNS message type: \"" + std::string(type->substr(0, 40)) + "\""};
+  if (*type != "Notification" && *type != "SubscriptionConfirmation" &&
+      *type != "UnsubscribeConfirmation")
+    return error{errc::bad_value,
+                 "Type: not an SNS message type: \"" + std::string(type->substr(0, 40)) + "\""};
   sns_envelope e;
   e.type = std::string(*type);
   const auto message_id = get_string(*o, "MessageId");
@@ -896,9 +925,11 @@ inline void parse_batch(std::string_view input, batch_result& res, const parse_o
   e.timestamp = std::string(string_or_empty(*o, "Timestamp"));
   e.signature_version = std::string(string_or_empty(*o, "SignatureVersion"));
   e.signature = std::string(string_or_empty(*o, "Signature"));
-  e.signing_cert_url = std::string(get_string(*o, "SigningCertURL").value_or(string_or_empty(*o, "SigningCertUrl")));
+  e.signing_cert_url =
+      std::string(get_string(*o, "SigningCertURL").value_or(string_or_empty(*o, "SigningCertUrl")));
   e.subscribe_url = std::string(string_or_empty(*o, "SubscribeURL"));
-  e.unsubscribe_url = std::string(get_string(*o, "UnsubscribeURL").value_or(string_or_empty(*o, "UnsubscribeUrl")));
+  e.unsubscribe_url =
+      std::string(get_string(*o, "UnsubscribeURL").value_or(string_or_empty(*o, "UnsubscribeUrl")));
   e.token = std::string(string_or_empty(*o, "Token"));
   if (e.type == "SubscriptionConfirmation" && e.subscribe_url.empty())
     return error{errc::missing_field, "SubscribeURL: a SubscriptionConfirmation must carry one"};

@@ -50,16 +50,26 @@ inline boost::json::value json_text_value(const std::string& text) {
 }
 constexpr std::string_view details_key(event_type t) noexcept {
   switch (t) {
-    case event_type::bounce: return "bounce";
-    case event_type::complaint: return "complaint";
-    case event_type::delivery: return "delivery";
-    case event_type::open: return "open";
-    case event_type::click: return "click";
-    case event_type::delivery_delay: return "delay";
-    case event_type::reject: return "reject";
-    case event_type::rendering_failure: return "failure";
-    case event_type::subscription: return "subscription";
-    default: return {};
+    case event_type::bounce:
+      return "bounce";
+    case event_type::complaint:
+      return "complaint";
+    case event_type::delivery:
+      return "delivery";
+    case event_type::open:
+      return "open";
+    case event_type::click:
+      return "click";
+    case event_type::delivery_delay:
+      return "delay";
+    case event_type::reject:
+      return "reject";
+    case event_type::rendering_failure:
+      return "failure";
+    case event_type::subscription:
+      return "subscription";
+    default:
+      return {};
   }
 }
 
@@ -138,13 +148,27 @@ inline void append_json_string(std::string& out, std::string_view s) {
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         out += "\\u00";
         out += hex[c >> 4];
@@ -373,7 +397,8 @@ struct json_reader {
   void fail(errc c, std::string_view key, std::string_view what) {
     if (!ok) return;
     ok = false;
-    *err = {c, std::string(where) + (where.empty() ? "" : ".") + std::string(key) + ": " + std::string(what)};
+    *err = {c, std::string(where) + (where.empty() ? "" : ".") + std::string(key) + ": " +
+                   std::string(what)};
   }
   std::string str(std::string_view key) {
     const auto* v = o.if_contains(key);
@@ -394,7 +419,8 @@ struct json_reader {
       return 0;
     }
     auto ms = parse_iso8601(to_sv(*s));
-    if (!ms || *ms < 0 || *ms >= 253402300800000) fail(errc::bad_timestamp, key, "not ISO 8601 between 1970 and 9999");
+    if (!ms || *ms < 0 || *ms >= 253402300800000)
+      fail(errc::bad_timestamp, key, "not ISO 8601 between 1970 and 9999");
     return ms.value_or(0);
   }
   bool boolean(std::string_view key) {
@@ -460,7 +486,9 @@ struct json_reader {
   const auto type_name = detail::get_string(*o, "type");
   if (!type_name) return error{errc::missing_field, "type: expected a string"};
   const auto type = parse_event_type(*type_name);
-  if (!type) return error{errc::bad_value, "type: unknown event type \"" + std::string(type_name->substr(0, 40)) + "\""};
+  if (!type)
+    return error{errc::bad_value,
+                 "type: unknown event type \"" + std::string(type_name->substr(0, 40)) + "\""};
   e.type = *type;
   if (const auto* rc = o->if_contains("recipient"); rc && !rc->is_null()) {
     if (const auto* s = rc->if_string())
@@ -516,7 +544,8 @@ struct json_reader {
       break;
     }
     case event_type::complaint:
-      e.details = complaint_info{x.str("feedbackType"), x.str("subType"), x.str("userAgent"), x.str("feedbackId")};
+      e.details = complaint_info{x.str("feedbackType"), x.str("subType"), x.str("userAgent"),
+                                 x.str("feedbackId")};
       break;
     case event_type::delivery: {
       delivery_info di;
@@ -557,7 +586,9 @@ struct json_reader {
       e.details = std::move(dl);
       break;
     }
-    case event_type::reject: e.details = reject_info{x.str("reason")}; break;
+    case event_type::reject:
+      e.details = reject_info{x.str("reason")};
+      break;
     case event_type::rendering_failure:
       e.details = failure_info{x.str("templateName"), x.str("errorMessage")};
       break;
@@ -570,7 +601,8 @@ struct json_reader {
       e.details = std::move(s);
       break;
     }
-    default: break;
+    default:
+      break;
   }
   if (!x.ok) return err;
   return e;

@@ -49,9 +49,12 @@ std::optional<std::string> slug(std::string_view name) {
 
 std::string_view to_string(role r) noexcept {
   switch (r) {
-    case role::owner: return "owner";
-    case role::admin: return "admin";
-    case role::viewer: return "viewer";
+    case role::owner:
+      return "owner";
+    case role::admin:
+      return "admin";
+    case role::viewer:
+      return "viewer";
   }
   return "viewer";
 }
@@ -91,7 +94,8 @@ bool auth::equal_secret(std::string_view a, std::string_view b) noexcept {
 
 outcome<std::string> auth::hash_password(std::string_view password) {
   ensure_sodium();
-  if (password.size() < 8) return fail("validation.password", "a password needs 8 characters or more");
+  if (password.size() < 8)
+    return fail("validation.password", "a password needs 8 characters or more");
   if (password.size() > 1024) return fail("validation.password", "password too long");
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -147,8 +151,8 @@ outcome<std::pair<std::string, std::string>> auth::rotate_ingest(std::string_vie
 }
 
 outcome<void> auth::connect_aws_account(std::string_view workspace, std::string_view account_id) {
-  if (account_id.size() != 12 ||
-      !std::all_of(account_id.begin(), account_id.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (account_id.size() != 12 || !std::all_of(account_id.begin(), account_id.end(),
+                                              [](char c) { return c >= '0' && c <= '9'; }))
     return fail("validation.account", "an AWS account id is 12 digits");
   if (auto r = acc_.add_aws_account(workspace, account_id); !r) return from_store(r.error());
   std::lock_guard lock(cache_mu_);
@@ -195,7 +199,8 @@ outcome<std::string> auth::add_user(std::string_view email_in, std::string_view 
     if (auto c = acc_.create_user({user_id, email, *hash, now_ms()}); !c)
       return from_store(c.error());
   }
-  if (auto m = acc_.set_membership({std::string(workspace), user_id, std::string(to_string(r))}); !m)
+  if (auto m = acc_.set_membership({std::string(workspace), user_id, std::string(to_string(r))});
+      !m)
     return from_store(m.error());
   return user_id;
 }
@@ -268,8 +273,8 @@ outcome<login_result> auth::login(std::string_view email_in, std::string_view pa
   out.csrf = random_token();
   out.user_id = (*u)->id;
   out.email = (*u)->email;
-  if (auto r = acc_.add_session({sha256(out.session), out.user_id, out.csrf, now,
-                                 now + session_lifetime_ms});
+  if (auto r = acc_.add_session(
+          {sha256(out.session), out.user_id, out.csrf, now, now + session_lifetime_ms});
       !r)
     return from_store(r.error());
   auto ms = acc_.memberships_of_user(out.user_id);

@@ -47,7 +47,7 @@ struct principal {
   std::string user_id;  // empty for API keys
   std::string key_id;   // empty for users
   bool via_cookie = false;
-  std::string csrf;     // the session's CSRF token (cookie callers only)
+  std::string csrf;  // the session's CSRF token (cookie callers only)
   bool allows(role need) const noexcept { return access >= need; }
 };
 
@@ -79,7 +79,7 @@ class auth {
 
   // ---- primitives ----
   static std::string random_token(std::size_t bytes = 32);  // base64url, no padding
-  static std::string sha256(std::string_view s);             // 32 raw bytes
+  static std::string sha256(std::string_view s);            // 32 raw bytes
   static bool equal_secret(std::string_view a, std::string_view b) noexcept;  // constant-time
   static outcome<std::string> hash_password(std::string_view password);
   static bool check_password(std::string_view hash, std::string_view password);

@@ -34,9 +34,9 @@ std::vector<store::ingest_item> prepare(const std::vector<sesami::event>& events
 }
 
 boost::system::result<payload_outcome, ingest_error> ingest_payload(store::store& s,
-                                                                     std::string_view workspace,
-                                                                     std::string_view body,
-                                                                     std::int64_t now) {
+                                                                    std::string_view workspace,
+                                                                    std::string_view body,
+                                                                    std::int64_t now) {
   batch_result parsed = parse_batch(body);
   if (!parsed.diagnostics.empty()) {
     const diagnostic& d = parsed.diagnostics.front();
@@ -115,8 +115,9 @@ store::status importer::dispatch(bool wait) {
   while (total - done >= batch_size_ || (wait && done < total)) {
     const std::size_t n = std::min(batch_size_, total - done);
     auto b = std::make_unique<batch>();
-    b->events.assign(std::make_move_iterator(pending_.begin() + static_cast<std::ptrdiff_t>(done)),
-                     std::make_move_iterator(pending_.begin() + static_cast<std::ptrdiff_t>(done + n)));
+    b->events.assign(
+        std::make_move_iterator(pending_.begin() + static_cast<std::ptrdiff_t>(done)),
+        std::make_move_iterator(pending_.begin() + static_cast<std::ptrdiff_t>(done + n)));
     b->items = prepare(b->events);  // identity and JSON here, while the previous batch commits
     done += n;
     if (auto c = collect(); !c) {

@@ -1,7 +1,8 @@
 #pragma once
 // The ingest story, in one place: parse (core) → identity (core) → store exactly once (store) →
 // suppress (core's categorize rules, applied inside the same store transaction).
-// Used by `sesami import`, `sesami demo` and the HTTP server's ingestion routes. No sockets, no SQL.
+// Used by `sesami import`, `sesami demo` and the HTTP server's ingestion routes. No sockets, no
+// SQL.
 #include <cstddef>
 #include <cstdint>
 #include <future>
@@ -46,9 +47,9 @@ struct ingest_error {
   std::string message;
 };
 boost::system::result<payload_outcome, ingest_error> ingest_payload(store::store& s,
-                                                                     std::string_view workspace,
-                                                                     std::string_view body,
-                                                                     std::int64_t now);
+                                                                    std::string_view workspace,
+                                                                    std::string_view body,
+                                                                    std::int64_t now);
 
 /// Streams many documents (files, stdin, generated demo data) into the store in transactions of
 /// `batch_size` events: each transaction is atomic, and re-running an interrupted import completes
@@ -68,7 +69,8 @@ class importer {
   /// queues its events; stores a batch whenever `batch_size` events are queued. Bad items are
   /// recorded (source:line) and skipped; only a storage error stops the import.
   /// `first_line` numbers the text's first line (a file read in chunks continues its count).
-  store::status add_text(std::string_view text, std::string_view source, std::size_t first_line = 1);
+  store::status add_text(std::string_view text, std::string_view source,
+                         std::size_t first_line = 1);
   /// Queues already-parsed events (the demo generator's, after it went through the parser).
   store::status add_events(std::vector<sesami::event> events);
   /// Stores whatever is queued and waits for every batch to commit.

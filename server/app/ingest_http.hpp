@@ -20,9 +20,9 @@ namespace sesami::app {
 struct ingest_report {
   std::string action;  // "stored", "duplicate-delivery", "subscription-confirmed", "unsubscribed"
   std::string workspace;
-  std::size_t events = 0;      // events in the payload
-  std::size_t stored = 0;      // newly stored
-  std::size_t duplicates = 0;  // already stored (same identity)
+  std::size_t events = 0;                                          // events in the payload
+  std::size_t stored = 0;                                          // newly stored
+  std::size_t duplicates = 0;                                      // already stored (same identity)
   std::vector<std::pair<event_type, std::size_t>> stored_by_type;  // for metrics
 };
 

@@ -10,7 +10,8 @@ store::result<aggregation> stats(store::store& s, std::string_view workspace,
   using store::errc;
   if (req.offset_minutes % 60 != 0 || req.offset_minutes < -max_offset_minutes ||
       req.offset_minutes > max_offset_minutes)
-    return store::error{errc::bad_input, "offset: whole hours between -12 and +14 (rollups are hourly)"};
+    return store::error{errc::bad_input,
+                        "offset: whole hours between -12 and +14 (rollups are hourly)"};
   if (req.from && req.to && *req.from > *req.to)
     return store::error{errc::bad_input, "from is after to"};
   const std::int64_t from = req.from.value_or(std::numeric_limits<std::int64_t>::min() / 2);
@@ -32,7 +33,8 @@ store::result<aggregation> stats(store::store& s, std::string_view workspace,
     return store::error{errc::bad_input, "too many buckets: choose a larger bucket"};
   const auto n = static_cast<std::size_t>(last_key - first_key + 1);
   for (std::size_t k = 0; k < n; ++k)
-    a.bucket_starts.push_back(detail::bucket_start(req.bucket, first_key + static_cast<std::int64_t>(k)) - offset);
+    a.bucket_starts.push_back(
+        detail::bucket_start(req.bucket, first_key + static_cast<std::int64_t>(k)) - offset);
   for (auto& series : a.series) series.assign(n, 0);
   a.machine_open_series.assign(n, 0);
   a.machine_click_series.assign(n, 0);
@@ -46,7 +48,9 @@ store::result<aggregation> stats(store::store& s, std::string_view workspace,
     a.series[t][k] += static_cast<std::uint32_t>(count);
     a.totals[t] += count;
     a.events += count;
-    engagement* e = r.type == event_type::open ? &a.opens : r.type == event_type::click ? &a.clicks : nullptr;
+    engagement* e = r.type == event_type::open    ? &a.opens
+                    : r.type == event_type::click ? &a.clicks
+                                                  : nullptr;
     if (e) {
       e->total += count;
       e->machine += static_cast<std::uint64_t>(r.machine);
@@ -57,8 +61,10 @@ store::result<aggregation> stats(store::store& s, std::string_view workspace,
           static_cast<std::uint32_t>(r.machine);
     }
     if (r.type == event_type::bounce) {
-      a.bounce_classes[static_cast<std::size_t>(bounce_class::hard)] += static_cast<std::uint64_t>(r.hard);
-      a.bounce_classes[static_cast<std::size_t>(bounce_class::soft)] += static_cast<std::uint64_t>(r.soft);
+      a.bounce_classes[static_cast<std::size_t>(bounce_class::hard)] +=
+          static_cast<std::uint64_t>(r.hard);
+      a.bounce_classes[static_cast<std::size_t>(bounce_class::soft)] +=
+          static_cast<std::uint64_t>(r.soft);
       a.bounce_classes[static_cast<std::size_t>(bounce_class::suppressed)] +=
           static_cast<std::uint64_t>(r.suppressed);
       a.bounce_classes[static_cast<std::size_t>(bounce_class::undetermined)] +=

@@ -113,7 +113,8 @@ csv_import suppression_from_csv(std::string_view text, std::int64_t now) {
           in_quotes = was_quoted = true;
         }
       } else {
-        if (after_quote && c != ' ' && c != '\t') bad = true, problem = "text after a closing quote";
+        if (after_quote && c != ' ' && c != '\t')
+          bad = true, problem = "text after a closing quote";
         fields.back().push_back(c);
       }
     }
@@ -135,10 +136,12 @@ csv_import suppression_from_csv(std::string_view text, std::int64_t now) {
     store::suppression_entry e;
     e.address = lower(trim(fields[0]));
     if (!plausible_address(e.address)) {
-      res.problems.push_back({record_line, "not an email address: '" + std::string(trim(fields[0])) + "'"});
+      res.problems.push_back(
+          {record_line, "not an email address: '" + std::string(trim(fields[0])) + "'"});
       continue;
     }
-    e.reason = fields.size() > 1 && !trim(fields[1]).empty() ? std::string(trim(fields[1])) : "imported";
+    e.reason =
+        fields.size() > 1 && !trim(fields[1]).empty() ? std::string(trim(fields[1])) : "imported";
     e.source = store::suppression_source::import;
     if (fields.size() > 3) e.event_id = std::string(trim(fields[3]));
     e.created_at = now;

@@ -12,7 +12,8 @@ namespace sesami::app {
 
 /// Header and column order of exported CSV; import reads the same columns (only address is
 /// required; a first line starting with "address" is taken for the header).
-inline constexpr std::string_view suppression_csv_header = "address,reason,source,event_id,created_at";
+inline constexpr std::string_view suppression_csv_header =
+    "address,reason,source,event_id,created_at";
 
 /// RFC 4180 CSV with CRLF line ends, the header first; created_at in ISO 8601.
 std::string suppression_to_csv(std::span<const store::suppression_entry> entries);

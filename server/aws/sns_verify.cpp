@@ -18,7 +18,9 @@ namespace fs = std::filesystem;
 namespace {
 sns_failure fail(sns_error c, std::string m) { return {c, std::move(m)}; }
 
-bool region_char(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
+bool region_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
 
 // Splits an https URL into host and the rest (path + query); nullopt when it is not https, has
 // credentials, a port, or a host that is not exactly sns.<region>.amazonaws.com[.cn].
@@ -74,14 +76,22 @@ std::optional<std::string> base64_decode(std::string_view in) {
 
 std::string_view to_id(sns_error e) noexcept {
   switch (e) {
-    case sns_error::missing_field: return "sns.missing_field";
-    case sns_error::unknown_type: return "sns.unknown_type";
-    case sns_error::bad_version: return "sns.bad_signature_version";
-    case sns_error::cert_url_refused: return "sns.cert_refused";
-    case sns_error::cert_unavailable: return "sns.cert_unavailable";
-    case sns_error::bad_cert: return "sns.bad_cert";
-    case sns_error::bad_signature: return "sns.bad_signature";
-    case sns_error::confirm_failed: return "sns.confirm_failed";
+    case sns_error::missing_field:
+      return "sns.missing_field";
+    case sns_error::unknown_type:
+      return "sns.unknown_type";
+    case sns_error::bad_version:
+      return "sns.bad_signature_version";
+    case sns_error::cert_url_refused:
+      return "sns.cert_refused";
+    case sns_error::cert_unavailable:
+      return "sns.cert_unavailable";
+    case sns_error::bad_cert:
+      return "sns.bad_cert";
+    case sns_error::bad_signature:
+      return "sns.bad_signature";
+    case sns_error::confirm_failed:
+      return "sns.confirm_failed";
   }
   return "sns.bad_signature";
 }
@@ -174,7 +184,8 @@ boost::system::result<std::string, sns_failure> sns_verifier::https_get(std::str
   curl_easy_cleanup(c);
   curl_slist_free_all(connect_to);
   if (rc != CURLE_OK)
-    return fail(sns_error::cert_unavailable, std::string("fetch failed: ") + curl_easy_strerror(rc));
+    return fail(sns_error::cert_unavailable,
+                std::string("fetch failed: ") + curl_easy_strerror(rc));
   if (status != 200)
     return fail(sns_error::cert_unavailable, "fetch answered HTTP " + std::to_string(status));
   return body;
@@ -212,7 +223,8 @@ boost::system::result<std::shared_ptr<sns_verifier::key>, sns_failure> sns_verif
 
   // Exactly a PEM certificate, nothing wrapped around it.
   std::size_t start = pem.find_first_not_of(" \t\r\n");
-  if (start == std::string::npos || std::string_view(pem).substr(start).rfind("-----BEGIN CERTIFICATE-----", 0) != 0)
+  if (start == std::string::npos ||
+      std::string_view(pem).substr(start).rfind("-----BEGIN CERTIFICATE-----", 0) != 0)
     return fail(sns_error::bad_cert, "the signing certificate is not an X.509 PEM certificate");
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
@@ -286,7 +298,8 @@ boost::system::result<void, sns_failure> sns_verifier::verify(const sesami::sns_
     ok = EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig->data()), sig->size(),
                           reinterpret_cast<const unsigned char*>(text->data()), text->size());
   EVP_MD_CTX_free(ctx);
-  if (ok != 1) return fail(sns_error::bad_signature, "the SNS signature does not match the message");
+  if (ok != 1)
+    return fail(sns_error::bad_signature, "the SNS signature does not match the message");
   return {};
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// SNS message authenticity (https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html):
-// the string to sign for each message type, the SigningCertURL policy (https://sns.<region>.
+// SNS message authenticity
+// (https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html): the string to
+// sign for each message type, the SigningCertURL policy (https://sns.<region>.
 // amazonaws.com[.cn]/<name>.pem, nothing else is ever fetched), certificates cached in memory and
 // in a directory (one file per certificate, named as in its URL) so restarts and offline machines
 // verify without fetching, and SubscribeURL confirmation under the same host policy.
@@ -28,21 +29,22 @@ struct sns_verifier_options {
   std::filesystem::path cert_dir;  // empty: memory cache only
   bool allow_fetch = true;         // false: only certificates already in cert_dir are used
   long fetch_timeout_ms = 5000;
-  // ---- test-only: lets tests sign with their own CA and serve "SNS" from loopback ----------------
+  // ---- test-only: lets tests sign with their own CA and serve "SNS" from loopback
+  // ----------------
   std::string extra_ca_file;  // PEM: certificates issued by it are accepted whatever their name,
                               // and it is trusted for HTTPS fetches and confirmations
   std::string connect_to;     // "HOST:PORT": connect there instead of sns.<region>.amazonaws.com
 };
 
 enum class sns_error {
-  missing_field,      // the envelope lacks a field its type signs
-  unknown_type,       // Type is none of Notification, SubscriptionConfirmation, UnsubscribeConfirmation
-  bad_version,        // SignatureVersion other than 1 or 2
-  cert_url_refused,   // SigningCertURL / SubscribeURL outside the allowed pattern: never fetched
-  cert_unavailable,   // the certificate could not be fetched now (retry later)
-  bad_cert,           // not a certificate, or not one SNS signs with
-  bad_signature,      // the signature does not match
-  confirm_failed,     // the SubscribeURL call failed
+  missing_field,  // the envelope lacks a field its type signs
+  unknown_type,   // Type is none of Notification, SubscriptionConfirmation, UnsubscribeConfirmation
+  bad_version,    // SignatureVersion other than 1 or 2
+  cert_url_refused,  // SigningCertURL / SubscribeURL outside the allowed pattern: never fetched
+  cert_unavailable,  // the certificate could not be fetched now (retry later)
+  bad_cert,          // not a certificate, or not one SNS signs with
+  bad_signature,     // the signature does not match
+  confirm_failed,    // the SubscribeURL call failed
 };
 
 struct sns_failure {

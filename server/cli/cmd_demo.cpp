@@ -19,9 +19,11 @@ int run_demo(args a) {
   add_store_options(app, sa);
   demo::options opt;
   bool json = false, show_progress = false;
-  app.add_option("--events", opt.events, "events to generate (default 50000)")->check(CLI::Range(1ull, 1'000'000'000ull));
+  app.add_option("--events", opt.events, "events to generate (default 50000)")
+      ->check(CLI::Range(1ull, 1'000'000'000ull));
   app.add_option("--seed", opt.seed, "random seed (default 42): the same seed gives the same data");
-  app.add_option("--days", opt.days, "days covered, ending yesterday (default 90)")->check(CLI::Range(1, 3650));
+  app.add_option("--days", opt.days, "days covered, ending yesterday (default 90)")
+      ->check(CLI::Range(1, 3650));
   app.add_flag("--json", json, "print the import summary as JSON");
   app.add_flag("--progress", show_progress, "progress on stderr even when it is not a terminal");
   if (int rc = parse_args(app, a); rc >= 0) return rc;
@@ -45,10 +47,12 @@ int run_demo(args a) {
       [](void* p, const app::importer& i) {
         auto* c = static_cast<ctx_t*>(p);
         if (!c->on) return;
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - c->start).count();
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - c->start).count();
         std::fprintf(stderr, "\r%zu events, %.0f events/s, ~%.0f%%   ", i.read(),
                      secs > 0 ? static_cast<double>(i.read()) / secs : 0.0,
-                     std::min(100.0, 100.0 * static_cast<double>(i.read()) / static_cast<double>(c->target)));
+                     std::min(100.0, 100.0 * static_cast<double>(i.read()) /
+                                         static_cast<double>(c->target)));
       },
       &ctx);
 
@@ -75,13 +79,17 @@ int run_demo(args a) {
   }
   if (progress) std::fputc('\n', stderr);
   const auto& sum = im.summary();
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (json)
-    std::printf("{\"payloads\":%zu,\"read\":%zu,\"stored\":%zu,\"duplicates\":%zu,\"rejected\":%zu}\n",
-                gen.payloads(), im.read(), sum.stored, sum.duplicates, im.rejected().size());
+    std::printf(
+        "{\"payloads\":%zu,\"read\":%zu,\"stored\":%zu,\"duplicates\":%zu,\"rejected\":%zu}\n",
+        gen.payloads(), im.read(), sum.stored, sum.duplicates, im.rejected().size());
   else
-    std::fprintf(stderr, "demo: %zu payloads, %zu events stored, %zu duplicates dropped, %zu suppressed, %.1f s\n",
-                 gen.payloads(), sum.stored, sum.duplicates, sum.suppressed, secs);
+    std::fprintf(
+        stderr,
+        "demo: %zu payloads, %zu events stored, %zu duplicates dropped, %zu suppressed, %.1f s\n",
+        gen.payloads(), sum.stored, sum.duplicates, sum.suppressed, secs);
   for (const auto& r : im.rejected())  // the generator and the parser disagree: a bug worth seeing
     std::fprintf(stderr, "demo:%zu: %s\n", r.line, r.message.c_str());
   return im.rejected().empty() ? 0 : 1;

@@ -28,7 +28,8 @@ int run_events(args a) {
   app.add_option("--until", until, "ISO 8601, exclusive");
   app.add_option("--tag", tags, "name=value");
   app.add_option("--machine", machine, "include, exclude or only machine opens/clicks");
-  app.add_option("--limit", limit, "events per page (default 50, at most 1000)")->check(CLI::Range(1, 1000));
+  app.add_option("--limit", limit, "events per page (default 50, at most 1000)")
+      ->check(CLI::Range(1, 1000));
   app.add_option("--cursor", cursor, "continue after a previous page");
   app.add_flag("--json", json, "JSON Lines (the normalized events)");
   if (int rc = parse_args(app, a); rc >= 0) return rc;
@@ -58,8 +59,7 @@ int run_events(args a) {
     std::fprintf(stderr, "sesami events: %s\n", page.error().message.c_str());
     return 2;
   }
-  if (!json)
-    std::printf("%-24s  %-17s  %-36s  %s\n", "TIME", "TYPE", "RECIPIENT", "MESSAGE ID");
+  if (!json) std::printf("%-24s  %-17s  %-36s  %s\n", "TIME", "TYPE", "RECIPIENT", "MESSAGE ID");
   for (const auto& e : page->events) {
     if (json) {
       std::fwrite(e.doc.data(), 1, e.doc.size(), stdout);
@@ -67,8 +67,8 @@ int run_events(args a) {
     } else {
       std::string type(to_string(e.type));
       if (e.machine) type += " (m)";
-      std::printf("%s  %-17s  %-36s  %s\n", detail::format_iso8601(e.timestamp).c_str(), type.c_str(),
-                  e.recipient.c_str(), e.message_id.c_str());
+      std::printf("%s  %-17s  %-36s  %s\n", detail::format_iso8601(e.timestamp).c_str(),
+                  type.c_str(), e.recipient.c_str(), e.message_id.c_str());
     }
   }
   if (page->next) std::fprintf(stderr, "more: --cursor %s\n", page->next->c_str());

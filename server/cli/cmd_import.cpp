@@ -103,8 +103,10 @@ int run_import(args a) {
   std::vector<std::string> inputs;
   app.add_flag("--json", json, "print {\"read\",\"stored\",\"duplicates\",\"rejected\"} on stdout");
   app.add_flag("--progress", show_progress, "progress on stderr even when it is not a terminal");
-  app.add_option("--batch", batch, "events per transaction (default 10000)")->check(CLI::Range(1, 1000000));
-  app.add_option("inputs", inputs, "files, directories (every file below), or - for stdin")->required();
+  app.add_option("--batch", batch, "events per transaction (default 10000)")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("inputs", inputs, "files, directories (every file below), or - for stdin")
+      ->required();
   if (int rc = parse_args(app, a); rc >= 0) return rc;
 
   // Expand directories (sorted: the same order on every run) and size everything for progress.
@@ -143,7 +145,8 @@ int run_import(args a) {
   auto st = open_store("import", sa);
   if (!st) return 2;
   app::importer im(*st, sa.workspace, batch);
-  im.on_commit([](void* ctx, const app::importer& i) { static_cast<progress*>(ctx)->show(i); }, &pr);
+  im.on_commit([](void* ctx, const app::importer& i) { static_cast<progress*>(ctx)->show(i); },
+               &pr);
   std::size_t printed = 0;
   for (const auto& f : files) {
     std::FILE* in = f == "-" ? stdin : std::fopen(f.c_str(), "rb");
@@ -167,9 +170,10 @@ int run_import(args a) {
     if (sum.expired) std::printf(",\"expired\":%zu", sum.expired);
     std::printf("}\n");
   } else {
-    std::fprintf(stderr,
-                 "read %zu, stored %zu, duplicates %zu, rejected %zu, expired %zu, newly suppressed %zu\n",
-                 im.read(), sum.stored, sum.duplicates, im.rejected().size(), sum.expired, sum.suppressed);
+    std::fprintf(
+        stderr,
+        "read %zu, stored %zu, duplicates %zu, rejected %zu, expired %zu, newly suppressed %zu\n",
+        im.read(), sum.stored, sum.duplicates, im.rejected().size(), sum.expired, sum.suppressed);
   }
   return im.rejected().empty() ? 0 : 1;
 }

@@ -49,8 +49,9 @@ int run_serve(args a) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
   app.add_flag("--bench-endpoint", bench, "add POST /bench/bare (benchmark reference; no storage)");
   // Test-only: never needed in production, named so nobody mistakes them for settings.
-  app.add_option("--test-sns-ca", test_ca,
-                 "TEST ONLY: trust SNS certificates issued by this CA, and HTTPS fetches signed by it")
+  app.add_option(
+         "--test-sns-ca", test_ca,
+         "TEST ONLY: trust SNS certificates issued by this CA, and HTTPS fetches signed by it")
       ->group("");
   app.add_option("--test-sns-connect-to", test_connect_to,
                  "TEST ONLY: fetch SNS certificates and SubscribeURLs from HOST:PORT")
@@ -92,16 +93,16 @@ int run_serve(args a) {
   }
   if (*boot) {
     // Printed once, to the terminal only (never to the log).
-    std::printf("sesami: created owner '%s' in workspace '%s' with one-time password: %s\n"
-                "sesami: sign in and change it (POST /auth/password).\n",
-                owner_email.c_str(), sa.workspace.c_str(), (*boot)->c_str());
+    std::printf(
+        "sesami: created owner '%s' in workspace '%s' with one-time password: %s\n"
+        "sesami: sign in and change it (POST /auth/password).\n",
+        owner_email.c_str(), sa.workspace.c_str(), (*boot)->c_str());
     std::fflush(stdout);
   }
 
   aws::sns_verifier_options vo;
   vo.cert_dir = cert_dir.empty() ? std::filesystem::path(sa.db).parent_path() / "sns-certs"
                                  : std::filesystem::path(cert_dir);
-  if (cert_dir.empty() && std::filesystem::path(sa.db).parent_path().empty()) vo.cert_dir = "sns-certs";
   vo.allow_fetch = !no_fetch;
   vo.extra_ca_file = test_ca;
   vo.connect_to = test_connect_to;
@@ -110,9 +111,8 @@ int run_serve(args a) {
   http::metrics stats;
   http::router routes;
   routes.on_internal_error = [](const http::context& ctx, std::string_view what) {
-    http::log::error("handler failed", {{"requestId", ctx.request_id},
-                                        {"route", ctx.route},
-                                        {"error", what}});
+    http::log::error("handler failed",
+                     {{"requestId", ctx.request_id}, {"route", ctx.route}, {"error", what}});
   };
   http::api_deps deps{**st, **acc, auth, sns, stats};
   http::api_options ao;
@@ -130,10 +130,9 @@ int run_serve(args a) {
   const auto startup_us = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - started)
                               .count();
-  http::log::info("listening", {{"address", cfg.address},
-                                {"port", srv.port()},
-                                {"startupUs", startup_us},
-                                {"db", sa.db}});
+  http::log::info(
+      "listening",
+      {{"address", cfg.address}, {"port", srv.port()}, {"startupUs", startup_us}, {"db", sa.db}});
   // A stable line for scripts and tests to wait for.
   std::printf("sesami: listening on http://%s:%u\n", cfg.address.c_str(), srv.port());
   std::fflush(stdout);

@@ -13,7 +13,8 @@ namespace sesami::cli {
 namespace {
 void print_rate(const char* name, const rate& r) {
   if (auto v = r.value())
-    std::printf("  %-10s %7.3f %%  (%llu / %llu)\n", name, *v * 100, static_cast<unsigned long long>(r.numerator),
+    std::printf("  %-10s %7.3f %%  (%llu / %llu)\n", name, *v * 100,
+                static_cast<unsigned long long>(r.numerator),
                 static_cast<unsigned long long>(r.denominator));
   else
     std::printf("  %-10s       -\n", name);
@@ -66,11 +67,13 @@ int run_stats(args a) {
       std::printf("  %-18s %llu\n", std::string(to_string(static_cast<event_type>(t))).c_str(),
                   static_cast<unsigned long long>(agg->totals[t]));
   std::printf("opens: %llu (%llu machine), unique %llu, unique human %llu\n",
-              static_cast<unsigned long long>(agg->opens.total), static_cast<unsigned long long>(agg->opens.machine),
+              static_cast<unsigned long long>(agg->opens.total),
+              static_cast<unsigned long long>(agg->opens.machine),
               static_cast<unsigned long long>(agg->opens.unique),
               static_cast<unsigned long long>(agg->opens.unique_human));
   std::printf("clicks: %llu (%llu machine), unique %llu, unique human %llu\n",
-              static_cast<unsigned long long>(agg->clicks.total), static_cast<unsigned long long>(agg->clicks.machine),
+              static_cast<unsigned long long>(agg->clicks.total),
+              static_cast<unsigned long long>(agg->clicks.machine),
               static_cast<unsigned long long>(agg->clicks.unique),
               static_cast<unsigned long long>(agg->clicks.unique_human));
   std::printf("rates:\n");

@@ -21,7 +21,8 @@ struct store_args {
 
 inline void add_store_options(CLI::App& app, store_args& s) {
   app.add_option("--db", s.db, "database file (default ./sesami.db)")->envname("SESAMI_DB");
-  app.add_option("--workspace,-w", s.workspace, "workspace (default \"default\", created on demand)");
+  app.add_option("--workspace,-w", s.workspace,
+                 "workspace (default \"default\", created on demand)");
 }
 
 /// Opens the store and makes sure the workspace exists; prints the error and returns nullptr.

@@ -30,12 +30,14 @@ bool read_file(const std::string& name, std::string& out) {
 std::string json_string(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\', out += c;
+    if (c == '"' || c == '\\')
+      out += '\\', out += c;
     else if (static_cast<unsigned char>(c) < 0x20) {
       char b[8];
       std::snprintf(b, sizeof b, "\\u%04x", c);
       out += b;
-    } else out += c;
+    } else
+      out += c;
   }
   return out + "\"";
 }
@@ -64,7 +66,8 @@ int run_suppression(args a) {
   std::vector<std::string> remove_addresses;
   remove->add_option("addresses", remove_addresses)->required();
 
-  auto* import = app.add_subcommand("import", "import CSV (address[,reason,source,event_id,created_at])");
+  auto* import =
+      app.add_subcommand("import", "import CSV (address[,reason,source,event_id,created_at])");
   std::string import_file;
   import->add_option("file", import_file, "CSV file, or - for stdin")->required();
 
@@ -102,7 +105,8 @@ int run_suppression(args a) {
       const std::string csv = app::suppression_to_csv(all);
       std::FILE* out = export_file == "-" ? stdout : std::fopen(export_file.c_str(), "wb");
       if (!out) {
-        std::fprintf(stderr, "sesami suppression: %s: %s\n", export_file.c_str(), std::strerror(errno));
+        std::fprintf(stderr, "sesami suppression: %s: %s\n", export_file.c_str(),
+                     std::strerror(errno));
         return 2;
       }
       const bool ok = std::fwrite(csv.data(), 1, csv.size(), out) == csv.size();
@@ -114,10 +118,12 @@ int run_suppression(args a) {
     }
     for (const auto& e : all) {
       if (json)
-        std::printf("{\"address\":%s,\"reason\":%s,\"source\":\"%s\",\"eventId\":%s,\"createdAt\":\"%s\"}\n",
-                    json_string(e.address).c_str(), json_string(e.reason).c_str(),
-                    std::string(store::to_string(e.source)).c_str(), json_string(e.event_id).c_str(),
-                    detail::format_iso8601(e.created_at).c_str());
+        std::printf(
+            "{\"address\":%s,\"reason\":%s,\"source\":\"%s\",\"eventId\":%s,\"createdAt\":\"%s\"}"
+            "\n",
+            json_string(e.address).c_str(), json_string(e.reason).c_str(),
+            std::string(store::to_string(e.source)).c_str(), json_string(e.event_id).c_str(),
+            detail::format_iso8601(e.created_at).c_str());
       else
         std::printf("%-40s %-12s %-8s %s\n", e.address.c_str(), e.reason.c_str(),
                     std::string(store::to_string(e.source)).c_str(),

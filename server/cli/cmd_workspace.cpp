@@ -39,10 +39,11 @@ int run_workspace(args a) {
   bool json = false;
   auto* create = app.add_subcommand("create", "create a workspace; prints its secrets once");
   create->add_option("NAME", name, "workspace name (its id is the name as a slug)")->required();
-  auto* rotate = app.add_subcommand("rotate-token", "new ingestion token and secret; old ones stop");
+  auto* rotate =
+      app.add_subcommand("rotate-token", "new ingestion token and secret; old ones stop");
   rotate->add_option("ID", id, "workspace id")->required();
-  auto* connect = app.add_subcommand("connect-account",
-                                     "accept EventBridge events from this AWS account");
+  auto* connect =
+      app.add_subcommand("connect-account", "accept EventBridge events from this AWS account");
   connect->add_option("ID", id, "workspace id")->required();
   connect->add_option("ACCOUNT", account, "12-digit AWS account id")->required();
   for (auto* s : {create, rotate, connect}) {
@@ -68,10 +69,10 @@ int run_workspace(args a) {
                               {"apiKeyId", w->api_key_id}};
       std::printf("%s\n", boost::json::serialize(out).c_str());
     } else {
-      std::printf("workspace     %s\ningest token  %s\ningest secret %s\napi key       %s (owner)\n"
-                  "These are shown once; store them now.\n",
-                  w->id.c_str(), w->ingest_token.c_str(), w->ingest_secret.c_str(),
-                  w->api_key.c_str());
+      std::printf(
+          "workspace     %s\ningest token  %s\ningest secret %s\napi key       %s (owner)\n"
+          "These are shown once; store them now.\n",
+          w->id.c_str(), w->ingest_token.c_str(), w->ingest_secret.c_str(), w->api_key.c_str());
     }
     return 0;
   }
@@ -87,8 +88,9 @@ int run_workspace(args a) {
       return 2;
     }
     if (json)
-      std::printf("%s\n", boost::json::serialize(boost::json::object{
-                              {"id", id}, {"ingestToken", r->first}, {"ingestSecret", r->second}})
+      std::printf("%s\n", boost::json::serialize(boost::json::object{{"id", id},
+                                                                     {"ingestToken", r->first},
+                                                                     {"ingestSecret", r->second}})
                               .c_str());
     else
       std::printf("ingest token  %s\ningest secret %s\n", r->first.c_str(), r->second.c_str());

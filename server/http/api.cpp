@@ -85,7 +85,8 @@ std::optional<json::object> body_object(const context& ctx, response& err) {
 }
 
 std::optional<std::string_view> str_field(const json::object& o, std::string_view k) {
-  if (const auto* v = o.if_contains(k); v && v->is_string()) return std::string_view(v->get_string());
+  if (const auto* v = o.if_contains(k); v && v->is_string())
+    return std::string_view(v->get_string());
   return std::nullopt;
 }
 
@@ -233,10 +234,9 @@ class api : public std::enable_shared_from_this<api> {
                              {{"user", {{"id", r->user_id}, {"email", r->email}}},
                               {"csrfToken", r->csrf},
                               {"workspaces", std::move(ws)}});
-    res.set(bhttp::field::set_cookie,
-            std::string(session_cookie) + "=" + r->session +
-                "; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" +
-                std::to_string(app::auth::session_lifetime_ms / 1000));
+    res.set(bhttp::field::set_cookie, std::string(session_cookie) + "=" + r->session +
+                                          "; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" +
+                                          std::to_string(app::auth::session_lifetime_ms / 1000));
     return res;
   }
 
@@ -247,8 +247,9 @@ class api : public std::enable_shared_from_this<api> {
     if (!authenticate(ctx, role::viewer, err)) return err;
     d_.auth.logout(cookie);
     auto res = no_content(ctx);
-    res.set(bhttp::field::set_cookie, std::string(session_cookie) +
-                                          "=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+    res.set(
+        bhttp::field::set_cookie,
+        std::string(session_cookie) + "=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
     return res;
   }
 
@@ -299,18 +300,23 @@ class api : public std::enable_shared_from_this<api> {
     if (!f) return error_response(ctx, from_core(f.error()));
     store::event_query q;
     q.filter = std::move(*f);
+    // The columnar form feeds the dashboard's in-browser aggregation: it is ~90 bytes an event,
+    // so a window of many events is one request; JSON pages stay small.
+    const bool columnar = ctx.header("Accept").find(columnar_media_type) != std::string_view::npos;
+    const std::size_t max_limit = columnar ? 200'000 : 1000;
     if (const auto* l = ctx.query_one("limit")) {
       std::size_t n = 0;
       const auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), n);
-      if (ec != std::errc{} || ptr != l->data() + l->size() || n < 1 || n > 1000)
-        return error_response(ctx, "validation.limit", "limit must be 1..1000");
+      if (ec != std::errc{} || ptr != l->data() + l->size() || n < 1 || n > max_limit)
+        return error_response(ctx, "validation.limit",
+                              columnar ? "limit must be 1..200000" : "limit must be 1..1000");
       q.limit = n;
     }
     if (const auto* c = ctx.query_one("cursor")) q.cursor = *c;
     auto page = d_.store.list_events(p->workspace, q);
     if (!page) return fail_store(ctx, page.error());
 
-    if (ctx.header("Accept").find(columnar_media_type) != std::string_view::npos) {
+    if (columnar) {
       std::vector<sesami::event> evs;
       evs.reserve(page->events.size());
       for (const auto& e : page->events) {
@@ -405,12 +411,14 @@ class api : public std::enable_shared_from_this<api> {
     for (const auto& m : h->messages) msgs.push_back(status_json(m));
     // The recipient's status: the highest-ranked over all their messages.
     std::optional<delivery_status> overall;
-    for (const auto& m : h->messages) overall = overall ? merge_status(*overall, m.status) : m.status;
-    json::object o{{"address", h->address},
-                   {"status", overall ? json::value(to_string(*overall)) : json::value(nullptr)},
-                   {"suppressed", h->suppressed ? json::value(*h->suppressed) : json::value(nullptr)},
-                   {"messages", std::move(msgs)},
-                   {"events", docs_json(h->events)}};
+    for (const auto& m : h->messages)
+      overall = overall ? merge_status(*overall, m.status) : m.status;
+    json::object o{
+        {"address", h->address},
+        {"status", overall ? json::value(to_string(*overall)) : json::value(nullptr)},
+        {"suppressed", h->suppressed ? json::value(*h->suppressed) : json::value(nullptr)},
+        {"messages", std::move(msgs)},
+        {"events", docs_json(h->events)}};
     return json_response(ctx, status::ok, o);
   }
 
@@ -506,10 +514,9 @@ class api : public std::enable_shared_from_this<api> {
       json::array problems;
       for (const auto& pr : parsed.problems)
         problems.push_back({{"line", pr.line}, {"message", pr.message}});
-      return json_response(ctx, status::ok,
-                           {{"added", *added},
-                            {"read", parsed.entries.size()},
-                            {"problems", std::move(problems)}});
+      return json_response(
+          ctx, status::ok,
+          {{"added", *added}, {"read", parsed.entries.size()}, {"problems", std::move(problems)}});
     }
     auto body = body_object(ctx, err);
     if (!body) return err;
@@ -591,9 +598,9 @@ class api : public std::enable_shared_from_this<api> {
     }
     for (const auto& [t, n] : r->stored_by_type) d_.stats.add_events(source, to_string(t), n);
     if (r->action != "stored")
-      log::info("sns", {{"requestId", ctx.request_id},
-                        {"workspace", r->workspace},
-                        {"action", r->action}});
+      log::info(
+          "sns",
+          {{"requestId", ctx.request_id}, {"workspace", r->workspace}, {"action", r->action}});
     return json_response(ctx, status::ok,
                          {{"action", r->action},
                           {"events", r->events},
@@ -602,9 +609,8 @@ class api : public std::enable_shared_from_this<api> {
   }
 
   response ingest_sns(context& ctx) {
-    return ingest_result(ctx, "sns",
-                         app::ingest_sns(d_.store, d_.auth, d_.sns, ctx.param("token"),
-                                         ctx.req.body()));
+    return ingest_result(
+        ctx, "sns", app::ingest_sns(d_.store, d_.auth, d_.sns, ctx.param("token"), ctx.req.body()));
   }
 
   response ingest_eventbridge(context& ctx) {
@@ -664,7 +670,8 @@ class api : public std::enable_shared_from_this<api> {
     auto body = body_object(ctx, err);
     if (!body) return err;
     const auto id = str_field(*body, "accountId");
-    if (!id) return error_response(ctx, "validation.account", "send {\"accountId\": \"123456789012\"}");
+    if (!id)
+      return error_response(ctx, "validation.account", "send {\"accountId\": \"123456789012\"}");
     if (auto r = d_.auth.connect_aws_account(p->workspace, *id); !r) return fail(ctx, r.error());
     return json_response(ctx, status::created, {{"accountId", *id}});
   }
@@ -677,7 +684,9 @@ class api : public std::enable_shared_from_this<api> {
     if (!r) return fail(ctx, r.error());
     json::array a;
     for (const auto& k : *r)
-      a.push_back({{"id", k.id}, {"name", k.name}, {"role", k.role},
+      a.push_back({{"id", k.id},
+                   {"name", k.name},
+                   {"role", k.role},
                    {"createdAt", time_json(k.created_at)}});
     return json_response(ctx, status::ok, {{"keys", std::move(a)}});
   }

@@ -4,9 +4,9 @@
 #include <chrono>
 #include <string>
 
-#include <boost/json/serialize.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <boost/json/serialize.hpp>
 
 #include <sesami/detail/iso8601.hpp>
 
@@ -45,10 +45,11 @@ bool enabled(spdlog::level::level_enum level) noexcept { return logger()->should
 bool is_secret(std::string_view name) noexcept {
   std::string n;
   for (char c : name)
-    if (c != '-' && c != '_') n.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  static constexpr std::string_view words[] = {"authorization", "cookie", "password", "token",
-                                               "apikey",        "secret", "signature", "csrf",
-                                               "session"};
+    if (c != '-' && c != '_')
+      n.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  static constexpr std::string_view words[] = {"authorization", "cookie", "password",
+                                               "token",         "apikey", "secret",
+                                               "signature",     "csrf",   "session"};
   for (auto w : words)
     if (n.find(w) != std::string::npos) return true;
   return false;

@@ -4,8 +4,8 @@
 // before formatting, and request paths are logged as their route pattern, not their text.
 #include <string_view>
 
-#include <boost/json/object.hpp>
 #include <spdlog/common.h>
+#include <boost/json/object.hpp>
 
 namespace sesami::http::log {
 

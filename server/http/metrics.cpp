@@ -72,7 +72,8 @@ std::string metrics::render() const {
     out += "sesami_http_requests_total{method=\"" + label(p[0]) + "\",route=\"" + label(p[1]) +
            "\",status=\"" + std::string(p[2]) + "\"} " + std::to_string(v) + "\n";
   }
-  out += "# HELP sesami_http_request_duration_seconds Time from a parsed request to its response.\n";
+  out +=
+      "# HELP sesami_http_request_duration_seconds Time from a parsed request to its response.\n";
   out += "# TYPE sesami_http_request_duration_seconds histogram\n";
   for (const auto& [route, l] : latencies_) {
     const std::string r = label(route);
@@ -97,7 +98,8 @@ std::string metrics::render() const {
   out += "# TYPE sesami_ingest_rejects_total counter\n";
   for (const auto& [k, v] : rejects_)
     out += "sesami_ingest_rejects_total{reason=\"" + label(k) + "\"} " + std::to_string(v) + "\n";
-  out += "# HELP sesami_http_requests_in_flight Requests being handled now (the work queue depth).\n";
+  out +=
+      "# HELP sesami_http_requests_in_flight Requests being handled now (the work queue depth).\n";
   out += "# TYPE sesami_http_requests_in_flight gauge\n";
   out += "sesami_http_requests_in_flight " +
          std::to_string(in_flight_.load(std::memory_order_relaxed)) + "\n";

@@ -36,9 +36,9 @@ class metrics {
   };
   mutable std::mutex mu_;
   std::map<std::string, std::uint64_t, std::less<>> requests_;  // "method|route|status"
-  std::map<std::string, latency, std::less<>> latencies_;      // "route"
-  std::map<std::string, std::uint64_t, std::less<>> events_;   // "source|type"
-  std::map<std::string, std::uint64_t, std::less<>> rejects_;  // "reason"
+  std::map<std::string, latency, std::less<>> latencies_;       // "route"
+  std::map<std::string, std::uint64_t, std::less<>> events_;    // "source|type"
+  std::map<std::string, std::uint64_t, std::less<>> rejects_;   // "reason"
   std::atomic<int> in_flight_{0};
   std::atomic<int> connections_{0};
 };

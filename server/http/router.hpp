@@ -25,11 +25,11 @@ using response = bhttp::response<bhttp::string_body>;
 struct context {
   const request& req;
   std::string request_id;
-  std::string remote;                     // peer address, for throttling and logs
-  std::string_view path;                  // undecoded path, without the query
-  std::string_view route;                 // the matched pattern ("/messages/{messageId}")
+  std::string remote;      // peer address, for throttling and logs
+  std::string_view path;   // undecoded path, without the query
+  std::string_view route;  // the matched pattern ("/messages/{messageId}")
   std::vector<std::pair<std::string, std::string>> params;  // decoded path parameters
-  query_params query;                     // decoded query parameters
+  query_params query;                                       // decoded query parameters
 
   /// A path parameter by name ("" when absent: the pattern guarantees presence).
   const std::string& param(std::string_view name) const;

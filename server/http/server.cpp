@@ -107,15 +107,12 @@ class session : public std::enable_shared_from_this<session> {
     // timeout applies.
     stream_.expires_after(first ? srv_.cfg.request_timeout
                                 : std::max(srv_.cfg.idle_timeout, srv_.cfg.request_timeout));
-    reading_ = true;
-    beast::http::async_read(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                              self->on_read(ec);
-                            });
+    beast::http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
-    reading_ = false;
     if (ec == beast::http::error::end_of_stream || ec == asio::error::operation_aborted ||
         ec == beast::error::timeout || ec == asio::error::connection_reset ||
         ec == asio::error::eof)
@@ -136,22 +133,23 @@ class session : public std::enable_shared_from_this<session> {
     asio::post(srv_.workers, [self = shared_from_this(), req, started] {
       std::string_view route;
       std::string id = self->srv_.new_request_id();
-      auto res = std::make_shared<response>(self->srv_.routes.handle(*req, id, self->remote_, &route));
+      auto res =
+          std::make_shared<response>(self->srv_.routes.handle(*req, id, self->remote_, &route));
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       self->srv_.stats.in_flight_add(-1);
-      self->srv_.stats.record_request(std::string_view(req->method_string().data(),
-                                                       req->method_string().size()),
-                                      route, res->result_int(), secs);
+      self->srv_.stats.record_request(
+          std::string_view(req->method_string().data(), req->method_string().size()), route,
+          res->result_int(), secs);
       if (log::enabled(spdlog::level::info) || res->result_int() >= 500)
-        log::write(res->result_int() >= 500 ? spdlog::level::err : spdlog::level::info, "request",
-                   {{"requestId", id},
-                    {"method", std::string_view(req->method_string().data(),
-                                                req->method_string().size())},
-                    {"route", route},
-                    {"status", res->result_int()},
-                    {"us", static_cast<std::int64_t>(secs * 1e6)},
-                    {"remote", self->remote_}});
+        log::write(
+            res->result_int() >= 500 ? spdlog::level::err : spdlog::level::info, "request",
+            {{"requestId", id},
+             {"method", std::string_view(req->method_string().data(), req->method_string().size())},
+             {"route", route},
+             {"status", res->result_int()},
+             {"us", static_cast<std::int64_t>(secs * 1e6)},
+             {"remote", self->remote_}});
       if (req->method() == beast::http::verb::head) res->body().clear();
       asio::post(self->stream_.get_executor(), [self, res] { self->write(res); });
     });
@@ -171,9 +169,9 @@ class session : public std::enable_shared_from_this<session> {
   void refuse_overloaded() {
     request dummy;
     dummy.version(11);
-    auto res = std::make_shared<response>(error_response(
-        dummy, srv_.new_request_id(),
-        {std::string(code::overloaded), "too many connections; retry later"}));
+    auto res = std::make_shared<response>(
+        error_response(dummy, srv_.new_request_id(),
+                       {std::string(code::overloaded), "too many connections; retry later"}));
     res->keep_alive(false);
     busy_ = true;
     write(res);
@@ -183,13 +181,13 @@ class session : public std::enable_shared_from_this<session> {
     if (srv_.draining.load()) res->keep_alive(false);
     const bool close_after = !res->keep_alive();
     stream_.expires_after(srv_.cfg.request_timeout);
-    beast::http::async_write(stream_, *res,
-                             [self = shared_from_this(), res, close_after](beast::error_code ec,
-                                                                           std::size_t) {
-                               self->busy_ = false;
-                               if (ec || close_after) return self->close();
-                               self->do_read(false);
-                             });
+    beast::http::async_write(
+        stream_, *res,
+        [self = shared_from_this(), res, close_after](beast::error_code ec, std::size_t) {
+          self->busy_ = false;
+          if (ec || close_after) return self->close();
+          self->do_read(false);
+        });
   }
 
   void close() {
@@ -207,7 +205,6 @@ class session : public std::enable_shared_from_this<session> {
   std::string remote_;
   bool reject_ = false;
   bool busy_ = false;
-  bool reading_ = false;
   bool closed_ = false;
 };
 

@@ -15,15 +15,15 @@ namespace sesami::http {
 
 struct server_config {
   std::string address = "127.0.0.1";
-  std::uint16_t port = 0;                     // 0: any free port (see server::port())
-  std::uint64_t body_limit = 1 << 20;         // larger bodies: 413
-  std::uint32_t header_limit = 16 * 1024;     // larger headers: 431
+  std::uint16_t port = 0;                             // 0: any free port (see server::port())
+  std::uint64_t body_limit = 1 << 20;                 // larger bodies: 413
+  std::uint32_t header_limit = 16 * 1024;             // larger headers: 431
   std::chrono::milliseconds request_timeout{30'000};  // a whole request must arrive within this
   std::chrono::milliseconds idle_timeout{60'000};     // a kept-alive connection may idle this long
-  std::size_t max_connections = 4096;         // beyond: 503 and close
+  std::size_t max_connections = 4096;                 // beyond: 503 and close
   unsigned io_threads = 2;
   unsigned worker_threads = 64;
-  std::chrono::milliseconds drain_timeout{15'000};    // graceful shutdown waits at most this
+  std::chrono::milliseconds drain_timeout{15'000};  // graceful shutdown waits at most this
 };
 
 class server {

@@ -15,13 +15,20 @@ std::string_view mime_type(const fs::path& p) {
     std::string_view ext, type;
   };
   static constexpr entry types[] = {
-      {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-      {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-      {".json", "application/json"},          {".wasm", "application/wasm"},
-      {".svg", "image/svg+xml"},              {".png", "image/png"},
-      {".jpg", "image/jpeg"},                 {".ico", "image/x-icon"},
-      {".woff2", "font/woff2"},               {".txt", "text/plain; charset=utf-8"},
-      {".map", "application/json"},           {".webmanifest", "application/manifest+json"},
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},
+      {".wasm", "application/wasm"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".jpg", "image/jpeg"},
+      {".ico", "image/x-icon"},
+      {".woff2", "font/woff2"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".map", "application/json"},
+      {".webmanifest", "application/manifest+json"},
   };
   for (const auto& t : types)
     if (t.ext == ext) return t.type;
@@ -49,8 +56,8 @@ handler static_files(fs::path root_in) {
       return error_response(ctx, code::not_found, "no such file");
     for (std::size_t i = 0; i < rel.size();) {
       const auto end = rel.find('/', i);
-      const auto seg = std::string_view(rel).substr(i, end == std::string::npos ? rel.size() - i
-                                                                               : end - i);
+      const auto seg =
+          std::string_view(rel).substr(i, end == std::string::npos ? rel.size() - i : end - i);
       if (seg == ".." || seg == ".") return error_response(ctx, code::not_found, "no such file");
       if (end == std::string::npos) break;
       i = end + 1;
@@ -78,8 +85,8 @@ handler static_files(fs::path root_in) {
     res.set(bhttp::field::content_type, mime_type(real));
     // Vite's hashed assets never change; index.html must be revalidated to pick up a new build.
     const bool hashed = rel.starts_with("/assets/");
-    res.set(bhttp::field::cache_control, hashed && !spa ? "public, max-age=31536000, immutable"
-                                                        : "no-cache");
+    res.set(bhttp::field::cache_control,
+            hashed && !spa ? "public, max-age=31536000, immutable" : "no-cache");
     res.set("X-Content-Type-Options", "nosniff");
     res.set("X-Request-Id", ctx.request_id);
     res.body() = std::move(body).str();

@@ -43,7 +43,8 @@ class sqlite_accounts final : public accounts {
   }
 
   result<std::optional<user_row>> user_by_email(std::string_view email) override {
-    return user_where("SELECT id, email, password_hash, created_at FROM users WHERE email = ?", email);
+    return user_where("SELECT id, email, password_hash, created_at FROM users WHERE email = ?",
+                      email);
   }
   result<std::optional<user_row>> user_by_id(std::string_view id) override {
     return user_where("SELECT id, email, password_hash, created_at FROM users WHERE id = ?", id);
@@ -66,18 +67,23 @@ class sqlite_accounts final : public accounts {
   }
 
   result<std::vector<membership_row>> memberships_of_user(std::string_view user_id) override {
-    return memberships("SELECT workspace, user_id, role FROM memberships WHERE user_id = ? "
-                       "ORDER BY workspace", user_id);
+    return memberships(
+        "SELECT workspace, user_id, role FROM memberships WHERE user_id = ? "
+        "ORDER BY workspace",
+        user_id);
   }
   result<std::vector<membership_row>> members_of(std::string_view workspace) override {
-    return memberships("SELECT workspace, user_id, role FROM memberships WHERE workspace = ? "
-                       "ORDER BY user_id", workspace);
+    return memberships(
+        "SELECT workspace, user_id, role FROM memberships WHERE workspace = ? "
+        "ORDER BY user_id",
+        workspace);
   }
 
   status add_api_key(const api_key_row& k) override {
     std::lock_guard lock(mu_);
-    auto s = prep("INSERT INTO api_keys (hash, id, workspace, role, name, created_at) "
-                  "VALUES (?, ?, ?, ?, ?, ?)");
+    auto s = prep(
+        "INSERT INTO api_keys (hash, id, workspace, role, name, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)");
     if (!s) return s.error();
     reset_guard g{**s};
     (*s)->bind_blob(1, k.hash), (*s)->bind(2, k.id), (*s)->bind(3, k.workspace);
@@ -87,7 +93,8 @@ class sqlite_accounts final : public accounts {
 
   result<std::optional<api_key_row>> api_key_by_hash(std::string_view hash) override {
     std::lock_guard lock(mu_);
-    auto s = prep("SELECT hash, id, workspace, role, name, created_at FROM api_keys WHERE hash = ?");
+    auto s =
+        prep("SELECT hash, id, workspace, role, name, created_at FROM api_keys WHERE hash = ?");
     if (!s) return s.error();
     reset_guard g{**s};
     (*s)->bind_blob(1, hash);
@@ -99,8 +106,9 @@ class sqlite_accounts final : public accounts {
 
   result<std::vector<api_key_row>> api_keys_of(std::string_view workspace) override {
     std::lock_guard lock(mu_);
-    auto s = prep("SELECT hash, id, workspace, role, name, created_at FROM api_keys "
-                  "WHERE workspace = ? ORDER BY created_at, id");
+    auto s = prep(
+        "SELECT hash, id, workspace, role, name, created_at FROM api_keys "
+        "WHERE workspace = ? ORDER BY created_at, id");
     if (!s) return s.error();
     reset_guard g{**s};
     (*s)->bind(1, workspace);
@@ -123,8 +131,9 @@ class sqlite_accounts final : public accounts {
 
   status add_session(const session_row& r) override {
     std::lock_guard lock(mu_);
-    auto s = prep("INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at) "
-                  "VALUES (?, ?, ?, ?, ?)");
+    auto s = prep(
+        "INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?)");
     if (!s) return s.error();
     reset_guard g{**s};
     (*s)->bind_blob(1, r.hash), (*s)->bind(2, r.user_id), (*s)->bind(3, r.csrf);
@@ -134,7 +143,8 @@ class sqlite_accounts final : public accounts {
 
   result<std::optional<session_row>> session_by_hash(std::string_view hash) override {
     std::lock_guard lock(mu_);
-    auto s = prep("SELECT hash, user_id, csrf, created_at, expires_at FROM sessions WHERE hash = ?");
+    auto s =
+        prep("SELECT hash, user_id, csrf, created_at, expires_at FROM sessions WHERE hash = ?");
     if (!s) return s.error();
     reset_guard g{**s};
     (*s)->bind_blob(1, hash);
@@ -169,7 +179,8 @@ class sqlite_accounts final : public accounts {
     std::lock_guard lock(mu_);
     auto s = prep(
         "INSERT INTO ingest_tokens (workspace, token_hash, secret_hash, rotated_at) "
-        "VALUES (?, ?, ?, ?) ON CONFLICT (workspace) DO UPDATE SET token_hash = excluded.token_hash, "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (workspace) DO UPDATE SET token_hash = "
+        "excluded.token_hash, "
         "secret_hash = excluded.secret_hash, rotated_at = excluded.rotated_at");
     if (!s) return s.error();
     reset_guard g{**s};
@@ -180,8 +191,9 @@ class sqlite_accounts final : public accounts {
 
   result<std::optional<ingest_row>> ingest_by_token(std::string_view token_hash) override {
     std::lock_guard lock(mu_);
-    auto s = prep("SELECT workspace, token_hash, secret_hash, rotated_at FROM ingest_tokens "
-                  "WHERE token_hash = ?");
+    auto s = prep(
+        "SELECT workspace, token_hash, secret_hash, rotated_at FROM ingest_tokens "
+        "WHERE token_hash = ?");
     if (!s) return s.error();
     reset_guard g{**s};
     (*s)->bind_blob(1, token_hash);
@@ -251,8 +263,8 @@ class sqlite_accounts final : public accounts {
     std::vector<membership_row> out;
     int rc;
     while ((rc = (*s)->step()) == SQLITE_ROW)
-      out.push_back({std::string((*s)->text(0)), std::string((*s)->text(1)),
-                     std::string((*s)->text(2))});
+      out.push_back(
+          {std::string((*s)->text(0)), std::string((*s)->text(1)), std::string((*s)->text(2))});
     if (rc != SQLITE_DONE) return db_->fail(rc, "cannot list memberships");
     return out;
   }
@@ -262,7 +274,8 @@ class sqlite_accounts final : public accounts {
 };
 }  // namespace
 
-result<std::unique_ptr<accounts>> open_sqlite_accounts(const std::string& path, int busy_timeout_ms) {
+result<std::unique_ptr<accounts>> open_sqlite_accounts(const std::string& path,
+                                                       int busy_timeout_ms) {
   auto c = connection::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_timeout_ms);
   if (!c) return c.error();
   return std::unique_ptr<accounts>(new sqlite_accounts(std::move(*c)));

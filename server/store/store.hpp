@@ -30,7 +30,8 @@
 
 namespace sesami::store {
 
-// ---- errors --------------------------------------------------------------------------------------
+// ---- errors
+// --------------------------------------------------------------------------------------
 enum class errc {
   ok = 0,
   unavailable,     // busy, locked, I/O error, disk full: retry later (HTTP 503)
@@ -42,9 +43,9 @@ enum class errc {
   internal,        // anything else the backend reports
 };
 constexpr std::string_view to_id(errc e) noexcept {
-  constexpr std::string_view ids[] = {"store.ok",           "store.unavailable", "store.read_only",
-                                      "store.schema_too_new", "store.corrupt",   "store.not_found",
-                                      "store.bad_input",    "store.internal"};
+  constexpr std::string_view ids[] = {
+      "store.ok",      "store.unavailable", "store.read_only", "store.schema_too_new",
+      "store.corrupt", "store.not_found",   "store.bad_input", "store.internal"};
   return ids[static_cast<std::size_t>(e)];
 }
 struct error {
@@ -60,11 +61,13 @@ template <class T>
 using result = boost::system::result<T, error>;
 using status = result<void>;
 
-[[noreturn]] inline void throw_exception_from_error(const error& e, const boost::source_location& loc) {
+[[noreturn]] inline void throw_exception_from_error(const error& e,
+                                                    const boost::source_location& loc) {
   boost::throw_exception(std::runtime_error(std::string(e.id()) + ": " + e.message), loc);
 }
 
-// ---- workspaces ----------------------------------------------------------------------------------
+// ---- workspaces
+// ----------------------------------------------------------------------------------
 struct workspace {
   std::string id;  // the tenant key carried by every row
   std::string name;
@@ -72,7 +75,8 @@ struct workspace {
   int retention_days = 0;       // 0: keep raw events forever
 };
 
-// ---- writes --------------------------------------------------------------------------------------
+// ---- writes
+// --------------------------------------------------------------------------------------
 /// One event ready to store. `id` is the core's event identity (32 hex chars); `doc` the event's
 /// JSON (sesami::to_json) as it will be served back; `suppress` non-empty when categorize says the
 /// recipient must be suppressed (hard bounce, complaint), holding the reason ("hard-bounce" ...).
@@ -103,7 +107,8 @@ struct ingest_summary {
   }
 };
 
-// ---- reads ---------------------------------------------------------------------------------------
+// ---- reads
+// ---------------------------------------------------------------------------------------
 /// Which events to list: the analytics filter (sesami::filter, from filter_from_query — the same
 /// semantics as the dashboard's in-browser filtering), plus keyset paging.
 struct event_query {
@@ -150,21 +155,23 @@ struct message_history {
   std::vector<stored_event> events;  // oldest first: a message reads as a story
 };
 
-// ---- rollups -------------------------------------------------------------------------------------
+// ---- rollups
+// -------------------------------------------------------------------------------------
 /// Counters for one hour and one event type, maintained on write for newly stored events only.
 struct rollup_row {
   std::int64_t hour = 0;  // ms since epoch at the start of the hour (UTC)
   event_type type = event_type::unknown;
-  std::int64_t count = 0;        // events
-  std::int64_t machine = 0;      // of which flagged machine (opens, clicks)
-  std::int64_t unique = 0;       // opens/clicks: (message, recipient) pairs whose first one is here
+  std::int64_t count = 0;    // events
+  std::int64_t machine = 0;  // of which flagged machine (opens, clicks)
+  std::int64_t unique = 0;   // opens/clicks: (message, recipient) pairs whose first one is here
   std::int64_t unique_human = 0;  // the same, counting human opens/clicks only
   // bounces by our classification (bounce_class): hard, soft, suppressed, undetermined
   std::int64_t hard = 0, soft = 0, suppressed = 0, undetermined = 0;
   friend bool operator==(const rollup_row&, const rollup_row&) = default;
 };
 
-// ---- suppression list ----------------------------------------------------------------------------
+// ---- suppression list
+// ----------------------------------------------------------------------------
 enum class suppression_source : std::uint8_t { event, manual, import, ses_sync };
 constexpr std::string_view to_string(suppression_source s) noexcept {
   constexpr std::string_view names[] = {"event", "manual", "import", "ses-sync"};
@@ -172,7 +179,8 @@ constexpr std::string_view to_string(suppression_source s) noexcept {
 }
 constexpr std::optional<suppression_source> parse_suppression_source(std::string_view s) noexcept {
   for (std::uint8_t i = 0; i < 4; ++i)
-    if (to_string(static_cast<suppression_source>(i)) == s) return static_cast<suppression_source>(i);
+    if (to_string(static_cast<suppression_source>(i)) == s)
+      return static_cast<suppression_source>(i);
   return std::nullopt;
 }
 
@@ -194,7 +202,8 @@ struct suppression_page {
   std::optional<std::string> next;
 };
 
-// ---- the interface -------------------------------------------------------------------------------
+// ---- the interface
+// -------------------------------------------------------------------------------
 class store {
  public:
   virtual ~store() = default;
@@ -210,21 +219,25 @@ class store {
   /// Stores new events exactly once (by identity), updates statuses, rollups and the suppression
   /// list, all in one transaction. Concurrent callers are committed together (group commit).
   /// `now` (ms) decides retention expiry.
-  virtual result<ingest_summary> ingest(std::string_view workspace, std::span<const ingest_item> items,
-                                        std::int64_t now, const ingest_options& options) = 0;
+  virtual result<ingest_summary> ingest(std::string_view workspace,
+                                        std::span<const ingest_item> items, std::int64_t now,
+                                        const ingest_options& options) = 0;
   result<ingest_summary> ingest(std::string_view workspace, std::span<const ingest_item> items,
                                 std::int64_t now) {
     return ingest(workspace, items, now, ingest_options{});
   }
   /// Remembers an SNS MessageId; true when it was new. The server drops repeated deliveries early.
-  virtual result<bool> remember_sns_message(std::string_view workspace, std::string_view sns_message_id,
-                                            std::int64_t now) = 0;
-  virtual result<bool> sns_message_seen(std::string_view workspace, std::string_view sns_message_id) = 0;
+  virtual result<bool> remember_sns_message(std::string_view workspace,
+                                            std::string_view sns_message_id, std::int64_t now) = 0;
+  virtual result<bool> sns_message_seen(std::string_view workspace,
+                                        std::string_view sns_message_id) = 0;
 
   // reads
   virtual result<event_page> list_events(std::string_view workspace, const event_query& q) = 0;
-  virtual result<recipient_history> recipient(std::string_view workspace, std::string_view address) = 0;
-  virtual result<message_history> message(std::string_view workspace, std::string_view message_id) = 0;
+  virtual result<recipient_history> recipient(std::string_view workspace,
+                                              std::string_view address) = 0;
+  virtual result<message_history> message(std::string_view workspace,
+                                          std::string_view message_id) = 0;
   /// Rollup rows for hours in [since, until) (ms; rounded down to the hour), ordered by hour, type.
   virtual result<std::vector<rollup_row>> rollups(std::string_view workspace, std::int64_t since,
                                                   std::int64_t until) = 0;
@@ -236,7 +249,7 @@ class store {
   virtual result<suppression_page> list_suppressions(std::string_view workspace,
                                                      const suppression_query& q) = 0;
   virtual result<std::optional<suppression_entry>> find_suppression(std::string_view workspace,
-                                                                     std::string_view address) = 0;
+                                                                    std::string_view address) = 0;
   /// Adds or keeps entries (an existing address keeps its first reason); returns how many were new.
   /// All or nothing: one transaction.
   virtual result<std::size_t> add_suppressions(std::string_view workspace,
@@ -255,10 +268,10 @@ class store {
 };
 
 struct open_options {
-  std::string path;              // file path; ":memory:" is not supported (readers need a file)
+  std::string path;  // file path; ":memory:" is not supported (readers need a file)
   int busy_timeout_ms = 5000;
-  std::size_t readers = 4;        // read connections pooled for concurrent queries
-  bool create = true;             // create the file when absent
+  std::size_t readers = 4;  // read connections pooled for concurrent queries
+  bool create = true;       // create the file when absent
 };
 
 /// Opens (and migrates) the SQLite store at `opt.path`. Errors: read_only, schema_too_new,

@@ -60,9 +60,9 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
     INFO(f << ": " << r.body);
     REQUIRE(r.status == 200);
   }
-  auto beta_in = c.request("POST", "/ingest/eventbridge/" + beta.token,
-                           fixture("eventbridge/event-complaint.json"),
-                           {{"X-Sesami-Secret", beta.secret}});
+  auto beta_in =
+      c.request("POST", "/ingest/eventbridge/" + beta.token,
+                fixture("eventbridge/event-complaint.json"), {{"X-Sesami-Secret", beta.secret}});
   REQUIRE(beta_in.status == 200);
 
   SECTION("GET /events: JSON, filters, keyset paging, columnar") {
@@ -85,8 +85,8 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
 
     auto p1 = c.request("GET", "/events?limit=2", "", bearer(acme.key));
     REQUIRE(parse(p1).at("next").is_string());
-    auto p2 = c.request("GET", "/events?limit=2&cursor=" + s(parse(p1).at("next")), "",
-                        bearer(acme.key));
+    auto p2 =
+        c.request("GET", "/events?limit=2&cursor=" + s(parse(p1).at("next")), "", bearer(acme.key));
     REQUIRE(p2.status == 200);
     CHECK(parse(p2).at("events").at(0).at("id") != parse(p1).at("events").at(0).at("id"));
     CHECK(parse(p2).at("events").at(0).at("id") == evs[2].at("id"));
@@ -95,24 +95,23 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
     CHECK(c.request("GET", "/events?limit=0", "", bearer(acme.key)).status == 400);
     CHECK(c.request("GET", "/events?from=yesterday", "", bearer(acme.key)).status == 400);
 
-    auto col = c.request("GET", "/events", "",
-                         {{"Authorization", "Bearer " + acme.key},
-                          {"Accept", "application/vnd.sesami.columnar"}});
+    auto col = c.request(
+        "GET", "/events", "",
+        {{"Authorization", "Bearer " + acme.key}, {"Accept", "application/vnd.sesami.columnar"}});
     REQUIRE(col.status == 200);
     CHECK(col.header("content-type") == "application/vnd.sesami.columnar");
     CHECK(col.body.substr(0, 8) == "SESAMICB");
   }
 
   SECTION("GET /stats, /recipients/{address}, /messages/{messageId}") {
-    auto st = c.request("GET", "/stats?from=2016-01-01&to=2018-01-01&bucket=month", "",
-                        bearer(acme.key));
+    auto st =
+        c.request("GET", "/stats?from=2016-01-01&to=2018-01-01&bucket=month", "", bearer(acme.key));
     REQUIRE(st.status == 200);
     CHECK(parse(st).at("events").to_number<std::int64_t>() == 5);
     CHECK(c.request("GET", "/stats?bucket=year", "", bearer(acme.key)).status == 400);
 
-    auto bounce = parse(c.request("GET", "/events?type=bounce", "", bearer(acme.key)))
-                      .at("events")
-                      .at(0);
+    auto bounce =
+        parse(c.request("GET", "/events?type=bounce", "", bearer(acme.key))).at("events").at(0);
     const auto rcpt = s(bounce.at("recipient"));
     auto r = c.request("GET", "/recipients/" + rcpt, "", bearer(acme.key));
     REQUIRE(r.status == 200);
@@ -134,8 +133,9 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
     // acme's fixtures share message ids with beta's? Only beta's complaint is in beta.
     auto mine = c.request("GET", "/events?type=complaint", "", bearer(acme.key));
     CHECK(parse(mine).at("events").as_array().empty());
-    auto cross = c.request("GET", "/events", "",
-                           {{"Authorization", "Bearer " + acme.key}, {"X-Sesami-Workspace", "beta"}});
+    auto cross =
+        c.request("GET", "/events", "",
+                  {{"Authorization", "Bearer " + acme.key}, {"X-Sesami-Workspace", "beta"}});
     CHECK(cross.status == 404);
     // Beta's token with acme's secret, and the reverse, are refused.
     CHECK(c.request("POST", "/ingest/eventbridge/" + beta.token,
@@ -144,8 +144,8 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
   }
 
   SECTION("API keys: roles are enforced, keys are shown once and stored hashed") {
-    auto made = c.request("POST", "/api-keys", R"({"name":"dashboard","role":"viewer"})",
-                          bearer(acme.key));
+    auto made =
+        c.request("POST", "/api-keys", R"({"name":"dashboard","role":"viewer"})", bearer(acme.key));
     REQUIRE(made.status == 201);
     const auto viewer = s(parse(made).at("key"));
     CHECK(c.request("GET", "/events", "", bearer(viewer)).status == 200);
@@ -154,8 +154,8 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
     CHECK(c.request("GET", "/api-keys", "", bearer(viewer)).status == 403);
     CHECK(c.request("POST", "/workspace/ingest-token", "", bearer(viewer)).status == 403);
     // An admin cannot mint an owner.
-    auto admin = s(parse(c.request("POST", "/api-keys", R"({"role":"admin"})", bearer(acme.key)))
-                       .at("key"));
+    auto admin =
+        s(parse(c.request("POST", "/api-keys", R"({"role":"admin"})", bearer(acme.key))).at("key"));
     CHECK(c.request("POST", "/api-keys", R"({"role":"owner"})", bearer(admin)).status == 403);
     auto list = c.request("GET", "/api-keys", "", bearer(admin));
     REQUIRE(list.status == 200);
@@ -172,9 +172,9 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
   SECTION("sign-in: cookie flags, CSRF on unsafe methods, logout") {
     auto bad = c.request("POST", "/auth/login", R"({"email":"admin","password":"wrong-password"})");
     CHECK(bad.status == 401);
-    auto ok = c.request("POST", "/auth/login",
-                        json::serialize(json::object{{"email", "admin"},
-                                                     {"password", srv.owner_password()}}));
+    auto ok = c.request(
+        "POST", "/auth/login",
+        json::serialize(json::object{{"email", "admin"}, {"password", srv.owner_password()}}));
     REQUIRE(ok.status == 200);
     const auto cookie_header = ok.header("set-cookie");
     CHECK(cookie_header.find("HttpOnly") != std::string::npos);
@@ -204,9 +204,9 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
               .status == 201);
 
     // A new login gives a new session id (no fixation), and logout ends the old one.
-    auto again = c.request("POST", "/auth/login",
-                           json::serialize(json::object{{"email", "admin"},
-                                                        {"password", srv.owner_password()}}));
+    auto again = c.request(
+        "POST", "/auth/login",
+        json::serialize(json::object{{"email", "admin"}, {"password", srv.owner_password()}}));
     CHECK(again.header("set-cookie").substr(0, again.header("set-cookie").find(';')) != cookie);
     CHECK(c.request("POST", "/auth/logout", "", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}})
               .status == 204);
@@ -214,9 +214,10 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
   }
 
   SECTION("users added by an owner sign in with their role") {
-    auto add = c.request("POST", "/users",
-                         R"({"email":"Viewer@Example.com","password":"correct horse","role":"viewer"})",
-                         bearer(acme.key));
+    auto add =
+        c.request("POST", "/users",
+                  R"({"email":"Viewer@Example.com","password":"correct horse","role":"viewer"})",
+                  bearer(acme.key));
     REQUIRE(add.status == 201);
     auto login = c.request("POST", "/auth/login",
                            R"({"email":"viewer@example.com","password":"correct horse"})");
@@ -238,21 +239,22 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
       last = c.request("POST", "/auth/login", R"({"email":"admin","password":"nope-nope"})").status;
     CHECK(last == 429);
     // Even the right password waits out the window.
-    auto r = c.request("POST", "/auth/login",
-                       json::serialize(json::object{{"email", "admin"},
-                                                    {"password", srv.owner_password()}}));
+    auto r = c.request(
+        "POST", "/auth/login",
+        json::serialize(json::object{{"email", "admin"}, {"password", srv.owner_password()}}));
     CHECK(r.status == 429);
     CHECK(r.header("retry-after") == "900");
   }
 
   SECTION("suppression list: add, list, CSV export and import, remove") {
-    auto add = c.request("POST", "/suppression-list",
-                         R"({"address":"Someone@Example.com","reason":"asked us"})", bearer(acme.key));
+    auto add =
+        c.request("POST", "/suppression-list",
+                  R"({"address":"Someone@Example.com","reason":"asked us"})", bearer(acme.key));
     REQUIRE(add.status == 201);
     CHECK(parse(add).at("entry").at("address") == "someone@example.com");
-    CHECK(c.request("POST", "/suppression-list", R"({"address":"not an address"})",
-                    bearer(acme.key))
-              .status == 400);
+    CHECK(
+        c.request("POST", "/suppression-list", R"({"address":"not an address"})", bearer(acme.key))
+            .status == 400);
     auto list = c.request("GET", "/suppression-list?contains=someone", "", bearer(acme.key));
     REQUIRE(list.status == 200);
     CHECK(parse(list).at("entries").as_array().size() == 1);
@@ -278,14 +280,17 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
     auto sts = c.request("GET", "/verify-sts", "", bearer(acme.key));
     CHECK(sts.status == 409);
     CHECK(code_of(sts) == "aws.not_connected");
-    CHECK(c.request("POST", "/mail", R"({"from":"a@example.com"})", bearer(acme.key)).status == 400);
-    CHECK(c.request("POST", "/mail",
-                    R"({"from":"a@example.com","to":["b@example.com"],"subject":"x\r\nBcc: e@vil"})",
-                    bearer(acme.key))
-              .status == 400);
-    auto mail = c.request("POST", "/mail",
-                          R"({"from":"a@example.com","to":["b@example.com"],"subject":"hi","text":"t"})",
-                          bearer(acme.key));
+    CHECK(c.request("POST", "/mail", R"({"from":"a@example.com"})", bearer(acme.key)).status ==
+          400);
+    CHECK(
+        c.request("POST", "/mail",
+                  R"({"from":"a@example.com","to":["b@example.com"],"subject":"x\r\nBcc: e@vil"})",
+                  bearer(acme.key))
+            .status == 400);
+    auto mail =
+        c.request("POST", "/mail",
+                  R"({"from":"a@example.com","to":["b@example.com"],"subject":"hi","text":"t"})",
+                  bearer(acme.key));
     CHECK(mail.status == 409);
     CHECK(code_of(mail) == "aws.not_connected");
   }
@@ -300,7 +305,7 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
   srv.stop();
   const auto log = srv.log();
   CHECK_FALSE(log.empty());
-  for (const auto& secret : {acme.key, acme.token, acme.secret, beta.key, beta.token,
-                             srv.owner_password()})
+  for (const auto& secret :
+       {acme.key, acme.token, acme.secret, beta.key, beta.token, srv.owner_password()})
     CHECK(log.find(secret) == std::string::npos);
 }

@@ -31,7 +31,8 @@ TEST_CASE("serve: keep-alive, health, metrics, limits and malformed HTTP", "[htt
     auto m = c.request("GET", "/metrics");
     CHECK(m.status == 200);
     CHECK(m.header("content-type").starts_with("text/plain"));
-    CHECK(m.body.find("sesami_http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 2") !=
+    CHECK(m.body.find(
+              "sesami_http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 2") !=
           std::string::npos);
     CHECK(m.body.find("sesami_http_connections") != std::string::npos);
   }
@@ -123,4 +124,19 @@ TEST_CASE("serve: static files with SPA fallback and no path traversal", "[http]
   // API routes still win over the fallback.
   CHECK(c.request("GET", "/health").status == 200);
   CHECK(c.request("HEAD", "/").status == 200);
+}
+
+TEST_CASE("serve: connections beyond --max-connections get 503 and are closed", "[http]") {
+  temp_dir dir;
+  server_process srv(dir.path, {"--max-connections", "2"});
+  http_client a(srv.port()), b(srv.port());
+  // Served, so both are registered with the server before the third arrives.
+  REQUIRE(a.request("GET", "/health").status == 200);
+  REQUIRE(b.request("GET", "/health").status == 200);
+  http_client c(srv.port());
+  const auto out = c.read_until_closed();
+  CHECK(out.starts_with("HTTP/1.1 503"));
+  CHECK(out.find("http.overloaded") != std::string::npos);
+  // The kept connections still work.
+  CHECK(a.request("GET", "/health").status == 200);
 }

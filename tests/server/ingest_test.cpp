@@ -3,6 +3,12 @@
 // an HTTPS stand-in for SNS, replays, tampering, malformed and oversized bodies, EventBridge.
 #include "../../server/aws/sns_verify.hpp"
 
+#include <sqlite3.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
@@ -40,14 +46,10 @@ std::string sns_message(const pki::cert& signer, const std::string& type,
   e.subscribe_url = subscribe_url;
   if (type != "Notification") e.token = "2336412f37fb687f5d51e6e2425c464de12884a6";
   e.signature = sign_base64(signer.key_pem, *sesami::aws::string_to_sign(e), version == "2");
-  json::object o{{"Type", e.type},
-                 {"MessageId", e.message_id},
-                 {"TopicArn", e.topic_arn},
-                 {"Message", e.message},
-                 {"Timestamp", e.timestamp},
-                 {"SignatureVersion", e.signature_version},
-                 {"Signature", e.signature},
-                 {"SigningCertURL", e.signing_cert_url}};
+  json::object o{{"Type", e.type},           {"MessageId", e.message_id},
+                 {"TopicArn", e.topic_arn},  {"Message", e.message},
+                 {"Timestamp", e.timestamp}, {"SignatureVersion", e.signature_version},
+                 {"Signature", e.signature}, {"SigningCertURL", e.signing_cert_url}};
   if (type == "Notification") {
     o["UnsubscribeURL"] = "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe";
   } else {
@@ -84,13 +86,13 @@ struct setup {
     stub = std::make_unique<https_stub>(
         host, std::map<std::string, std::string>{{"/", "<ConfirmSubscriptionResponse/>"}});
     srv = std::make_unique<server_process>(
-        dir.path, std::vector<std::string>{"--test-sns-ca", (dir.path / "ca.pem").string(),
-                                           "--test-sns-connect-to",
-                                           "127.0.0.1:" + std::to_string(stub->port()),
-                                           "--body-limit", "65536"});
+        dir.path, std::vector<std::string>{
+                      "--test-sns-ca", (dir.path / "ca.pem").string(), "--test-sns-connect-to",
+                      "127.0.0.1:" + std::to_string(stub->port()), "--body-limit", "65536"});
   }
   std::size_t stored_events(http_client& c, const std::string& query = "") {
-    auto r = c.request("GET", "/events?limit=1000" + query, "", {{"Authorization", "Bearer " + key}});
+    auto r =
+        c.request("GET", "/events?limit=1000" + query, "", {{"Authorization", "Bearer " + key}});
     REQUIRE(r.status == 200);
     return parse(r).at("events").as_array().size();
   }
@@ -101,8 +103,8 @@ TEST_CASE("ingest/sns: signed notifications are stored once and forgeries refuse
   setup t;
   http_client c(t.srv->port());
   const auto ses_bounce = fixture("ses/event-bounce.json");
-  const auto msg = sns_message(t.signer, "Notification", "aaaaaaaa-0000-0000-0000-000000000001",
-                               ses_bounce);
+  const auto msg =
+      sns_message(t.signer, "Notification", "aaaaaaaa-0000-0000-0000-000000000001", ses_bounce);
   const auto url = "/ingest/sns/" + t.token;
 
   auto first = c.request("POST", url, msg, {{"Content-Type", "text/plain; charset=UTF-8"}});
@@ -183,8 +185,8 @@ TEST_CASE("ingest/sns: signed notifications are stored once and forgeries refuse
           std::string::npos);
   }
   SECTION("a rotated token replaces the old one at once") {
-    auto rot = c.request("POST", "/workspace/ingest-token", "",
-                         {{"Authorization", "Bearer " + t.key}});
+    auto rot =
+        c.request("POST", "/workspace/ingest-token", "", {{"Authorization", "Bearer " + t.key}});
     REQUIRE(rot.status == 200);
     CHECK(c.request("POST", url, msg).status == 404);
     CHECK(c.request("POST", "/ingest/sns/" + s(parse(rot).at("ingestToken")), msg).status == 200);
@@ -217,10 +219,10 @@ TEST_CASE("ingest/sns: subscription confirmation calls SubscribeURL on the SNS h
   const std::string sub =
       "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:"
       "us-east-1:123456789012:ses-events&Token=2336412f37fb687f5d51e6e2425c464de12884a6";
-  auto r = c.request("POST", "/ingest/sns/" + t.token,
-                     sns_message(t.signer, "SubscriptionConfirmation",
-                                 "bbbbbbbb-0000-0000-0000-000000000001", "You have chosen...", "2",
-                                 sub));
+  auto r = c.request(
+      "POST", "/ingest/sns/" + t.token,
+      sns_message(t.signer, "SubscriptionConfirmation", "bbbbbbbb-0000-0000-0000-000000000001",
+                  "You have chosen...", "2", sub));
   INFO(r.body);
   REQUIRE(r.status == 200);
   CHECK(parse(r).at("action") == "subscription-confirmed");
@@ -230,10 +232,10 @@ TEST_CASE("ingest/sns: subscription confirmation calls SubscribeURL on the SNS h
 
   // A SubscribeURL elsewhere is never called.
   const int before = t.stub->connections();
-  auto evil = c.request("POST", "/ingest/sns/" + t.token,
-                        sns_message(t.signer, "SubscriptionConfirmation",
-                                    "bbbbbbbb-0000-0000-0000-000000000002", "x", "1",
-                                    "https://attacker.example/?Action=ConfirmSubscription"));
+  auto evil = c.request(
+      "POST", "/ingest/sns/" + t.token,
+      sns_message(t.signer, "SubscriptionConfirmation", "bbbbbbbb-0000-0000-0000-000000000002", "x",
+                  "1", "https://attacker.example/?Action=ConfirmSubscription"));
   CHECK(evil.status == 403);
   CHECK(t.stub->connections() == before);
 }
@@ -257,4 +259,84 @@ TEST_CASE("ingest/eventbridge: secret and connected account", "[ingest]") {
   CHECK(parse(ok).at("stored").to_number<int>() == 1);
   CHECK(c.request("POST", url, "{not json", {{"X-Sesami-Secret", t.secret}}).status == 400);
   CHECK(t.stored_events(c) == 1);
+}
+
+TEST_CASE("ingest: storage unavailable is 503 (so AWS retries) and nothing is lost after",
+          "[ingest]") {
+  setup t;
+  http_client c(t.srv->port());
+  // Another process holding the database's write lock past the busy timeout: the commit fails.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((t.dir.path / "sesami.db").string().c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  const auto msg = sns_message(t.signer, "Notification", "cccccccc-0000-0000-0000-000000000001",
+                               fixture("ses/event-delivery.json"));
+  auto busy = c.request("POST", "/ingest/sns/" + t.token, msg);
+  CHECK(busy.status == 503);
+  CHECK(code_of(busy).starts_with("store."));
+  REQUIRE(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  // SNS's retry of the same message is then stored: the failed attempt did not mark it as seen.
+  auto retry = c.request("POST", "/ingest/sns/" + t.token, msg);
+  CHECK(retry.status == 200);
+  CHECK(parse(retry).at("stored").to_number<int>() == 1);
+}
+
+TEST_CASE("ingest: SIGTERM drains in-flight requests; every acknowledged event is stored",
+          "[ingest]") {
+  setup t;
+  REQUIRE(run_sesami({"workspace", "connect-account", "acme", "123456789012", "--db",
+                      (t.dir.path / "sesami.db").string()})
+              .status == 0);
+  // Connected after the server started: the server reads connected accounts on first use.
+  const auto tmpl = fixture("eventbridge/event-delivery.json");
+  const auto at = tmpl.find("\"messageId\"");
+  REQUIRE(at != std::string::npos);
+  std::atomic<int> acknowledged{0};
+  std::atomic<bool> go{true};
+  std::vector<std::thread> senders;
+  for (int k = 0; k < 8; ++k)
+    senders.emplace_back([&, k] {
+      try {
+        http_client c(t.srv->port());
+        for (int i = 0; go && i < 10000; ++i) {
+          // A distinct event per request: a new messageId.
+          std::string body = tmpl;
+          const auto q1 = body.find('"', body.find(':', at) + 1);
+          const auto q2 = body.find('"', q1 + 1);
+          body.replace(q1 + 1, q2 - q1 - 1, "drain-" + std::to_string(k) + "-" + std::to_string(i));
+          auto r = c.request("POST", "/ingest/eventbridge/" + t.token, body,
+                             {{"X-Sesami-Secret", t.secret}});
+          if (r.status == 200) ++acknowledged;
+          if (r.header("connection") == "close") break;
+        }
+      } catch (const std::exception&) {
+        // The server closed the connection while this sender was between requests.
+      }
+    });
+  // Let a few hundred requests through first (a guard, not a timing assertion: never hangs).
+  const auto guard = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (acknowledged < 200 && std::chrono::steady_clock::now() < guard)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(t.srv->stop() == 0);  // SIGTERM while requests are in flight
+  go = false;
+  for (auto& th : senders) th.join();
+  REQUIRE(acknowledged >= 200);
+
+  server_process again(t.dir.path);
+  http_client c(again.port());
+  auto r = c.request("GET", "/events?limit=1000&type=delivery", "",
+                     {{"Authorization", "Bearer " + t.key}});
+  REQUIRE(r.status == 200);
+  std::size_t stored = parse(r).at("events").as_array().size();
+  std::string next = parse(r).at("next").is_null() ? "" : s(parse(r).at("next"));
+  while (!next.empty()) {
+    auto page = c.request("GET", "/events?limit=1000&type=delivery&cursor=" + next, "",
+                          {{"Authorization", "Bearer " + t.key}});
+    stored += parse(page).at("events").as_array().size();
+    next = parse(page).at("next").is_null() ? "" : s(parse(page).at("next"));
+  }
+  // Acknowledged implies stored; a request cut off before its answer may or may not be.
+  CHECK(stored >= static_cast<std::size_t>(acknowledged.load()));
+  CHECK(stored <= static_cast<std::size_t>(acknowledged.load()) + 8);
 }

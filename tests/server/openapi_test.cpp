@@ -37,16 +37,21 @@ TEST_CASE("every route is in docs/openapi.yaml and vice versa", "[openapi]") {
 
   std::set<std::string> documented;
   std::istringstream yaml(test::read_file(std::string(SESAMI_SOURCE_DIR) + "/docs/openapi.yaml"));
-  const std::regex path_re(R"(^  (/[^:]*):\s*$)"), method_re(R"(^    (get|post|put|patch|delete):)");
+  const std::regex path_re(R"(^  (/[^:]*):\s*$)"),
+      method_re(R"(^    (get|post|put|patch|delete):)");
   std::string line, path;
   bool in_paths = false;
   while (std::getline(yaml, line)) {
-    if (line == "paths:") in_paths = true;
-    else if (!line.empty() && line[0] != ' ') in_paths = false;
+    if (line == "paths:")
+      in_paths = true;
+    else if (!line.empty() && line[0] != ' ')
+      in_paths = false;
     if (!in_paths) continue;
     std::smatch mt;
-    if (std::regex_match(line, mt, path_re)) path = mt[1];
-    else if (std::regex_search(line, mt, method_re)) documented.insert(std::string(mt[1]) + " " + path);
+    if (std::regex_match(line, mt, path_re))
+      path = mt[1];
+    else if (std::regex_search(line, mt, method_re))
+      documented.insert(std::string(mt[1]) + " " + path);
   }
   CHECK(routed.size() > 20);
   CHECK(routed == documented);

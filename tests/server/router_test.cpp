@@ -33,8 +33,9 @@ TEST_CASE("router matches patterns and decodes parameters", "[router]") {
   CHECK(r.handle(make(bhttp::verb::get, "/recipients/a%40b.com"), "id", "").result_int() == 200);
   CHECK(seen == "a@b.com|/recipients/{address}");
 
-  CHECK(r.handle(make(bhttp::verb::get, "/events?type=bounce&type=open,click&recipient=%2Ax%2A&q=a+b"),
-                 "id", "")
+  CHECK(r.handle(
+             make(bhttp::verb::get, "/events?type=bounce&type=open,click&recipient=%2Ax%2A&q=a+b"),
+             "id", "")
             .result_int() == 200);
   CHECK(seen == "type=bounce;type=open,click;recipient=*x*;q=a b;");
 
@@ -63,9 +64,8 @@ TEST_CASE("router turns handler exceptions into a 500 with the request id", "[ro
   r.on_internal_error = [&](const context& c, std::string_view what) {
     logged = c.request_id + ":" + std::string(what);
   };
-  r.add(bhttp::verb::get, "/boom", [](context&) -> response {
-    throw std::runtime_error("secret detail");
-  });
+  r.add(bhttp::verb::get, "/boom",
+        [](context&) -> response { throw std::runtime_error("secret detail"); });
   std::string_view route;
   auto res = r.handle(make(bhttp::verb::get, "/boom"), "req-42", "", &route);
   CHECK(res.result_int() == 500);

@@ -121,9 +121,9 @@ TEST_CASE("SigningCertURL policy", "[sns_verify]") {
            "http://sns.us-east-1.amazonaws.com/x.pem",            // not https
            "https://sns.us-east-1.amazonaws.com.evil.com/x.pem",  // another host
            "https://evil.com/sns.us-east-1.amazonaws.com/x.pem",
-           "https://sns.evil.com.amazonaws.com/x.pem",  // dots in the "region"
-           "https://sns.amazonaws.com/x.pem",           // no region
-           "https://s3.us-east-1.amazonaws.com/x.pem",  // another service
+           "https://sns.evil.com.amazonaws.com/x.pem",        // dots in the "region"
+           "https://sns.amazonaws.com/x.pem",                 // no region
+           "https://s3.us-east-1.amazonaws.com/x.pem",        // another service
            "https://sns.us-east-1.amazonaws.com:8443/x.pem",  // a port
            "https://user@sns.us-east-1.amazonaws.com/x.pem",  // credentials
            "https://sns.us-east-1.amazonaws.com/x.key",       // not a .pem
@@ -192,9 +192,10 @@ TEST_CASE("certificates from a test CA", "[sns_verify]") {
   }
 }
 
-TEST_CASE("certificates are fetched over verified HTTPS, cached in the directory, and only from "
-          "the SNS host",
-          "[sns_verify]") {
+TEST_CASE(
+    "certificates are fetched over verified HTTPS, cached in the directory, and only from "
+    "the SNS host",
+    "[sns_verify]") {
   test::temp_dir dir;
   test::pki pki;
   const auto signer = pki.issue("sesami-test-signer");

@@ -16,15 +16,15 @@
 #include <stdexcept>
 #include <thread>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 namespace sesami::test {
 namespace asio = boost::asio;
@@ -45,8 +45,8 @@ void write_file(const fs::path& p, std::string_view text) {
 
 temp_dir::temp_dir() {
   std::random_device rd;
-  path = fs::temp_directory_path() / ("sesami-server-test-" + std::to_string(rd()) + "-" +
-                                      std::to_string(::getpid()));
+  path = fs::temp_directory_path() /
+         ("sesami-server-test-" + std::to_string(rd()) + "-" + std::to_string(::getpid()));
   fs::create_directories(path);
 }
 temp_dir::~temp_dir() {
@@ -96,9 +96,9 @@ http_client::http_client(unsigned short port) : sock_(io_) {
 
 bool http_client::open() const { return sock_.is_open(); }
 
-http_response http_client::request(const std::string& method, const std::string& target,
-                                   const std::string& body,
-                                   const std::vector<std::pair<std::string, std::string>>& headers) {
+http_response http_client::request(
+    const std::string& method, const std::string& target, const std::string& body,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
   req.set(bhttp::field::host, "127.0.0.1");
   for (const auto& [k, v] : headers) req.set(k, v);
@@ -142,10 +142,11 @@ std::string http_client::raw(const std::string& bytes) {
   return read_until_closed();
 }
 
-// ---- spawned server ------------------------------------------------------------------------------
+// ---- spawned server
+// ------------------------------------------------------------------------------
 server_process::server_process(const fs::path& dir, std::vector<std::string> extra) : dir_(dir) {
-  std::vector<std::string> args{SESAMI_BIN, "serve", "--db", (dir / "sesami.db").string(),
-                                "--port", "0", "--sns-cert-dir", (dir / "certs").string()};
+  std::vector<std::string> args{SESAMI_BIN, "serve", "--db",           (dir / "sesami.db").string(),
+                                "--port",   "0",     "--sns-cert-dir", (dir / "certs").string()};
   args.insert(args.end(), extra.begin(), extra.end());
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe");
@@ -173,13 +174,14 @@ server_process::server_process(const fs::path& dir, std::vector<std::string> ext
     stdout_.append(buf, static_cast<std::size_t>(n));
     const auto at = stdout_.find("listening on http://127.0.0.1:");
     if (at != std::string::npos && stdout_.find('\n', at) != std::string::npos)
-      port_ = static_cast<unsigned short>(
-          std::stoi(stdout_.substr(at + std::string_view("listening on http://127.0.0.1:").size())));
+      port_ = static_cast<unsigned short>(std::stoi(
+          stdout_.substr(at + std::string_view("listening on http://127.0.0.1:").size())));
   }
   close(fds[0]);
   const std::string marker = "one-time password: ";
   if (auto at = stdout_.find(marker); at != std::string::npos)
-    owner_password_ = stdout_.substr(at + marker.size(), stdout_.find('\n', at) - at - marker.size());
+    owner_password_ =
+        stdout_.substr(at + marker.size(), stdout_.find('\n', at) - at - marker.size());
   if (port_ == 0) {
     stop();
     throw std::runtime_error("sesami serve did not start: " + stdout_ + read_file(log));
@@ -204,7 +206,8 @@ int server_process::stop() {
 
 server_process::~server_process() { stop(); }
 
-// ---- PKI -----------------------------------------------------------------------------------------
+// ---- PKI
+// -----------------------------------------------------------------------------------------
 namespace {
 std::string pem_of(X509* x) {
   BIO* b = BIO_new(BIO_s_mem());
@@ -286,7 +289,8 @@ std::string sign_base64(const std::string& key_pem, const std::string& text, boo
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   EVP_DigestSignInit(ctx, nullptr, sha256 ? EVP_sha256() : EVP_sha1(), nullptr, k);
   std::size_t n = 0;
-  EVP_DigestSign(ctx, nullptr, &n, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  EVP_DigestSign(ctx, nullptr, &n, reinterpret_cast<const unsigned char*>(text.data()),
+                 text.size());
   std::string sig(n, '\0');
   EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &n,
                  reinterpret_cast<const unsigned char*>(text.data()), text.size());
@@ -294,14 +298,15 @@ std::string sign_base64(const std::string& key_pem, const std::string& text, boo
   EVP_MD_CTX_free(ctx);
   EVP_PKEY_free(k);
   std::string out(4 * ((n + 2) / 3) + 1, '\0');
-  const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(sig.data()),
-                                  static_cast<int>(n));
+  const int len =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(sig.data()), static_cast<int>(n));
   out.resize(static_cast<std::size_t>(len));
   return out;
 }
 
-// ---- HTTPS stub ----------------------------------------------------------------------------------
+// ---- HTTPS stub
+// ----------------------------------------------------------------------------------
 struct https_stub::impl {
   asio::io_context io;
   asio::ssl::context ssl{asio::ssl::context::tls_server};

@@ -94,7 +94,8 @@ inline sesami::event make_event(std::string msg, sesami::event_type type, std::s
 }
 
 /// Stores events through the app layer's prepare (identity, JSON, suppression rules).
-inline sesami::store::ingest_summary ingest(sesami::store::store& s, const std::vector<sesami::event>& events,
+inline sesami::store::ingest_summary ingest(sesami::store::store& s,
+                                            const std::vector<sesami::event>& events,
                                             const std::string& ws = "default",
                                             std::int64_t now = t0 + 400 * 24 * hour) {
   const auto items = sesami::app::prepare(events);

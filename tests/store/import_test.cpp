@@ -63,8 +63,8 @@ TEST_CASE("the demo generator is reproducible and realistic", "[import][demo]") 
   CHECK(bounce > 0.005);
   CHECK(bounce < 0.04);
   CHECK(agg->complaint_rate().value().value() < 0.002);
-  CHECK(agg->opens.machine > 0);      // Apple MPP, Gmail proxy
-  CHECK(agg->clicks.machine > 0);     // gateway scanners
+  CHECK(agg->opens.machine > 0);                      // Apple MPP, Gmail proxy
+  CHECK(agg->clicks.machine > 0);                     // gateway scanners
   CHECK(agg->opens.human > agg->opens.unique_human);  // people open twice
   CHECK(agg->totals[static_cast<std::size_t>(sesami::event_type::delivery_delay)] > 0);
 }

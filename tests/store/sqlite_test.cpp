@@ -41,10 +41,12 @@ TEST_CASE("migrations upgrade an old database and refuse a newer one", "[sqlite]
     CHECK(migrations[i].version == migrations[i - 1].version + 1);  // appended in order
 
   SECTION("a version-1 database with data upgrades and keeps its data") {
-    raw_exec(path, std::string(migrations[0].sql) + "PRAGMA user_version = 1;" +
-                       "INSERT INTO workspaces VALUES ('default', 'default', 0, 0);"
-                       "INSERT INTO recipient_status (workspace, message_id, recipient, status, first_seen, "
-                       "last_seen) VALUES ('default', 'm', 'a@x.com', 5, 0, 0);");
+    raw_exec(
+        path,
+        std::string(migrations[0].sql) + "PRAGMA user_version = 1;" +
+            "INSERT INTO workspaces VALUES ('default', 'default', 0, 0);"
+            "INSERT INTO recipient_status (workspace, message_id, recipient, status, first_seen, "
+            "last_seen) VALUES ('default', 'm', 'a@x.com', 5, 0, 0);");
     auto s = try_open(path);
     REQUIRE(s);
     CHECK((*s)->schema_version() == sesami::store::sqlite::latest_version);
@@ -60,7 +62,8 @@ TEST_CASE("migrations upgrade an old database and refuse a newer one", "[sqlite]
     { auto s = open(path); }
     auto s = try_open(path);
     REQUIRE(s);
-    CHECK(sql_int(path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'") == 1);
+    CHECK(sql_int(path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'") ==
+          1);
   }
   SECTION("a database from a newer sesami is refused, untouched") {
     { auto s = open(path); }
@@ -94,7 +97,8 @@ TEST_CASE("unusable storage gives a clear error and no partial data", "[sqlite][
   const auto path = dir.file("e.db");
 
   SECTION("a file that is not a database") {
-    std::ofstream(path) << "this is not a database, just some text that is long enough to look like a header......";
+    std::ofstream(path)
+        << "this is not a database, just some text that is long enough to look like a header......";
     auto s = try_open(path);
     REQUIRE_FALSE(s);
     CHECK(s.error().code == errc::corrupt);
@@ -106,50 +110,66 @@ TEST_CASE("unusable storage gives a clear error and no partial data", "[sqlite][
     CHECK(s.error().code == errc::bad_input);
   }
   SECTION("a read-only database file (checked as an unprivileged user)") {
-    { auto s = open(path); ingest(*s, {make_event("m", event_type::send, "a@x.com", t0)}); }
+    {
+      auto s = open(path);
+      ingest(*s, {make_event("m", event_type::send, "a@x.com", t0)});
+    }
     std::filesystem::permissions(dir.path, std::filesystem::perms::all);
-    std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::group_read |
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                           std::filesystem::perms::group_read |
                                            std::filesystem::perms::others_read);
-    const int rc = in_child([&] {
-      auto s = try_open(path);
-      if (s) return 1;
-      if (s.error().code != errc::read_only) return 2;
-      return s.error().message.find("read-only") != std::string::npos ? 0 : 3;
-    }, true);
+    const int rc = in_child(
+        [&] {
+          auto s = try_open(path);
+          if (s) return 1;
+          if (s.error().code != errc::read_only) return 2;
+          return s.error().message.find("read-only") != std::string::npos ? 0 : 3;
+        },
+        true);
     CHECK(rc == 0);
     CHECK(sql_int(path, "SELECT count(*) FROM events") == 1);
   }
   SECTION("a read-only directory (checked as an unprivileged user)") {
-    std::filesystem::permissions(dir.path, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
-                                               std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
-                                               std::filesystem::perms::others_exec);
-    const int rc = in_child([&] {
-      auto s = try_open(path);
-      if (s) return 1;
-      return s.error().code == errc::read_only ? 0 : 2;
-    }, true);
+    std::filesystem::permissions(
+        dir.path, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                      std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                      std::filesystem::perms::others_exec);
+    const int rc = in_child(
+        [&] {
+          auto s = try_open(path);
+          if (s) return 1;
+          return s.error().code == errc::read_only ? 0 : 2;
+        },
+        true);
     CHECK(rc == 0);
     CHECK_FALSE(std::filesystem::exists(path));
   }
   SECTION("a full disk fails the whole batch: nothing of it is stored") {
-    { auto s = open(path); ingest(*s, {make_event("m", event_type::send, "a@x.com", t0)}); }
+    {
+      auto s = open(path);
+      ingest(*s, {make_event("m", event_type::send, "a@x.com", t0)});
+    }
     const auto before = sql_int(path, "SELECT count(*) FROM events");
-    const int rc = in_child([&] {
-      auto s = try_open(path);
-      if (!s) return 3;
-      (void)(*s)->ensure_workspace("default");
-      std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead
-      rlimit lim{};
-      lim.rlim_cur = lim.rlim_max = static_cast<rlim_t>(std::filesystem::file_size(path) + 64 * 1024);
-      ::setrlimit(RLIMIT_FSIZE, &lim);
-      std::vector<sesami::event> many;
-      for (int i = 0; i < 20000; ++i)
-        many.push_back(make_event("big" + std::to_string(i), event_type::send, "a@x.com", t0 + i));
-      auto items = sesami::app::prepare(many);
-      auto r = (*s)->ingest("default", items, t0);
-      if (r) return 1;
-      return r.error().code == errc::unavailable ? 0 : 2;
-    }, false);
+    const int rc = in_child(
+        [&] {
+          auto s = try_open(path);
+          if (!s) return 3;
+          (void)(*s)->ensure_workspace("default");
+          std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead
+          rlimit lim{};
+          lim.rlim_cur = lim.rlim_max =
+              static_cast<rlim_t>(std::filesystem::file_size(path) + 64 * 1024);
+          ::setrlimit(RLIMIT_FSIZE, &lim);
+          std::vector<sesami::event> many;
+          for (int i = 0; i < 20000; ++i)
+            many.push_back(
+                make_event("big" + std::to_string(i), event_type::send, "a@x.com", t0 + i));
+          auto items = sesami::app::prepare(many);
+          auto r = (*s)->ingest("default", items, t0);
+          if (r) return 1;
+          return r.error().code == errc::unavailable ? 0 : 2;
+        },
+        false);
     CHECK(rc == 0);
     CHECK(sql_int(path, "SELECT count(*) FROM events") == before);
     auto s = open(path);  // and the database is still healthy

@@ -4,6 +4,7 @@
 #include "store/store.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <random>
 #include <set>
@@ -40,7 +41,8 @@ std::int64_t count_events(const std::string& path, const std::string& where = "1
   return sql_int(path, "SELECT count(*) FROM events WHERE " + where);
 }
 
-delivery_status status_of_pair(sesami::store::store& s, const std::string& msg, const std::string& rcpt) {
+delivery_status status_of_pair(sesami::store::store& s, const std::string& msg,
+                               const std::string& rcpt) {
   auto h = s.message("default", msg);
   REQUIRE(h);
   for (const auto& r : h->recipients)
@@ -129,7 +131,8 @@ TEST_CASE("statuses follow precedence whatever the arrival order", "[store][stat
   }
 }
 
-TEST_CASE("unique opens count in the hour of the first open, whatever the order", "[store][rollups]") {
+TEST_CASE("unique opens count in the hour of the first open, whatever the order",
+          "[store][rollups]") {
   temp_dir dir;
   auto s = open(dir.file("u.db"));
   const std::int64_t h10 = t0 + 10 * hour, h9 = t0 + 9 * hour;
@@ -174,8 +177,9 @@ TEST_CASE("rollups equal a raw recount for random ranges", "[store][rollups]") {
   std::mt19937 rng(5);
   std::shuffle(events.begin(), events.end(), rng);  // out of order on purpose
   for (std::size_t i = 0; i < events.size(); i += 997)
-    ingest(*s, std::vector<sesami::event>(events.begin() + static_cast<std::ptrdiff_t>(i),
-                                          events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), i + 997))));
+    ingest(*s, std::vector<sesami::event>(
+                   events.begin() + static_cast<std::ptrdiff_t>(i),
+                   events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), i + 997))));
   const std::int64_t lo = sql_int(path, "SELECT min(ts) FROM events") / hour;
   const std::int64_t hi = sql_int(path, "SELECT max(ts) FROM events") / hour + 1;
   std::uniform_int_distribution<std::int64_t> pick(lo - 2, hi + 2);
@@ -190,17 +194,20 @@ TEST_CASE("rollups equal a raw recount for random ranges", "[store][rollups]") {
       machine[static_cast<int>(r.type)] += r.machine;
       uniq[static_cast<int>(r.type)] += r.unique;
     }
-    const std::string range = "ts >= " + std::to_string(a * hour) + " AND ts < " + std::to_string(b * hour);
+    const std::string range =
+        "ts >= " + std::to_string(a * hour) + " AND ts < " + std::to_string(b * hour);
     for (int t = 0; t < static_cast<int>(sesami::event_type_count); ++t) {
       INFO("type " << t << " range " << a << ".." << b);
       CHECK(counts[t] == count_events(path, range + " AND type = " + std::to_string(t)));
-      CHECK(machine[t] == count_events(path, range + " AND machine = 1 AND type = " + std::to_string(t)));
+      CHECK(machine[t] ==
+            count_events(path, range + " AND machine = 1 AND type = " + std::to_string(t)));
     }
     // Unique opens: pairs whose earliest open falls in the range.
     const std::int64_t raw_unique = sql_int(
-        path, "SELECT count(*) FROM (SELECT min(ts) AS f FROM events WHERE type = 4 AND recipient != '' "
-              "GROUP BY message_id, recipient) WHERE f >= " + std::to_string(a * hour) +
-                  " AND f < " + std::to_string(b * hour));
+        path,
+        "SELECT count(*) FROM (SELECT min(ts) AS f FROM events WHERE type = 4 AND recipient != '' "
+        "GROUP BY message_id, recipient) WHERE f >= " +
+            std::to_string(a * hour) + " AND f < " + std::to_string(b * hour));
     CHECK(uniq[4] == raw_unique);
   }
 }
@@ -241,7 +248,8 @@ TEST_CASE("keyset pagination and filters", "[store][query]") {
       auto page = s->list_events("default", q);
       REQUIRE(page);
       for (auto& e : page->events) {
-        CHECK((e.type == event_type::bounce || e.type == event_type::complaint || e.type == event_type::click));
+        CHECK((e.type == event_type::bounce || e.type == event_type::complaint ||
+               e.type == event_type::click));
         CHECK(e.timestamp <= prev);
         prev = e.timestamp;
         ++n;
@@ -269,7 +277,8 @@ TEST_CASE("keyset pagination and filters", "[store][query]") {
     q.filter.recipients = {"*smith*"};
     CHECK(count_all(q) == count_events(path, "recipient LIKE '%smith%'"));
     q.filter.recipients = {"alice*", "*@icloud.com"};
-    CHECK(count_all(q) == count_events(path, "recipient LIKE 'alice%' OR recipient LIKE '%@icloud.com'"));
+    CHECK(count_all(q) ==
+          count_events(path, "recipient LIKE 'alice%' OR recipient LIKE '%@icloud.com'"));
     const std::string one = events[10].recipient.value();
     q.filter.recipients = {one};
     CHECK(count_all(q) == count_events(path, "recipient = '" + one + "'"));
@@ -277,22 +286,47 @@ TEST_CASE("keyset pagination and filters", "[store][query]") {
     q.filter.message_ids = {events[5].message_id};
     CHECK(count_all(q) == count_events(path, "message_id = '" + events[5].message_id + "'"));
     q.filter = {};
-    q.filter.tags = {{"campaign", "spring-sale"}, {"campaign", "survey"}, {"campaign", "black-friday"},
-                     {"campaign", "newsletter-weekly"}, {"campaign", "product-launch"}, {"campaign", "win-back"},
+    q.filter.tags = {{"campaign", "spring-sale"},    {"campaign", "survey"},
+                     {"campaign", "black-friday"},   {"campaign", "newsletter-weekly"},
+                     {"campaign", "product-launch"}, {"campaign", "win-back"},
                      {"campaign", "webinar-invite"}, {"campaign", "holiday-gift-guide"}};
     CHECK(count_all(q) == count_events(path, "config_set = 'marketing'"));
     q.filter.tags.push_back({"ses:configuration-set", "transactional"});  // different name: AND
     CHECK(count_all(q) == 0);
+    // A user tag drives from the event_tags index; small pages exercise its cursor.
     q.filter = {};
+    q.filter.tags = {{"campaign", "spring-sale"}, {"campaign", "survey"}};
+    q.filter.types = {event_type::open, event_type::click};
+    const auto want =
+        count_events(path,
+                     "type IN (4, 5) AND (instr(doc, '\"campaign\":[\"spring-sale\"]') > 0 OR "
+                     "instr(doc, '\"campaign\":[\"survey\"]') > 0)");
+    CHECK(want > 0);
+    std::int64_t paged = 0, prev_ts = INT64_MAX;
+    q.limit = 7;
+    for (;;) {
+      auto page = s->list_events("default", q);
+      REQUIRE(page);
+      for (auto& e : page->events) {
+        CHECK(e.timestamp <= prev_ts);
+        prev_ts = e.timestamp;
+        ++paged;
+      }
+      if (!page->next) break;
+      q.cursor = *page->next;
+    }
+    CHECK(paged == want);
+    q = {};
     q.filter.machine = sesami::machine_filter::only;
     CHECK(count_all(q) == count_events(path, "machine = 1"));
     q.filter.machine = sesami::machine_filter::exclude;
     CHECK(count_all(q) == count_events(path, "machine = 0"));
     q.filter = {};
     q.filter.statuses = {delivery_status::bounced};
-    CHECK(count_all(q) == sql_int(path, "SELECT count(*) FROM events e JOIN recipient_status r ON "
-                                         "r.workspace = e.workspace AND r.message_id = e.message_id "
-                                         "AND r.recipient = e.recipient WHERE r.status = 5"));
+    CHECK(count_all(q) == sql_int(path,
+                                  "SELECT count(*) FROM events e JOIN recipient_status r ON "
+                                  "r.workspace = e.workspace AND r.message_id = e.message_id "
+                                  "AND r.recipient = e.recipient WHERE r.status = 5"));
     q.filter = {};
     const std::int64_t mid = sql_int(path, "SELECT ts FROM events ORDER BY ts LIMIT 1 OFFSET 2000");
     q.filter.from = mid;
@@ -311,7 +345,8 @@ TEST_CASE("keyset pagination and filters", "[store][query]") {
     const std::string who = events[0].recipient.value();
     auto h = s->recipient("default", who);
     REQUIRE(h);
-    CHECK(static_cast<std::int64_t>(h->events.size()) == count_events(path, "recipient = '" + who + "'"));
+    CHECK(static_cast<std::int64_t>(h->events.size()) ==
+          count_events(path, "recipient = '" + who + "'"));
     CHECK_FALSE(h->messages.empty());
     auto m = s->message("default", events[0].message_id);
     REQUIRE(m);
@@ -347,11 +382,28 @@ TEST_CASE("workspaces are isolated", "[store][workspace]") {
   CHECK(s->find_suppression("default", "a@x.com")->has_value());
   CHECK_FALSE(s->find_suppression("other", "a@x.com")->has_value());
   CHECK(s->rollups("other", 0, t0 + hour)->size() == 2);
-  SECTION("an unknown workspace is refused on write") {
+  SECTION("an unknown workspace is refused on write, without failing concurrent writers") {
     auto items = sesami::app::prepare(mine);
     auto r = s->ingest("nobody", items, t0);
     REQUIRE_FALSE(r);
     CHECK(r.error().code == sesami::store::errc::not_found);
+    std::vector<sesami::event> many;
+    for (int i = 0; i < 200; ++i)
+      many.push_back(make_event("g" + std::to_string(i), event_type::send, "a@x.com", t0));
+    std::atomic<int> ok{0}, refused{0};
+    std::vector<std::thread> th;
+    for (int t = 0; t < 4; ++t)
+      th.emplace_back([&, t] {
+        for (int i = t; i < 200; i += 4) {
+          std::vector<sesami::event> one{many[static_cast<std::size_t>(i)]};
+          auto it = sesami::app::prepare(one);
+          auto res = s->ingest(i % 2 ? "nobody" : "default", it, t0);
+          (res ? ok : refused)++;
+        }
+      });
+    for (auto& x : th) x.join();
+    CHECK(ok == 100);
+    CHECK(refused == 100);
   }
 }
 
@@ -371,8 +423,10 @@ TEST_CASE("concurrent ingest is group-committed and exactly once", "[store][conc
         std::vector<sesami::event> one{events[i]};
         auto items = sesami::app::prepare(one);
         auto r = s->ingest("default", items, t0 + 400LL * 24 * hour);
-        if (r) stored += r->stored;
-        else ++failed;
+        if (r)
+          stored += r->stored;
+        else
+          ++failed;
       }
     });
   for (auto& th : threads) th.join();
@@ -393,8 +447,8 @@ TEST_CASE("suppression list is fed by hard bounces and complaints", "[store][sup
   multi.recipient.reset();  // no single recipient: never suppress every destination
   multi.destinations = {"c@x.com", "d@x.com"};
   auto sum = ingest(*s, {make_event("m1", event_type::bounce, "hard@x.com", t0),
-                         make_event("m1", event_type::complaint, "angry@x.com", t0 + 1), soft, not_spam,
-                         multi, make_event("m1", event_type::delivery, "ok@x.com", t0)});
+                         make_event("m1", event_type::complaint, "angry@x.com", t0 + 1), soft,
+                         not_spam, multi, make_event("m1", event_type::delivery, "ok@x.com", t0)});
   CHECK(sum.suppressed == 2);
   auto hard = s->find_suppression("default", "Hard@X.com");  // addresses compare lower-cased
   REQUIRE(hard);
@@ -414,7 +468,8 @@ TEST_CASE("suppression list is fed by hard bounces and complaints", "[store][sup
   SECTION("manual entries keep their first reason; listing pages by address") {
     std::vector<sesami::store::suppression_entry> manual;
     for (int i = 0; i < 25; ++i)
-      manual.push_back({"user" + std::to_string(100 + i) + "@y.com", "manual", sesami::store::suppression_source::manual, "", t0});
+      manual.push_back({"user" + std::to_string(100 + i) + "@y.com", "manual",
+                        sesami::store::suppression_source::manual, "", t0});
     manual.push_back({"angry@x.com", "other", sesami::store::suppression_source::manual, "", t0});
     auto added = s->add_suppressions("default", manual);
     REQUIRE(added);
@@ -442,19 +497,21 @@ TEST_CASE("retention deletes old raw events in batches and keeps rollups", "[sto
   const std::int64_t day = 24 * hour;
   const std::int64_t now = t0 + 100 * day;
   std::vector<sesami::event> events;
-  for (int i = 0; i < 12000; ++i)
-    events.push_back(make_event("m" + std::to_string(i), event_type::send, "r" + std::to_string(i % 50) + "@x.com",
-                                t0 + (i % 100) * day + i));
+  for (int i = 0; i < 12000; ++i) {
+    events.push_back(make_event("m" + std::to_string(i), event_type::send,
+                                "r" + std::to_string(i % 50) + "@x.com", t0 + (i % 100) * day + i));
+    events.back().tags = {{"campaign", {"c" + std::to_string(i % 3)}}};
+  }
   ingest(*s, events, "default", now);
   auto before = s->rollups("default", 0, now + day);
   REQUIRE(s->set_retention("default", 30));
   auto deleted = s->apply_retention("default", now, 1000);
   REQUIRE(deleted);
   const auto cutoff = now - 30 * day;
-  CHECK(static_cast<std::int64_t>(*deleted) ==
-        12000 - count_events(path));
+  CHECK(static_cast<std::int64_t>(*deleted) == 12000 - count_events(path));
   CHECK(count_events(path, "ts < " + std::to_string(cutoff)) == 0);
   CHECK(count_events(path) == 30 * 120);
+  CHECK(sql_int(path, "SELECT count(*) FROM event_tags") == 30 * 120);  // tag rows go with them
   CHECK(*before == *s->rollups("default", 0, now + day));
 
   SECTION("events older than the retention are not stored again") {
@@ -465,12 +522,15 @@ TEST_CASE("retention deletes old raw events in batches and keeps rollups", "[sto
   }
   SECTION("ingestion proceeds while retention runs") {
     std::vector<sesami::event> fresh;
-    for (int i = 0; i < 2000; ++i) fresh.push_back(make_event("n" + std::to_string(i), event_type::send, "z@x.com", now - i));
+    for (int i = 0; i < 2000; ++i)
+      fresh.push_back(make_event("n" + std::to_string(i), event_type::send, "z@x.com", now - i));
     ingest(*s, events, "default", t0);  // restore the old events (as seen from back then)
     std::thread purge([&] { CHECK(s->apply_retention("default", now, 500)); });
     for (std::size_t i = 0; i < fresh.size(); i += 100)
-      ingest(*s, std::vector<sesami::event>(fresh.begin() + static_cast<std::ptrdiff_t>(i),
-                                            fresh.begin() + static_cast<std::ptrdiff_t>(i + 100)), "default", now);
+      ingest(*s,
+             std::vector<sesami::event>(fresh.begin() + static_cast<std::ptrdiff_t>(i),
+                                        fresh.begin() + static_cast<std::ptrdiff_t>(i + 100)),
+             "default", now);
     purge.join();
     CHECK(count_events(path, "message_id LIKE 'n%'") == 2000);
     CHECK(count_events(path, "ts < " + std::to_string(cutoff)) == 0);

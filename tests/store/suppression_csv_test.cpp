@@ -40,7 +40,8 @@ TEST_CASE("suppression CSV round-trips through the store", "[suppression][csv]")
   REQUIRE(*other->add_suppressions("default", back.entries) == 4);
   auto again = other->list_suppressions("default", {});
   REQUIRE(again);
-  auto twice = sesami::app::suppression_from_csv(sesami::app::suppression_to_csv(again->entries), 0);
+  auto twice =
+      sesami::app::suppression_from_csv(sesami::app::suppression_to_csv(again->entries), 0);
   REQUIRE(twice.entries.size() == 4);
   for (std::size_t i = 0; i < 4; ++i) {
     CHECK(twice.entries[i].address == entries[i].address);
@@ -49,7 +50,7 @@ TEST_CASE("suppression CSV round-trips through the store", "[suppression][csv]")
   }
 }
 
-TEST_CASE("bad CSV lines are reported by line number; the rest imports", "[suppression][csv]") {
+TEST_CASE("bad CSV lines are reported by line number and the rest imports", "[suppression][csv]") {
   const std::string text =
       "\xEF\xBB\xBF"
       "Address,Reason\n"           // 1 header (with a BOM)

@@ -7,8 +7,9 @@ using namespace sesami;
 TEST_CASE("enhanced status codes are found in diagnostic text", "[categorize]") {
   CHECK(find_enhanced_status("smtp; 550 5.1.1 user unknown") == enhanced_status{5, 1, 1});
   CHECK(find_enhanced_status("smtp; 421 4.4.1 Unable to connect") == enhanced_status{4, 4, 1});
-  CHECK(find_enhanced_status("550-5.1.1 The email account that you tried to reach does not exist") ==
-        enhanced_status{5, 1, 1});
+  CHECK(
+      find_enhanced_status("550-5.1.1 The email account that you tried to reach does not exist") ==
+      enhanced_status{5, 1, 1});
   CHECK(find_enhanced_status("5.7.133 RESOLVER.RST.SenderNotAuthenticatedForGroup") ==
         enhanced_status{5, 7, 133});
   // Pieces of IP addresses and version numbers are not status codes.
@@ -28,7 +29,8 @@ TEST_CASE("bounce classification table", "[categorize]") {
   };
   const row rows[] = {
       // SES's own suppression lists.
-      {"Permanent", "OnAccountSuppressionList", "5.1.1", "Amazon SES did not send the message", bounce_class::suppressed},
+      {"Permanent", "OnAccountSuppressionList", "5.1.1", "Amazon SES did not send the message",
+       bounce_class::suppressed},
       {"Permanent", "Suppressed", "", "", bounce_class::suppressed},
       // Permanent is hard...
       {"Permanent", "General", "5.1.1", "smtp; 550 5.1.1 user unknown", bounce_class::hard},
@@ -37,13 +39,16 @@ TEST_CASE("bounce classification table", "[categorize]") {
       {"Permanent", "General", "", "Automatic reply: Out of Office", bounce_class::soft},
       // Transient with a permanent address failure is hard (SES labels 5.4.4 Transient).
       {"Transient", "General", "5.4.4", "smtp; 550 5.4.4 Invalid domain", bounce_class::hard},
-      {"Transient", "General", "", "smtp; 550 5.1.1 <x@example.com>... User unknown", bounce_class::hard},
+      {"Transient", "General", "", "smtp; 550 5.1.1 <x@example.com>... User unknown",
+       bounce_class::hard},
       {"Transient", "General", "5.1.10", "", bounce_class::hard},
       // Transient otherwise soft: 4.x.x, mailbox full (X.2.2), size (X.3.4), policy (X.7.x).
       {"Transient", "General", "4.4.7", "smtp; 421 4.4.7 timeout", bounce_class::soft},
       {"Transient", "MailboxFull", "5.2.2", "smtp; 552 5.2.2 Mailbox full", bounce_class::soft},
-      {"Transient", "MessageTooLarge", "5.3.4", "smtp; 552 5.3.4 Message too big", bounce_class::soft},
-      {"Transient", "ContentRejected", "5.7.1", "smtp; 550 5.7.1 Message rejected as spam", bounce_class::soft},
+      {"Transient", "MessageTooLarge", "5.3.4", "smtp; 552 5.3.4 Message too big",
+       bounce_class::soft},
+      {"Transient", "ContentRejected", "5.7.1", "smtp; 550 5.7.1 Message rejected as spam",
+       bounce_class::soft},
       {"Transient", "General", "", "", bounce_class::soft},
       {"Transient", "General", "5.1.1", "Out of office: back on Monday", bounce_class::soft},
       // Undetermined: undetermined unless the code proves the address bad; never for auto-replies.
@@ -65,29 +70,36 @@ TEST_CASE("bounce classification table", "[categorize]") {
 
 TEST_CASE("machine opens", "[categorize]") {
   CHECK(classify_open("Mozilla/5.0").reason == "apple-mpp");
-  CHECK(classify_open("Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)").reason ==
-        "google-image-proxy");
-  CHECK(classify_open("YahooMailProxy; https://help.yahoo.com/kb/yahoo-mail-proxy-SLN28749.html").reason ==
-        "yahoo-image-proxy");
+  CHECK(classify_open("Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com "
+                      "GoogleImageProxy)")
+            .reason == "google-image-proxy");
+  CHECK(classify_open("YahooMailProxy; https://help.yahoo.com/kb/yahoo-mail-proxy-SLN28749.html")
+            .reason == "yahoo-image-proxy");
   const auto human = classify_open(
-      "Mozilla/5.0 (iPhone; CPU iPhone OS 10_3_3 like Mac OS X) AppleWebKit/603.3.8 (KHTML, like Gecko) Mobile/14G60");
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 10_3_3 like Mac OS X) AppleWebKit/603.3.8 (KHTML, like "
+      "Gecko) Mobile/14G60");
   CHECK_FALSE(human.machine);
   CHECK(human.reason.empty());
 }
 
 TEST_CASE("machine clicks", "[categorize]") {
   const std::int64_t sent = 1'700'000'000'000;
-  const char* chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+  const char* chrome =
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+      "Chrome/120.0 Safari/537.36";
   CHECK_FALSE(classify_click(chrome, sent + 60'000, sent).machine);
   CHECK(classify_click(chrome, sent + 3'000, sent).reason == "too-fast");
   CHECK(classify_click(chrome, sent + machine_click_window_ms - 1, sent).machine);
   CHECK_FALSE(classify_click(chrome, sent + machine_click_window_ms, sent).machine);
-  CHECK_FALSE(classify_click(chrome, sent + 3'000, 0).machine);  // send time unknown: no timing rule
+  CHECK_FALSE(
+      classify_click(chrome, sent + 3'000, 0).machine);  // send time unknown: no timing rule
   CHECK(classify_click("python-requests/2.31.0", sent + 600'000, sent).reason == "script");
   CHECK(classify_click("curl/8.4.0", sent + 600'000, sent).reason == "script");
-  CHECK(classify_click("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/119.0", sent + 600'000, sent)
+  CHECK(classify_click("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/119.0",
+                       sent + 600'000, sent)
             .reason == "headless-browser");
-  CHECK(classify_click("Barracuda Sentinel (EE)", sent + 600'000, sent).reason == "security-scanner");
+  CHECK(classify_click("Barracuda Sentinel (EE)", sent + 600'000, sent).reason ==
+        "security-scanner");
   CHECK(classify_click("", sent + 600'000, sent).reason == "no-user-agent");
 }
 

@@ -40,8 +40,11 @@ TEST_CASE("event identity", "[identity]") {
 
   SECTION("the key is spelled out by the spec") {
     CHECK(identity_key(e) ==
-          "sesami:v1\x1f" "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000\x1f" "bounce\x1f"
-          "recipient@example.com\x1f" "1501893662669");
+          "sesami:v1\x1f"
+          "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000\x1f"
+          "bounce\x1f"
+          "recipient@example.com\x1f"
+          "1501893662669");
   }
   SECTION("ids computed with an independent implementation (Python, checked against SMHasher)") {
     CHECK(event_id(e) == "51ba7e88bbd09047a78f87a6bbd6cf35");
@@ -49,7 +52,13 @@ TEST_CASE("event identity", "[identity]") {
     event c = e;
     c.type = event_type::click;
     c.timestamp = 1502322685570;
-    c.details = click_info{"http://docs.aws.amazon.com/ses/latest/DeveloperGuide/send-email-smtp.html", "", "", {}, false, ""};
+    c.details =
+        click_info{"http://docs.aws.amazon.com/ses/latest/DeveloperGuide/send-email-smtp.html",
+                   "",
+                   "",
+                   {},
+                   false,
+                   ""};
     CHECK(event_id(c) == "6ef35068e0dfd6b914df03d244b075fe");
 
     event o;

@@ -4,6 +4,7 @@
 #include <iterator>
 #include <string>
 
+#include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
 #include <sesami/to_json.hpp>
@@ -150,8 +151,9 @@ TEST_CASE("SES event publishing records: every type, every field", "[parse]") {
     REQUIRE(s);
     CHECK(s->contact_list == "ContactListName");
     CHECK(s->source == "UnsubscribeHeader");
-    CHECK(s->new_topic_preferences ==
-          R"({"unsubscribeAll":true,"topicSubscriptionStatus":[{"topicName":"ExampleTopicName","subscriptionStatus":"OptOut"}]})");
+    CHECK(
+        s->new_topic_preferences ==
+        R"({"unsubscribeAll":true,"topicSubscriptionStatus":[{"topicName":"ExampleTopicName","subscriptionStatus":"OptOut"}]})");
     CHECK(s->old_topic_preferences.find(R"("unsubscribeAll":false)") != std::string::npos);
   }
 }
@@ -198,9 +200,10 @@ TEST_CASE("SES classic notifications", "[parse]") {
 }
 
 TEST_CASE("every carrier yields the same events as the bare record", "[parse]") {
-  const char* names[] = {"event-bounce.json",  "event-complaint.json",     "event-delivery.json",
-                         "event-send.json",    "event-reject.json",        "event-open.json",
-                         "event-click.json",   "event-rendering-failure.json",
+  const char* names[] = {"event-bounce.json",         "event-complaint.json",
+                         "event-delivery.json",       "event-send.json",
+                         "event-reject.json",         "event-open.json",
+                         "event-click.json",          "event-rendering-failure.json",
                          "event-delivery-delay.json", "event-subscription.json"};
   for (const char* name : names) {
     const auto bare = parse_ok(std::string("ses/") + name);
@@ -257,6 +260,37 @@ TEST_CASE("every carrier yields the same events as the bare record", "[parse]") 
     CHECK(sqs[0].source.sns_message_id == "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf304");
     CHECK(sqs[1].type == event_type::click);
   }
+  SECTION(
+      "SQS body holding a raw SES record (raw message delivery); Lambda records of other sources") {
+    boost::json::object sqs{{"MessageId", "q-1"}, {"Body", fixture("ses/event-reject.json")}};
+    auto r = parse_document(boost::json::serialize(sqs));
+    REQUIRE(r.has_value());
+    REQUIRE(r->size() == 1);
+    CHECK((*r)[0].type == event_type::reject);
+    CHECK((*r)[0].source.shape == "sqs");
+    auto s3 = parse_batch(R"({"Records":[{"eventSource":"aws:s3","s3":{}}]})");
+    REQUIRE(s3.diagnostics.size() == 1);
+    CHECK(s3.diagnostics[0].err.code == errc::unknown_shape);
+    CHECK(s3.diagnostics[0].path == "Records[0]");
+  }
+  SECTION("EventBridge: configuration set from resources when the record has no tags") {
+    auto r = parse_document(
+        R"({"detail-type":"Email Sent","source":"aws.ses","resources":["arn:aws:ses:eu-west-1:1:configuration-set/Marketing"],
+            "detail":{"eventType":"Send","mail":{"messageId":"m","timestamp":"2024-01-01T00:00:00Z","destination":["a@b.c"]},"send":{}}})");
+    REQUIRE(r.has_value());
+    REQUIRE(r->size() == 1);
+    CHECK((*r)[0].configuration_set == "Marketing");
+  }
+  SECTION("parse_value on an already parsed document") {
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(fixture("sns/event-delivery.json"), ec);
+    REQUIRE_FALSE(ec);
+    auto r = parse_value(v);
+    REQUIRE(r.has_value());
+    REQUIRE(r->size() == 1);
+    CHECK((*r)[0].type == event_type::delivery);
+    CHECK(parse_value(boost::json::value(42)).error().code == errc::not_an_object);
+  }
   SECTION("EventBridge without eventType in detail falls back to detail-type") {
     auto r = parse_document(
         R"({"version":"0","detail-type":"Email Delivered","source":"aws.ses","resources":[],
@@ -301,7 +335,8 @@ TEST_CASE("SNS envelopes", "[parse]") {
     CHECK(env->type == "SubscriptionConfirmation");
     CHECK(env->message_id == "165545c9-2a5c-472c-8df2-7ff2be2b3b1b");
     CHECK(env->topic_arn == "arn:aws:sns:us-west-2:123456789012:MyTopic");
-    CHECK(env->subscribe_url.rfind("https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription", 0) == 0);
+    CHECK(env->subscribe_url.rfind(
+              "https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription", 0) == 0);
     CHECK(env->signature_version == "1");
     CHECK(env->signing_cert_url.find("SimpleNotificationService-") != std::string::npos);
     CHECK(env->token.size() > 100);
@@ -326,10 +361,12 @@ TEST_CASE("SNS envelopes", "[parse]") {
   }
   SECTION("errors") {
     CHECK(parse_sns_envelope("[]").error().code == errc::not_an_object);
-    CHECK(parse_sns_envelope(R"({"Type":"Nope","MessageId":"1","TopicArn":"t","Message":""})").error().code ==
-          errc::bad_value);
-    CHECK(parse_sns_envelope(R"({"Type":"Notification","TopicArn":"t","Message":""})").error().code ==
-          errc::missing_field);
+    CHECK(parse_sns_envelope(R"({"Type":"Nope","MessageId":"1","TopicArn":"t","Message":""})")
+              .error()
+              .code == errc::bad_value);
+    CHECK(
+        parse_sns_envelope(R"({"Type":"Notification","TopicArn":"t","Message":""})").error().code ==
+        errc::missing_field);
     CHECK(parse_sns_envelope(
               R"({"Type":"SubscriptionConfirmation","MessageId":"1","TopicArn":"t","Message":""})")
               .error()
@@ -349,14 +386,16 @@ TEST_CASE("unknown event types are kept with the raw document", "[parse]") {
   CHECK(e.raw == detail::trim(text));
   CHECK(e.timestamp == ms("2024-03-01T10:00:00.000Z"));
   SECTION("inside an SNS envelope the raw document is the Message") {
-    auto r = parse_document(R"({"Type":"Notification","MessageId":"x","TopicArn":"t","Message":"{\"eventType\":\"New\"}"})");
+    auto r = parse_document(
+        R"({"Type":"Notification","MessageId":"x","TopicArn":"t","Message":"{\"eventType\":\"New\"}"})");
     REQUIRE(r.has_value());
     REQUIRE(r->size() == 1);
     CHECK((*r)[0].raw == R"({"eventType":"New"})");
     CHECK((*r)[0].source.sns_message_id == "x");
   }
   SECTION("other aws.ses EventBridge events") {
-    auto r = parse_document(R"({"detail-type":"Sending Status Disabled","source":"aws.ses","detail":{"x":1}})");
+    auto r = parse_document(
+        R"({"detail-type":"Sending Status Disabled","source":"aws.ses","detail":{"x":1}})");
     REQUIRE(r.has_value());
     REQUIRE(r->size() == 1);
     CHECK((*r)[0].type == event_type::unknown);
@@ -393,7 +432,8 @@ TEST_CASE("malformed documents are errors that say why", "[parse]") {
     CHECK(parse_document(fixture("ses/event-send.json"), opt).error().code == errc::too_large);
   }
   SECTION("carriers nested in a loop stop") {
-    std::string doc = R"({"eventType":"Send","mail":{"messageId":"m","timestamp":"2024-01-01T00:00:00Z","destination":["a@b.c"]}})";
+    std::string doc =
+        R"({"eventType":"Send","mail":{"messageId":"m","timestamp":"2024-01-01T00:00:00Z","destination":["a@b.c"]}})";
     for (int i = 0; i < 12; ++i) {
       boost::json::object o{{"Body", doc}};
       doc = boost::json::serialize(o);
@@ -463,10 +503,18 @@ TEST_CASE("batches: one bad item never stops the rest", "[parse]") {
     REQUIRE(b.diagnostics.size() == 1);
     CHECK(b.diagnostics[0].line == 2);
     std::string crlf = "\xEF\xBB\xBF" + fixture("batch/mixed.jsonl");
-    for (std::size_t p = 0; (p = crlf.find('\n', p)) != std::string::npos; p += 2) crlf.insert(p, "\r");
+    for (std::size_t p = 0; (p = crlf.find('\n', p)) != std::string::npos; p += 2)
+      crlf.insert(p, "\r");
     auto c = parse_batch(crlf);
     CHECK(c.events.size() == 6);
     CHECK(c.diagnostics.size() == 2);
+  }
+  SECTION("JSON Lines whose first line is bad") {
+    auto b = parse_batch("{\"eventType\":\n" + fixture("batch/mixed.jsonl"));
+    CHECK(b.events.size() == 6);
+    REQUIRE(b.diagnostics.size() == 3);
+    CHECK(b.diagnostics[0].line == 1);
+    CHECK(b.diagnostics[1].line == 6);  // the mixed file's line 5, one line further down
   }
   SECTION("empty input is nothing, not an error") {
     auto b = parse_batch(" \n\n");

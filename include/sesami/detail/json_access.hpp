@@ -14,7 +14,9 @@
 
 namespace sesami::detail {
 
-inline std::string_view to_sv(const boost::json::string& s) noexcept { return {s.data(), s.size()}; }
+inline std::string_view to_sv(const boost::json::string& s) noexcept {
+  return {s.data(), s.size()};
+}
 
 /// The member `key` of `o` as an object, or nullptr when absent or not an object.
 inline const boost::json::object* get_object(const boost::json::object& o,
@@ -36,7 +38,8 @@ inline std::optional<std::string_view> get_string(const boost::json::object& o,
   return std::nullopt;
 }
 /// The member `key` as a string, "" when absent or not a string (for optional descriptive fields).
-inline std::string_view string_or_empty(const boost::json::object& o, std::string_view key) noexcept {
+inline std::string_view string_or_empty(const boost::json::object& o,
+                                        std::string_view key) noexcept {
   return get_string(o, key).value_or(std::string_view{});
 }
 /// An integral number (or an integral double, or a decimal string, as some SDKs re-encode them).
@@ -46,8 +49,9 @@ inline std::optional<std::int64_t> get_int64(const boost::json::object& o,
   if (!v) return std::nullopt;
   if (const std::int64_t* i = v->if_int64()) return *i;
   if (const std::uint64_t* u = v->if_uint64())
-    return *u > static_cast<std::uint64_t>(INT64_MAX) ? std::nullopt
-                                                      : std::optional<std::int64_t>(static_cast<std::int64_t>(*u));
+    return *u > static_cast<std::uint64_t>(INT64_MAX)
+               ? std::nullopt
+               : std::optional<std::int64_t>(static_cast<std::int64_t>(*u));
   if (const double* d = v->if_double()) {
     if (!(*d >= -9.2e18 && *d <= 9.2e18)) return std::nullopt;  // also rejects NaN
     return static_cast<std::int64_t>(*d);
@@ -89,9 +93,11 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 constexpr std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
     s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
     s.remove_suffix(1);
   return s;
 }

@@ -159,6 +159,23 @@ CREATE TABLE aws_accounts (
   PRIMARY KEY (workspace, account_id)
 ) WITHOUT ROWID;
 )sql"},
+    {5, "index of user tags (not ses:*) for tag filters", R"sql(
+-- One row per (event, user tag value): a tag filter becomes an index range in time order instead
+-- of a scan of every event's JSON. SES's automatic ses:* tags are left out (every event has five).
+CREATE TABLE event_tags (
+  workspace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  seq INTEGER NOT NULL,                 -- events.seq
+  PRIMARY KEY (workspace, name, value, ts, seq)
+) WITHOUT ROWID;
+CREATE INDEX event_tags_seq ON event_tags (seq);
+INSERT INTO event_tags (workspace, name, value, ts, seq)
+  SELECT e.workspace, t.key, v.value, e.ts, e.seq
+  FROM events e, json_each(e.doc, '$.tags') t, json_each(t.value) v
+  WHERE substr(t.key, 1, 4) != 'ses:';
+)sql"},
 };
 
 inline constexpr int latest_version = migrations[std::size(migrations) - 1].version;

@@ -64,7 +64,8 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// ---- cursors: opaque to clients, "<ts>.<seq>" in hex with a version prefix -----------------------
+// ---- cursors: opaque to clients, "<ts>.<seq>" in hex with a version prefix
+// -----------------------
 std::string encode_cursor(std::int64_t ts, std::int64_t seq) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "v1.%llx.%llx", static_cast<unsigned long long>(ts),
@@ -130,18 +131,18 @@ std::string recipient_condition(sql_builder& b, const std::string& p) {
   if (trail) core.pop_back();
   if (!lead && !trail && !core.empty() && core.front() == '@') {
     const auto x = b.text(core);
-    return "substr(recipient, -length(" + x + ")) = " + x;
+    return "substr(e.recipient, -length(" + x + ")) = " + x;
   }
-  if (lead && trail) return "instr(recipient, " + b.text(core) + ") > 0";
+  if (lead && trail) return "instr(e.recipient, " + b.text(core) + ") > 0";
   if (lead) {
     const auto x = b.text(core);
-    return "substr(recipient, -length(" + x + ")) = " + x;
+    return "substr(e.recipient, -length(" + x + ")) = " + x;
   }
   if (trail) {
     const auto x = b.text(core);
-    return "substr(recipient, 1, length(" + x + ")) = " + x;
+    return "substr(e.recipient, 1, length(" + x + ")) = " + x;
   }
-  return "recipient = " + b.text(core);
+  return "e.recipient = " + b.text(core);
 }
 
 // Column list shared by every event read, in stored_event order.
@@ -153,7 +154,7 @@ stored_event read_event(const statement& s) {
   e.timestamp = s.int64(2);
   const auto t = s.int64(3);
   e.type = t >= 0 && t < static_cast<std::int64_t>(event_type_count) ? static_cast<event_type>(t)
-                                                                    : event_type::unknown;
+                                                                     : event_type::unknown;
   e.message_id = s.text(4);
   e.recipient = s.text(5);
   e.machine = s.int64(6) != 0;
@@ -231,8 +232,8 @@ class sqlite_store final : public store {
   result<std::optional<workspace>> find_workspace(std::string_view id) override {
     auto r = reader();
     if (!r) return r.error();
-    auto st = (*r)->prepare(
-        "SELECT id, name, created_at, retention_days FROM workspaces WHERE id = ?1");
+    auto st =
+        (*r)->prepare("SELECT id, name, created_at, retention_days FROM workspaces WHERE id = ?1");
     if (!st) return st.error();
     auto& s = **st;
     reset_on_exit guard{&s};
@@ -246,7 +247,8 @@ class sqlite_store final : public store {
   }
 
   status set_retention(std::string_view workspace, int days) override {
-    if (days < 0) return error{errc::bad_input, "retention must be 0 (forever) or a number of days"};
+    if (days < 0)
+      return error{errc::bad_input, "retention must be 0 (forever) or a number of days"};
     std::lock_guard lock(write_mu_);
     auto st = writer_->prepare("UPDATE workspaces SET retention_days = ?2 WHERE id = ?1");
     if (!st) return st.error();
@@ -303,8 +305,8 @@ class sqlite_store final : public store {
   result<bool> sns_message_seen(std::string_view workspace, std::string_view id) override {
     auto r = reader();
     if (!r) return r.error();
-    auto st = (*r)->prepare(
-        "SELECT 1 FROM sns_messages WHERE workspace = ?1 AND sns_message_id = ?2");
+    auto st =
+        (*r)->prepare("SELECT 1 FROM sns_messages WHERE workspace = ?1 AND sns_message_id = ?2");
     if (!st) return st.error();
     reset_on_exit guard{*st};
     (*st)->bind(1, workspace);
@@ -325,27 +327,61 @@ class sqlite_store final : public store {
       return error{errc::bad_input, "invalid cursor"};
     if (f.from && f.to && *f.from > *f.to) return error{errc::bad_input, "from is after to"};
 
-    // Several types: one index range scan per type (events_type_time yields each in time order),
-    // merged here — a single `type IN (...)` scan would have to sort every matching row.
-    std::vector<std::optional<event_type>> passes;
-    if (f.types.empty()) {
-      passes.push_back(std::nullopt);
+    // Each pass is one index range scan in time order; passes are merged here. A user tag filter
+    // (not ses:*) drives from event_tags, one pass per value of its first name; otherwise several
+    // types give one pass each over events_type_time — a single `IN (...)` scan would have to sort
+    // every matching row.
+    std::string driving_tag;
+    for (const auto& t : f.tags)
+      if (t.name.rfind("ses:", 0) != 0) {
+        driving_tag = t.name;
+        break;
+      }
+    struct pass {
+      std::optional<event_type> type;
+      const std::string* tag_value = nullptr;
+    };
+    std::vector<pass> passes;
+    if (!driving_tag.empty()) {
+      for (const auto& t : f.tags)
+        if (t.name == driving_tag) passes.push_back({std::nullopt, &t.value});
+    } else if (f.types.empty()) {
+      passes.push_back({});
     } else {
+      std::vector<event_type> seen;
       for (auto t : f.types)
-        if (std::find(passes.begin(), passes.end(), std::optional(t)) == passes.end())
-          passes.push_back(t);
+        if (std::find(seen.begin(), seen.end(), t) == seen.end()) {
+          seen.push_back(t);
+          passes.push_back({t, nullptr});
+        }
     }
 
     auto r = reader();
     if (!r) return r.error();
     std::vector<stored_event> rows;
-    for (const auto& type : passes) {
+    for (const auto& ps : passes) {
       sql_builder b;
-      std::string sql = "SELECT " + std::string(event_columns) + " FROM events e WHERE workspace = " +
-                        b.text(std::string(workspace));
-      if (type) sql += " AND type = " + b.integer(static_cast<std::int64_t>(*type));
-      if (f.from) sql += " AND ts >= " + b.integer(*f.from);
-      if (f.to) sql += " AND ts < " + b.integer(*f.to);
+      // k: the table whose (ts, seq) order the scan follows.
+      const std::string k = ps.tag_value ? "t." : "e.";
+      std::string sql =
+          "SELECT e.seq, e.id, e.ts, e.type, e.message_id, e.recipient, e.machine, e.doc ";
+      if (ps.tag_value) {
+        const auto ws = b.text(std::string(workspace));
+        sql += "FROM event_tags t JOIN events e ON e.seq = t.seq WHERE t.workspace = " + ws +
+               " AND t.name = " + b.text(driving_tag) + " AND t.value = " + b.text(*ps.tag_value) +
+               " AND e.workspace = " + ws;
+      } else {
+        sql += "FROM events e WHERE e.workspace = " + b.text(std::string(workspace));
+      }
+      if (ps.type) sql += " AND e.type = " + b.integer(static_cast<std::int64_t>(*ps.type));
+      if (ps.tag_value && !f.types.empty()) {
+        sql += " AND e.type IN (";
+        for (std::size_t i = 0; i < f.types.size(); ++i)
+          sql += (i ? ", " : "") + std::to_string(static_cast<int>(f.types[i]));
+        sql += ")";
+      }
+      if (f.from) sql += " AND " + k + "ts >= " + b.integer(*f.from);
+      if (f.to) sql += " AND " + k + "ts < " + b.integer(*f.to);
       if (!f.recipients.empty()) {
         sql += " AND (";
         for (std::size_t i = 0; i < f.recipients.size(); ++i) {
@@ -355,37 +391,39 @@ class sqlite_store final : public store {
         sql += ")";
       }
       if (!f.message_ids.empty()) {
-        sql += " AND message_id IN (";
+        sql += " AND e.message_id IN (";
         for (std::size_t i = 0; i < f.message_ids.size(); ++i)
           sql += (i ? ", " : "") + b.text(f.message_ids[i]);
         sql += ")";
       }
       if (!f.configuration_sets.empty()) {
-        sql += " AND config_set IN (";
+        sql += " AND e.config_set IN (";
         for (std::size_t i = 0; i < f.configuration_sets.size(); ++i)
           sql += (i ? ", " : "") + b.text(f.configuration_sets[i]);
         sql += ")";
       }
-      // Tags with the same name are alternatives; different names must all match.
+      // Tags with the same name are alternatives; different names must all match. Names other
+      // than the driving one (and ses:* tags) are read from the stored document with JSON1.
       std::vector<std::string> names;
       for (const auto& t : f.tags)
-        if (std::find(names.begin(), names.end(), t.name) == names.end()) names.push_back(t.name);
+        if (t.name != driving_tag && std::find(names.begin(), names.end(), t.name) == names.end())
+          names.push_back(t.name);
       for (const auto& name : names) {
         sql += " AND (";
         bool first = true;
         for (const auto& t : f.tags) {
           if (t.name != name) continue;
-          // Tags are read from the stored document (JSON1) rather than kept twice per row.
           sql += (first ? "" : " OR ") +
-                 std::string("EXISTS (SELECT 1 FROM json_each(e.doc, '$.tags') t, json_each(t.value) v "
-                             "WHERE t.key = ") +
-                 b.text(t.name) + " AND v.value = " + b.text(t.value) + ")";
+                 std::string(
+                     "EXISTS (SELECT 1 FROM json_each(e.doc, '$.tags') jt, json_each(jt.value) jv "
+                     "WHERE jt.key = ") +
+                 b.text(t.name) + " AND jv.value = " + b.text(t.value) + ")";
           first = false;
         }
         sql += ")";
       }
-      if (f.machine == sesami::machine_filter::exclude) sql += " AND machine = 0";
-      if (f.machine == sesami::machine_filter::only) sql += " AND machine = 1";
+      if (f.machine == sesami::machine_filter::exclude) sql += " AND e.machine = 0";
+      if (f.machine == sesami::machine_filter::only) sql += " AND e.machine = 1";
       if (!f.statuses.empty()) {
         sql +=
             " AND EXISTS (SELECT 1 FROM recipient_status r WHERE r.workspace = e.workspace AND "
@@ -395,8 +433,9 @@ class sqlite_store final : public store {
         sql += "))";
       }
       if (has_cursor)
-        sql += " AND (ts, seq) < (" + b.integer(cur_ts) + ", " + b.integer(cur_seq) + ")";
-      sql += " ORDER BY ts DESC, seq DESC LIMIT " + std::to_string(limit + 1);
+        sql += " AND (" + k + "ts, " + k + "seq) < (" + b.integer(cur_ts) + ", " +
+               b.integer(cur_seq) + ")";
+      sql += " ORDER BY " + k + "ts DESC, " + k + "seq DESC LIMIT " + std::to_string(limit + 1);
 
       auto st = (*r)->prepare(sql);
       if (!st) return st.error();
@@ -419,14 +458,18 @@ class sqlite_store final : public store {
     return page;
   }
 
-  result<recipient_history> recipient(std::string_view workspace, std::string_view address) override {
+  result<recipient_history> recipient(std::string_view workspace,
+                                      std::string_view address) override {
     recipient_history h;
     h.address = lower(address);
     auto r = reader();
     if (!r) return r.error();
     {
       auto st = (*r)->prepare(
+          // Named: without ANALYZE statistics the planner prefers the primary key's workspace
+          // prefix (a scan of every pair of the workspace) over this index.
           "SELECT message_id, recipient, status, first_seen, last_seen FROM recipient_status "
+          "INDEXED BY recipient_status_recipient "
           "WHERE workspace = ?1 AND recipient = ?2 ORDER BY last_seen DESC");
       if (!st) return st.error();
       reset_on_exit guard{*st};
@@ -454,7 +497,8 @@ class sqlite_store final : public store {
     return h;
   }
 
-  result<message_history> message(std::string_view workspace, std::string_view message_id) override {
+  result<message_history> message(std::string_view workspace,
+                                  std::string_view message_id) override {
     message_history h;
     h.message_id = message_id;
     auto r = reader();
@@ -507,8 +551,9 @@ class sqlite_store final : public store {
       rollup_row row;
       row.hour = s.int64(0) * ms_per_hour;
       const auto t = s.int64(1);
-      row.type = t >= 0 && t < static_cast<std::int64_t>(event_type_count) ? static_cast<event_type>(t)
-                                                                          : event_type::unknown;
+      row.type = t >= 0 && t < static_cast<std::int64_t>(event_type_count)
+                     ? static_cast<event_type>(t)
+                     : event_type::unknown;
       row.count = s.int64(2);
       row.machine = s.int64(3);
       row.unique = s.int64(4);
@@ -543,7 +588,8 @@ class sqlite_store final : public store {
     return out;
   }
 
-  // ---- suppression list --------------------------------------------------------------------------
+  // ---- suppression list
+  // --------------------------------------------------------------------------
   result<suppression_page> list_suppressions(std::string_view workspace,
                                              const suppression_query& q) override {
     const std::size_t limit = std::clamp<std::size_t>(q.limit, 1, 100000);
@@ -613,7 +659,8 @@ class sqlite_store final : public store {
     return writer_->changes() > 0;
   }
 
-  // ---- maintenance -------------------------------------------------------------------------------
+  // ---- maintenance
+  // -------------------------------------------------------------------------------
   result<std::size_t> apply_retention(std::string_view workspace, std::int64_t now,
                                       std::size_t batch) override {
     auto ws = find_workspace(workspace);
@@ -626,15 +673,32 @@ class sqlite_store final : public store {
       // One short transaction per batch: the writer mutex is released in between, so group
       // commits interleave with a long purge instead of waiting for it.
       std::lock_guard lock(write_mu_);
-      auto st = writer_->prepare(
-          "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE workspace = ?1 AND "
-          "ts < ?2 LIMIT ?3)");
-      if (!st) return st.error();
-      (*st)->bind(1, workspace);
-      (*st)->bind(2, cutoff);
-      (*st)->bind(3, static_cast<std::int64_t>(std::max<std::size_t>(batch, 1)));
-      if (auto r = run(*writer_, **st, "cannot delete old events"); !r) return r.error();
-      const auto n = static_cast<std::size_t>(writer_->changes());
+      if (auto b = writer_->exec("BEGIN IMMEDIATE"); !b) return b.error();
+      std::size_t n = 0;
+      // The same batch subquery twice in one transaction: the tag rows, then the events.
+      for (const char* sql :
+           {"DELETE FROM event_tags WHERE seq IN (SELECT seq FROM events WHERE workspace = ?1 AND "
+            "ts < ?2 LIMIT ?3)",
+            "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE workspace = ?1 AND "
+            "ts < ?2 LIMIT ?3)"}) {
+        auto st = writer_->prepare_static(sql);
+        if (!st) {
+          (void)writer_->exec("ROLLBACK");
+          return st.error();
+        }
+        (*st)->bind(1, workspace);
+        (*st)->bind(2, cutoff);
+        (*st)->bind(3, static_cast<std::int64_t>(std::max<std::size_t>(batch, 1)));
+        if (auto r = run(*writer_, **st, "cannot delete old events"); !r) {
+          (void)writer_->exec("ROLLBACK");
+          return r.error();
+        }
+        n = static_cast<std::size_t>(writer_->changes());
+      }
+      if (auto c = writer_->exec("COMMIT"); !c) {
+        (void)writer_->exec("ROLLBACK");
+        return c.error();
+      }
       total += n;
       if (n == 0) break;
     }
@@ -739,7 +803,7 @@ class sqlite_store final : public store {
   }
 
   using rollup_key = std::tuple<std::string, std::int64_t, int>;  // workspace, hour, type
-  using status_key = std::pair<std::string, int>;                  // workspace, status
+  using status_key = std::pair<std::string, int>;                 // workspace, status
 
   // A (message, recipient)'s row as the transaction sees it: read from the database once, updated
   // in memory by every event of the transaction, written back once at commit.
@@ -778,6 +842,13 @@ class sqlite_store final : public store {
       return;
     }
     for (auto* r : group) {
+      // An unknown workspace is found before anything of that request is written: it fails that
+      // request alone, not the neighbours sharing the transaction.
+      auto days = retention_days(txn, r->workspace);
+      if (!days && days.error().code == errc::not_found) {
+        r->outcome = days.error();
+        continue;
+      }
       auto s = ingest_one(txn, *r);
       if (!s) return fail_all(s.error());
       r->outcome = *s;
@@ -838,17 +909,27 @@ class sqlite_store final : public store {
         continue;
       }
       ++sum.stored;
+      if (auto t = index_tags(ws, ev); !t) return t.error();
 
       auto& d = txn.rollups[rollup_key{ws, hour_of(ev.timestamp), static_cast<int>(ev.type)}];
       ++d.count;
       if (ev.machine()) ++d.machine;
       if (auto* b = ev.get<bounce_info>()) {
         switch (b->cls) {
-          case bounce_class::hard: ++d.hard; break;
-          case bounce_class::soft: ++d.soft; break;
-          case bounce_class::suppressed: ++d.suppressed; break;
-          case bounce_class::undetermined: ++d.undetermined; break;
-          case bounce_class::none: break;
+          case bounce_class::hard:
+            ++d.hard;
+            break;
+          case bounce_class::soft:
+            ++d.soft;
+            break;
+          case bounce_class::suppressed:
+            ++d.suppressed;
+            break;
+          case bounce_class::undetermined:
+            ++d.undetermined;
+            break;
+          case bounce_class::none:
+            break;
         }
       }
 
@@ -876,6 +957,28 @@ class sqlite_store final : public store {
       }
     }
     return sum;
+  }
+
+  // User tags (not SES's automatic ses:* ones) of a newly stored event, for tag filters.
+  status index_tags(const std::string& ws, const sesami::event& ev) {
+    const std::int64_t seq = sqlite3_last_insert_rowid(writer_->get());
+    for (const auto& [name, values] : ev.tags) {
+      if (name.rfind("ses:", 0) == 0) continue;
+      for (const auto& v : values) {
+        auto st = writer_->prepare_static(
+            "INSERT INTO event_tags (workspace, name, value, ts, seq) VALUES (?1, ?2, ?3, ?4, ?5) "
+            "ON CONFLICT DO NOTHING");
+        if (!st) return st.error();
+        auto& s = **st;
+        s.bind(1, ws);
+        s.bind(2, name);
+        s.bind(3, v);
+        s.bind(4, ev.timestamp);
+        s.bind(5, seq);
+        if (auto r = run(*writer_, s, "cannot index tags"); !r) return r;
+      }
+    }
+    return {};
   }
 
   // Status precedence and unique opens/clicks, order-independent: the status is the max over all
@@ -1020,7 +1123,8 @@ class sqlite_store final : public store {
   std::vector<std::unique_ptr<connection>> pool_;
 };
 
-// ---- opening and migrating -----------------------------------------------------------------------
+// ---- opening and migrating
+// -----------------------------------------------------------------------
 result<int> read_version(connection& c) {
   auto st = c.prepare("PRAGMA user_version");
   if (!st) return st.error();

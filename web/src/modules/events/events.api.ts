@@ -4,9 +4,9 @@ import type { Result, SesEvent } from '../../lib/types';
 
 export const COLUMNAR = 'application/vnd.sesami.columnar';
 
-/// The window's size cap: beyond it the download and the browser's memory cost more than local
-/// re-filtering saves; the page says so when a range holds more.
-export const WINDOW_CAP = 1_000_000;
+/// The window's size cap: the largest columnar page GET /events serves (docs/api.md). Beyond it
+/// the page says the window holds the newest events only and points at the server-side totals.
+export const WINDOW_CAP = 200_000;
 /// What GET /events serves per request today (docs/api.md: limit 1..1000).
 export const SERVER_PAGE = 1000;
 
