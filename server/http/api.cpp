@@ -303,13 +303,13 @@ class api : public std::enable_shared_from_this<api> {
     // The columnar form feeds the dashboard's in-browser aggregation: it is ~90 bytes an event,
     // so a window of many events is one request; JSON pages stay small.
     const bool columnar = ctx.header("Accept").find(columnar_media_type) != std::string_view::npos;
-    const std::size_t max_limit = columnar ? 200'000 : 1000;
+    const std::size_t max_limit = columnar ? store::max_event_page : 1000;
     if (const auto* l = ctx.query_one("limit")) {
       std::size_t n = 0;
       const auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), n);
       if (ec != std::errc{} || ptr != l->data() + l->size() || n < 1 || n > max_limit)
         return error_response(ctx, "validation.limit",
-                              columnar ? "limit must be 1..200000" : "limit must be 1..1000");
+                              "limit must be 1.." + std::to_string(max_limit));
       q.limit = n;
     }
     if (const auto* c = ctx.query_one("cursor")) q.cursor = *c;

@@ -111,9 +111,13 @@ struct ingest_summary {
 // ---------------------------------------------------------------------------------------
 /// Which events to list: the analytics filter (sesami::filter, from filter_from_query — the same
 /// semantics as the dashboard's in-browser filtering), plus keyset paging.
+/// The largest page list_events serves: a window of events for the dashboard's in-browser
+/// aggregation (the columnar /events form); JSON callers are held to smaller pages by the API.
+inline constexpr std::size_t max_event_page = 200'000;
+
 struct event_query {
   sesami::filter filter;
-  std::size_t limit = 50;  // capped at 1000
+  std::size_t limit = 50;  // capped at max_event_page
   std::string cursor;      // opaque, from a previous page's `next`
 };
 

@@ -320,7 +320,7 @@ class sqlite_store final : public store {
   // ---- reads -----------------------------------------------------------------------------------
   result<event_page> list_events(std::string_view workspace, const event_query& q) override {
     const sesami::filter& f = q.filter;
-    const std::size_t limit = std::clamp<std::size_t>(q.limit, 1, 1000);
+    const std::size_t limit = std::clamp<std::size_t>(q.limit, 1, max_event_page);
     std::int64_t cur_ts = 0, cur_seq = 0;
     const bool has_cursor = !q.cursor.empty();
     if (has_cursor && !decode_cursor(q.cursor, cur_ts, cur_seq))
