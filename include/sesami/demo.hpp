@@ -32,6 +32,7 @@
 #include <vector>
 
 #include <sesami/detail/iso8601.hpp>
+#include <sesami/to_json.hpp>
 
 namespace sesami::demo {
 
@@ -163,23 +164,9 @@ inline constexpr transactional_info transactional[] = {
     {"welcome", "Welcome to Example Shop", "welcome"},
 };
 
-/// JSON string escaping for the few characters our generated text can contain.
+/// JSON string escaping: the same as the normalized events' writer.
 inline void escape_into(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
-    }
-  }
+  sesami::detail::append_json_escaped(out, s);
 }
 
 // One email: shared by the events of all its recipients.

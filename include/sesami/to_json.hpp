@@ -138,9 +138,9 @@ struct details_writer {
 };
 
 // ---- direct writer: must produce exactly what boost::json::serialize(to_json(e)) produces ----
-inline void append_json_string(std::string& out, std::string_view s) {
+/// The characters of a JSON string literal, without its quotes.
+inline void append_json_escaped(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
   std::size_t run = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
@@ -176,6 +176,10 @@ inline void append_json_string(std::string& out, std::string_view s) {
     }
   }
   out.append(s.data() + run, s.size() - run);
+}
+inline void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  append_json_escaped(out, s);
   out += '"';
 }
 class object_writer {

@@ -1,6 +1,7 @@
 #include "stats.hpp"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 
 namespace sesami::app {
@@ -20,6 +21,10 @@ store::result<aggregation> stats(store::store& s, std::string_view workspace,
   if (!rows) return rows.error();
 
   aggregation a;
+  // Per event type: the mailbox simulator's events, first human opens/clicks and hard bounces,
+  // subtracted from the rates as the in-memory aggregation leaves the simulator out (USERS #9).
+  std::array<std::uint64_t, event_type_count> sim_events{};
+  std::uint64_t sim_opened = 0, sim_clicked = 0, sim_hard = 0;
   a.bucket = req.bucket;
   a.offset_minutes = req.offset_minutes;
   const std::int64_t offset = static_cast<std::int64_t>(req.offset_minutes) * 60'000;
@@ -45,6 +50,10 @@ store::result<aggregation> stats(store::store& s, std::string_view workspace,
     const auto k = static_cast<std::size_t>(key - first_key);
     const auto t = static_cast<std::size_t>(r.type);
     const auto count = static_cast<std::uint64_t>(r.count);
+    sim_events[t] += static_cast<std::uint64_t>(r.sim_count);
+    if (r.type == event_type::open) sim_opened += static_cast<std::uint64_t>(r.sim_unique_human);
+    if (r.type == event_type::click) sim_clicked += static_cast<std::uint64_t>(r.sim_unique_human);
+    if (r.type == event_type::bounce) sim_hard += static_cast<std::uint64_t>(r.sim_hard);
     a.series[t][k] += static_cast<std::uint32_t>(count);
     a.totals[t] += count;
     a.events += count;
@@ -72,17 +81,39 @@ store::result<aggregation> stats(store::store& s, std::string_view workspace,
       a.hard_bounced += static_cast<std::uint64_t>(r.hard);
     }
   }
-  // Reputation counts distinct (message, recipient) pairs. SES sends one Send, one Delivery and
-  // at most one hard bounce / complaint per pair, and stored events are unique by identity, so
-  // event counts are pair counts; opens and clicks use the first-per-pair (unique) counters.
-  a.sent = a.totals[static_cast<std::size_t>(event_type::send)];
-  a.delivered = a.totals[static_cast<std::size_t>(event_type::delivery)];
-  a.complained = a.totals[static_cast<std::size_t>(event_type::complaint)];
-  a.human_opened = a.opens.unique_human;
-  a.human_clicked = a.clicks.unique_human;
+  // Reputation counts distinct (message, recipient) pairs outside the simulator. SES sends one
+  // Send, one Delivery and at most one hard bounce / complaint per pair, and stored events are
+  // unique by identity, so event counts are pair counts; opens and clicks use the first-per-pair
+  // (unique) counters, so a pair counts in the range holding its first human open / click.
+  auto no_sim = [&](event_type t) {
+    const auto i = static_cast<std::size_t>(t);
+    return a.totals[i] - sim_events[i];
+  };
+  a.sent = no_sim(event_type::send);
+  a.delivered = no_sim(event_type::delivery);
+  a.complained = no_sim(event_type::complaint);
+  a.hard_bounced -= sim_hard;
+  a.human_opened = a.opens.unique_human - sim_opened;
+  a.human_clicked = a.clicks.unique_human - sim_clicked;
+  for (const auto k : sim_events) a.simulator_events += k;
 
-  // Statuses are current statuses of every pair of the workspace: they are not kept per hour.
-  auto statuses = s.status_counts(workspace);
+  // Top lists from their own hourly rollups, over the same rounded range as the counters.
+  constexpr std::size_t top = aggregate_options{}.top;
+  auto links = s.top_links(workspace, from, to, top);
+  if (!links) return links.error();
+  for (auto& l : *links)
+    a.top_links.push_back({std::move(l.link), static_cast<std::uint64_t>(l.clicks),
+                           static_cast<std::uint64_t>(l.human),
+                           static_cast<std::uint64_t>(l.unique)});
+  auto domains = s.top_bouncing_domains(workspace, from, to, top);
+  if (!domains) return domains.error();
+  for (auto& d : *domains)
+    a.top_bouncing_domains.push_back({std::move(d.domain), static_cast<std::uint64_t>(d.bounces),
+                                      static_cast<std::uint64_t>(d.hard)});
+
+  // Statuses: the current status of each pair whose first event falls in the range (pairs are
+  // rolled up by the hour of their first event; a later event can only raise the status).
+  auto statuses = s.status_counts(workspace, from, to);
   if (!statuses) return statuses.error();
   for (const auto& [st, count] : *statuses)
     a.statuses[static_cast<std::size_t>(st)] = static_cast<std::uint64_t>(count);

@@ -171,7 +171,23 @@ struct rollup_row {
   std::int64_t unique_human = 0;  // the same, counting human opens/clicks only
   // bounces by our classification (bounce_class): hard, soft, suppressed, undetermined
   std::int64_t hard = 0, soft = 0, suppressed = 0, undetermined = 0;
+  // The mailbox simulator's share (recipients @simulator.amazonses.com), left out of the rates:
+  // events, unique_human, hard.
+  std::int64_t sim_count = 0, sim_unique_human = 0, sim_hard = 0;
   friend bool operator==(const rollup_row&, const rollup_row&) = default;
+};
+/// Clicks on one link over a range of hours; unique: (message, recipient) pairs whose first click
+/// on the link falls in the range.
+struct link_rollup {
+  std::string link;
+  std::int64_t clicks = 0, human = 0, unique = 0;
+  friend bool operator==(const link_rollup&, const link_rollup&) = default;
+};
+/// Bounces to one recipient domain over a range of hours.
+struct domain_rollup {
+  std::string domain;
+  std::int64_t bounces = 0, hard = 0;
+  friend bool operator==(const domain_rollup&, const domain_rollup&) = default;
 };
 
 // ---- suppression list
@@ -245,6 +261,19 @@ class store {
   /// Rollup rows for hours in [since, until) (ms; rounded down to the hour), ordered by hour, type.
   virtual result<std::vector<rollup_row>> rollups(std::string_view workspace, std::int64_t since,
                                                   std::int64_t until) = 0;
+  /// The n most clicked links in hours [since, until) (rounded like rollups), by clicks then link.
+  virtual result<std::vector<link_rollup>> top_links(std::string_view workspace,
+                                                     std::int64_t since, std::int64_t until,
+                                                     std::size_t n) = 0;
+  /// The n recipient domains with most bounces in hours [since, until), by bounces then domain.
+  virtual result<std::vector<domain_rollup>> top_bouncing_domains(std::string_view workspace,
+                                                                  std::int64_t since,
+                                                                  std::int64_t until,
+                                                                  std::size_t n) = 0;
+  /// Number of (message, recipient) pairs per current status, counting the pairs whose first
+  /// event is in hours [since, until) (rounded like rollups).
+  virtual result<std::vector<std::pair<delivery_status, std::int64_t>>> status_counts(
+      std::string_view workspace, std::int64_t since, std::int64_t until) = 0;
   /// Number of (message, recipient) pairs per current status.
   virtual result<std::vector<std::pair<delivery_status, std::int64_t>>> status_counts(
       std::string_view workspace) = 0;

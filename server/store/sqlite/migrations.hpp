@@ -176,6 +176,93 @@ INSERT INTO event_tags (workspace, name, value, ts, seq)
   FROM events e, json_each(e.doc, '$.tags') t, json_each(t.value) v
   WHERE substr(t.key, 1, 4) != 'ses:';
 )sql"},
+    {6, "rollups for rates without the mailbox simulator, top links, top bouncing domains",
+     R"sql(
+-- The simulator's share of each rollup row, subtracted from the rates (USERS #9): events, first
+-- human opens/clicks of simulator pairs, hard bounces. Recipients are stored lower-cased.
+ALTER TABLE rollups ADD COLUMN sim_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups ADD COLUMN sim_uniq_human INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups ADD COLUMN sim_hard INTEGER NOT NULL DEFAULT 0;
+UPDATE rollups SET
+  sim_count = (SELECT count(*) FROM events e INDEXED BY events_type_time
+    WHERE e.workspace = rollups.workspace AND e.type = rollups.type
+      AND e.ts >= rollups.hour * 3600000 AND e.ts < (rollups.hour + 1) * 3600000
+      AND e.recipient LIKE '%@simulator.amazonses.com'),
+  sim_hard = (SELECT count(*) FROM events e INDEXED BY events_type_time
+    WHERE e.workspace = rollups.workspace AND e.type = rollups.type AND rollups.type = 2
+      AND e.ts >= rollups.hour * 3600000 AND e.ts < (rollups.hour + 1) * 3600000
+      AND e.recipient LIKE '%@simulator.amazonses.com'
+      AND json_extract(e.doc, '$.bounce.class') = 'hard'),
+  sim_uniq_human = (SELECT count(*) FROM recipient_status r
+    WHERE r.workspace = rollups.workspace AND r.recipient LIKE '%@simulator.amazonses.com'
+      AND CASE rollups.type WHEN 4 THEN r.first_human_open WHEN 5 THEN r.first_human_click END
+          BETWEEN rollups.hour * 3600000 AND (rollups.hour + 1) * 3600000 - 1);
+
+-- Clicks per hour and link; uniq: (message, recipient, link) combinations whose first click is in
+-- that hour (pair_links remembers the first click, so a late earlier click moves it).
+CREATE TABLE pair_links (
+  workspace TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  link TEXT NOT NULL,
+  first_click INTEGER NOT NULL,
+  PRIMARY KEY (workspace, message_id, recipient, link)
+) WITHOUT ROWID;
+CREATE TABLE link_rollups (
+  workspace TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  link TEXT NOT NULL,
+  clicks INTEGER NOT NULL DEFAULT 0,
+  human INTEGER NOT NULL DEFAULT 0,
+  uniq INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (workspace, hour, link)
+) WITHOUT ROWID;
+-- Bounces per hour and recipient domain (the part after the last '@').
+CREATE TABLE domain_rollups (
+  workspace TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  domain TEXT NOT NULL,
+  bounces INTEGER NOT NULL DEFAULT 0,
+  hard INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (workspace, hour, domain)
+) WITHOUT ROWID;
+
+INSERT INTO pair_links (workspace, message_id, recipient, link, first_click)
+  SELECT workspace, message_id, recipient, link, min(ts) FROM (
+    SELECT workspace, message_id, recipient, ts,
+           coalesce(json_extract(doc, '$.click.link'), '') AS link
+    FROM events WHERE type = 5)
+  WHERE link != '' GROUP BY workspace, message_id, recipient, link;
+INSERT INTO link_rollups (workspace, hour, link, clicks, human, uniq)
+  SELECT workspace, ts / 3600000, link, count(*), sum(machine = 0), 0 FROM (
+    SELECT workspace, ts, machine, coalesce(json_extract(doc, '$.click.link'), '') AS link
+    FROM events WHERE type = 5)
+  WHERE link != '' GROUP BY workspace, ts / 3600000, link;
+INSERT INTO link_rollups (workspace, hour, link, uniq)
+  SELECT workspace, first_click / 3600000, link, count(*) FROM pair_links
+  WHERE true GROUP BY workspace, first_click / 3600000, link
+  ON CONFLICT (workspace, hour, link) DO UPDATE SET uniq = excluded.uniq;
+INSERT INTO domain_rollups (workspace, hour, domain, bounces, hard)
+  SELECT workspace, ts / 3600000, domain, count(*), sum(hard) FROM (
+    SELECT workspace, ts,
+           substr(recipient, length(rtrim(recipient, replace(recipient, '@', ''))) + 1) AS domain,
+           coalesce(json_extract(doc, '$.bounce.class'), '') = 'hard' AS hard
+    FROM events WHERE type = 2 AND instr(recipient, '@') > 0)
+  WHERE domain != '' GROUP BY workspace, ts / 3600000, domain;
+
+-- Current statuses of the (message, recipient) pairs by the hour of their first event, so that a
+-- range's statuses are those of the pairs that started in it (docs/storage.md).
+CREATE TABLE status_rollups (
+  workspace TEXT NOT NULL,
+  hour INTEGER NOT NULL,                -- of recipient_status.first_seen
+  status INTEGER NOT NULL,
+  n INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (workspace, hour, status)
+) WITHOUT ROWID;
+INSERT INTO status_rollups (workspace, hour, status, n)
+  SELECT workspace, first_seen / 3600000, status, count(*) FROM recipient_status
+  GROUP BY workspace, first_seen / 3600000, status;
+)sql"},
 };
 
 inline constexpr int latest_version = migrations[std::size(migrations) - 1].version;

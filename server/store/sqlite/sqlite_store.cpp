@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <variant>
 
+#include <sesami/aggregate.hpp>  // simulator_domain, detail::domain_of
+
 #include "../store.hpp"
 #include "connection.hpp"
 #include "migrations.hpp"
@@ -182,8 +184,18 @@ struct reset_on_exit {
 
 struct rollup_delta {
   std::int64_t count = 0, machine = 0, uniq = 0, uniq_human = 0, hard = 0, soft = 0, suppressed = 0,
-               undetermined = 0;
+               undetermined = 0, sim_count = 0, sim_uniq_human = 0, sim_hard = 0;
 };
+struct link_delta {
+  std::int64_t clicks = 0, human = 0, uniq = 0;
+};
+struct domain_delta {
+  std::int64_t bounces = 0, hard = 0;
+};
+
+bool is_simulator(std::string_view recipient) noexcept {
+  return sesami::detail::domain_of(recipient) == sesami::simulator_domain;
+}
 
 }  // namespace
 
@@ -535,8 +547,8 @@ class sqlite_store final : public store {
     auto r = reader();
     if (!r) return r.error();
     auto st = (*r)->prepare(
-        "SELECT hour, type, count, machine, uniq, uniq_human, hard, soft, suppressed, undetermined "
-        "FROM rollups "
+        "SELECT hour, type, count, machine, uniq, uniq_human, hard, soft, suppressed, undetermined, "
+        "sim_count, sim_uniq_human, sim_hard FROM rollups "
         "WHERE workspace = ?1 AND hour >= ?2 AND hour < ?3 ORDER BY hour, type");
     if (!st) return st.error();
     reset_on_exit guard{*st};
@@ -562,9 +574,84 @@ class sqlite_store final : public store {
       row.soft = s.int64(7);
       row.suppressed = s.int64(8);
       row.undetermined = s.int64(9);
+      row.sim_count = s.int64(10);
+      row.sim_unique_human = s.int64(11);
+      row.sim_hard = s.int64(12);
       out.push_back(row);
     }
     if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot read rollups");
+    return out;
+  }
+
+  // Both top lists sum a few rows per hour of the range (primary key ranges), never raw events.
+  result<std::vector<link_rollup>> top_links(std::string_view workspace, std::int64_t since,
+                                             std::int64_t until, std::size_t n) override {
+    auto r = reader();
+    if (!r) return r.error();
+    auto st = (*r)->prepare(
+        "SELECT link, sum(clicks), sum(human), sum(uniq) FROM link_rollups "
+        "WHERE workspace = ?1 AND hour >= ?2 AND hour < ?3 GROUP BY link HAVING sum(clicks) > 0 "
+        "ORDER BY 2 DESC, link LIMIT ?4");
+    if (!st) return st.error();
+    reset_on_exit guard{*st};
+    auto& s = **st;
+    s.bind(1, workspace);
+    s.bind(2, hour_of(since));
+    s.bind(3, hour_of(until - 1) + 1);
+    s.bind(4, static_cast<std::int64_t>(std::min<std::size_t>(n, 1'000'000)));
+    std::vector<link_rollup> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+      out.push_back({std::string(s.text(0)), s.int64(1), s.int64(2), s.int64(3)});
+    if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot read link rollups");
+    return out;
+  }
+
+  result<std::vector<domain_rollup>> top_bouncing_domains(std::string_view workspace,
+                                                          std::int64_t since, std::int64_t until,
+                                                          std::size_t n) override {
+    auto r = reader();
+    if (!r) return r.error();
+    auto st = (*r)->prepare(
+        "SELECT domain, sum(bounces), sum(hard) FROM domain_rollups "
+        "WHERE workspace = ?1 AND hour >= ?2 AND hour < ?3 GROUP BY domain "
+        "HAVING sum(bounces) > 0 ORDER BY 2 DESC, domain LIMIT ?4");
+    if (!st) return st.error();
+    reset_on_exit guard{*st};
+    auto& s = **st;
+    s.bind(1, workspace);
+    s.bind(2, hour_of(since));
+    s.bind(3, hour_of(until - 1) + 1);
+    s.bind(4, static_cast<std::int64_t>(std::min<std::size_t>(n, 1'000'000)));
+    std::vector<domain_rollup> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+      out.push_back({std::string(s.text(0)), s.int64(1), s.int64(2)});
+    if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot read domain rollups");
+    return out;
+  }
+
+  result<std::vector<std::pair<delivery_status, std::int64_t>>> status_counts(
+      std::string_view workspace, std::int64_t since, std::int64_t until) override {
+    auto r = reader();
+    if (!r) return r.error();
+    auto st = (*r)->prepare(
+        "SELECT status, sum(n) FROM status_rollups WHERE workspace = ?1 AND hour >= ?2 AND "
+        "hour < ?3 GROUP BY status HAVING sum(n) != 0 ORDER BY status");
+    if (!st) return st.error();
+    reset_on_exit guard{*st};
+    auto& s = **st;
+    s.bind(1, workspace);
+    s.bind(2, hour_of(since));
+    s.bind(3, hour_of(until - 1) + 1);
+    std::vector<std::pair<delivery_status, std::int64_t>> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      const auto v = s.int64(0);
+      if (v >= 0 && v < static_cast<std::int64_t>(delivery_status_count))
+        out.emplace_back(static_cast<delivery_status>(v), s.int64(1));
+    }
+    if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot read status rollups");
     return out;
   }
 
@@ -809,6 +896,7 @@ class sqlite_store final : public store {
   // in memory by every event of the transaction, written back once at commit.
   struct pair_state {
     int original = -1;  // status in the database before this transaction; -1: no row yet
+    std::int64_t original_first_seen = 0;  // likewise, for status_rollups' hour
     int status = -1;
     std::int64_t first_seen = 0, last_seen = 0;
     std::optional<std::int64_t> firsts[4];  // open, human open, click, human click
@@ -824,8 +912,11 @@ class sqlite_store final : public store {
     }
   };
 
+  using name_key = std::tuple<std::string, std::int64_t, std::string>;  // workspace, hour, name
   struct txn_state {
     std::map<rollup_key, rollup_delta> rollups;
+    std::map<name_key, link_delta> links;
+    std::map<name_key, domain_delta> domains;
     std::unordered_map<pair_key, pair_state, pair_hash> pairs;
     std::map<std::string, int, std::less<>> retention;  // workspace → days, read once per group
   };
@@ -914,7 +1005,15 @@ class sqlite_store final : public store {
       auto& d = txn.rollups[rollup_key{ws, hour_of(ev.timestamp), static_cast<int>(ev.type)}];
       ++d.count;
       if (ev.machine()) ++d.machine;
+      const bool sim = is_simulator(recipient);
+      if (sim) ++d.sim_count;
       if (auto* b = ev.get<bounce_info>()) {
+        if (sim && b->cls == bounce_class::hard) ++d.sim_hard;
+        if (const auto dom = sesami::detail::domain_of(recipient); !dom.empty()) {
+          auto& dd = txn.domains[name_key{ws, hour_of(ev.timestamp), std::string(dom)}];
+          ++dd.bounces;
+          if (b->cls == bounce_class::hard) ++dd.hard;
+        }
         switch (b->cls) {
           case bounce_class::hard:
             ++d.hard;
@@ -931,6 +1030,10 @@ class sqlite_store final : public store {
           case bounce_class::none:
             break;
         }
+      }
+
+      if (auto* c = ev.get<click_info>(); c && !c->link.empty()) {
+        if (auto l = count_link_click(txn, ws, ev, recipient, c->link); !l) return l.error();
       }
 
       if (!recipient.empty()) {
@@ -981,6 +1084,48 @@ class sqlite_store final : public store {
     return {};
   }
 
+  // A click on a link: clicks per hour, and the unique count in the hour of the pair's first click
+  // on that link, moved there if an earlier click arrives late (like unique opens below).
+  status count_link_click(txn_state& txn, const std::string& ws, const sesami::event& ev,
+                          const std::string& recipient, const std::string& link) {
+    auto& d = txn.links[name_key{ws, hour_of(ev.timestamp), link}];
+    ++d.clicks;
+    if (!ev.machine()) ++d.human;
+    auto sel = writer_->prepare_static(
+        "SELECT first_click FROM pair_links WHERE workspace = ?1 AND message_id = ?2 AND "
+        "recipient = ?3 AND link = ?4");
+    if (!sel) return sel.error();
+    std::optional<std::int64_t> first;
+    {
+      auto& s = **sel;
+      reset_on_exit guard{&s};
+      s.bind(1, ws);
+      s.bind(2, ev.message_id);
+      s.bind(3, recipient);
+      s.bind(4, link);
+      const int rc = s.step();
+      if (rc == SQLITE_ROW)
+        first = s.int64(0);
+      else if (rc != SQLITE_DONE)
+        return writer_->fail(rc, "cannot read link clicks");
+    }
+    if (first && *first <= ev.timestamp) return {};
+    if (first) --txn.links[name_key{ws, hour_of(*first), link}].uniq;
+    ++d.uniq;
+    auto up = writer_->prepare_static(
+        "INSERT INTO pair_links (workspace, message_id, recipient, link, first_click) "
+        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (workspace, message_id, recipient, link) "
+        "DO UPDATE SET first_click = excluded.first_click");
+    if (!up) return up.error();
+    auto& u = **up;
+    u.bind(1, ws);
+    u.bind(2, ev.message_id);
+    u.bind(3, recipient);
+    u.bind(4, link);
+    u.bind(5, ev.timestamp);
+    return run(*writer_, u, "cannot record link click");
+  }
+
   // Status precedence and unique opens/clicks, order-independent: the status is the max over all
   // events; a unique open counts in the hour of the earliest open, and moves there if an earlier
   // open arrives late.
@@ -1007,7 +1152,7 @@ class sqlite_store final : public store {
       p.first_seen = p.last_seen = ev.timestamp;
       if (rc == SQLITE_ROW) {
         p.original = p.status = static_cast<int>(s.int64(0));
-        p.first_seen = s.int64(1);
+        p.first_seen = p.original_first_seen = s.int64(1);
         p.last_seen = s.int64(2);
         for (int i = 0; i < 4; ++i)
           if (!s.is_null(3 + i)) p.firsts[i] = s.int64(3 + i);
@@ -1020,12 +1165,16 @@ class sqlite_store final : public store {
       auto& f = p.firsts[slot];
       if (f && *f <= ev.timestamp) return;
       const bool human = slot % 2 == 1;
+      // The simulator's first human opens/clicks are also kept apart, for the rates.
+      const bool sim_human = human && is_simulator(recipient);
       if (f) {
         auto& old = txn.rollups[rollup_key{ws, hour_of(*f), type}];
         --(human ? old.uniq_human : old.uniq);
+        if (sim_human) --old.sim_uniq_human;
       }
       auto& now = txn.rollups[rollup_key{ws, hour_of(ev.timestamp), type}];
       ++(human ? now.uniq_human : now.uniq);
+      if (sim_human) ++now.sim_uniq_human;
       f = ev.timestamp;
     };
     if (ev.type == event_type::open || ev.type == event_type::click) {
@@ -1048,7 +1197,13 @@ class sqlite_store final : public store {
         "first_click = excluded.first_click, first_human_click = excluded.first_human_click");
     if (!up) return up.error();
     std::map<status_key, std::int64_t> statuses;
+    std::map<rollup_key, std::int64_t> status_hours;  // workspace, hour of first_seen, status
     for (const auto& [key, p] : txn.pairs) {
+      if (p.status != p.original || hour_of(p.first_seen) != hour_of(p.original_first_seen)) {
+        if (p.original >= 0)
+          --status_hours[{key.workspace, hour_of(p.original_first_seen), p.original}];
+        ++status_hours[{key.workspace, hour_of(p.first_seen), p.status}];
+      }
       if (p.status != p.original) {
         if (p.original >= 0) --statuses[{key.workspace, p.original}];
         ++statuses[{key.workspace, p.status}];
@@ -1071,13 +1226,17 @@ class sqlite_store final : public store {
 
     auto st = writer_->prepare_static(
         "INSERT INTO rollups (workspace, hour, type, count, machine, uniq, uniq_human, hard, soft, "
-        "suppressed, undetermined) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+        "suppressed, undetermined, sim_count, sim_uniq_human, sim_hard) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
         "ON CONFLICT (workspace, hour, type) DO UPDATE SET "
         "count = count + excluded.count, machine = machine + excluded.machine, "
         "uniq = uniq + excluded.uniq, uniq_human = uniq_human + excluded.uniq_human, "
         "hard = hard + excluded.hard, soft = soft + excluded.soft, "
         "suppressed = suppressed + excluded.suppressed, "
-        "undetermined = undetermined + excluded.undetermined");
+        "undetermined = undetermined + excluded.undetermined, "
+        "sim_count = sim_count + excluded.sim_count, "
+        "sim_uniq_human = sim_uniq_human + excluded.sim_uniq_human, "
+        "sim_hard = sim_hard + excluded.sim_hard");
     if (!st) return st.error();
     for (const auto& [key, d] : txn.rollups) {
       auto& s = **st;
@@ -1092,7 +1251,40 @@ class sqlite_store final : public store {
       s.bind(9, d.soft);
       s.bind(10, d.suppressed);
       s.bind(11, d.undetermined);
+      s.bind(12, d.sim_count);
+      s.bind(13, d.sim_uniq_human);
+      s.bind(14, d.sim_hard);
       if (auto r = run(*writer_, s, "cannot update rollups"); !r) return r;
+    }
+    auto lk = writer_->prepare_static(
+        "INSERT INTO link_rollups (workspace, hour, link, clicks, human, uniq) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (workspace, hour, link) DO UPDATE SET "
+        "clicks = clicks + excluded.clicks, human = human + excluded.human, "
+        "uniq = uniq + excluded.uniq");
+    if (!lk) return lk.error();
+    for (const auto& [key, d] : txn.links) {
+      auto& s = **lk;
+      s.bind(1, std::get<0>(key));
+      s.bind(2, std::get<1>(key));
+      s.bind(3, std::get<2>(key));
+      s.bind(4, d.clicks);
+      s.bind(5, d.human);
+      s.bind(6, d.uniq);
+      if (auto r = run(*writer_, s, "cannot update link rollups"); !r) return r;
+    }
+    auto dm = writer_->prepare_static(
+        "INSERT INTO domain_rollups (workspace, hour, domain, bounces, hard) "
+        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (workspace, hour, domain) DO UPDATE SET "
+        "bounces = bounces + excluded.bounces, hard = hard + excluded.hard");
+    if (!dm) return dm.error();
+    for (const auto& [key, d] : txn.domains) {
+      auto& s = **dm;
+      s.bind(1, std::get<0>(key));
+      s.bind(2, std::get<1>(key));
+      s.bind(3, std::get<2>(key));
+      s.bind(4, d.bounces);
+      s.bind(5, d.hard);
+      if (auto r = run(*writer_, s, "cannot update domain rollups"); !r) return r;
     }
     auto sc = writer_->prepare_static(
         "INSERT INTO status_counts (workspace, status, n) VALUES (?1, ?2, ?3) "
@@ -1105,6 +1297,19 @@ class sqlite_store final : public store {
       s.bind(2, key.second);
       s.bind(3, n);
       if (auto r = run(*writer_, s, "cannot update status counts"); !r) return r;
+    }
+    auto sh = writer_->prepare_static(
+        "INSERT INTO status_rollups (workspace, hour, status, n) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (workspace, hour, status) DO UPDATE SET n = n + excluded.n");
+    if (!sh) return sh.error();
+    for (const auto& [key, n] : status_hours) {
+      if (n == 0) continue;
+      auto& s = **sh;
+      s.bind(1, std::get<0>(key));
+      s.bind(2, std::get<1>(key));
+      s.bind(3, std::get<2>(key));
+      s.bind(4, n);
+      if (auto r = run(*writer_, s, "cannot update status rollups"); !r) return r;
     }
     return {};
   }

@@ -86,11 +86,12 @@ export function TotalsCards(props: { agg: Aggregation }): JSX.Element {
   );
 }
 
-/// Top links and bouncing domains. The server's /stats comes from hourly rollups, which do not
-/// keep links or domains: there the lists are empty while clicks are not, so say where to look.
+/// Top links and bouncing domains. The server's /stats comes from rollups, which hold no link or
+/// domain for events stored before they existed (or since removed by retention): there the lists
+/// can be empty while clicks are not, so say where to look.
 export function TopLists(props: { agg: Aggregation; fromServer?: boolean; eventsHref?: string }): JSX.Element {
   const missing = (count: number, list: unknown[]) => Boolean(props.fromServer) && count > 0 && list.length === 0;
-  const elsewhere = () => <p class="muted">Not in the server's rollups: <a href={props.eventsHref}>see the Events page</a>, which computes it in the browser.</p>;
+  const elsewhere = () => <p class="muted">The server's rollups hold no link or domain for these events (older than the rollups, or removed by retention): <a href={props.eventsHref}>see the Events page</a>, which computes it from the events in the browser.</p>;
   return (
     <div class="grid2">
       <section class="card">
