@@ -12,7 +12,9 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <sesami/demo.hpp>
 #include <sesami/event.hpp>
+#include <sesami/parse.hpp>
 
 #include "app/import.hpp"
 #include "store/store.hpp"
@@ -136,6 +138,23 @@ inline int in_child(const std::function<int()>& fn, bool as_nobody) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/// Demo traffic (the generator's payloads through the real parser) as normalized events.
+inline std::vector<sesami::event> demo_events(std::size_t n, std::uint64_t seed, int days) {
+  sesami::demo::options o;
+  o.events = n;
+  o.seed = seed;
+  o.days = days;
+  sesami::demo::generator g(o);
+  std::vector<sesami::event> out;
+  std::string p;
+  while (g.next(p)) {
+    auto r = sesami::parse_document(p);
+    REQUIRE(r);
+    for (auto& e : *r) out.push_back(std::move(e));
+  }
+  return out;
 }
 
 }  // namespace store_test

@@ -22,19 +22,7 @@ using sesami::event_type;
 
 namespace {
 std::vector<sesami::event> demo_events(std::size_t n, std::uint64_t seed = 7) {
-  sesami::demo::options o;
-  o.events = n;
-  o.seed = seed;
-  o.days = 20;
-  sesami::demo::generator g(o);
-  std::vector<sesami::event> out;
-  std::string p;
-  while (g.next(p)) {
-    auto r = sesami::parse_document(p);
-    REQUIRE(r);
-    for (auto& e : *r) out.push_back(std::move(e));
-  }
-  return out;
+  return store_test::demo_events(n, seed, 20);
 }
 
 std::int64_t count_events(const std::string& path, const std::string& where = "1") {
