@@ -19,11 +19,6 @@ using namespace sesami::test;
 namespace json = boost::json;
 
 namespace {
-json::value parse(const http_response& r) { return json::parse(r.body); }
-std::string code_of(const http_response& r) {
-  return std::string(parse(r).at("error").at("code").as_string());
-}
-std::string s(const json::value& v) { return std::string(v.as_string()); }
 std::string fixture(const std::string& rel) {
   return read_file(std::string(SESAMI_FIXTURES_DIR) + "/" + rel);
 }

@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/json.hpp>
 
 namespace sesami::test {
 
@@ -124,5 +125,12 @@ class https_stub {
   std::unique_ptr<impl> impl_;
   unsigned short port_ = 0;
 };
+
+// Reading JSON answers in tests (throwing accessors are fine here: a test fails on surprise).
+inline boost::json::value parse(const http_response& r) { return boost::json::parse(r.body); }
+inline std::string code_of(const http_response& r) {
+  return std::string(parse(r).at("error").at("code").as_string());
+}
+inline std::string s(const boost::json::value& v) { return std::string(v.as_string()); }
 
 }  // namespace sesami::test
