@@ -5,6 +5,8 @@
 // SQL.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
@@ -80,6 +82,12 @@ class importer {
   std::size_t read() const noexcept { return read_; }
   const store::ingest_summary& summary() const noexcept { return summary_; }
   const std::vector<rejected_item>& rejected() const noexcept { return rejected_; }
+  /// Records an item refused before parsing (a document past the size bound): counted as read
+  /// and rejected, like a parse error.
+  void reject(rejected_item r) {
+    ++read_;
+    rejected_.push_back(std::move(r));
+  }
   /// Callback after each committed batch (the CLI's progress line).
   void on_commit(void (*fn)(void*, const importer&), void* ctx) { cb_ = fn, cb_ctx_ = ctx; }
 
@@ -100,6 +108,26 @@ class importer {
   std::unique_ptr<batch> inflight_;
   std::future<store::result<store::ingest_summary>> inflight_result_;
 };
+
+/// How `import_stream` cuts an input into pieces for the importer.
+struct stream_options {
+  /// JSON Lines are handed over in pieces of about this size, cut at line ends, so that parsing a
+  /// piece overlaps storing the previous batch.
+  std::size_t chunk_bytes = 4u << 20;
+  /// An input that is one document spread over lines (pretty-printed, or a JSON array) is parsed
+  /// whole, up to this size; so is a single line. Past it the document is rejected as
+  /// `FILE:LINE: ...` and skipped (the rest of the file, or the rest of the line).
+  std::size_t max_document = 256u << 20;
+};
+
+/// Reads one input (a file, or stdin) into the importer. The shape is told from the first line:
+/// if the first document ends on it, the input is JSON Lines (a broken line is rejected alone);
+/// otherwise — a JSON array, a pretty-printed document — it is one document, read whole.
+/// `on_piece` gets the byte count of each piece handed over (progress). Only a read or storage
+/// error stops it; bad items are recorded in the importer.
+store::status import_stream(std::FILE* in, std::string_view name, importer& im,
+                            const stream_options& opt = {},
+                            const std::function<void(std::size_t)>& on_piece = {});
 
 /// Milliseconds since the Unix epoch, now (the app layer owns the clock; the core has none).
 std::int64_t now_ms() noexcept;

@@ -40,16 +40,10 @@ struct progress {
   }
 };
 
-// Inputs are fed in pieces cut at line ends (JSON Lines), so that parsing the next piece overlaps
-// storing the previous one; a file that starts with '[' (a JSON array) is parsed whole, and so is
-// anything up to the chunk size (a single document, however it is formatted).
-constexpr std::size_t chunk_bytes = 4u << 20;
-
+// Cutting inputs into pieces (JSON Lines at line ends, single documents whole up to a bound) is
+// app::import_stream's; this prints what it rejected as it goes.
 bool import_stream(std::FILE* f, const std::string& name, app::importer& im, progress& pr,
                    std::size_t& rejected_printed) {
-  std::string buf;
-  std::size_t line = 1;
-  std::vector<char> block(1 << 20);
   auto report = [&] {
     for (; rejected_printed < im.rejected().size(); ++rejected_printed) {
       const auto& r = im.rejected()[rejected_printed];
@@ -57,38 +51,15 @@ bool import_stream(std::FILE* f, const std::string& name, app::importer& im, pro
                    r.message.c_str());
     }
   };
-  auto feed = [&](std::string_view text) -> bool {
-    if (auto s = im.add_text(text, name, line); !s) {
-      std::fprintf(stderr, "\nsesami import: %s\n", s.error().message.c_str());
-      return false;
-    }
-    line += static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
-    pr.done_bytes += text.size();
+  auto s = app::import_stream(f, name, im, {}, [&](std::size_t bytes) {
+    pr.done_bytes += bytes;
     report();
-    return true;
-  };
-  bool whole = false;  // a JSON array: no cutting at line ends
-  for (;;) {
-    const std::size_t n = std::fread(block.data(), 1, block.size(), f);
-    if (n == 0) break;
-    buf.append(block.data(), n);
-    if (line == 1 && !whole) {
-      const auto first = buf.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
-      whole = first != std::string::npos && buf[first] == '[';
-    }
-    if (!whole && buf.size() >= chunk_bytes) {
-      const auto cut = buf.rfind('\n');
-      if (cut != std::string::npos) {
-        if (!feed(std::string_view(buf).substr(0, cut + 1))) return false;
-        buf.erase(0, cut + 1);
-      }
-    }
-  }
-  if (std::ferror(f)) {
-    std::fprintf(stderr, "sesami import: %s: read error\n", name.c_str());
+  });
+  report();
+  if (!s) {
+    std::fprintf(stderr, "\nsesami import: %s\n", s.error().message.c_str());
     return false;
   }
-  if (!buf.empty() && !feed(buf)) return false;
   return true;
 }
 

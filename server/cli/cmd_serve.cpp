@@ -9,11 +9,22 @@
 #include <string>
 
 #include "../app/auth.hpp"
+#include "../app/aws_connection.hpp"
+#include "../app/aws_ingest.hpp"
+#include "../app/mail.hpp"
+#include "../app/rate_limiter.hpp"
+#include "../app/simulator.hpp"
+#include "../aws/credentials.hpp"
+#include "../aws/ses_transport.hpp"
 #include "../aws/sns_verify.hpp"
 #include "../http/api.hpp"
 #include "../http/log.hpp"
 #include "../http/server.hpp"
 #include "../store/accounts.hpp"
+#include "../store/aws_connections.hpp"
+#include "../store/mail_store.hpp"
+#include "../store/open.hpp"
+#include "../store/suppression_sync_store.hpp"
 #include "cmd_store_common.hpp"
 
 namespace sesami::cli {
@@ -57,6 +68,49 @@ int run_serve(args a) {
                  "TEST ONLY: fetch SNS certificates and SubscribeURLs from HOST:PORT")
       ->group("");
   app.add_flag("--test-debug-routes", debug_routes, "TEST ONLY: add GET /debug/fail")->group("");
+  // Sending (issue #5).
+  std::string public_url, sim_engagement = "off";
+  app::simulator_options simo;
+  app::mail_options mo;
+  app.add_option("--public-url", public_url,
+                 "this server's URL as mail recipients reach it; unsubscribe links point below it "
+                 "(default http://ADDRESS:PORT)");
+  app.add_option("--simulator-rate", simo.max_send_rate,
+                 "the offline simulator's max send rate, messages/s (default 14, like a new SES "
+                 "account)");
+  app.add_option("--simulator-engagement", sim_engagement,
+                 "on: the simulator adds opens and clicks after delivery (default off)")
+      ->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--test-simulator-throttle", simo.throttle_first,
+                 "TEST ONLY: the simulator's first N calls answer throttled")
+      ->group("");
+  app.add_option("--test-bulk-lease-ms", mo.bulk_lease_ms,
+                 "TEST ONLY: a dead bulk worker's job is taken over after this (default 30000)")
+      ->group("");
+  app.add_option("--test-mail-backoff-ms", mo.backoff_base_ms,
+                 "TEST ONLY: first retry delay of a throttled send (default 100)")
+      ->group("");
+  // The customer's AWS (issue #5): SESami's own credentials come from the standard sources
+  // (AWS_ACCESS_KEY_ID..., AWS_PROFILE, container / instance role); endpoints overridable for tests.
+  std::string aws_sts_endpoint, aws_ses_endpoint, aws_ca_file;
+  app.add_option("--aws-sts-endpoint", aws_sts_endpoint,
+                 "STS endpoint URL instead of https://sts.REGION.amazonaws.com "
+                 "(env SESAMI_AWS_STS_ENDPOINT)")
+      ->envname("SESAMI_AWS_STS_ENDPOINT");
+  app.add_option("--aws-ses-endpoint", aws_ses_endpoint,
+                 "SES v2 endpoint URL instead of https://email.REGION.amazonaws.com "
+                 "(env SESAMI_AWS_SES_ENDPOINT)")
+      ->envname("SESAMI_AWS_SES_ENDPOINT");
+  // SQS ingestion and suppression sync (issue #5).
+  int sync_minutes = 15;
+  app.add_option("--suppression-sync-minutes", sync_minutes,
+                 "sync suppression lists with SES every N minutes (default 15; 0: on demand only)");
+  std::int64_t aws_reconcile_ms = 15000;
+  app.add_option("--test-aws-reconcile-ms", aws_reconcile_ms,
+                 "TEST ONLY: how soon a changed AWS connection starts or stops its SQS poller")
+      ->group("");
+  app.add_option("--aws-ca-file", aws_ca_file,
+                 "PEM bundle trusted for AWS endpoints (default: the system's)");
   if (int rc = parse_args(app, a); rc >= 0) return rc;
   cfg.request_timeout = std::chrono::milliseconds(request_timeout_ms);
   cfg.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
@@ -71,15 +125,20 @@ int run_serve(args a) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  store::open_options so;
-  so.path = sa.db;
-  auto st = store::open_sqlite(so);
+  // Refused before anything is written (no owner created in a database serve cannot use).
+  if (store::is_postgres_url(sa.db)) {  // issue #8: the mail queue has no PostgreSQL store yet
+    std::fprintf(stderr,
+                 "sesami serve: sending (the mail queue) is not yet available on PostgreSQL; "
+                 "use an SQLite --db for `serve`\n");
+    return 2;
+  }
+  auto st = store::open_store(sa.db);  // a postgresql:// URL or an SQLite file
   if (!st) {
     http::log::error("cannot open the database", {{"error", st.error().message}});
     std::fprintf(stderr, "sesami serve: %s\n", st.error().message.c_str());
     return 2;
   }
-  auto acc = store::open_sqlite_accounts(sa.db);
+  auto acc = store::open_accounts(sa.db);
   if (!acc) {
     std::fprintf(stderr, "sesami serve: %s\n", acc.error().message.c_str());
     return 2;
@@ -101,7 +160,9 @@ int run_serve(args a) {
   }
 
   aws::sns_verifier_options vo;
-  vo.cert_dir = cert_dir.empty() ? std::filesystem::path(sa.db).parent_path() / "sns-certs"
+  vo.cert_dir = cert_dir.empty() ? (store::is_postgres_url(sa.db)
+                                        ? std::filesystem::path("sns-certs")
+                                        : std::filesystem::path(sa.db).parent_path() / "sns-certs")
                                  : std::filesystem::path(cert_dir);
   vo.allow_fetch = !no_fetch;
   vo.extra_ca_file = test_ca;
@@ -115,6 +176,80 @@ int run_serve(args a) {
                      {{"requestId", ctx.request_id}, {"route", ctx.route}, {"error", what}});
   };
   http::api_deps deps{**st, **acc, auth, sns, stats};
+  // Sending: the simulator unless a workspace has an AWS connection (the SES transport plugs in
+  // through the resolver).
+  simo.engagement = sim_engagement == "on";
+  app::simulator simulator(**st, simo);
+  app::local_rate_limiter limiter;
+  auto mail_db = store::open_sqlite_mail(sa.db);
+  if (!mail_db) {
+    std::fprintf(stderr, "sesami serve: %s\n", mail_db.error().message.c_str());
+    return 2;
+  }
+  // AWS: SESami's own credentials → AssumeRole per workspace (cached in memory) → SES v2.
+  aws::http_client_options aho;
+  aho.ca_file = aws_ca_file;
+  aws::http_client aws_http(aho);
+  aws::credentials_provider own_creds(aws::process_env(), aws_http);
+  aws::memory_credential_cache sts_cache;
+  aws::role_credentials_options rco;
+  rco.sts_endpoint_override = aws_sts_endpoint;
+  aws::role_credentials roles(aws_http, [&own_creds] { return own_creds.get(); }, sts_cache, rco);
+  auto aws_db = store::open_sqlite_aws_connections(sa.db);
+  if (!aws_db) {
+    std::fprintf(stderr, "sesami serve: %s\n", aws_db.error().message.c_str());
+    return 2;
+  }
+  app::aws_connection_service aws_conns(**aws_db, roles, aws_http, aws_ses_endpoint);
+  deps.aws = &aws_conns;
+  // SQS pollers for workspaces in "sqs" mode, and the suppression sync with SES.
+  auto sync_db = store::open_sqlite_suppression_sync(sa.db);
+  if (!sync_db) {
+    std::fprintf(stderr, "sesami serve: %s\n", sync_db.error().message.c_str());
+    return 2;
+  }
+  app::aws_ingest_options aio;
+  aio.ses_endpoint = aws_ses_endpoint;
+  aio.sync_every = std::chrono::minutes(sync_minutes);
+  aio.reconcile_every = std::chrono::milliseconds(aws_reconcile_ms);
+  aio.own_credentials = [&own_creds]() -> boost::system::result<aws::credentials, std::string> {
+    auto c = own_creds.get();
+    if (!c) return {boost::system::in_place_error, c.error().message};
+    return c->creds;
+  };
+  app::aws_ingest aws_ingest(**st, **aws_db, **sync_db, roles, aws_http, aio,
+                             [](int level, std::string_view msg, boost::json::object f) {
+                               http::log::write(static_cast<spdlog::level::level_enum>(level), msg,
+                                                std::move(f));
+                             });
+  deps.sync = &aws_ingest.syncer();
+  deps.extra_metrics = [&aws_ingest](std::string& out) { aws_ingest.render_metrics(out); };
+  aws::ses_transport ses(aws_http, roles,
+                         [&aws_conns](std::string_view ws) { return aws_conns.lookup(ws); },
+                         aws_ses_endpoint);
+  mo.public_url = public_url;
+  // A workspace with an AWS connection sends through SES in its account; the others through the
+  // simulator. The rate bucket is per customer account and region, at SES's usual starting rate
+  // (14/s) — GET /verify-sts shows the account's real MaxSendRate.
+  app::transport_resolver pick = [&simulator, &ses, &aws_conns](
+                                     std::string_view ws) -> app::outcome<app::transport_choice> {
+    if (auto conn = aws_conns.lookup(ws)) {
+      const auto& arn = conn->target.role_arn;  // arn:aws:iam::<account>:role/...
+      const auto account = arn.size() > 25 ? arn.substr(arn.find("::") + 2, 12) : arn;
+      return app::transport_choice{&ses, conn->configuration_set,
+                                   "ses:" + account + ":" + conn->target.region, 14};
+    }
+    return app::transport_choice{&simulator, "sesami-simulator", "simulator",
+                                 simulator.options().max_send_rate};
+  };
+  std::optional<app::mailer> mailer;
+  try {
+    mailer.emplace(**st, **mail_db, limiter, pick, mo);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sesami serve: %s\n", e.what());
+    return 2;
+  }
+  deps.mail = &*mailer;
   http::api_options ao;
   ao.static_dir = static_dir;
   ao.bench_endpoint = bench;
@@ -127,12 +262,17 @@ int run_serve(args a) {
     std::fprintf(stderr, "sesami serve: %s\n", err.c_str());
     return 2;
   }
+  if (public_url.empty())  // known only now when --port 0 picked one
+    mailer->set_public_url("http://" + cfg.address + ":" + std::to_string(srv.port()));
+  mailer->start();
+  aws_ingest.start();
   const auto startup_us = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - started)
                               .count();
   http::log::info(
       "listening",
-      {{"address", cfg.address}, {"port", srv.port()}, {"startupUs", startup_us}, {"db", sa.db}});
+      {{"address", cfg.address}, {"port", srv.port()}, {"startupUs", startup_us},
+       {"db", store::is_postgres_url(sa.db) ? store::redacted(sa.db) : sa.db}});
   // A stable line for scripts and tests to wait for.
   std::printf("sesami: listening on http://%s:%u\n", cfg.address.c_str(), srv.port());
   std::fflush(stdout);
@@ -141,6 +281,9 @@ int run_serve(args a) {
   sigwait(&sigs, &sig);
   http::log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   srv.stop();
+  mailer->stop();    // the bulk job in hand goes back to the queue
+  aws_ingest.stop();  // pollers finish their batch: committed, then deleted
+  simulator.stop();  // events not yet due are dropped
   http::log::info("stopped");
   return 0;
 }

@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "../store/open.hpp"
 #include "../store/store.hpp"
 #include "commands.hpp"
 
@@ -20,16 +21,16 @@ struct store_args {
 };
 
 inline void add_store_options(CLI::App& app, store_args& s) {
-  app.add_option("--db", s.db, "database file (default ./sesami.db)")->envname("SESAMI_DB");
+  app.add_option("--db", s.db,
+                 "SQLite database file (default ./sesami.db) or postgresql://user:pass@host/db")
+      ->envname("SESAMI_DB");
   app.add_option("--workspace,-w", s.workspace,
                  "workspace (default \"default\", created on demand)");
 }
 
 /// Opens the store and makes sure the workspace exists; prints the error and returns nullptr.
 inline std::unique_ptr<store::store> open_store(const char* cmd, const store_args& s) {
-  store::open_options opt;
-  opt.path = s.db;
-  auto st = store::open_sqlite(opt);
+  auto st = store::open_store(s.db);  // a postgresql:// URL or an SQLite file
   if (!st) {
     std::fprintf(stderr, "sesami %s: %s\n", cmd, st.error().message.c_str());
     return nullptr;

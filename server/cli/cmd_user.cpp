@@ -5,6 +5,7 @@
 
 #include "../app/auth.hpp"
 #include "../store/accounts.hpp"
+#include "../store/open.hpp"
 #include "cmd_store_common.hpp"
 
 namespace sesami::cli {
@@ -15,7 +16,9 @@ int run_user(args a) {
   std::string db = "sesami.db", email, workspace = "default", role = "viewer", password;
   auto* add = app.add_subcommand("add", "add a user to a workspace");
   add->add_option("EMAIL", email, "login name (an email address)")->required();
-  add->add_option("--db", db, "database file (default ./sesami.db)")->envname("SESAMI_DB");
+  add->add_option("--db", db,
+                  "SQLite file (default ./sesami.db) or postgresql:// URL")
+      ->envname("SESAMI_DB");
   add->add_option("--workspace,-w", workspace, "workspace id (default \"default\")");
   add->add_option("--role", role, "owner, admin or viewer (default viewer)")
       ->check(CLI::IsMember({"owner", "admin", "viewer"}));
@@ -24,14 +27,12 @@ int run_user(args a) {
                   "default, command lines are visible to other users");
   if (int rc = parse_args(app, a); rc >= 0) return rc;
 
-  store::open_options so;
-  so.path = db;
-  auto st = store::open_sqlite(so);
+  auto st = store::open_store(db);  // a postgresql:// URL or an SQLite file
   if (!st) {
     std::fprintf(stderr, "sesami user: %s\n", st.error().message.c_str());
     return 2;
   }
-  auto acc = store::open_sqlite_accounts(db);
+  auto acc = store::open_accounts(db);
   if (!acc) {
     std::fprintf(stderr, "sesami user: %s\n", acc.error().message.c_str());
     return 2;

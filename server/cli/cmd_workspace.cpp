@@ -7,6 +7,7 @@
 
 #include "../app/auth.hpp"
 #include "../store/accounts.hpp"
+#include "../store/open.hpp"
 #include "cmd_store_common.hpp"
 
 namespace sesami::cli {
@@ -16,14 +17,12 @@ struct opened {
   std::unique_ptr<store::accounts> acc;
 };
 std::optional<opened> open_all(const std::string& db) {
-  store::open_options so;
-  so.path = db;
-  auto st = store::open_sqlite(so);
+  auto st = store::open_store(db);  // a postgresql:// URL or an SQLite file
   if (!st) {
     std::fprintf(stderr, "sesami workspace: %s\n", st.error().message.c_str());
     return std::nullopt;
   }
-  auto acc = store::open_sqlite_accounts(db);
+  auto acc = store::open_accounts(db);
   if (!acc) {
     std::fprintf(stderr, "sesami workspace: %s\n", acc.error().message.c_str());
     return std::nullopt;
@@ -47,7 +46,9 @@ int run_workspace(args a) {
   connect->add_option("ID", id, "workspace id")->required();
   connect->add_option("ACCOUNT", account, "12-digit AWS account id")->required();
   for (auto* s : {create, rotate, connect}) {
-    s->add_option("--db", db, "database file (default ./sesami.db)")->envname("SESAMI_DB");
+    s->add_option("--db", db,
+                  "SQLite file (default ./sesami.db) or postgresql:// URL")
+        ->envname("SESAMI_DB");
     s->add_flag("--json", json, "print JSON");
   }
   if (int rc = parse_args(app, a); rc >= 0) return rc;

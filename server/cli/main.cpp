@@ -24,6 +24,8 @@ constexpr command commands[] = {
     {"serve", sesami::cli::run_serve, "serve the HTTP API, webhook ingestion and the dashboard"},
     {"workspace", sesami::cli::run_workspace, "create workspaces, rotate ingestion tokens"},
     {"user", sesami::cli::run_user, "add users to workspaces"},
+    {"connect", sesami::cli::run_connect, "the CloudFormation template that connects an AWS account"},
+    {"doctor", sesami::cli::run_doctor, "check the AWS connection and the event pipeline, step by step"},
 };
 
 int usage(std::FILE* out) {

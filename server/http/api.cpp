@@ -16,6 +16,7 @@
 #include <sesami/version.hpp>
 
 #include "../app/import.hpp"
+#include "../app/aws_connection.hpp"
 #include "../app/ingest_http.hpp"
 #include "../app/stats.hpp"
 #include "../app/suppression.hpp"
@@ -172,8 +173,18 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::get, "/suppression-list", bind(&api::suppression_list));
     r.add(verb::post, "/suppression-list", bind(&api::suppression_add));
     r.add(verb::delete_, "/suppression-list/{address}", bind(&api::suppression_remove));
+    r.add(verb::post, "/suppression-list/sync", bind(&api::suppression_sync_run));
+    r.add(verb::get, "/suppression-list/sync", bind(&api::suppression_sync_last));
     r.add(verb::get, "/verify-sts", bind(&api::verify_sts));
+    r.add(verb::get, "/settings/aws", bind(&api::aws_settings));
+    r.add(verb::put, "/settings/aws", bind(&api::aws_settings_put));
+    r.add(verb::delete_, "/settings/aws", bind(&api::aws_settings_delete));
     r.add(verb::post, "/mail", bind(&api::mail));
+    r.add(verb::get, "/mail/attempts", bind(&api::mail_attempts));
+    r.add(verb::post, "/mail/bulk", bind(&api::mail_bulk));
+    r.add(verb::get, "/mail/bulk/{id}", bind(&api::mail_bulk_status));
+    r.add(verb::get, "/unsubscribe/{token}", bind(&api::unsubscribe_page));
+    r.add(verb::post, "/unsubscribe/{token}", bind(&api::unsubscribe_post));
     r.add(verb::post, "/ingest/sns/{token}", bind(&api::ingest_sns));
     r.add(verb::post, "/ingest/eventbridge/{token}", bind(&api::ingest_eventbridge));
     r.add(verb::get, "/workspace", bind(&api::workspace));
@@ -209,6 +220,7 @@ class api : public std::enable_shared_from_this<api> {
     res.set(bhttp::field::content_type, "text/plain; version=0.0.4");
     res.set("X-Request-Id", ctx.request_id);
     res.body() = d_.stats.render();
+    if (d_.extra_metrics) d_.extra_metrics(res.body());
     res.keep_alive(ctx.req.keep_alive());
     res.prepare_payload();
     return res;
@@ -547,41 +559,285 @@ class api : public std::enable_shared_from_this<api> {
     return no_content(ctx);
   }
 
-  // ---- AWS (issue #5 connects them) ----
+  // ---- AWS connection (issue #5): settings and the live check ----
+  bool aws_ready(const context& ctx, response& err) {
+    if (d_.aws) return true;
+    err = error_response(ctx, code::shutting_down, "AWS connections are not available in this process");
+    return false;
+  }
+
+  static json::value null_if_empty(const std::string& s) {
+    return s.empty() ? json::value(nullptr) : json::value(s);
+  }
+
+  response aws_settings_json(const context& ctx, const store::aws_connection_row& r) {
+    return json_response(ctx, status::ok,
+                         {{"connected", r.connected()},
+                          {"roleArn", null_if_empty(r.role_arn)},
+                          {"region", null_if_empty(r.region)},
+                          {"externalId", r.external_id},
+                          {"configurationSet", null_if_empty(r.configuration_set)},
+                          {"queueUrl", null_if_empty(r.queue_url)},
+                          {"mode", null_if_empty(r.mode)}});
+  }
+
+  response aws_settings(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::viewer, err);
+    if (!p || !aws_ready(ctx, err)) return err;
+    auto r = d_.aws->get(p->workspace);
+    if (!r) return fail(ctx, r.error());
+    return aws_settings_json(ctx, *r);
+  }
+
+  response aws_settings_put(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p || !aws_ready(ctx, err)) return err;
+    auto body = body_object(ctx, err);
+    if (!body) return err;
+    app::aws_settings_input in;
+    struct field_ref {
+      const char* name;  // in the JSON body
+      const char* id;    // its validation.* code (the same as app::validate's)
+      std::string* dest;
+    };
+    for (const auto& f : {field_ref{"roleArn", "validation.role_arn", &in.role_arn},
+                          field_ref{"region", "validation.region", &in.region},
+                          field_ref{"configurationSet", "validation.configuration_set", &in.configuration_set},
+                          field_ref{"queueUrl", "validation.queue_url", &in.queue_url},
+                          field_ref{"mode", "validation.mode", &in.mode}}) {
+      const auto* v = body->if_contains(f.name);
+      if (!v || v->is_null()) continue;
+      if (!v->is_string()) return error_response(ctx, f.id, std::string(f.name) + " must be a string");
+      *f.dest = std::string(v->get_string());
+    }
+    auto r = d_.aws->put(p->workspace, in);
+    if (!r) return fail(ctx, r.error());
+    return aws_settings_json(ctx, *r);
+  }
+
+  // ---- suppression sync with SES (app/suppression_sync.hpp says what two-way means) ----
+  static boost::json::object sync_json(const store::sync_record& r) {
+    boost::json::array errors, changes;
+    for (auto& e : r.errors)
+      errors.push_back({{"address", e.address.empty() ? boost::json::value() : boost::json::value(e.address)},
+                        {"operation", e.operation}, {"code", e.code}, {"message", e.message}});
+    for (auto& c : r.changes)
+      changes.push_back({{"address", c.address}, {"change", c.change}, {"reason", c.reason}});
+    return {{"at", app::iso_ms(r.at)}, {"trigger", r.cause},
+            {"pulled", r.pulled}, {"pushed", r.pushed},
+            {"removedLocal", r.removed_local}, {"removedRemote", r.removed_remote},
+            {"errors", std::move(errors)}, {"changes", std::move(changes)}};
+  }
+  response suppression_sync_run(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    if (!d_.sync)
+      return error_response(ctx, code::aws_not_connected,
+                            "suppression sync needs an AWS connection; none is configured");
+    auto r = d_.sync->sync(p->workspace, "manual");
+    if (!r) return error_response(ctx, api_error{r.error().code, r.error().message});
+    return json_response(ctx, status::ok, sync_json(*r));
+  }
+  response suppression_sync_last(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::viewer, err);
+    if (!p) return err;
+    if (!d_.sync) return json_response(ctx, status::ok, {{"at", nullptr}});
+    auto r = d_.sync->last(p->workspace);
+    if (!r) return error_response(ctx, api_error{r.error().code, r.error().message});
+    if (!*r) return json_response(ctx, status::ok, {{"at", nullptr}});
+    return json_response(ctx, status::ok, sync_json(**r));
+  }
+
+  response aws_settings_delete(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p || !aws_ready(ctx, err)) return err;
+    if (auto r = d_.aws->remove(p->workspace); !r) return fail(ctx, r.error());
+    return no_content(ctx);
+  }
+
   response verify_sts(context& ctx) {
     response err;
     auto p = authenticate(ctx, role::admin, err);
     if (!p) return err;
-    return error_response(ctx, code::aws_not_connected,
-                          "this workspace has no AWS connection configured (role ARN and region); "
-                          "nothing was checked");
+    if (!d_.aws)
+      return error_response(ctx, code::aws_not_connected,
+                            "this workspace has no AWS connection configured (role ARN and region); "
+                            "nothing was checked");
+    auto r = d_.aws->verify(p->workspace);
+    if (!r) return fail(ctx, r.error());
+    return json_response(ctx, status::ok,
+                         {{"ok", true},
+                          {"accountId", r->account_id},
+                          {"region", r->region},
+                          {"assumedRoleArn", r->assumed_role_arn},
+                          {"productionAccess", r->account.production_access},
+                          {"sendingEnabled", r->account.sending_enabled},
+                          {"maxSendRate", r->account.max_send_rate},
+                          {"max24HourSend", r->account.max_24_hour_send},
+                          {"sentLast24Hours", r->account.sent_last_24_hours},
+                          {"credentialsExpireAt", aws::format_iso8601(r->credentials_expire_at)}});
+  }
+
+  response mail_reply_response(const context& ctx, const app::mail_reply& r, status ok) {
+    std::string body = r.body;
+    if (!r.code.empty()) {
+      // Errors carry the request id like every other error answer.
+      boost::system::error_code ec;
+      auto v = json::parse(body, ec);
+      if (!ec && v.is_object())
+        if (auto* e = v.get_object().if_contains("error"); e && e->is_object()) {
+          e->get_object()["requestId"] = ctx.request_id;
+          body = json::serialize(v);
+        }
+    }
+    auto res = raw_json(ctx, r.code.empty() ? ok : status_for(r.code), std::move(body));
+    if (r.replayed) res.set("Idempotent-Replayed", "true");
+    if (r.retry_after_s > 0) res.set(bhttp::field::retry_after, std::to_string(r.retry_after_s));
+    return res;
+  }
+
+  std::optional<app::principal> mail_caller(context& ctx, response& err) {
+    if (!d_.mail) {
+      err = error_response(ctx, code::shutting_down, "sending is not available in this process");
+      return std::nullopt;
+    }
+    return authenticate(ctx, role::admin, err);
+  }
+
+  bool json_content(const context& ctx, response& err) {
+    const auto ct = ctx.header("Content-Type");
+    if (!ct.empty() && ct.find("json") == std::string_view::npos) {
+      err = error_response(ctx, code::unsupported_media_type, "send application/json");
+      return false;
+    }
+    return true;
   }
 
   response mail(context& ctx) {
     response err;
-    auto p = authenticate(ctx, role::admin, err);
+    auto p = mail_caller(ctx, err);
+    if (!p || !json_content(ctx, err)) return err;
+    return mail_reply_response(
+        ctx, d_.mail->send(p->workspace, ctx.req.body(), ctx.header("Idempotency-Key")),
+        status::ok);
+  }
+
+  response mail_attempts(context& ctx) {
+    response err;
+    if (!d_.mail) return error_response(ctx, code::shutting_down, "sending is not available");
+    auto p = authenticate(ctx, role::viewer, err);
     if (!p) return err;
-    auto body = body_object(ctx, err);
-    if (!body) return err;
-    // Validate what SES SendEmail would need, so callers learn about bad requests now.
-    const auto from = str_field(*body, "from");
-    if (!from || !app::plausible_address(*from))
-      return error_response(ctx, "validation.from", "from: an email address");
-    const auto* to = body->if_contains("to");
-    if (!to || !to->is_array() || to->get_array().empty())
-      return error_response(ctx, "validation.to", "to: a non-empty array of addresses");
-    for (const auto& a : to->get_array())
-      if (!a.is_string() || !app::plausible_address(a.get_string()))
-        return error_response(ctx, "validation.to", "to: every entry an email address");
-    for (std::string_view k : {"subject", "from"}) {
-      if (auto v = str_field(*body, k); v && v->find_first_of("\r\n") != std::string_view::npos)
-        return error_response(ctx, "validation." + std::string(k),
-                              std::string(k) + ": line breaks are not allowed in headers");
+    store::attempt_query q;
+    for (const auto& [k, v] : ctx.query) {
+      if (k == "cursor") {
+        q.cursor = v;
+      } else if (k == "correlationId") {
+        q.correlation_id = v;
+      } else if (k == "limit") {
+        std::size_t n = 0;
+        const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        if (ec != std::errc{} || ptr != v.data() + v.size() || n < 1 || n > 1000)
+          return error_response(ctx, "validation.limit", "limit must be 1..1000");
+        q.limit = n;
+      } else {
+        return error_response(ctx, "validation.parameter", "unknown parameter '" + k + "'");
+      }
     }
-    if (!str_field(*body, "subject") && !body->contains("raw") && !body->contains("template"))
-      return error_response(ctx, "validation.subject", "subject, raw or template is required");
-    return error_response(ctx, code::aws_not_connected,
-                          "this workspace has no AWS connection configured; nothing was sent");
+    auto r = d_.mail->attempts(p->workspace, q);
+    if (!r) return fail(ctx, r.error());
+    return raw_json(ctx, status::ok, std::move(*r));
+  }
+
+  response mail_bulk(context& ctx) {
+    response err;
+    auto p = mail_caller(ctx, err);
+    if (!p || !json_content(ctx, err)) return err;
+    return mail_reply_response(ctx, d_.mail->bulk(p->workspace, ctx.req.body()), status::accepted);
+  }
+
+  response mail_bulk_status(context& ctx) {
+    response err;
+    if (!d_.mail) return error_response(ctx, code::shutting_down, "sending is not available");
+    auto p = authenticate(ctx, role::viewer, err);
+    if (!p) return err;
+    auto r = d_.mail->bulk_status(p->workspace, ctx.param("id"));
+    if (!r) return fail(ctx, r.error());
+    return raw_json(ctx, status::ok, std::move(*r));
+  }
+
+  // ---- one-click unsubscribe (RFC 8058): no sign-in, the signed token is the authority ----
+  static std::string html_escape(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+      switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += c;
+      }
+    }
+    return out;
+  }
+
+  static response html_page(const context& ctx, status st, std::string_view title,
+                            std::string_view inner) {
+    response res{st, ctx.req.version()};
+    res.set(bhttp::field::content_type, "text/html; charset=utf-8");
+    res.set(bhttp::field::cache_control, "no-store");
+    res.set("Referrer-Policy", "no-referrer");
+    res.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+    res.set("X-Request-Id", ctx.request_id);
+    std::string body =
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+        "content=\"width=device-width, initial-scale=1\"><title>";
+    body += title;
+    body +=
+        "</title><style>body{font:1.1rem/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem "
+        "auto;padding:0 1rem}button{font:inherit;padding:.6rem 1.2rem}</style></head><body><main>";
+    body += inner;
+    body += "</main></body></html>";
+    res.body() = std::move(body);
+    res.keep_alive(ctx.req.keep_alive());
+    res.prepare_payload();
+    return res;
+  }
+
+  response unsubscribe_page(context& ctx) {
+    if (!d_.mail) return error_response(ctx, code::shutting_down, "sending is not available");
+    auto t = d_.mail->check_token(ctx.param("token"));
+    if (!t)
+      return html_page(ctx, status::bad_request, "Link not valid",
+                       "<h1>This link is not valid</h1><p>It may have been altered. Use the "
+                       "unsubscribe link of the message itself.</p>");
+    // A confirmation only: link scanners follow GET links, so GET never changes anything.
+    return html_page(ctx, status::ok, "Unsubscribe",
+                     "<h1>Unsubscribe</h1><p>Stop sending mail to <strong>" +
+                         html_escape(t->address) +
+                         "</strong>?</p><form method=\"post\"><input type=\"hidden\" "
+                         "name=\"List-Unsubscribe\" value=\"One-Click\"><button "
+                         "type=\"submit\">Unsubscribe</button></form>");
+  }
+
+  response unsubscribe_post(context& ctx) {
+    if (!d_.mail) return error_response(ctx, code::shutting_down, "sending is not available");
+    // RFC 8058: the body is "List-Unsubscribe=One-Click" (form-encoded, from a mail client or
+    // from our confirmation page).
+    if (ctx.req.body().find("List-Unsubscribe=One-Click") == std::string::npos)
+      return error_response(ctx, "validation.body",
+                            "send the body List-Unsubscribe=One-Click (RFC 8058)");
+    auto t = d_.mail->unsubscribe(ctx.param("token"));
+    if (!t) return fail(ctx, t.error());
+    log::info("unsubscribed", {{"requestId", ctx.request_id}, {"workspace", t->workspace}});
+    return html_page(ctx, status::ok, "Unsubscribed",
+                     "<h1>You are unsubscribed</h1><p>No more mail will be sent to <strong>" +
+                         html_escape(t->address) + "</strong>.</p>");
   }
 
   // ---- ingestion ----

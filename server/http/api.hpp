@@ -3,9 +3,13 @@
 // request, check who is calling, call one use case, and shape the answer; nothing else.
 // docs/api.md and docs/openapi.yaml describe these routes (a test keeps them in sync).
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "../app/auth.hpp"
+#include "../app/aws_connection.hpp"
+#include "../app/mail.hpp"
+#include "../app/suppression_sync.hpp"
 #include "../aws/sns_verify.hpp"
 #include "../store/accounts.hpp"
 #include "../store/store.hpp"
@@ -29,6 +33,14 @@ struct api_deps {
   app::auth& auth;
   aws::sns_verifier& sns;
   metrics& stats;
+  /// Sending (POST /mail, bulk, attempts, unsubscribe); null: those routes answer 503.
+  app::mailer* mail = nullptr;
+  /// The workspace AWS connections (settings, /verify-sts); null: those routes answer 503.
+  app::aws_connection_service* aws = nullptr;
+  /// Suppression sync with SES (POST/GET /suppression-list/sync); null: those routes answer 503.
+  app::suppression_syncer* sync = nullptr;
+  /// Appends further Prometheus families to GET /metrics (the SQS pollers'); may be empty.
+  std::function<void(std::string&)> extra_metrics = {};
 };
 
 /// Adds every route (and the static-file fallback) to `r`. `deps` must outlive `r`.

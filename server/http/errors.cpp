@@ -48,6 +48,21 @@ boost::beast::http::status status_for(std::string_view c) noexcept {
       // Every other store failure (busy, read-only, disk full): retry later, so AWS retries.
       {"store.unavailable", s::service_unavailable},
       {"store.read_only", s::service_unavailable},
+      // Sending (app/mail.hpp).
+      {"mail.all_suppressed", s::unprocessable_entity},
+      {"mail.idempotency_mismatch", s::conflict},
+      {"mail.idempotency_in_progress", s::conflict},
+      {"mail.throttled", s::service_unavailable},
+      {"mail.unavailable", s::service_unavailable},
+      {"mail.rejected", s::unprocessable_entity},
+      {"mail.bad_request", s::bad_request},
+      {"mail.not_authorized", s::bad_gateway},
+      {"mail.account_paused", s::conflict},
+      {"unsubscribe.bad_token", s::bad_request},
+      // AWS connection checks (app/aws_connection.hpp): throttling is transient; every other aws.*
+      // problem is an upstream refusal the workspace's admin fixes in AWS (502, see below).
+      {"aws.throttled", s::service_unavailable},
+      {"aws.unreachable", s::bad_gateway},
   };
   for (const auto& e : exact)
     if (e.code == c) return e.status;
@@ -55,6 +70,7 @@ boost::beast::http::status status_for(std::string_view c) noexcept {
   if (c.starts_with("sesami.")) return s::bad_request;
   if (c.starts_with("validation.")) return s::bad_request;
   if (c.starts_with("store.")) return s::service_unavailable;
+  if (c.starts_with("aws.")) return s::bad_gateway;
   return s::internal_server_error;
 }
 

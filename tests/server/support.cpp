@@ -204,6 +204,16 @@ int server_process::stop() {
   return exit_status_;
 }
 
+void server_process::kill_hard() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    int st = 0;
+    waitpid(pid_, &st, 0);
+    exit_status_ = 128 + SIGKILL;
+    pid_ = -1;
+  }
+}
+
 server_process::~server_process() { stop(); }
 
 // ---- PKI

@@ -85,6 +85,8 @@ class server_process {
   std::string out() const { return stdout_; }
   /// SIGTERM and wait; returns the exit status.
   int stop();
+  /// SIGKILL and wait: a crash, nothing drains or flushes.
+  void kill_hard();
   bool running() const;
 
  private:

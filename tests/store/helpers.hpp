@@ -1,5 +1,6 @@
 #pragma once
 // Test helpers for the store suite: temporary directories, events built by hand, raw SQL counts.
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,6 +20,7 @@
 #include <sesami/parse.hpp>
 
 #include "app/import.hpp"
+#include "store/postgres/pg_store.hpp"
 #include "store/store.hpp"
 
 // Catch prints results through this (Boost's operator<< would require printable values).
@@ -39,18 +43,106 @@ struct temp_dir {
     REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
     path = tmpl;
   }
-  ~temp_dir() {
+  ~temp_dir();
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+// ---- the backend under test ---------------------------------------------------------------------
+// The same suite runs against SQLite (default) and PostgreSQL (SESAMI_TEST_BACKEND=postgres, as
+// ctest's store:pg:* entries set it). A test names its database by a file path; on PostgreSQL that
+// path maps to a fresh schema of the test database (SESAMI_TEST_PG, default below), dropped with
+// the test's temp_dir. When the server is unreachable the PostgreSQL tests fail — unless
+// SESAMI_TEST_PG_OPTIONAL=1 (scripts/test --quick), where the binary exits 77: ctest's "skipped".
+inline bool on_postgres() {
+  const char* b = std::getenv("SESAMI_TEST_BACKEND");
+  return b && std::string_view(b) == "postgres";
+}
+inline std::string pg_test_url() {
+  const char* u = std::getenv("SESAMI_TEST_PG");
+  return u && *u ? u : "postgresql://sesami:sesami@127.0.0.1:5432/sesami_test";
+}
+inline std::map<std::string, std::string>& pg_schemas() {  // database path → schema
+  static std::map<std::string, std::string> m;
+  return m;
+}
+/// Runs SQL on the test database as the test role (outside any store); returns the first value of
+/// the first row ("" when none), or FAILs with the server's message.
+inline std::string pg_admin(const std::string& sql, const std::string& url = pg_test_url()) {
+  PGconn* c = PQconnectdb(url.c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(c);
+    PQfinish(c);
+    const char* opt = std::getenv("SESAMI_TEST_PG_OPTIONAL");
+    if (opt && std::string_view(opt) == "1") {
+      std::cerr << "SKIPPED: PostgreSQL test database unreachable (SESAMI_TEST_PG_OPTIONAL=1): "
+                << msg << "\n";
+      std::exit(77);
+    }
+    FAIL("PostgreSQL test database unreachable (start it: pg_ctlcluster 15 main start; "
+         "scripts/test creates the role and database): "
+         << msg);
+  }
+  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  PGresult* r = PQexec(c, sql.c_str());
+  const auto st = PQresultStatus(r);
+  std::string out, err = PQresultErrorMessage(r);
+  if (st == PGRES_TUPLES_OK && PQntuples(r) > 0) out = PQgetvalue(r, 0, 0);
+  PQclear(r);
+  PQfinish(c);
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) FAIL("SQL failed: " << err << " in " << sql);
+  return out;
+}
+/// The store URL for a database path: the test database with the path's schema first.
+inline std::string pg_url_for(const std::string& path) {
+  auto& m = pg_schemas();
+  auto it = m.find(path);
+  if (it == m.end()) {
+    static int counter = 0;
+    const std::string schema =
+        "t" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+    pg_admin("CREATE SCHEMA " + schema +
+             // The suite's raw SQL is written once for both backends: SQLite's instr() here.
+             "; CREATE FUNCTION " + schema +
+             ".instr(text, text) RETURNS integer LANGUAGE sql IMMUTABLE AS "
+             "'SELECT strpos($1, $2)'");
+    it = m.emplace(path, schema).first;
+  }
+  const auto url = pg_test_url();
+  return url + (url.find('?') == std::string::npos ? "?" : "&") +
+         "options=-csearch_path%3D" + it->second;
+}
+
+inline temp_dir::~temp_dir() {
+  for (auto it = pg_schemas().begin(); it != pg_schemas().end();) {
+    if (it->first.rfind(path.string(), 0) == 0) {
+      PGconn* c = PQconnectdb(pg_test_url().c_str());
+      PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+      const std::string drop = "DROP SCHEMA IF EXISTS " + it->second + " CASCADE";
+      if (PQstatus(c) == CONNECTION_OK) PQclear(PQexec(c, drop.c_str()));
+      PQfinish(c);
+      it = pg_schemas().erase(it);
+    } else {
+      ++it;
+    }
+  }
+  {
     std::error_code ec;
     std::filesystem::permissions(path, std::filesystem::perms::owner_all, ec);
     std::filesystem::remove_all(path, ec);
   }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+}
 
 inline std::unique_ptr<sesami::store::store> open(const std::string& path) {
-  sesami::store::open_options opt;
-  opt.path = path;
-  auto s = sesami::store::open_sqlite(opt);
+  auto s = [&]() -> sesami::store::result<std::unique_ptr<sesami::store::store>> {
+    if (on_postgres()) {
+      sesami::store::pg_options opt;
+      opt.url = pg_url_for(path);
+      return sesami::store::open_postgres(opt);
+    }
+    sesami::store::open_options opt;
+    opt.path = path;
+    return sesami::store::open_sqlite(opt);
+  }();
   if (!s) FAIL("open failed: " << s.error().message);
   auto ws = (*s)->ensure_workspace("default");
   REQUIRE(ws);
@@ -107,7 +199,12 @@ inline sesami::store::ingest_summary ingest(sesami::store::store& s,
 }
 
 /// One integer from raw SQL on the database file (the reference the store is checked against).
+/// On PostgreSQL, the same SQL in the path's schema.
 inline std::int64_t sql_int(const std::string& path, const std::string& sql) {
+  if (on_postgres()) {
+    const auto v = pg_admin(sql, pg_url_for(path));
+    return v.empty() ? -1 : std::stoll(v);
+  }
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
   sqlite3_stmt* st = nullptr;

@@ -25,7 +25,7 @@ std::vector<sesami::event> demo_events(std::size_t n, std::uint64_t seed = 7) {
   return store_test::demo_events(n, seed, 20);
 }
 
-std::int64_t count_events(const std::string& path, const std::string& where = "1") {
+std::int64_t count_events(const std::string& path, const std::string& where = "true") {
   return sql_int(path, "SELECT count(*) FROM events WHERE " + where);
 }
 
@@ -190,11 +190,14 @@ TEST_CASE("rollups equal a raw recount for random ranges", "[store][rollups]") {
       CHECK(machine[t] ==
             count_events(path, range + " AND machine = 1 AND type = " + std::to_string(t)));
     }
-    // Unique opens: pairs whose earliest open falls in the range.
+    // Unique opens: pairs whose earliest open falls in the range. On SQLite a recipient-less open
+    // is the pair (message, '') as in the core's aggregation; the PostgreSQL backend does not
+    // count those yet (issue #8).
+    const std::string rcpt = on_postgres() ? " AND recipient != ''" : "";
     const std::int64_t raw_unique = sql_int(
         path,
-        "SELECT count(*) FROM (SELECT min(ts) AS f FROM events WHERE type = 4 AND recipient != '' "
-        "GROUP BY message_id, recipient) WHERE f >= " +
+        "SELECT count(*) FROM (SELECT min(ts) AS f FROM events WHERE type = 4" + rcpt +
+            " GROUP BY message_id, recipient) AS firsts WHERE f >= " +
             std::to_string(a * hour) + " AND f < " + std::to_string(b * hour));
     CHECK(uniq[4] == raw_unique);
   }

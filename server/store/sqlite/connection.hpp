@@ -36,6 +36,14 @@ class statement {
     sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   }
   void bind_null(int i) noexcept { sqlite3_bind_null(s_, i); }
+  /// Binds without copying: `v` must stay alive and unchanged until the statement is reset (the
+  /// write path binds each event's ~700-byte document this way, once per stored event).
+  void bind_static(int i, std::string_view v) noexcept {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  void bind_blob_static(int i, std::string_view v) noexcept {
+    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
   /// SQLITE_ROW, SQLITE_DONE or an error code.
   int step() noexcept { return sqlite3_step(s_); }
 

@@ -29,6 +29,23 @@ constexpr std::int64_t ms_per_day = 86'400'000;
 std::int64_t hour_of(std::int64_t ms) noexcept {
   return ms >= 0 ? ms / ms_per_hour : (ms - ms_per_hour + 1) / ms_per_hour;
 }
+std::int64_t day_of_hour(std::int64_t hour) noexcept {
+  return hour >= 0 ? hour / 24 : (hour - 23) / 24;
+}
+
+// A range of hours [h0, h1) split for the two-level rollup tables (migration 9): whole days
+// [d0, d1) from the daily tables, the partial edge days' hours from the hourly ones. Without a
+// whole day inside, d0 == d1 and every hour is read from the hourly table.
+struct day_split {
+  std::int64_t d0, d1;  // whole days
+  std::int64_t a0, a1;  // leading hours [a0, a1)
+  std::int64_t b0, b1;  // trailing hours [b0, b1)
+};
+day_split split_days(std::int64_t h0, std::int64_t h1) noexcept {
+  const std::int64_t d0 = day_of_hour(h0 + 23), d1 = day_of_hour(h1);  // ceil, floor
+  if (h1 <= h0 || d0 >= d1) return {0, 0, h0, std::max(h0, h1), 0, 0};
+  return {d0, d1, h0, d0 * 24, d1 * 24, h1};
+}
 
 // ---- identities: 32 hex chars stored as 16 bytes (halves the unique index) ---------------------
 int hex_value(char c) noexcept {
@@ -547,7 +564,8 @@ class sqlite_store final : public store {
     auto r = reader();
     if (!r) return r.error();
     auto st = (*r)->prepare(
-        "SELECT hour, type, count, machine, uniq, uniq_human, hard, soft, suppressed, undetermined, "
+        "SELECT hour, type, count, machine, uniq, uniq_human, hard, soft, suppressed, "
+        "undetermined, "
         "sim_count, sim_uniq_human, sim_hard FROM rollups "
         "WHERE workspace = ?1 AND hour >= ?2 AND hour < ?3 ORDER BY hour, type");
     if (!st) return st.error();
@@ -583,21 +601,38 @@ class sqlite_store final : public store {
     return out;
   }
 
-  // Both top lists sum a few rows per hour of the range (primary key ranges), never raw events.
+  // Binds ?2..?3, ?5..?8 of the two-level rollup reads: leading hours, whole days, trailing hours.
+  static void bind_split(statement& s, std::int64_t since, std::int64_t until) {
+    // An until inside an hour includes that hour: rollups are hourly, ranges round outwards.
+    const day_split d = split_days(hour_of(since), hour_of(until - 1) + 1);
+    s.bind(2, d.a0);
+    s.bind(3, d.a1);
+    s.bind(5, d.d0);
+    s.bind(6, d.d1);
+    s.bind(7, d.b0);
+    s.bind(8, d.b1);
+  }
+
+  // The top lists and statuses sum a few rows per day of the range plus the edge days' hours
+  // (primary key ranges), never raw events.
   result<std::vector<link_rollup>> top_links(std::string_view workspace, std::int64_t since,
                                              std::int64_t until, std::size_t n) override {
     auto r = reader();
     if (!r) return r.error();
     auto st = (*r)->prepare(
-        "SELECT link, sum(clicks), sum(human), sum(uniq) FROM link_rollups "
-        "WHERE workspace = ?1 AND hour >= ?2 AND hour < ?3 GROUP BY link HAVING sum(clicks) > 0 "
-        "ORDER BY 2 DESC, link LIMIT ?4");
+        "SELECT link, sum(c), sum(h), sum(u) FROM ("
+        "SELECT link, clicks AS c, human AS h, uniq AS u FROM link_rollups_daily "
+        "WHERE workspace = ?1 AND day >= ?5 AND day < ?6 UNION ALL "
+        "SELECT link, clicks, human, uniq FROM link_rollups WHERE workspace = ?1 AND hour >= ?2 "
+        "AND hour < ?3 UNION ALL "
+        "SELECT link, clicks, human, uniq FROM link_rollups WHERE workspace = ?1 AND hour >= ?7 "
+        "AND hour < ?8) "
+        "GROUP BY link HAVING sum(c) > 0 ORDER BY 2 DESC, link LIMIT ?4");
     if (!st) return st.error();
     reset_on_exit guard{*st};
     auto& s = **st;
     s.bind(1, workspace);
-    s.bind(2, hour_of(since));
-    s.bind(3, hour_of(until - 1) + 1);
+    bind_split(s, since, until);
     s.bind(4, static_cast<std::int64_t>(std::min<std::size_t>(n, 1'000'000)));
     std::vector<link_rollup> out;
     int rc;
@@ -613,15 +648,19 @@ class sqlite_store final : public store {
     auto r = reader();
     if (!r) return r.error();
     auto st = (*r)->prepare(
-        "SELECT domain, sum(bounces), sum(hard) FROM domain_rollups "
-        "WHERE workspace = ?1 AND hour >= ?2 AND hour < ?3 GROUP BY domain "
-        "HAVING sum(bounces) > 0 ORDER BY 2 DESC, domain LIMIT ?4");
+        "SELECT domain, sum(b), sum(h) FROM ("
+        "SELECT domain, bounces AS b, hard AS h FROM domain_rollups_daily "
+        "WHERE workspace = ?1 AND day >= ?5 AND day < ?6 UNION ALL "
+        "SELECT domain, bounces, hard FROM domain_rollups WHERE workspace = ?1 AND hour >= ?2 AND "
+        "hour < ?3 UNION ALL "
+        "SELECT domain, bounces, hard FROM domain_rollups WHERE workspace = ?1 AND hour >= ?7 AND "
+        "hour < ?8) "
+        "GROUP BY domain HAVING sum(b) > 0 ORDER BY 2 DESC, domain LIMIT ?4");
     if (!st) return st.error();
     reset_on_exit guard{*st};
     auto& s = **st;
     s.bind(1, workspace);
-    s.bind(2, hour_of(since));
-    s.bind(3, hour_of(until - 1) + 1);
+    bind_split(s, since, until);
     s.bind(4, static_cast<std::int64_t>(std::min<std::size_t>(n, 1'000'000)));
     std::vector<domain_rollup> out;
     int rc;
@@ -636,14 +675,18 @@ class sqlite_store final : public store {
     auto r = reader();
     if (!r) return r.error();
     auto st = (*r)->prepare(
-        "SELECT status, sum(n) FROM status_rollups WHERE workspace = ?1 AND hour >= ?2 AND "
-        "hour < ?3 GROUP BY status HAVING sum(n) != 0 ORDER BY status");
+        "SELECT status, sum(k) FROM ("
+        "SELECT status, n AS k FROM status_rollups_daily "
+        "WHERE workspace = ?1 AND day >= ?5 AND day < ?6 UNION ALL "
+        "SELECT status, n FROM status_rollups WHERE workspace = ?1 AND hour >= ?2 AND hour < ?3 "
+        "UNION ALL "
+        "SELECT status, n FROM status_rollups WHERE workspace = ?1 AND hour >= ?7 AND hour < ?8) "
+        "GROUP BY status HAVING sum(k) != 0 ORDER BY status");
     if (!st) return st.error();
     reset_on_exit guard{*st};
     auto& s = **st;
     s.bind(1, workspace);
-    s.bind(2, hour_of(since));
-    s.bind(3, hour_of(until - 1) + 1);
+    bind_split(s, since, until);
     std::vector<std::pair<delivery_status, std::int64_t>> out;
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
@@ -755,6 +798,8 @@ class sqlite_store final : public store {
     if (!*ws) return error{errc::not_found, "no workspace '" + std::string(workspace) + "'"};
     if ((*ws)->retention_days <= 0) return std::size_t{0};
     const std::int64_t cutoff = now - (*ws)->retention_days * ms_per_day;
+    if (auto t = expire_tags(workspace, cutoff, std::max<std::size_t>(batch, 1)); !t)
+      return t.error();
     std::size_t total = 0;
     for (;;) {
       // One short transaction per batch: the writer mutex is released in between, so group
@@ -762,11 +807,8 @@ class sqlite_store final : public store {
       std::lock_guard lock(write_mu_);
       if (auto b = writer_->exec("BEGIN IMMEDIATE"); !b) return b.error();
       std::size_t n = 0;
-      // The same batch subquery twice in one transaction: the tag rows, then the events.
       for (const char* sql :
-           {"DELETE FROM event_tags WHERE seq IN (SELECT seq FROM events WHERE workspace = ?1 AND "
-            "ts < ?2 LIMIT ?3)",
-            "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE workspace = ?1 AND "
+           {"DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE workspace = ?1 AND "
             "ts < ?2 LIMIT ?3)"}) {
         auto st = writer_->prepare_static(sql);
         if (!st) {
@@ -799,6 +841,53 @@ class sqlite_store final : public store {
   }
 
   int schema_version() const override { return version_; }
+
+  // The tag rows of events older than the cutoff (the same ts as their event), deleted along
+  // their own key (workspace, name, value, ts): one short range per tag value, in transactions of
+  // about `batch` rows, so writers interleave. Runs before the events go, so a tag row never
+  // outlives its event for long; a tag listing joins events and skips any that are gone.
+  status expire_tags(std::string_view workspace, std::int64_t cutoff, std::size_t batch) {
+    std::string name, value;
+    for (bool first = true;; first = false) {
+      {  // the next (name, value): a seek on the primary key, not a scan
+        std::lock_guard lock(write_mu_);
+        auto nx = first ? writer_->prepare_static(
+                              "SELECT name, value FROM event_tags WHERE workspace = ?1 "
+                              "ORDER BY name, value LIMIT 1")
+                        : writer_->prepare_static(
+                              "SELECT name, value FROM event_tags WHERE workspace = ?1 AND "
+                              "(name, value) > (?2, ?3) ORDER BY name, value LIMIT 1");
+        if (!nx) return nx.error();
+        reset_on_exit guard{*nx};
+        (*nx)->bind(1, workspace);
+        if (!first) {
+          (*nx)->bind(2, name);
+          (*nx)->bind(3, value);
+        }
+        const int rc = (*nx)->step();
+        if (rc == SQLITE_DONE) return {};
+        if (rc != SQLITE_ROW) return writer_->fail(rc, "cannot read event tags");
+        name = (*nx)->text(0);
+        value = (*nx)->text(1);
+      }
+      for (;;) {
+        std::lock_guard lock(write_mu_);
+        // Up to the batch's last ts (ties included): bounded, without DELETE ... LIMIT.
+        auto del = writer_->prepare_static(
+            "DELETE FROM event_tags WHERE workspace = ?1 AND name = ?2 AND value = ?3 AND ts < ?4 "
+            "AND ts <= coalesce((SELECT ts FROM event_tags WHERE workspace = ?1 AND name = ?2 AND "
+            "value = ?3 AND ts < ?4 ORDER BY ts LIMIT 1 OFFSET ?5), ?4)");
+        if (!del) return del.error();
+        (*del)->bind(1, workspace);
+        (*del)->bind(2, name);
+        (*del)->bind(3, value);
+        (*del)->bind(4, cutoff);
+        (*del)->bind(5, static_cast<std::int64_t>(batch - 1));
+        if (auto r = run(*writer_, **del, "cannot delete old event tags"); !r) return r;
+        if (static_cast<std::size_t>(writer_->changes()) < batch) break;
+      }
+    }
+  }
 
  private:
   struct request {
@@ -895,7 +984,9 @@ class sqlite_store final : public store {
   // A (message, recipient)'s row as the transaction sees it: read from the database once, updated
   // in memory by every event of the transaction, written back once at commit.
   struct pair_state {
-    int original = -1;  // status in the database before this transaction; -1: no row yet
+    bool loaded = false;  // read from the database (or found absent) in this transaction
+    bool dirty = false;   // changed since it was read: written back at commit
+    int original = -1;    // status in the database before this transaction; -1: no row yet
     std::int64_t original_first_seen = 0;  // likewise, for status_rollups' hour
     int status = -1;
     std::int64_t first_seen = 0, last_seen = 0;
@@ -904,6 +995,7 @@ class sqlite_store final : public store {
   struct pair_key {
     std::string workspace, message_id, recipient;
     bool operator==(const pair_key&) const = default;
+    auto operator<=>(const pair_key&) const = default;  // primary key order
   };
   struct pair_hash {
     std::size_t operator()(const pair_key& k) const noexcept {
@@ -913,8 +1005,22 @@ class sqlite_store final : public store {
   };
 
   using name_key = std::tuple<std::string, std::int64_t, std::string>;  // workspace, hour, name
+  // A (message, recipient, link)'s earliest click as the transaction sees it (pair_links row).
+  struct link_state {
+    bool loaded = false, dirty = false;
+    std::optional<std::int64_t> first;
+  };
+  using pair_link_key = std::tuple<std::string, std::string, std::string, std::string>;
+  struct pair_link_hash {
+    std::size_t operator()(const pair_link_key& k) const noexcept {
+      const std::hash<std::string> h;
+      return ((h(std::get<1>(k)) * 31 + h(std::get<2>(k))) * 31 + h(std::get<3>(k))) * 7 +
+             h(std::get<0>(k));
+    }
+  };
   struct txn_state {
     std::map<rollup_key, rollup_delta> rollups;
+    std::unordered_map<pair_link_key, link_state, pair_link_hash> pair_links;
     std::map<name_key, link_delta> links;
     std::map<name_key, domain_delta> domains;
     std::unordered_map<pair_key, pair_state, pair_hash> pairs;
@@ -975,6 +1081,15 @@ class sqlite_store final : public store {
         "INSERT INTO events (workspace, id, ts, type, message_id, recipient, machine, config_set, "
         "doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING");
     if (!ins) return ins.error();
+    // Newly stored events that change a pair's row or a pair-link's first click; applied after
+    // every row of the request is in, so that the rows they need are read in one sorted pass.
+    struct later {
+      const sesami::event* ev;
+      std::string recipient;
+      delivery_status status;
+    };
+    std::vector<later> pending;
+    pending.reserve(req.items.size());
     std::string recipient, blob;
     for (const auto& item : req.items) {
       const sesami::event& ev = *item.ev;
@@ -986,14 +1101,14 @@ class sqlite_store final : public store {
       blob = id_to_blob(item.id);
       auto& s = **ins;
       s.bind(1, ws);
-      s.bind_blob(2, blob);
+      s.bind_blob_static(2, blob);
       s.bind(3, ev.timestamp);
       s.bind(4, static_cast<int>(ev.type));
-      s.bind(5, ev.message_id);
-      s.bind(6, recipient);
+      s.bind_static(5, ev.message_id);
+      s.bind_static(6, recipient);
       s.bind(7, ev.machine() ? 1 : 0);
-      s.bind(8, ev.configuration_set);
-      s.bind(9, item.doc);
+      s.bind_static(8, ev.configuration_set);
+      s.bind_static(9, item.doc);
       if (auto r = run(*writer_, s, "cannot store event"); !r) return r.error();
       if (writer_->changes() == 0) {
         ++sum.duplicates;
@@ -1032,14 +1147,12 @@ class sqlite_store final : public store {
         }
       }
 
-      if (auto* c = ev.get<click_info>(); c && !c->link.empty()) {
-        if (auto l = count_link_click(txn, ws, ev, recipient, c->link); !l) return l.error();
-      }
+      // A recipient-less event (an open of a multi-recipient message) belongs to the pair
+      // (message, ''), as in the core's aggregation: its opens and clicks count as unique once
+      // per message, and the pair has a status like any other.
+      if (auto st = status_of(ev.type)) pending.push_back({&ev, recipient, *st});
 
       if (!recipient.empty()) {
-        if (auto st = status_of(ev.type)) {
-          if (auto u = update_status(txn, ws, ev, recipient, *st); !u) return u.error();
-        }
         if (!item.suppress.empty()) {
           suppression_entry e{recipient, item.suppress, suppression_source::event, item.id,
                               req.now};
@@ -1059,7 +1172,83 @@ class sqlite_store final : public store {
         if (auto r = run(*writer_, **st, "cannot record SNS message"); !r) return r.error();
       }
     }
+    if (pending.empty()) return sum;
+
+    // Read the rows this request needs that the transaction has not seen yet, in key order: one
+    // walk along each primary key instead of a random lookup per event.
+    std::vector<pair_key> need;
+    std::vector<pair_link_key> need_links;
+    for (const auto& l : pending) {
+      pair_key k{ws, l.ev->message_id, l.recipient};
+      if (!txn.pairs.contains(k)) need.push_back(std::move(k));
+      if (auto* c = l.ev->get<click_info>(); c && !c->link.empty()) {
+        pair_link_key lk{ws, l.ev->message_id, l.recipient, c->link};
+        if (!txn.pair_links.contains(lk)) need_links.push_back(std::move(lk));
+      }
+    }
+    if (auto r = load_pairs(txn, need); !r) return r.error();
+    if (auto r = load_pair_links(txn, need_links); !r) return r.error();
+    for (const auto& l : pending) {
+      if (auto* c = l.ev->get<click_info>(); c && !c->link.empty())
+        count_link_click(txn, ws, *l.ev, l.recipient, c->link);
+      update_status(txn, ws, *l.ev, l.recipient, l.status);
+    }
     return sum;
+  }
+
+  status load_pairs(txn_state& txn, std::vector<pair_key>& keys) {
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    auto sel = writer_->prepare_static(
+        "SELECT status, first_seen, last_seen, first_open, first_human_open, first_click, "
+        "first_human_click FROM recipient_status WHERE workspace = ?1 AND message_id = ?2 AND "
+        "recipient = ?3");
+    if (!sel) return sel.error();
+    auto& s = **sel;
+    for (auto& k : keys) {
+      reset_on_exit guard{&s};
+      s.bind_static(1, k.workspace);
+      s.bind_static(2, k.message_id);
+      s.bind_static(3, k.recipient);
+      const int rc = s.step();
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return writer_->fail(rc, "cannot read status");
+      pair_state p;
+      p.loaded = true;
+      if (rc == SQLITE_ROW) {
+        p.original = p.status = static_cast<int>(s.int64(0));
+        p.first_seen = p.original_first_seen = s.int64(1);
+        p.last_seen = s.int64(2);
+        for (int i = 0; i < 4; ++i)
+          if (!s.is_null(3 + i)) p.firsts[i] = s.int64(3 + i);
+      }
+      txn.pairs.emplace(std::move(k), p);
+    }
+    return {};
+  }
+
+  status load_pair_links(txn_state& txn, std::vector<pair_link_key>& keys) {
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    auto sel = writer_->prepare_static(
+        "SELECT first_click FROM pair_links WHERE workspace = ?1 AND message_id = ?2 AND "
+        "recipient = ?3 AND link = ?4");
+    if (!sel) return sel.error();
+    auto& s = **sel;
+    for (auto& k : keys) {
+      reset_on_exit guard{&s};
+      s.bind_static(1, std::get<0>(k));
+      s.bind_static(2, std::get<1>(k));
+      s.bind_static(3, std::get<2>(k));
+      s.bind_static(4, std::get<3>(k));
+      const int rc = s.step();
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return writer_->fail(rc, "cannot read link clicks");
+      link_state l;
+      l.loaded = true;
+      if (rc == SQLITE_ROW) l.first = s.int64(0);
+      txn.pair_links.emplace(std::move(k), l);
+    }
+    return {};
   }
 
   // User tags (not SES's automatic ses:* ones) of a newly stored event, for tag filters.
@@ -1085,79 +1274,29 @@ class sqlite_store final : public store {
   }
 
   // A click on a link: clicks per hour, and the unique count in the hour of the pair's first click
-  // on that link, moved there if an earlier click arrives late (like unique opens below).
-  status count_link_click(txn_state& txn, const std::string& ws, const sesami::event& ev,
-                          const std::string& recipient, const std::string& link) {
+  // on that link, moved there if an earlier click arrives late (like unique opens below). The
+  // pair-link's row was loaded by load_pair_links; it is written back at commit.
+  void count_link_click(txn_state& txn, const std::string& ws, const sesami::event& ev,
+                        const std::string& recipient, const std::string& link) {
     auto& d = txn.links[name_key{ws, hour_of(ev.timestamp), link}];
     ++d.clicks;
     if (!ev.machine()) ++d.human;
-    auto sel = writer_->prepare_static(
-        "SELECT first_click FROM pair_links WHERE workspace = ?1 AND message_id = ?2 AND "
-        "recipient = ?3 AND link = ?4");
-    if (!sel) return sel.error();
-    std::optional<std::int64_t> first;
-    {
-      auto& s = **sel;
-      reset_on_exit guard{&s};
-      s.bind(1, ws);
-      s.bind(2, ev.message_id);
-      s.bind(3, recipient);
-      s.bind(4, link);
-      const int rc = s.step();
-      if (rc == SQLITE_ROW)
-        first = s.int64(0);
-      else if (rc != SQLITE_DONE)
-        return writer_->fail(rc, "cannot read link clicks");
-    }
-    if (first && *first <= ev.timestamp) return {};
-    if (first) --txn.links[name_key{ws, hour_of(*first), link}].uniq;
+    link_state& l = txn.pair_links[pair_link_key{ws, ev.message_id, recipient, link}];
+    if (l.first && *l.first <= ev.timestamp) return;
+    if (l.first) --txn.links[name_key{ws, hour_of(*l.first), link}].uniq;
     ++d.uniq;
-    auto up = writer_->prepare_static(
-        "INSERT INTO pair_links (workspace, message_id, recipient, link, first_click) "
-        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (workspace, message_id, recipient, link) "
-        "DO UPDATE SET first_click = excluded.first_click");
-    if (!up) return up.error();
-    auto& u = **up;
-    u.bind(1, ws);
-    u.bind(2, ev.message_id);
-    u.bind(3, recipient);
-    u.bind(4, link);
-    u.bind(5, ev.timestamp);
-    return run(*writer_, u, "cannot record link click");
+    l.first = ev.timestamp;
+    l.dirty = true;
   }
 
   // Status precedence and unique opens/clicks, order-independent: the status is the max over all
   // events; a unique open counts in the hour of the earliest open, and moves there if an earlier
   // open arrives late.
-  status update_status(txn_state& txn, const std::string& ws, const sesami::event& ev,
-                       const std::string& recipient, delivery_status st) {
-    auto [it, fresh] = txn.pairs.try_emplace(pair_key{ws, ev.message_id, recipient});
-    pair_state& p = it->second;
-    if (fresh) {
-      auto sel = writer_->prepare_static(
-          "SELECT status, first_seen, last_seen, first_open, first_human_open, first_click, "
-          "first_human_click FROM recipient_status WHERE workspace = ?1 AND message_id = ?2 AND "
-          "recipient = ?3");
-      if (!sel) return sel.error();
-      auto& s = **sel;
-      reset_on_exit guard{&s};
-      s.bind(1, ws);
-      s.bind(2, ev.message_id);
-      s.bind(3, recipient);
-      const int rc = s.step();
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        txn.pairs.erase(it);
-        return writer_->fail(rc, "cannot read status");
-      }
-      p.first_seen = p.last_seen = ev.timestamp;
-      if (rc == SQLITE_ROW) {
-        p.original = p.status = static_cast<int>(s.int64(0));
-        p.first_seen = p.original_first_seen = s.int64(1);
-        p.last_seen = s.int64(2);
-        for (int i = 0; i < 4; ++i)
-          if (!s.is_null(3 + i)) p.firsts[i] = s.int64(3 + i);
-      }
-    }
+  void update_status(txn_state& txn, const std::string& ws, const sesami::event& ev,
+                     const std::string& recipient, delivery_status st) {
+    pair_state& p = txn.pairs[pair_key{ws, ev.message_id, recipient}];  // loaded by load_pairs
+    if (p.original < 0 && !p.dirty) p.first_seen = p.last_seen = ev.timestamp;  // a new pair
+    p.dirty = true;
     p.status = std::max(p.status, static_cast<int>(st));
     p.first_seen = std::min(p.first_seen, ev.timestamp);
     p.last_seen = std::max(p.last_seen, ev.timestamp);
@@ -1182,7 +1321,6 @@ class sqlite_store final : public store {
       first(base, static_cast<int>(ev.type));
       if (!ev.machine()) first(base + 1, static_cast<int>(ev.type));
     }
-    return {};
   }
 
   // Writes back what the transaction changed: pair rows, status counts, rollup counters.
@@ -1198,7 +1336,15 @@ class sqlite_store final : public store {
     if (!up) return up.error();
     std::map<status_key, std::int64_t> statuses;
     std::map<rollup_key, std::int64_t> status_hours;  // workspace, hour of first_seen, status
-    for (const auto& [key, p] : txn.pairs) {
+    // Written in primary key order: neighbouring rows share B-tree pages.
+    std::vector<const std::pair<const pair_key, pair_state>*> order;
+    order.reserve(txn.pairs.size());
+    for (const auto& e : txn.pairs)
+      if (e.second.dirty) order.push_back(&e);
+    std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->first < b->first; });
+    for (const auto* e : order) {
+      const pair_key& key = e->first;
+      const pair_state& p = e->second;
       if (p.status != p.original || hour_of(p.first_seen) != hour_of(p.original_first_seen)) {
         if (p.original >= 0)
           --status_hours[{key.workspace, hour_of(p.original_first_seen), p.original}];
@@ -1209,9 +1355,9 @@ class sqlite_store final : public store {
         ++statuses[{key.workspace, p.status}];
       }
       auto& u = **up;
-      u.bind(1, key.workspace);
-      u.bind(2, key.message_id);
-      u.bind(3, key.recipient);
+      u.bind_static(1, key.workspace);
+      u.bind_static(2, key.message_id);
+      u.bind_static(3, key.recipient);
       u.bind(4, p.status);
       u.bind(5, p.first_seen);
       u.bind(6, p.last_seen);
@@ -1222,6 +1368,24 @@ class sqlite_store final : public store {
           u.bind_null(7 + i);
       }
       if (auto r = run(*writer_, u, "cannot update status"); !r) return r;
+    }
+    auto pl = writer_->prepare_static(
+        "INSERT INTO pair_links (workspace, message_id, recipient, link, first_click) "
+        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (workspace, message_id, recipient, link) "
+        "DO UPDATE SET first_click = excluded.first_click");
+    if (!pl) return pl.error();
+    std::vector<const std::pair<const pair_link_key, link_state>*> links;
+    for (const auto& e : txn.pair_links)
+      if (e.second.dirty) links.push_back(&e);
+    std::sort(links.begin(), links.end(), [](auto* a, auto* b) { return a->first < b->first; });
+    for (const auto* e : links) {
+      auto& u = **pl;
+      u.bind_static(1, std::get<0>(e->first));
+      u.bind_static(2, std::get<1>(e->first));
+      u.bind_static(3, std::get<2>(e->first));
+      u.bind_static(4, std::get<3>(e->first));
+      u.bind(5, *e->second.first);
+      if (auto r = run(*writer_, u, "cannot record link click"); !r) return r;
     }
 
     auto st = writer_->prepare_static(
@@ -1272,6 +1436,27 @@ class sqlite_store final : public store {
       s.bind(6, d.uniq);
       if (auto r = run(*writer_, s, "cannot update link rollups"); !r) return r;
     }
+    std::map<name_key, link_delta> link_days;
+    for (const auto& [key, d] : txn.links) {
+      auto& day = link_days[{std::get<0>(key), day_of_hour(std::get<1>(key)), std::get<2>(key)}];
+      day.clicks += d.clicks, day.human += d.human, day.uniq += d.uniq;
+    }
+    auto lkd = writer_->prepare_static(
+        "INSERT INTO link_rollups_daily (workspace, day, link, clicks, human, uniq) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (workspace, day, link) DO UPDATE SET "
+        "clicks = clicks + excluded.clicks, human = human + excluded.human, "
+        "uniq = uniq + excluded.uniq");
+    if (!lkd) return lkd.error();
+    for (const auto& [key, d] : link_days) {
+      auto& s = **lkd;
+      s.bind(1, std::get<0>(key));
+      s.bind(2, std::get<1>(key));
+      s.bind(3, std::get<2>(key));
+      s.bind(4, d.clicks);
+      s.bind(5, d.human);
+      s.bind(6, d.uniq);
+      if (auto r = run(*writer_, s, "cannot update daily link rollups"); !r) return r;
+    }
     auto dm = writer_->prepare_static(
         "INSERT INTO domain_rollups (workspace, hour, domain, bounces, hard) "
         "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (workspace, hour, domain) DO UPDATE SET "
@@ -1285,6 +1470,25 @@ class sqlite_store final : public store {
       s.bind(4, d.bounces);
       s.bind(5, d.hard);
       if (auto r = run(*writer_, s, "cannot update domain rollups"); !r) return r;
+    }
+    std::map<name_key, domain_delta> domain_days;
+    for (const auto& [key, d] : txn.domains) {
+      auto& day = domain_days[{std::get<0>(key), day_of_hour(std::get<1>(key)), std::get<2>(key)}];
+      day.bounces += d.bounces, day.hard += d.hard;
+    }
+    auto dmd = writer_->prepare_static(
+        "INSERT INTO domain_rollups_daily (workspace, day, domain, bounces, hard) "
+        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (workspace, day, domain) DO UPDATE SET "
+        "bounces = bounces + excluded.bounces, hard = hard + excluded.hard");
+    if (!dmd) return dmd.error();
+    for (const auto& [key, d] : domain_days) {
+      auto& s = **dmd;
+      s.bind(1, std::get<0>(key));
+      s.bind(2, std::get<1>(key));
+      s.bind(3, std::get<2>(key));
+      s.bind(4, d.bounces);
+      s.bind(5, d.hard);
+      if (auto r = run(*writer_, s, "cannot update daily domain rollups"); !r) return r;
     }
     auto sc = writer_->prepare_static(
         "INSERT INTO status_counts (workspace, status, n) VALUES (?1, ?2, ?3) "
@@ -1310,6 +1514,22 @@ class sqlite_store final : public store {
       s.bind(3, std::get<2>(key));
       s.bind(4, n);
       if (auto r = run(*writer_, s, "cannot update status rollups"); !r) return r;
+    }
+    std::map<rollup_key, std::int64_t> status_days;
+    for (const auto& [key, n] : status_hours)
+      status_days[{std::get<0>(key), day_of_hour(std::get<1>(key)), std::get<2>(key)}] += n;
+    auto shd = writer_->prepare_static(
+        "INSERT INTO status_rollups_daily (workspace, day, status, n) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (workspace, day, status) DO UPDATE SET n = n + excluded.n");
+    if (!shd) return shd.error();
+    for (const auto& [key, n] : status_days) {
+      if (n == 0) continue;
+      auto& s = **shd;
+      s.bind(1, std::get<0>(key));
+      s.bind(2, std::get<1>(key));
+      s.bind(3, std::get<2>(key));
+      s.bind(4, n);
+      if (auto r = run(*writer_, s, "cannot update daily status rollups"); !r) return r;
     }
     return {};
   }
@@ -1391,8 +1611,11 @@ result<std::unique_ptr<store>> open_sqlite(const open_options& opt) {
   auto& db = **c;
   // The first read tells a non-database file apart before anything is written to it.
   if (auto v = read_version(db); !v) return v.error();
+  // 256 MB of page cache for the writer: at ten million events the random-order indexes
+  // (identity, message, recipient, recipient_status) are hundreds of MB, and every page an insert
+  // finds in the cache is one it does not read back. Pages are allocated as they are used.
   if (auto w = db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
-                       "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; "
+                       "PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY; "
                        "PRAGMA foreign_keys = ON");
       !w)
     return w.error();

@@ -23,6 +23,7 @@ export interface RequestOptions {
   body?: unknown; // JSON-encoded unless a string / Blob / ArrayBuffer
   contentType?: string;
   accept?: string;
+  headers?: Record<string, string>; // extra request headers (Idempotency-Key)
   signal?: AbortSignal;
 }
 
@@ -37,10 +38,12 @@ export function buildUrl(path: string, query?: RequestOptions['query']): string 
   return q ? `${path}?${q}` : path;
 }
 
-/// Reads an error body ({"error": {"code", "message"}} or {"code", "message"}) into an ApiError.
+/// Reads an error body ({"error": {"code", "message", ...}} or {"code", "message"}) into an
+/// ApiError; the error object's other fields (e.g. mail.all_suppressed's "suppressed") in details.
 export async function toApiError(res: Response): Promise<ApiError> {
   let code = `http.${res.status}`;
   let message = res.statusText || `HTTP ${res.status}`;
+  let details: Record<string, unknown> | undefined;
   try {
     const text = await res.text();
     try {
@@ -49,15 +52,17 @@ export async function toApiError(res: Response): Promise<ApiError> {
       if (typeof e.code === 'string') code = e.code;
       if (typeof e.message === 'string') message = e.message;
       else if (typeof j.error === 'string') message = j.error;
+      const rest = Object.entries(e).filter(([k]) => k !== 'code' && k !== 'message');
+      if (rest.length) details = Object.fromEntries(rest);
     } catch {
       if (text.trim()) message = text.trim().slice(0, 300);
     }
   } catch { /* keep the status line */ }
-  return { status: res.status, code, message };
+  return details ? { status: res.status, code, message, details } : { status: res.status, code, message };
 }
 
 export async function request(method: string, path: string, opts: RequestOptions = {}): Promise<Result<Response>> {
-  const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' };
+  const headers: Record<string, string> = { ...opts.headers, Accept: opts.accept ?? 'application/json' };
   let body: BodyInit | undefined;
   if (opts.body !== undefined) {
     if (typeof opts.body === 'string' || opts.body instanceof Blob || opts.body instanceof ArrayBuffer) {

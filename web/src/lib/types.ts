@@ -36,5 +36,6 @@ export interface ApiError {
   status: number; // HTTP status; 0 when the request never reached the server
   code: string; // stable id: "sesami.bad_filter", "auth.unauthenticated", "network"
   message: string;
+  details?: Record<string, unknown>; // the error body's other fields
 }
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };

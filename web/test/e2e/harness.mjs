@@ -38,11 +38,12 @@ export async function makeDatabase(events = 20000) {
   return { dir, db, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/// `sesami serve` on a free port; resolves once it says where it listens.
-export function serve(db) {
+/// `sesami serve` on a free port; resolves once it says where it listens. `args` and `env` add to
+/// the command line and the environment.
+export function serve(db, { args = [], env = {} } = {}) {
   return new Promise((resolveServe, reject) => {
-    const child = spawn(bin, ['serve', '--db', db, '--port', '0', '--static-dir', dist, '--log-level', 'warn'],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, ['serve', '--db', db, '--port', '0', '--static-dir', dist, '--log-level', 'warn', ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let out = '';
     let err = '';
     const timer = setTimeout(() => { child.kill('SIGTERM'); reject(new Error(`sesami serve did not start:\n${out}\n${err}`)); }, 20000);

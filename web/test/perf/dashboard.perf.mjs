@@ -38,10 +38,14 @@ if (!only || only === 'first-chart') {
   const db = await makeDatabase(100_000);
   const server = await serve(db.db);
   try {
-    const runs = [];
-    for (let i = 0; i < 3; i++) {
+    // Reference, same server and data: the page's fallback for servers that page /events 1 000 at
+    // a time (JSON pages over four time slices), forced by answering the one-request window with
+    // the error such a server gives.
+    const firstChart = async (paged) => {
       const page = await newPage(chrome, server.url);
       await signIn(page);
+      if (paged) await page.route(/\/events\?.*limit=200000/, (route) => route.fulfill({ status: 400, contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'validation.limit', message: 'reference run: one page at a time' } }) }));
       await page.goto('about:blank');
       await page.goto('/#/events?range=90d');
       await page.locator('#events-chart canvas').waitFor({ timeout: 300_000 });
@@ -50,11 +54,15 @@ if (!only || only === 'first-chart') {
         window: Number(document.querySelector('[data-testid="perf"]').getAttribute('data-window')),
         load: Number(document.querySelector('[data-testid="perf"]').getAttribute('data-load-ms')),
       }));
-      runs.push(r);
       await page.context().close();
-    }
+      return r;
+    };
+    const runs = [], paged = [];
+    for (let i = 0; i < 3; i++) { runs.push(await firstChart(false)); paged.push(await firstChart(true)); }
     const m = median(runs.map((r) => r.firstChart));
+    const mp = median(paged.map((r) => r.firstChart));
     say(`time to first chart, Events page, last 90 days = ${runs[0].window} events in the window: median ${m.toFixed(0)} ms of ${runs.map((r) => r.firstChart.toFixed(0)).join(', ')} (window fetch + wasm load: ${runs.map((r) => r.load).join(', ')} ms)`);
+    say(`  reference, JSON pages of 1 000 (${paged[0].window} events): median ${mp.toFixed(0)} ms of ${paged.map((r) => r.firstChart.toFixed(0)).join(', ')}; columnar window / pages = ${(m / mp).toFixed(2)} (${(mp / m).toFixed(1)}× faster)`);
   } finally {
     await server.stop();
     db.cleanup();
@@ -70,6 +78,25 @@ if (!only || only === 'refilter') {
   const batch = builder.finish();
   const size = batch.size;
   const bytes = batch.toColumnar();
+  // Reference, same run: the same six filter states over the same batch in Node's wasm (no page,
+  // no Solid, no Chart.js), select + selection + aggregate by day, as the page's core timing.
+  const ts = batch.column('timestamp');
+  let lo = ts[0], hi = ts[0];
+  for (const t of ts) { if (t < lo) lo = t; if (t > hi) hi = t; }
+  const span = { from: Number(lo), to: Number(hi) + 1 };
+  const states = [
+    { machine: 'include', types: ['bounce'] }, { machine: 'include', types: ['bounce', 'complaint'] }, { machine: 'include' },
+    { machine: 'exclude' }, { machine: 'exclude', statuses: ['opened'] }, { machine: 'include' },
+  ];
+  const nodeCore = [];
+  for (let round = 0; round < 3; round++)
+    for (const f of states) {
+      const t = performance.now();
+      batch.select(f);
+      batch.selection();
+      batch.aggregate({ bucket: 'day', ...span });
+      nodeCore.push(performance.now() - t);
+    }
   batch.dispose();
   const file = join(process.env.TMPDIR ?? '/tmp', 'sesami-demo-1m.sesami');
   writeFileSync(file, bytes);
@@ -111,6 +138,7 @@ if (!only || only === 'refilter') {
       }
     }
     say(`re-filter + re-aggregate at ${size} events (Explore, Chromium): median ${median(core).toFixed(1)} ms (max ${Math.max(...core).toFixed(1)}) in the wasm core; median ${median(ui).toFixed(0)} ms until the next frame with table and charts updated; file load + parse ${loadMs} ms`);
+    say(`  reference, the same filter states in Node's wasm: median ${median(nodeCore).toFixed(1)} ms (max ${Math.max(...nodeCore).toFixed(1)}); Chromium / Node = ${(median(core) / median(nodeCore)).toFixed(2)}`);
     await p.context().close();
   } finally {
     await server.stop();

@@ -56,7 +56,7 @@ describe('api helpers', () => {
   });
   it('reads the server error body', async () => {
     const e = await toApiError(new Response(JSON.stringify({ error: { code: 'auth.forbidden', message: 'viewers cannot', requestId: 'r1' } }), { status: 403 }));
-    expect(e).toEqual({ status: 403, code: 'auth.forbidden', message: 'viewers cannot' });
+    expect(e).toEqual({ status: 403, code: 'auth.forbidden', message: 'viewers cannot', details: { requestId: 'r1' } });
     const t = await toApiError(new Response('upstream down', { status: 502, statusText: 'Bad Gateway' }));
     expect(t).toEqual({ status: 502, code: 'http.502', message: 'upstream down' });
   });

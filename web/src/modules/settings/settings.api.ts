@@ -1,15 +1,43 @@
-// Workspace administration: AWS connection check, ingestion token, connected AWS accounts, API
-// keys and users. Secrets (keys, tokens) are shown once, when created.
+// Workspace administration: the AWS connection (role, region, External ID) and its check,
+// ingestion token, connected AWS accounts, API keys and users. Secrets (keys, tokens) are shown
+// once, when created.
 import { json } from '../../lib/api';
 import type { Result } from '../../lib/types';
 import type { Role } from '../auth/auth.api';
 
-export interface VerifyStsResult { [k: string]: unknown }
+export type AwsMode = 'sqs' | 'api-destination' | 'event-bus';
+/// GET /settings/aws. The External ID is generated once per workspace by the server.
+export interface AwsSettings {
+  connected: boolean;
+  roleArn: string | null;
+  region: string | null;
+  externalId: string;
+  configurationSet: string | null;
+  queueUrl: string | null;
+  mode: AwsMode | null;
+}
+export interface AwsSettingsInput { roleArn: string; region: string; configurationSet?: string; queueUrl?: string; mode?: AwsMode }
+/// GET /verify-sts, when STS and SES answered.
+export interface VerifyStsResult {
+  ok: true;
+  accountId: string;
+  region: string;
+  assumedRoleArn: string;
+  productionAccess: boolean;
+  sendingEnabled: boolean;
+  maxSendRate: number;
+  max24HourSend: number;
+  sentLast24Hours: number;
+  credentialsExpireAt: string;
+}
 export interface WorkspaceInfo { id: string; name: string; role: Role; retentionDays: number; createdAt: string }
 export interface ApiKey { id: string; name: string; role: Role; createdAt: string }
 export interface User { id: string; email: string | null; role: Role }
 
 export const verifySts = () => json<VerifyStsResult>('GET', '/verify-sts');
+export const fetchAwsSettings = () => json<AwsSettings>('GET', '/settings/aws');
+export const saveAwsSettings = (s: AwsSettingsInput) => json<AwsSettings>('PUT', '/settings/aws', { body: s });
+export const disconnectAws = (): Promise<Result<void>> => json<void>('DELETE', '/settings/aws');
 export const fetchWorkspace = () => json<WorkspaceInfo>('GET', '/workspace');
 export const rotateIngest = () => json<{ ingestToken: string; ingestSecret: string }>('POST', '/workspace/ingest-token');
 export const fetchAwsAccounts = () => json<{ accounts: string[] }>('GET', '/workspace/aws-accounts');

@@ -27,3 +27,19 @@ export function exportSuppressionsCsv(): Promise<Result<string>> {
 export function importSuppressionsCsv(csv: string): Promise<Result<ImportReport>> {
   return json<ImportReport>('POST', '/suppression-list', { body: csv, contentType: 'text/csv' });
 }
+
+/// One synchronisation with SES's account-level suppression list (POST /suppression-list/sync),
+/// or {"at": null} when there has been none.
+export interface SyncChange { address: string; change: 'pulled' | 'pushed' | 'removed-local' | 'removed-remote' | string; reason: string }
+export interface SyncRecord {
+  at: string | null;
+  trigger?: string; // "manual", "schedule"
+  pulled?: number; // added here from SES
+  pushed?: number; // added to SES from here
+  removedLocal?: number;
+  removedRemote?: number;
+  errors?: unknown[]; // {address|null, operation, code, message}
+  changes?: SyncChange[];
+}
+export const fetchLastSync = () => json<SyncRecord>('GET', '/suppression-list/sync');
+export const syncNow = () => json<SyncRecord>('POST', '/suppression-list/sync');

@@ -1,13 +1,73 @@
-// The suppression list: search, add, remove, CSV import and export; reason and source per entry.
+// The suppression list: search, add, remove, CSV import and export; reason and source per entry;
+// the last sync with SES's account-level list.
 import { createResource, createSignal, For, Show, type JSX } from 'solid-js';
-import { addSuppression, exportSuppressionsCsv, importSuppressionsCsv, listSuppressions, removeSuppression,
-  type SuppressionEntry } from '../suppression.api';
+import { addSuppression, exportSuppressionsCsv, fetchLastSync, importSuppressionsCsv, listSuppressions, removeSuppression,
+  syncNow, type SuppressionEntry } from '../suppression.api';
+import { changeText, syncErrorText, syncSummary } from '../sync';
+import { awsErrorHint } from '../../settings/aws';
 import { Async, Empty } from '../../../components/states';
-import { canWrite, role } from '../../auth/session';
+import { canAdmin, canWrite, role } from '../../auth/session';
 import { download } from '../../../lib/csv';
 import { href } from '../../../lib/router';
 import { formatTime } from '../../../lib/time';
 import type { ApiError } from '../../../lib/types';
+
+/// The last synchronisation with SES's account-level suppression list, and "Sync now" (admins).
+function SyncPanel(props: { onSynced: () => void }): JSX.Element {
+  const [last, { refetch, mutate }] = createResource(fetchLastSync);
+  const [busy, setBusy] = createSignal(false);
+  const [error, setError] = createSignal<ApiError | null>(null);
+  const [fresh, setFresh] = createSignal(false); // the record shown is the sync just run
+  const sync = async () => {
+    setBusy(true); setError(null); setFresh(false);
+    const r = await syncNow();
+    setBusy(false);
+    if (!r.ok) { setError(r.error); return; }
+    mutate(r); setFresh(true); props.onSynced();
+  };
+  return (
+    <section class="card stack" aria-labelledby="sync-title" data-testid="sync">
+      <div class="row wrap gap">
+        <h2 id="sync-title" class="grow">Sync with SES</h2>
+        <Show when={canAdmin(role())}>
+          <button type="button" onClick={sync} disabled={busy()} aria-busy={busy()} data-testid="sync-now">{busy() ? 'Syncing…' : 'Sync now'}</button>
+        </Show>
+      </div>
+      <p class="small muted">Brings this list and your AWS account's suppression list together, both ways.</p>
+      <Async data={last()} retry={refetch}>{(r) => (
+        <div data-testid="last-sync" data-at={r.at ?? ''} aria-live="polite">
+          <Show when={r.at} fallback={<p class="small">Never synced with SES.</p>}>
+            <p class="small"><span class={fresh() ? 'notice' : ''}>{fresh() ? 'Synced just now' : 'Last sync'}</span> {formatTime(r.at!)}.{' '}
+              <span data-testid="sync-summary">{syncSummary(r)}</span>
+              <Show when={r.trigger === 'schedule'}> <span class="muted">(scheduled)</span></Show></p>
+            <Show when={r.changes?.length}>
+              <details class="more" open={fresh()}>
+                <summary>What changed ({r.changes!.length})</summary>
+                <ul class="small" data-testid="sync-changes"><For each={r.changes!.slice(0, 50)}>{(c) => <li>{changeText(c)}</li>}</For></ul>
+                <Show when={r.changes!.length > 50}><p class="small muted">and {r.changes!.length - 50} more.</p></Show>
+              </details>
+            </Show>
+            <Show when={r.errors?.length}>
+              <div class="alert" role={fresh() ? 'alert' : undefined}>
+                <p><strong>{r.errors!.length} problem{r.errors!.length === 1 ? '' : 's'} during the sync:</strong></p>
+                <ul class="small" data-testid="sync-errors"><For each={r.errors!.slice(0, 20)}>{(e) => <li>{syncErrorText(e)}</li>}</For></ul>
+                <Show when={r.errors!.length > 20}><p class="small muted">and {r.errors!.length - 20} more.</p></Show>
+              </div>
+            </Show>
+          </Show>
+        </div>
+      )}</Async>
+      <Show when={error()}>{(e) => (
+        <div class="alert level-review" role="alert" data-code={e().code}>
+          <p><strong>Sync failed.</strong> {e().message} <code class="muted">({e().code})</code></p>
+          <Show when={e().code === 'aws.not_connected'} fallback={<Show when={awsErrorHint(e())}><p class="small">{awsErrorHint(e())}</p></Show>}>
+            <p class="small">Syncing needs an AWS connection: <a href={href('/settings')}>connect a role in Settings</a>.</p>
+          </Show>
+        </div>
+      )}</Show>
+    </section>
+  );
+}
 
 export function SuppressionPage(): JSX.Element {
   const [query, setQuery] = createSignal('');
@@ -57,18 +117,18 @@ export function SuppressionPage(): JSX.Element {
         <label class="field grow">Search<input type="search" name="q" placeholder="part of an address"
           onInput={(e) => { const v = e.currentTarget.value; clearTimeout(timer); timer = setTimeout(() => setQuery(v.trim().toLowerCase()), 250); }} /></label>
         <Show when={canWrite(role())}>
-          <form class="row gap end" onSubmit={add} aria-label="Add an address">
+          <form class="row wrap gap end" onSubmit={add} aria-label="Add an address">
             <label class="field">Address<input type="email" name="address" required value={address()} onInput={(e) => setAddress(e.currentTarget.value)} /></label>
             <label class="field">Reason<input name="reason" value={reason()} onInput={(e) => setReason(e.currentTarget.value)} /></label>
             <button type="submit" class="primary">Add</button>
           </form>
         </Show>
       </div>
+      <SyncPanel onSynced={refetch} />
       <Show when={error()}>{(e) => <p class="form-error" role="alert">{e().message}</p>}</Show>
       <Show when={notice()}><p class="notice" role="status">{notice()}</p></Show>
       <Async data={data()} retry={refetch}>{(page) => (
         <>
-          <p class="muted small" data-testid="last-sync">Last sync with SES's account-level list: {page.lastSync ? formatTime(page.lastSync) : 'never (no AWS connection)'}</p>
           <Show when={page.entries.length} fallback={<Empty>{query() ? 'No address matches.' : 'The suppression list is empty.'}</Empty>}>
             <table class="table" aria-label="Suppressed addresses">
               <thead><tr><th scope="col">Address</th><th scope="col">Reason</th><th scope="col">Source</th><th scope="col">Since</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>

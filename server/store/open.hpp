@@ -1,0 +1,24 @@
+#pragma once
+// Picks the store backend from the --db / SESAMI_DB value: a postgresql:// (or postgres://) URL
+// opens PostgreSQL, anything else is an SQLite file path.
+#include <memory>
+#include <string>
+
+#include "accounts.hpp"
+#include "store.hpp"
+
+namespace sesami::store {
+
+/// True when `db` names a PostgreSQL database rather than an SQLite file.
+bool is_postgres_url(const std::string& db) noexcept;
+
+/// `db` for logs and messages: a URL's password replaced by "***".
+std::string redacted(const std::string& db);
+
+/// Opens (and migrates) the store named by `db`.
+result<std::unique_ptr<store>> open_store(const std::string& db);
+
+/// The accounts of the store named by `db` (open it with open_store first: that migrates).
+result<std::unique_ptr<accounts>> open_accounts(const std::string& db);
+
+}  // namespace sesami::store

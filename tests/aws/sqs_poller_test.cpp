@@ -1,0 +1,264 @@
+// The SQS ingestion poller against the SQS stand-in (SigV4 verified on every call) and a real
+// SQLite store: delete only after commit, redelivery deduped, poison left for the DLQ, visibility
+// extended while a commit is slow, backoff on throttling and 5xx, metrics.
+#include "app/sqs_poller.hpp"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+#include <sesami/parse.hpp>
+
+#include "standin_process.hpp"
+#include "store/store.hpp"
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using sesami_test::eventually;
+
+namespace {
+
+constexpr const char* own_key = "AKIASESAMIOWN0000001";
+constexpr const char* own_secret = "sesami-own-secret-for-sqs-tests-0000000";
+
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    std::string t = (fs::temp_directory_path() / "sesami-sqs-XXXXXX").string();
+    REQUIRE(::mkdtemp(t.data()) != nullptr);
+    path = t;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+std::string fixture(const std::string& rel) {
+  std::ifstream in(std::string(SESAMI_FIXTURES_DIR) + "/" + rel, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  REQUIRE(!ss.str().empty());
+  return ss.str();
+}
+
+json::value config(int max_receive = 5, int visibility = 2) {
+  return json::object{
+      {"region", "us-east-1"},
+      {"accountId", "111122223333"},
+      {"credentials", json::array{json::object{{"accessKeyId", own_key},
+                                               {"secretAccessKey", own_secret}}}},
+      {"queues", json::array{json::object{{"name", "events"},
+                                          {"deadLetterQueue", "events-dlq"},
+                                          {"maxReceiveCount", max_receive},
+                                          {"visibilityTimeout", visibility}},
+                             json::object{{"name", "events-dlq"}}}},
+  };
+}
+
+struct fixture_env {
+  temp_dir dir;
+  sesami_test::standins aws;
+  std::unique_ptr<sesami::store::store> store;
+  sesami::aws::http_client http;
+  explicit fixture_env(const json::value& cfg) : aws(cfg, dir.path) {
+    sesami::store::open_options o;
+    o.path = (dir.path / "sesami.db").string();
+    auto s = sesami::store::open_sqlite(o);
+    REQUIRE(s);
+    store = std::move(*s);
+    REQUIRE(store->ensure_workspace("acme"));
+  }
+  std::string queue_url() const { return aws.base() + "/111122223333/events"; }
+  sesami::app::sqs_source source(std::string secret = own_secret) const {
+    sesami::app::sqs_source src;
+    src.workspace = "acme";
+    src.queue_url = queue_url();
+    src.region = "us-east-1";
+    src.credentials = [secret]() -> boost::system::result<sesami::aws::credentials, std::string> {
+      sesami::aws::credentials c;
+      c.access_key_id = own_key;
+      c.secret_access_key = secret;
+      return c;
+    };
+    return src;
+  }
+  std::size_t stored_events() {
+    sesami::store::event_query q;
+    q.limit = 10000;
+    auto page = store->list_events("acme", q);
+    REQUIRE(page);
+    return page->events.size();
+  }
+  std::size_t queued(const std::string& q) {
+    auto s = aws.state();
+    return s.at("queues").at(q).at("messages").as_array().size();
+  }
+};
+
+sesami::app::sqs_poller_options quick() {
+  sesami::app::sqs_poller_options o;
+  o.wait_seconds = 1;
+  o.visibility_seconds = 2;
+  o.backoff_min = std::chrono::milliseconds(20);
+  o.backoff_max = std::chrono::milliseconds(200);
+  o.depth_every = std::chrono::milliseconds(0);
+  return o;
+}
+
+std::size_t events_in(const std::string& body) {
+  auto r = sesami::parse_batch(body);
+  REQUIRE(r.diagnostics.empty());
+  return r.events.size();
+}
+
+}  // namespace
+
+TEST_CASE("sqs poller: deleted only after commit, a redelivery after a crash is stored once",
+          "[sqs_poller]") {
+  fixture_env env(config());
+  // EventBridge → SQS, SNS → SQS (enveloped), SNS → SQS raw delivery (the SES event itself).
+  const std::string bodies[] = {fixture("eventbridge/event-delivery.json"),
+                                fixture("sns/event-bounce.json"),
+                                fixture("ses/event-complaint.json")};
+  std::size_t expected = 0;
+  for (auto& b : bodies) env.aws.send("events", b), expected += events_in(b);
+  REQUIRE(expected >= 3);
+
+  // The first poller commits, then every delete fails: as if it died between commit and delete.
+  env.aws.fault(json::object{{"service", "sqs"}, {"action", "DeleteMessageBatch"},
+                             {"status", 500}, {"code", "InternalError"}, {"count", 3}});
+  {
+    sesami::app::sqs_poller p(*env.store, env.http, env.source(), quick());
+    p.start();
+    REQUIRE(eventually([&] { return p.stats().stored.load() == expected; }));
+    REQUIRE(eventually([&] { return env.aws.calls("sqs.DeleteMessageBatch") == 3; }));
+    p.stop();
+    CHECK(p.stats().deleted.load() == 0);
+  }
+  // Committed but not deleted: the events are durable, the messages are still on the queue.
+  CHECK(env.stored_events() == expected);
+  CHECK(env.queued("events") == 3);
+
+  // A fresh poller receives the redeliveries once their visibility lapses: duplicates, deleted.
+  sesami::app::sqs_poller p2(*env.store, env.http, env.source(), quick());
+  p2.start();
+  REQUIRE(eventually([&] { return p2.stats().deleted.load() == 3; }));
+  p2.stop();
+  CHECK(p2.stats().stored.load() == 0);
+  CHECK(p2.stats().duplicates.load() == expected);
+  CHECK(env.stored_events() == expected);
+  CHECK(env.queued("events") == 0);
+}
+
+TEST_CASE("sqs poller: poison messages are counted, never deleted, and reach the DLQ",
+          "[sqs_poller]") {
+  fixture_env env(config(/*max_receive=*/2));
+  const std::string poison[] = {"this is not JSON", R"({"hello":"world"})"};
+  for (auto& b : poison) {
+    REQUIRE(!sesami::parse_batch(b).diagnostics.empty());  // the core refuses them
+    env.aws.send("events", b);
+  }
+  const std::string good = fixture("eventbridge/event-send.json");
+  env.aws.send("events", good);
+
+  sesami::app::sqs_poller p(*env.store, env.http, env.source(), quick());
+  p.start();
+  REQUIRE(eventually([&] { return env.queued("events-dlq") == 2; }, std::chrono::seconds(20)));
+  p.stop();
+  // Each poison body was received maxReceiveCount (2) times before SQS's redrive moved it.
+  CHECK(p.stats().poison.load() == 4);
+  CHECK(p.stats().deleted.load() == 1);
+  CHECK(env.queued("events") == 0);
+  CHECK(env.stored_events() == events_in(good));
+  auto dlq = env.aws.state().at("queues").at("events-dlq").at("messages").as_array();
+  CHECK(dlq[0].at("body").as_string() == "this is not JSON");
+}
+
+TEST_CASE("sqs poller: visibility is extended while a commit is slow", "[sqs_poller]") {
+  fixture_env env(config());
+  const std::string body = fixture("sns/event-delivery.json");
+  // Hold the database's write lock for ~3.5 s (> the 2 s visibility): the commit waits on it.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((env.dir.path / "sesami.db").string().c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+
+  env.aws.send("events", body);
+  sesami::app::sqs_poller p(*env.store, env.http, env.source(), quick());
+  p.start();
+  REQUIRE(eventually([&] { return p.stats().received.load() == 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  REQUIRE(eventually([&] { return p.stats().deleted.load() == 1; }));
+  p.stop();
+  CHECK(p.stats().extended.load() >= 1);
+  CHECK(env.aws.calls("sqs.ChangeMessageVisibilityBatch") >= 1);
+  // Never handed out again while the slow commit ran.
+  CHECK(p.stats().received.load() == 1);
+  CHECK(p.stats().stored.load() == events_in(body));
+  CHECK(env.stored_events() == events_in(body));
+}
+
+TEST_CASE("sqs poller: throttling and 5xx back off, then the queue drains", "[sqs_poller]") {
+  fixture_env env(config());
+  env.aws.fault(json::object{{"service", "sqs"}, {"action", "ReceiveMessage"}, {"status", 400},
+                             {"code", "ThrottlingException"}, {"message", "Rate exceeded"},
+                             {"count", 3}});
+  env.aws.fault(json::object{{"service", "sqs"}, {"action", "ReceiveMessage"}, {"status", 503},
+                             {"code", "ServiceUnavailable"}, {"count", 2}});
+  const std::string body = fixture("eventbridge/event-open.json");
+  env.aws.send("events", body);
+  sesami::app::sqs_poller p(*env.store, env.http, env.source(), quick());
+  p.start();
+  REQUIRE(eventually([&] { return p.stats().deleted.load() == 1; }));
+  p.stop();
+  CHECK(p.stats().throttled.load() == 3);
+  CHECK(p.stats().errors.load() == 5);
+  CHECK(env.stored_events() == events_in(body));
+
+  std::string text;
+  sesami::app::render_sqs_metrics({&p}, text);
+  CHECK(text.find("sesami_sqs_deleted_total{workspace=\"acme\",queue=\"events\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("sesami_sqs_throttled_total{workspace=\"acme\",queue=\"events\"} 3\n") !=
+        std::string::npos);
+  CHECK(text.find("sesami_sqs_queue_depth{workspace=\"acme\",queue=\"events\"} ") !=
+        std::string::npos);
+}
+
+TEST_CASE("sqs client: a wrong secret is refused by the stand-in's SigV4 check", "[sqs_poller]") {
+  fixture_env env(config());
+  sesami::aws::sqs_client c(env.http, "us-east-1");
+  sesami::aws::credentials bad;
+  bad.access_key_id = own_key;
+  bad.secret_access_key = "wrong";
+  auto r = c.receive(bad, env.queue_url(), 1, 0, -1);
+  REQUIRE(!r);
+  CHECK(r.error().what == sesami::aws::sqs_error::kind::auth);
+  CHECK(r.error().code == "SignatureDoesNotMatch");
+
+  sesami::aws::credentials good;
+  good.access_key_id = own_key;
+  good.secret_access_key = own_secret;
+  auto missing = c.receive(good, env.aws.base() + "/111122223333/nope", 1, 0, -1);
+  REQUIRE(!missing);
+  CHECK(missing.error().what == sesami::aws::sqs_error::kind::client);
+  CHECK(missing.error().code == "NonExistentQueue");
+  auto d = c.depth(good, env.queue_url());
+  REQUIRE(d);
+  CHECK(d->visible == 0);
+
+  // A poller with the wrong secret counts errors and stores nothing.
+  env.aws.send("events", fixture("eventbridge/event-send.json"));
+  sesami::app::sqs_poller p(*env.store, env.http, env.source("wrong"), quick());
+  p.start();
+  REQUIRE(eventually([&] { return p.stats().errors.load() >= 2; }));
+  p.stop();
+  CHECK(p.stats().received.load() == 0);
+  CHECK(env.queued("events") == 1);
+}
