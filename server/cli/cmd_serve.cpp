@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "../app/auth.hpp"
@@ -229,15 +231,42 @@ int run_serve(args a) {
                          aws_ses_endpoint);
   mo.public_url = public_url;
   // A workspace with an AWS connection sends through SES in its account; the others through the
-  // simulator. The rate bucket is per customer account and region, at SES's usual starting rate
-  // (14/s) — GET /verify-sts shows the account's real MaxSendRate.
-  app::transport_resolver pick = [&simulator, &ses, &aws_conns](
+  // simulator. The rate bucket is per customer account and region, at the account's real
+  // MaxSendRate (SES GetAccount through the role, re-read every 10 minutes); SES's starting rate
+  // (14/s) until it is known or when GetAccount fails.
+  struct known_rate {
+    double per_second = 0;
+    std::chrono::steady_clock::time_point fetched;
+  };
+  std::mutex rates_mu;
+  std::map<std::string, known_rate, std::less<>> rates;
+  auto account_rate = [&](const aws::workspace_aws& conn, const std::string& key) -> double {
+    constexpr double ses_starting_rate = 14;
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(rates_mu);
+      if (auto it = rates.find(key);
+          it != rates.end() && now - it->second.fetched < std::chrono::minutes(10))
+        return it->second.per_second;
+    }
+    double rate = ses_starting_rate;
+    if (auto role = roles.get(conn.target)) {
+      aws::ses_v2_client client(aws_http, conn.target.region, aws_ses_endpoint);
+      if (auto acct = client.get_account(role->creds); acct && acct->max_send_rate > 0)
+        rate = acct->max_send_rate;
+    }
+    std::lock_guard lock(rates_mu);
+    rates[key] = known_rate{rate, now};
+    return rate;
+  };
+  app::transport_resolver pick = [&simulator, &ses, &aws_conns, &account_rate](
                                      std::string_view ws) -> app::outcome<app::transport_choice> {
     if (auto conn = aws_conns.lookup(ws)) {
       const auto& arn = conn->target.role_arn;  // arn:aws:iam::<account>:role/...
       const auto account = arn.size() > 25 ? arn.substr(arn.find("::") + 2, 12) : arn;
-      return app::transport_choice{&ses, conn->configuration_set,
-                                   "ses:" + account + ":" + conn->target.region, 14};
+      auto key = "ses:" + account + ":" + conn->target.region;
+      const double rate = account_rate(*conn, key);
+      return app::transport_choice{&ses, conn->configuration_set, std::move(key), rate};
     }
     return app::transport_choice{&simulator, "sesami-simulator", "simulator",
                                  simulator.options().max_send_rate};
