@@ -241,8 +241,17 @@ bool auth::throttled(std::string_view email, std::string_view remote, std::int64
 
 void auth::record_failure(std::string_view email, std::string_view remote, std::int64_t now) {
   std::lock_guard lock(throttle_mu_);
-  // Bounded memory under a flood of distinct names: forget everything rather than grow forever.
-  if (failures_.size() > 100000) failures_.clear();
+  // Bounded memory under a flood of distinct names. Forgetting everything would let the flood
+  // wash out a throttle in force, so forget what no longer counts first (failures outside the
+  // window), then whoever is not throttled; throttled names and addresses are kept.
+  if (failures_.size() > 100000) {
+    for (auto it = failures_.begin(); it != failures_.end();) {
+      std::erase_if(it->second, [&](std::int64_t t) { return t <= now - failure_window_ms; });
+      it = it->second.empty() ? failures_.erase(it) : std::next(it);
+    }
+    if (failures_.size() > 50000)
+      std::erase_if(failures_, [&](const auto& kv) { return kv.second.size() < max_failures; });
+  }
   failures_["e:" + std::string(email)].push_back(now);
   failures_["r:" + std::string(remote)].push_back(now);
 }

@@ -115,9 +115,10 @@ boost::system::result<connection_report, connection_problem> check_connection(
                   std::string(action) + " in " + region +
                   ": attach a policy to the role that allows " +
                   "ses:GetAccount, ses:SendEmail, ses:SendRawEmail, ses:SendBulkEmail, "
-                  "ses:SendTemplatedEmail, ses:ListSuppressedDestinations, "
-                  "ses:PutSuppressedDestination, ses:DeleteSuppressedDestination and "
-                  "ses:GetConfigurationSet (" +
+                  "ses:ListSuppressedDestinations, ses:GetSuppressedDestination, "
+                  "ses:PutSuppressedDestination, ses:DeleteSuppressedDestination, "
+                  "ses:GetConfigurationSet and ses:GetConfigurationSetEventDestinations — the "
+                  "onboarding stack (`sesami connect`, docs/connect-aws.md) grants exactly these (" +
                   e.message + ")"};
     if (e.code == send_errc::throttled) return {"aws.throttled", e.message};
     if (e.code == send_errc::unavailable)
