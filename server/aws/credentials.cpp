@@ -9,6 +9,8 @@
 
 #include <boost/json.hpp>
 
+#include <sesami/detail/iso8601.hpp>
+
 namespace sesami::aws {
 
 namespace {
@@ -110,40 +112,10 @@ env_lookup process_env() {
 }
 
 std::optional<clock::time_point> parse_iso8601(std::string_view s) {
-  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
-    return std::nullopt;
-  auto num = [&](std::size_t pos, std::size_t n) -> int {
-    int v = 0;
-    for (std::size_t i = pos; i < pos + n; ++i) {
-      if (s[i] < '0' || s[i] > '9') return -1;
-      v = v * 10 + (s[i] - '0');
-    }
-    return v;
-  };
-  std::tm tm{};
-  tm.tm_year = num(0, 4) - 1900;
-  tm.tm_mon = num(5, 2) - 1;
-  tm.tm_mday = num(8, 2);
-  tm.tm_hour = num(11, 2);
-  tm.tm_min = num(14, 2);
-  tm.tm_sec = num(17, 2);
-  if (tm.tm_year < 0 || tm.tm_mon < 0 || tm.tm_mday < 1 || tm.tm_hour < 0 || tm.tm_min < 0 ||
-      tm.tm_sec < 0)
-    return std::nullopt;
-  std::size_t i = 19;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-  }
-  auto t = clock::from_time_t(timegm(&tm));
-  if (i < s.size() && s[i] == 'Z' && i + 1 == s.size()) return t;
-  if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-    const int h = num(i + 1, 2), m = num(i + 4, 2);
-    if (h < 0 || m < 0) return std::nullopt;
-    const auto off = std::chrono::hours(h) + std::chrono::minutes(m);
-    return s[i] == '+' ? t - off : t + off;
-  }
-  return std::nullopt;
+  // The core's parser (the one SES event timestamps go through), as a time point.
+  const auto ms = sesami::detail::parse_iso8601(s);
+  if (!ms) return std::nullopt;
+  return clock::time_point(std::chrono::milliseconds(*ms));
 }
 
 std::string format_iso8601(clock::time_point t) {
