@@ -2,6 +2,7 @@
 // ingested into both backends in the same run, then the same queries on both.
 //
 //   pg_bench [--events N] [--dir DIR] [--pg URL]
+//   pg_bench --compare PG_URL SQLITE_FILE [--days 90] [--runs 200]
 //
 // 1. Ingest, two shapes: bulk (requests of 10 000 events, as `sesami import`) and webhook-like
 //    (8 threads sending requests of 10 events, group-committed). Events/s per backend and the
@@ -9,6 +10,12 @@
 // 2. Queries on the N-event databases: stats (rollups) for 30 days, one recipient's history, one
 //    page of a listing filtered by type, and the page after it — p50 / p95 over many runs.
 // The PostgreSQL database is a fresh schema of --pg (default: the test database), dropped at exit.
+//
+// --compare: the queries only, on two existing databases that `sesami demo` filled with the same
+// seed, size and day (equal data; issue #8's 10 M figures): /stats (app::stats: rollups, top lists,
+// statuses) for 7, 30 and 90 days, one recipient's history, a page filtered by type, a page
+// filtered by status=bounced and the page after it. Opening the PostgreSQL store migrates it (the
+// time is printed).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -26,6 +33,7 @@
 #include <sesami/parse.hpp>
 
 #include "app/import.hpp"
+#include "app/stats.hpp"
 #include "store/postgres/pg_store.hpp"
 #include "store/store.hpp"
 
@@ -181,9 +189,115 @@ void queries(const char* name, sesami::store::store& s, const std::vector<sesami
       name, stats.pct(0.5), stats.pct(0.95), recipient.pct(0.5), recipient.pct(0.95),
       page1.pct(0.5), page1.pct(0.95), page2.pct(0.5), page2.pct(0.95));
 }
+// --compare: the same query mix on each store, with the same random choices.
+struct compare_plan {
+  std::int64_t lo = 0, hi = 0;  // the data's period
+  std::vector<std::int64_t> points;
+  std::vector<std::string> recipients;
+};
+
+void compare_queries(const char* name, sesami::store::store& s, const compare_plan& plan,
+                     std::vector<double>& p95s) {
+  constexpr std::int64_t day = 86'400'000;
+  timing st[3], recipient, page_type, page_status, page_next;
+  const int days[3] = {7, 30, 90};
+  auto time = [](timing& t, auto&& fn) {
+    const auto t0 = clock_type::now();
+    auto r = fn();
+    t.ms.push_back(seconds_since(t0) * 1000);
+    if (!r) {
+      std::fprintf(stderr, "query: %s\n", r.error().message.c_str());
+      std::exit(1);
+    }
+    return r;
+  };
+  for (std::size_t i = 0; i < plan.points.size(); ++i) {
+    const std::int64_t at = plan.points[i];
+    for (int k = 0; k < 3; ++k) {
+      sesami::app::stats_request req;
+      req.to = std::max(at, plan.lo + days[k] * day);
+      req.from = *req.to - days[k] * day;
+      time(st[k], [&] { return sesami::app::stats(s, "default", req); });
+    }
+    time(recipient, [&] { return s.recipient("default", plan.recipients[i]); });
+    sesami::store::event_query q;
+    q.limit = 50;
+    q.filter.to = at;
+    q.filter.types = {sesami::event_type::bounce, sesami::event_type::complaint};
+    time(page_type, [&] { return s.list_events("default", q); });
+    q.filter.types.clear();
+    q.filter.statuses = {sesami::delivery_status::bounced};
+    auto p = time(page_status, [&] { return s.list_events("default", q); });
+    if (p->next) {
+      q.cursor = *p->next;
+      time(page_next, [&] { return s.list_events("default", q); });
+    }
+  }
+  std::printf("  %-10s", name);
+  const char* labels[] = {"stats 7 d", "stats 30 d", "stats 90 d", "recipient", "page types",
+                          "page status", "next status"};
+  timing* all[] = {&st[0], &st[1], &st[2], &recipient, &page_type, &page_status, &page_next};
+  for (int k = 0; k < 7; ++k) {
+    std::printf(" | %s %.2f/%.2f", labels[k], all[k]->pct(0.5), all[k]->pct(0.95));
+    p95s.push_back(all[k]->pct(0.95));
+  }
+  std::printf(" ms (p50/p95)\n");
+}
+
+int compare(const std::string& pg_url, const std::string& sqlite_path, int days, int runs) {
+  constexpr std::int64_t day = 86'400'000;
+  sesami::store::open_options so;
+  so.path = sqlite_path;
+  auto sq = backends::check(sesami::store::open_sqlite(so));
+  auto t = clock_type::now();
+  sesami::store::pg_options po;
+  po.url = pg_url;
+  auto pg = backends::check(sesami::store::open_postgres(po));
+  std::printf("PostgreSQL opened (and migrated) in %.1f s, schema version %d\n", seconds_since(t),
+              pg->schema_version());
+  compare_plan plan;
+  // `sesami demo`'s period: `days` days ending at today's midnight (UTC).
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  plan.hi = now / day * day;
+  plan.lo = plan.hi - days * day;
+  std::mt19937_64 rng(8);
+  std::uniform_int_distribution<std::int64_t> pick(plan.lo, plan.hi);
+  while (static_cast<int>(plan.points.size()) < runs) {
+    const auto at = pick(rng);
+    sesami::store::event_query q;  // a recipient who has events, found on the reference
+    q.limit = 1;
+    q.filter.to = at;
+    auto p = sq->list_events("default", q);
+    if (!p || p->events.empty() || p->events[0].recipient.empty()) continue;
+    plan.points.push_back(at);
+    plan.recipients.push_back(p->events[0].recipient);
+  }
+  std::vector<double> sq95, pg95;
+  for (int round = 0; round < 2; ++round) {  // the first round warms both caches
+    sq95.clear(), pg95.clear();
+    if (round == 1) std::printf("== queries, %d runs each (second round) ==\n", runs);
+    compare_queries(round ? "SQLite" : "(warm-up)", *sq, plan, sq95);
+    compare_queries(round ? "PostgreSQL" : "(warm-up)", *pg, plan, pg95);
+  }
+  std::printf("  p95 PostgreSQL / SQLite:");
+  for (std::size_t k = 0; k < sq95.size(); ++k)
+    std::printf(" %.2f", sq95[k] > 0 ? pg95[k] / sq95[k] : 0.0);
+  std::printf("\n");
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 4 && !std::strcmp(argv[1], "--compare")) {
+    int days = 90, runs = 200;
+    for (int i = 4; i + 1 < argc; i += 2) {
+      if (!std::strcmp(argv[i], "--days")) days = std::stoi(argv[i + 1]);
+      if (!std::strcmp(argv[i], "--runs")) runs = std::stoi(argv[i + 1]);
+    }
+    return compare(argv[2], argv[3], days, runs);
+  }
   std::size_t n = 200'000;
   backends b;
   b.dir = std::filesystem::temp_directory_path().string();

@@ -4,12 +4,17 @@
 #      (same server, same bodies: parse the JSON, answer 200, store nothing) — goal >= 50 %;
 #   2. GET /events and GET /stats latency (p50/p95) on a database of N demo events;
 #   3. server RSS after each phase; time from process start to the first answered request.
-# Usage: bench/server_bench.sh [BUILD_DIR=build/release] [N=1000000] [SECONDS=10]
+# Usage: bench/server_bench.sh [BUILD_DIR=build/release] [N=1000000 | DB_FILE] [SECONDS=10]
+#   DB_FILE: an existing database (e.g. a 10 M-event `sesami demo` one) queried instead of a new
+#   demo of N events; it is copied first (serve migrates and writes). QUERY_WS names its workspace
+#   (default "default"); a user is added to the copy and an API key minted through the API.
+#   SKIP_INGEST=1 skips part 1; QUERY_END=ISO-8601 ends the /stats windows there (default now).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build/release}
 N=${2:-1000000}
 SECS=${3:-10}
+QUERY_WS=${QUERY_WS:-default}
 S=$B/server/cli/sesami
 L=$B/bench/http_load
 [ -x "$S" ] && [ -x "$L" ] || { echo "build $S and $L first (targets sesami, http_load)" >&2; exit 2; }
@@ -29,11 +34,48 @@ start() {  # start DB [extra args]: sets PID and PORT, and STARTUP_MS (spawn -> 
   STARTUP_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
 stop() { kill -TERM "$PID"; wait "$PID" || true; PID=; }
+# startup_probe DB: spawn -> first answered GET /health, polled every 1 ms from one process (no
+# curl spawns in the loop); also the server's own startupUs (main -> listening). Median of 3.
+startup_probe() {
+  python3 - "$S" "$1" <<'PY'
+import json, re, socket, statistics, subprocess, sys, time
+binary, db = sys.argv[1], sys.argv[2]
+runs = []
+for _ in range(3):
+    t0 = time.monotonic()
+    p = subprocess.Popen([binary, "serve", "--db", db, "--port", "0", "--log-level", "info"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = ""
+    while "listening on" not in line:
+        line = p.stdout.readline()
+        if not line and p.poll() is not None:
+            sys.exit("server exited: " + p.stderr.read())
+    port = int(re.search(r":(\d+)\s*$", line).group(1))
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as c:
+                c.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                if c.recv(64).startswith(b"HTTP/1.1 200"):
+                    break
+        except OSError:
+            pass
+        time.sleep(0.001)
+    total_ms = (time.monotonic() - t0) * 1000
+    p.terminate()
+    _, err = p.communicate()
+    us = [json.loads(l).get("startupUs") for l in err.splitlines() if '"startupUs"' in l]
+    runs.append((total_ms, (us[0] or 0) / 1000 if us else float("nan")))
+print("spawn -> first /health 200: median %.0f ms (runs %s); server's startupUs (main -> "
+      "listening): median %.1f ms" % (statistics.median(r[0] for r in runs),
+      ", ".join("%.0f" % r[0] for r in runs), statistics.median(r[1] for r in runs)))
+PY
+}
 rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$PID/status"; }
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)"
 
+if [ "${SKIP_INGEST:-0}" != 1 ]; then
 # ---- 1. ingestion vs bare --------------------------------------------------------------------
 "$S" workspace create bench --db "$W/ingest.db" --json > "$W/ws.json"
 "$S" workspace connect-account bench 123456789012 --db "$W/ingest.db"
@@ -61,21 +103,58 @@ print(f"ingest {i['rps']:.0f} req/s vs bare {bare:.0f} req/s (mean of before/aft
       f"{100 * i['rps'] / bare:.1f} % (goal >= 50 %); ingest p95 {i['p95_ms']:.2f} ms, bare p95 "
       f"{(b1['p95_ms'] + b2['p95_ms']) / 2:.2f} ms")
 PY
+fi
 
 # ---- 2. queries on N events ----------------------------------------------------------------------
-"$S" workspace create bench --db "$W/q.db" --json > "$W/wsq.json"
-KEY=$(field apiKey "$W/wsq.json")
-t0=$(date +%s)
-"$S" demo --db "$W/q.db" --workspace bench --events "$N" --seed 7 --json > "$W/demo.json"
-echo "demo import of $N events: $(( $(date +%s) - t0 )) s; db $(du -m "$W/q.db" | cut -f1) MiB"
-start "$W/q.db"
-echo "restart on $N events (spawn -> first /health 200): ${STARTUP_MS} ms; RSS idle: $(rss_mib) MiB"
+if [ -f "$N" ]; then
+  t0=$(date +%s)
+  cp --reflink=auto "$N" "$W/q.db"
+  for x in -wal -shm; do [ -f "$N$x" ] && cp "$N$x" "$W/q.db$x"; done
+  echo "copied $N ($(du -m "$W/q.db" | cut -f1) MiB) in $(( $(date +%s) - t0 )) s"
+  "$S" user add bench@example.com --db "$W/q.db" --workspace "$QUERY_WS" --role owner \
+    --password bench-password-123 > /dev/null
+  start "$W/q.db"
+  echo "start on the copied database (spawn -> first /health 200): ${STARTUP_MS} ms; RSS idle: $(rss_mib) MiB"
+  grep -o '"startupUs":[0-9]*' "$W/out.txt" "$W/err.txt" 2>/dev/null | head -1 || true
+  curl -s -D "$W/login.hdr" -H 'Content-Type: application/json' \
+    -d '{"email":"bench@example.com","password":"bench-password-123"}' \
+    "http://127.0.0.1:$PORT/auth/login" > "$W/login.json"
+  CSRF=$(field csrfToken "$W/login.json")
+  COOKIE=$(sed -n 's/^[Ss]et-[Cc]ookie: *\([^;]*\);.*/\1/p' "$W/login.hdr")
+  curl -s -H "Cookie: $COOKIE" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
+    -H "X-Sesami-Workspace: $QUERY_WS" -d '{"role":"viewer","name":"bench"}' \
+    "http://127.0.0.1:$PORT/api-keys" > "$W/key.json"
+  KEY=$(field key "$W/key.json")
+  [ -n "$KEY" ] || { echo "no API key: $(cat "$W/login.json" "$W/key.json")" >&2; exit 1; }
+else
+  "$S" workspace create bench --db "$W/q.db" --json > "$W/wsq.json"
+  KEY=$(field apiKey "$W/wsq.json")
+  QUERY_WS=bench
+  t0=$(date +%s)
+  "$S" demo --db "$W/q.db" --workspace bench --events "$N" --seed 7 --json > "$W/demo.json"
+  echo "demo import of $N events: $(( $(date +%s) - t0 )) s; db $(du -m "$W/q.db" | cut -f1) MiB"
+  start "$W/q.db"
+  echo "restart on $N events (spawn -> first /health 200): ${STARTUP_MS} ms; RSS idle: $(rss_mib) MiB"
+fi
 q=(--port "$PORT" --connections 8 --seconds "$SECS" --header "Authorization: Bearer $KEY")
-"$L" "${q[@]}" --path "/health"
-"$L" "${q[@]}" --path "/events?limit=50"
-"$L" "${q[@]}" --path "/events?type=bounce&limit=50"
-"$L" "${q[@]}" --path "/events?recipient=*example*&limit=50"
-"$L" "${q[@]}" --path "/stats"
-"$L" "${q[@]}" --path "/stats?bucket=hour"
+# One real recipient (exact address) from the newest page.
+RCPT=$(curl -s -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/events?limit=1" |
+  sed -n 's/.*"recipient":"\([^"]*\)".*/\1/p' | head -1)
+# QUERY_END: the end of the /stats windows (default now; set it to the newest event of a
+# database whose data ends earlier, so the 7/30/90-day windows hold events).
+END=${QUERY_END:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
+now=$(date -u -d "$END" +%Y-%m-%dT%H:%M:%SZ)
+d7=$(date -u -d "$END - 7 days" +%Y-%m-%dT%H:%M:%SZ)
+d30=$(date -u -d "$END - 30 days" +%Y-%m-%dT%H:%M:%SZ)
+d90=$(date -u -d "$END - 90 days" +%Y-%m-%dT%H:%M:%SZ)
+for path in "/health" "/events?limit=50" "/events?status=bounced&limit=50" \
+  "/events?type=bounce&limit=50" "/events?type=bounce,complaint&limit=50" \
+  "/events?recipient=$RCPT&limit=50" "/events?recipient=*example*&limit=50" \
+  "/stats?from=$d7&to=$now" "/stats?from=$d30&to=$now" "/stats?from=$d90&to=$now" \
+  "/stats?from=$d7&to=$now&bucket=hour"; do
+  echo "== GET $path"
+  "$L" "${q[@]}" --path "$path"
+done
 echo "RSS after queries: $(rss_mib) MiB"
 stop
+startup_probe "$W/q.db"

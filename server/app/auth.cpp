@@ -11,9 +11,6 @@
 
 namespace sesami::app {
 namespace {
-constexpr std::size_t max_failures = 5;
-constexpr std::int64_t failure_window_ms = 15LL * 60 * 1000;
-
 failure fail(std::string_view code, std::string message) {
   return {std::string(code), std::move(message)};
 }
@@ -228,39 +225,11 @@ outcome<void> auth::change_password(std::string_view user_id, std::string_view o
   return {};
 }
 
-bool auth::throttled(std::string_view email, std::string_view remote, std::int64_t now) {
-  std::lock_guard lock(throttle_mu_);
-  for (const std::string& k : {"e:" + std::string(email), "r:" + std::string(remote)}) {
-    auto it = failures_.find(k);
-    if (it == failures_.end()) continue;
-    std::erase_if(it->second, [&](std::int64_t t) { return t <= now - failure_window_ms; });
-    if (it->second.size() >= max_failures) return true;
-  }
-  return false;
-}
-
-void auth::record_failure(std::string_view email, std::string_view remote, std::int64_t now) {
-  std::lock_guard lock(throttle_mu_);
-  // Bounded memory under a flood of distinct names. Forgetting everything would let the flood
-  // wash out a throttle in force, so forget what no longer counts first (failures outside the
-  // window), then whoever is not throttled; throttled names and addresses are kept.
-  if (failures_.size() > 100000) {
-    for (auto it = failures_.begin(); it != failures_.end();) {
-      std::erase_if(it->second, [&](std::int64_t t) { return t <= now - failure_window_ms; });
-      it = it->second.empty() ? failures_.erase(it) : std::next(it);
-    }
-    if (failures_.size() > 50000)
-      std::erase_if(failures_, [&](const auto& kv) { return kv.second.size() < max_failures; });
-  }
-  failures_["e:" + std::string(email)].push_back(now);
-  failures_["r:" + std::string(remote)].push_back(now);
-}
-
 outcome<login_result> auth::login(std::string_view email_in, std::string_view password,
                                   std::string_view remote) {
   const std::string email = lower(email_in);
   const auto now = now_ms();
-  if (throttled(email, remote, now))
+  if (throttle_.throttled(email, remote, now))
     return fail("auth.throttled", "too many failed sign-ins; wait 15 minutes");
   auto u = acc_.user_by_email(email);
   if (!u) return from_store(u.error());
@@ -269,13 +238,10 @@ outcome<login_result> auth::login(std::string_view email_in, std::string_view pa
   const bool ok = *u ? check_password((*u)->password_hash, password)
                      : (check_password(dummy ? *dummy : std::string(), password), false);
   if (!ok) {
-    record_failure(email, remote, now);
+    throttle_.record_failure(email, remote, now);
     return fail("auth.bad_credentials", "wrong email or password");
   }
-  {
-    std::lock_guard lock(throttle_mu_);
-    failures_.erase("e:" + email);
-  }
+  throttle_.clear_email(email);
   login_result out;
   // A fresh session id at every login: a session id planted before login (fixation) is useless.
   out.session = random_token();

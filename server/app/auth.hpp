@@ -18,6 +18,7 @@
 
 #include "../store/accounts.hpp"
 #include "../store/store.hpp"
+#include "login_throttle.hpp"
 
 namespace sesami::app {
 
@@ -130,8 +131,6 @@ class auth {
   static constexpr std::int64_t session_lifetime_ms = 7LL * 24 * 3600 * 1000;
 
  private:
-  bool throttled(std::string_view email, std::string_view remote, std::int64_t now);
-  void record_failure(std::string_view email, std::string_view remote, std::int64_t now);
   outcome<void> set_ingest(std::string_view workspace, const std::string& token,
                            const std::string& secret);
 
@@ -144,8 +143,7 @@ class auth {
   std::map<std::string, principal, std::less<>> key_cache_;         // key hash →
   std::map<std::string, std::vector<std::string>, std::less<>> aws_cache_;
 
-  std::mutex throttle_mu_;
-  std::map<std::string, std::vector<std::int64_t>, std::less<>> failures_;  // "e:" / "r:" + who
+  login_throttle throttle_;
 };
 
 }  // namespace sesami::app

@@ -47,6 +47,7 @@ aws_link aws_ingest::link_of(const store::aws_connection_row& r) {
     if (!got) return {boost::system::in_place_error, got.error().message};
     return got->creds;
   };
+  l.invalidate_credentials = [this, t] { roles_.invalidate(t); };
   return l;
 }
 
@@ -99,9 +100,12 @@ void aws_ingest::reconcile() {
     src.region = r->region;
     src.endpoint = l.sqs_endpoint;
     src.credentials = l.credentials;
+    src.invalidate_credentials = l.invalidate_credentials;
     // A queue outside the role's account is SESami's own: read it with SESami's credentials.
-    if (opt_.own_credentials && queue_account(r->queue_url) != arn_account(r->role_arn))
+    if (opt_.own_credentials && queue_account(r->queue_url) != arn_account(r->role_arn)) {
       src.credentials = opt_.own_credentials;
+      src.invalidate_credentials = nullptr;  // SESami's own keys: nothing cached to forget
+    }
     auto p = std::make_unique<sqs_poller>(store_, http_, std::move(src), opt_.poller, log_);
     p->start();
     poller_keys_[ws] = r->queue_url + "|" + r->role_arn + "|" + r->region;

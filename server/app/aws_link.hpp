@@ -23,6 +23,7 @@ struct aws_link {
   std::string mode;       // "sqs", "api-destination", "event-bus", or empty
   std::string queue_url;  // polled when mode is "sqs"
   credentials_source credentials;
+  std::function<void()> invalidate_credentials;  // forgets the cached role session
   std::string sqs_endpoint;  // overrides (tests, VPC endpoints); empty: AWS's own
   std::string ses_endpoint;
 };

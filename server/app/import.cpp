@@ -96,7 +96,14 @@ store::status importer::add_events(std::vector<sesami::event> events) {
   return {};
 }
 
-store::status importer::flush() { return dispatch(true); }
+store::status importer::flush() {
+  if (auto d = dispatch(true); !d) return d;
+  // The batches were committed without waiting for the disk (ingest_options::durable false); this
+  // durable ingest makes all of them durable before the import reports success.
+  auto synced = store_.ingest(workspace_, {}, now_ms(), store::ingest_options{false, true});
+  if (!synced) return synced.error();
+  return {};
+}
 
 store::status importer::collect() {
   if (!inflight_result_.valid()) return {};
@@ -128,7 +135,9 @@ store::status importer::dispatch(bool wait) {
     inflight_ = std::move(b);
     inflight_result_ = std::async(std::launch::async, [this, items = std::span(inflight_->items)] {
       // Files are exactly-once by identity; SNS MessageIds matter only on the webhook path.
-      return store_.ingest(workspace_, items, now_ms(), store::ingest_options{false});
+      // Durability is deferred to flush(): a crash before it loses batches that re-running the
+      // import stores again (idempotent), never half a batch.
+      return store_.ingest(workspace_, items, now_ms(), store::ingest_options{false, false});
     });
   }
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));

@@ -75,7 +75,9 @@ class importer {
                          std::size_t first_line = 1);
   /// Queues already-parsed events (the demo generator's, after it went through the parser).
   store::status add_events(std::vector<sesami::event> events);
-  /// Stores whatever is queued and waits for every batch to commit.
+  /// Stores whatever is queued, waits for every batch to commit, and makes them durable: batches
+  /// commit without waiting for the disk (a power loss may drop the last ones; a process crash
+  /// does not), flush() returns only when everything stored is on disk — report success after it.
   store::status flush();
 
   /// Events parsed plus items rejected: read() == stored + duplicates + expired + rejected.

@@ -43,7 +43,8 @@ outcome<ingest_report> store_payload(store::store& s, std::string_view workspace
 }  // namespace
 
 outcome<ingest_report> ingest_sns(store::store& s, auth& a, aws::sns_verifier& v,
-                                  std::string_view token, std::string_view body) {
+                                  std::string_view token, std::string_view body,
+                                  sns_dedupe* shared) {
   auto target = a.ingest_for_token(token);
   if (!target) return target.error();
   const std::string& ws = target->workspace;
@@ -65,6 +66,10 @@ outcome<ingest_report> ingest_sns(store::store& s, auth& a, aws::sns_verifier& v
     return r;
   }
   // SNS redelivers the same message up to several times: drop repeats before parsing.
+  if (shared && shared->seen(ws, env->message_id)) {
+    r.action = "duplicate-delivery";
+    return r;
+  }
   auto seen = s.sns_message_seen(ws, env->message_id);
   if (!seen) return from_store(seen.error());
   if (*seen) {
@@ -77,6 +82,7 @@ outcome<ingest_report> ingest_sns(store::store& s, auth& a, aws::sns_verifier& v
   // identity dedupes, never a lost message.
   if (auto m = s.remember_sns_message(ws, env->message_id, now_ms()); !m)
     return from_store(m.error());
+  if (shared) shared->remember(ws, env->message_id);
   return stored;
 }
 

@@ -14,6 +14,7 @@
 #include "../aws/sns_verify.hpp"
 #include "../store/store.hpp"
 #include "auth.hpp"
+#include "sns_dedupe.hpp"
 
 namespace sesami::app {
 
@@ -26,8 +27,10 @@ struct ingest_report {
   std::vector<std::pair<event_type, std::size_t>> stored_by_type;  // for metrics
 };
 
+/// `shared`: the nodes' shared MessageId memory (Redis), consulted before the store's; may be null.
 outcome<ingest_report> ingest_sns(store::store& s, auth& a, aws::sns_verifier& v,
-                                  std::string_view token, std::string_view body);
+                                  std::string_view token, std::string_view body,
+                                  sns_dedupe* shared = nullptr);
 
 /// `secret` is the value of the API-key header the EventBridge connection sends.
 outcome<ingest_report> ingest_eventbridge(store::store& s, auth& a, std::string_view token,

@@ -670,6 +670,7 @@ struct bulk_request {
   template_content tmpl;
   std::vector<mail_tag> tags;
   std::optional<std::string> correlation_id, configuration_set;
+  bool list_unsubscribe = true;
 };
 
 outcome<bulk_request> parse_bulk_head(const json::object& o) {
@@ -695,6 +696,10 @@ outcome<bulk_request> parse_bulk_head(const json::object& o) {
   if (!cs) return cs.error();
   if (*cs && !tag_text(**cs)) return bad("configurationSet", "letters, digits, '_' or '-'");
   r.configuration_set = std::move(*cs);
+  if (const auto* lu = o.if_contains("listUnsubscribe"); lu && !lu->is_null()) {
+    if (!lu->is_bool()) return bad("listUnsubscribe", "true or false");
+    r.list_unsubscribe = lu->get_bool();
+  }
   return r;
 }
 
@@ -729,7 +734,8 @@ mail_reply mailer::bulk(std::string_view workspace, std::string_view body) {
   if (!v.is_object()) return error_reply({"sesami.not_an_object", "expected a JSON object"});
   auto& o = v.get_object();
   static constexpr std::string_view known[] = {"from", "replyTo", "template", "destinations",
-                                               "tags", "correlationId", "configurationSet"};
+                                               "tags", "correlationId", "configurationSet",
+                                               "listUnsubscribe"};
   for (const auto& kv : o)
     if (std::find(std::begin(known), std::end(known), kv.key()) == std::end(known))
       return error_reply(bad("field", "unknown field '" + std::string(kv.key()) + "'"));
@@ -918,6 +924,12 @@ bool mailer::work_one_job() {
         log.push_back(record(*d, "suppressed", "", "mail.all_suppressed",
                              "every recipient is on the suppression list", supp, {}));
         continue;
+      }
+      // Like a single send: a destination left with one recipient gets its own one-click
+      // unsubscribe link (RFC 8058), as SendBulkEmail's per-entry ReplacementHeaders.
+      if (head->list_unsubscribe && rc.size() == 1 && !public_url().empty()) {
+        d->headers.push_back({"List-Unsubscribe", "<" + unsubscribe_url(ws, rc[0]) + ">"});
+        d->headers.push_back({"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"});
       }
       sent_to.push_back(std::move(rc));
       supp_of.push_back(std::move(supp));

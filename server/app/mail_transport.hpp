@@ -58,6 +58,7 @@ struct bulk_destination {
   std::vector<std::string> to, cc, bcc;
   std::string template_data;  // JSON object text; empty: the default data
   std::vector<mail_tag> tags;
+  std::vector<mail_header> headers;  // this destination's own (List-Unsubscribe names one address)
 };
 /// SendBulkEmail: one template, at most 50 destinations per call.
 struct bulk_mail {

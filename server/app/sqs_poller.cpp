@@ -22,6 +22,13 @@ std::vector<std::string> handles_of(const std::vector<aws::sqs_message>& ms) {
   return h;
 }
 
+/// SQS's refusals that fresh session credentials can heal: the session expired (or was cut short),
+/// or STS's key is unknown to SQS (revoked). A bad signature or a denied action will not heal.
+bool credentials_stale(const aws::sqs_error& e) {
+  return e.code == "ExpiredToken" || e.code == "ExpiredTokenException" ||
+         e.code == "InvalidClientTokenId";
+}
+
 }  // namespace
 
 sqs_poller::sqs_poller(store::store& s, aws::http_client& http, sqs_source src,
@@ -76,6 +83,20 @@ void sqs_poller::backoff(bool throttled) {
   cv_.wait_for(lock, delay_, [this] { return stopping_; });
 }
 
+bool sqs_poller::refresh_credentials(aws::credentials& c, const aws::sqs_error& e) {
+  if (!credentials_stale(e) || !src_.invalidate_credentials || !src_.credentials) return false;
+  note(2, "sqs refused the session credentials; retrying once with fresh ones",
+       {{"code", std::string_view(e.code)}});
+  src_.invalidate_credentials();
+  auto fresh = src_.credentials();
+  if (!fresh) {
+    note(4, "sqs poller has no credentials", {{"error", std::string_view(fresh.error())}});
+    return false;
+  }
+  c = std::move(*fresh);
+  return true;
+}
+
 void sqs_poller::refresh_depth(const aws::credentials& c) {
   const auto now = std::chrono::steady_clock::now();
   if (now < next_depth_) return;
@@ -105,6 +126,11 @@ void sqs_poller::run() {
     refresh_depth(*creds);
     auto got = client_.receive(*creds, src_.queue_url, opt_.max_messages, opt_.wait_seconds,
                                opt_.visibility_seconds);
+    if (!got && refresh_credentials(*creds, got.error())) {
+      stats_.errors.fetch_add(1, std::memory_order_relaxed);  // the refused call still counts
+      got = client_.receive(*creds, src_.queue_url, opt_.max_messages, opt_.wait_seconds,
+                            opt_.visibility_seconds);
+    }
     if (!got) {
       const auto& e = got.error();
       const bool throttled = e.what == aws::sqs_error::kind::throttled;
@@ -124,7 +150,7 @@ void sqs_poller::run() {
   note(2, "sqs poller stopped", {});
 }
 
-bool sqs_poller::process(const aws::credentials& c, std::vector<aws::sqs_message>& batch) {
+bool sqs_poller::process(aws::credentials c, std::vector<aws::sqs_message>& batch) {
   // Parse every body; a body that does not parse is poison and stays on the queue.
   std::vector<sesami::event> events;
   std::vector<aws::sqs_message> good;
@@ -173,8 +199,14 @@ bool sqs_poller::process(const aws::credentials& c, std::vector<aws::sqs_message
 
   // Durable now: delete. A failure here only means a redelivery that identity dedupes.
   std::vector<std::string> pending = handles;
+  bool refreshed = false;
   for (int attempt = 0; attempt < opt_.delete_attempts && !pending.empty(); ++attempt) {
     auto del = client_.delete_batch(c, src_.queue_url, pending);
+    if (!del && !refreshed && refresh_credentials(c, del.error())) {
+      refreshed = true;
+      stats_.errors.fetch_add(1, std::memory_order_relaxed);
+      del = client_.delete_batch(c, src_.queue_url, pending);
+    }
     if (!del) {
       stats_.errors.fetch_add(1, std::memory_order_relaxed);
       note(3, "sqs delete failed", {{"code", std::string_view(del.error().code)}, {"attempt", attempt + 1}});

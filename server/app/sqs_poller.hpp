@@ -37,6 +37,10 @@ struct sqs_source {
   std::string region;    // signing region; empty: taken from the queue URL (sqs.<region>.amazonaws.com)
   std::string endpoint;  // where requests go; empty: the queue URL's scheme and host
   credentials_source credentials;
+  /// Forgets cached credentials (the workspace role's session) so the next `credentials()` call
+  /// fetches fresh ones. Called once when SQS answers ExpiredToken or InvalidClientTokenId (a
+  /// session revoked or expired early), then the call is retried once. Empty: nothing cached.
+  std::function<void()> invalidate_credentials;
 };
 
 struct sqs_poller_options {
@@ -89,7 +93,10 @@ class sqs_poller {
  private:
   void run();
   /// Commits a received batch and deletes what was committed. False when the store failed.
-  bool process(const aws::credentials& c, std::vector<aws::sqs_message>& batch);
+  bool process(aws::credentials c, std::vector<aws::sqs_message>& batch);
+  /// After SQS refused `c` as expired or unknown: invalidates the cached credentials and fetches
+  /// fresh ones into `c`. False when that is not possible (nothing to invalidate, other error).
+  bool refresh_credentials(aws::credentials& c, const aws::sqs_error& e);
   void backoff(bool throttled);
   void refresh_depth(const aws::credentials& c);
   void note(int level, std::string_view msg, boost::json::object fields);

@@ -195,6 +195,7 @@ std::string send_bulk_email_body(const app::bulk_mail& m) {
   for (const auto& d : m.destinations) {
     json::object e{{"Destination", destination(d.to, d.cc, d.bcc)}};
     if (!d.tags.empty()) e["ReplacementTags"] = tags_json(d.tags);
+    if (!d.headers.empty()) e["ReplacementHeaders"] = headers_json(d.headers);
     if (!d.template_data.empty())
       e["ReplacementEmailContent"] = json::object{
           {"ReplacementTemplate", json::object{{"ReplacementTemplateData", d.template_data}}}};

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <ctime>
 
+#include <sesami/detail/iso8601.hpp>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -135,26 +137,20 @@ signature_parts compute(std::string_view method, std::string_view path, std::str
 }
 
 std::optional<std::chrono::system_clock::time_point> parse_amz_date(std::string_view s) {
-  if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return std::nullopt;
-  auto num = [&](std::size_t pos, std::size_t n) -> int {
-    int v = 0;
-    for (std::size_t i = pos; i < pos + n; ++i) {
-      if (s[i] < '0' || s[i] > '9') return -1;
-      v = v * 10 + (s[i] - '0');
-    }
-    return v;
-  };
-  std::tm tm{};
-  tm.tm_year = num(0, 4) - 1900;
-  tm.tm_mon = num(4, 2) - 1;
-  tm.tm_mday = num(6, 2);
-  tm.tm_hour = num(9, 2);
-  tm.tm_min = num(11, 2);
-  tm.tm_sec = num(13, 2);
-  if (tm.tm_year < 0 || tm.tm_mon < 0 || tm.tm_mday < 0 || tm.tm_hour < 0 || tm.tm_min < 0 ||
-      tm.tm_sec < 0)
+  // ISO 8601's basic format (20150830T123600Z), read with the core's digit and calendar helpers,
+  // so an impossible date (month 13, 31 April) is refused rather than normalised.
+  namespace iso = sesami::detail::iso;
+  unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z' || !iso::digits(s, 0, 4, y) ||
+      !iso::digits(s, 4, 2, mo) || !iso::digits(s, 6, 2, d) || !iso::digits(s, 9, 2, h) ||
+      !iso::digits(s, 11, 2, mi) || !iso::digits(s, 13, 2, sec))
     return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  if (mo < 1 || mo > 12 || d < 1 || d > sesami::detail::days_in_month(y, mo) || h > 23 ||
+      mi > 59 || sec > 59)
+    return std::nullopt;
+  const std::int64_t days = sesami::detail::days_from_civil(y, mo, d);
+  return std::chrono::system_clock::time_point(
+      std::chrono::seconds(days * 86400 + std::int64_t{h} * 3600 + std::int64_t{mi} * 60 + sec));
 }
 }  // namespace
 

@@ -6,10 +6,12 @@
 // in a directory (one file per certificate, named as in its URL) so restarts and offline machines
 // verify without fetching, and SubscribeURL confirmation under the same host policy.
 //
-// Trust: a certificate is used when it comes from that host over verified TLS, or from the
-// operator's certificate directory, and it names sns.amazonaws.com (or sns.<region>.amazonaws.com);
-// expiry is deliberately not checked — SNS keeps signing with a certificate for a while, and a
-// genuine message stays genuine (replays are harmless: they are deduplicated).
+// Trust: a certificate (fetched from that host over verified TLS, or read from the certificate
+// directory) is used only when it chains to a root of the system trust store through Amazon's
+// published intermediates (bundled: amazon_intermediates.hpp; more may be put in
+// <cert-dir>/intermediates.crt) and names sns.amazonaws.com or the URL's sns.<region> host.
+// Validity times are deliberately not checked — a genuine message stays genuine after its
+// certificate expires (replays are harmless: they are deduplicated); see check_signing_certificate.
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -65,6 +67,13 @@ std::optional<std::string> string_to_sign(const sesami::sns_envelope& m);
 std::optional<std::string> cert_file_name(std::string_view url);
 /// True when `url` is an https://sns.<region>.amazonaws.com[.cn]/ URL (the SubscribeURL policy).
 bool sns_host_url(std::string_view url);
+
+/// Whether `pem` (the leaf, possibly followed by intermediates) may sign SNS messages whose
+/// SigningCertURL is on `url_host`: it names sns.amazonaws.com or `url_host`, and X509_verify_cert
+/// builds a chain from it to a root of the system trust store, with the bundled Amazon
+/// intermediates and `extra_intermediates_pem` as untrusted helpers; times are not checked.
+boost::system::result<void, sns_failure> check_signing_certificate(
+    std::string_view pem, std::string_view url_host, std::string_view extra_intermediates_pem = {});
 
 class sns_verifier {
  public:

@@ -8,7 +8,10 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+
+#include <sesami/detail/iso8601.hpp>
 
 #include "../app/auth.hpp"
 #include "../app/aws_connection.hpp"
@@ -26,6 +29,10 @@
 #include "../store/aws_connections.hpp"
 #include "../store/mail_store.hpp"
 #include "../store/open.hpp"
+#include "../store/redis/client.hpp"
+#include "../store/redis/credential_cache.hpp"
+#include "../store/redis/rate_limiter.hpp"
+#include "../store/redis/sns_dedupe.hpp"
 #include "../store/suppression_sync_store.hpp"
 #include "cmd_store_common.hpp"
 
@@ -113,6 +120,16 @@ int run_serve(args a) {
       ->group("");
   app.add_option("--aws-ca-file", aws_ca_file,
                  "PEM bundle trusted for AWS endpoints (default: the system's)");
+  // Several nodes (issue #8): shared credential cache, send-rate buckets and SNS dedupe.
+  std::string redis_url, redis_key_file;
+  app.add_option("--redis", redis_url,
+                 "share state with other nodes through Redis: redis://[:PASSWORD@]HOST[:PORT][/DB] "
+                 "(env SESAMI_REDIS; needs --redis-key-file)")
+      ->envname("SESAMI_REDIS");
+  app.add_option("--redis-key-file", redis_key_file,
+                 "32-byte key (64 hex digits or base64) sealing the credentials cached in Redis "
+                 "(env SESAMI_REDIS_KEY_FILE)")
+      ->envname("SESAMI_REDIS_KEY_FILE");
   if (int rc = parse_args(app, a); rc >= 0) return rc;
   cfg.request_timeout = std::chrono::milliseconds(request_timeout_ms);
   cfg.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
@@ -127,13 +144,39 @@ int run_serve(args a) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  // Refused before anything is written (no owner created in a database serve cannot use).
-  if (store::is_postgres_url(sa.db)) {  // issue #8: the mail queue has no PostgreSQL store yet
-    std::fprintf(stderr,
-                 "sesami serve: sending (the mail queue) is not yet available on PostgreSQL; "
-                 "use an SQLite --db for `serve`\n");
-    return 2;
+  // Redis: checked before anything is written. Unreachable at start is not fatal: the node runs
+  // on its in-process versions until the probe finds Redis (logged, and in /health).
+  std::optional<redis::client> shared;
+  redis::secret_key redis_key{};
+  if (!redis_url.empty()) {
+    auto rc = redis::parse_url(redis_url);
+    if (!rc) {
+      std::fprintf(stderr, "sesami serve: --redis: %s\n", rc.error().c_str());
+      return 2;
+    }
+    if (redis_key_file.empty()) {
+      std::fprintf(stderr,
+                   "sesami serve: --redis needs --redis-key-file (or SESAMI_REDIS_KEY_FILE): "
+                   "credentials cached in Redis are encrypted with it\n");
+      return 2;
+    }
+    auto k = redis::load_key_file(redis_key_file);
+    if (!k) {
+      std::fprintf(stderr, "sesami serve: %s\n", k.error().c_str());
+      return 2;
+    }
+    redis_key = *k;
+    shared.emplace(*rc, [where = redis::redacted(*rc)](bool up, std::string_view why) {
+      if (up)
+        http::log::info("redis available: sharing the credential cache, rate buckets and dedupe",
+                        {{"redis", where}});
+      else
+        http::log::warn("redis unavailable: using the in-process cache, rate buckets and dedupe",
+                        {{"redis", where}, {"reason", why}});
+    });
+    shared->start_probe();
   }
+
   auto st = store::open_store(sa.db);  // a postgresql:// URL or an SQLite file
   if (!st) {
     http::log::error("cannot open the database", {{"error", st.error().message}});
@@ -183,7 +226,11 @@ int run_serve(args a) {
   simo.engagement = sim_engagement == "on";
   app::simulator simulator(**st, simo);
   app::local_rate_limiter limiter;
-  auto mail_db = store::open_sqlite_mail(sa.db);
+  std::optional<redis::rate_limiter> shared_limiter;
+  if (shared) shared_limiter.emplace(*shared);
+  app::rate_limiter& rate_limit =
+      shared_limiter ? static_cast<app::rate_limiter&>(*shared_limiter) : limiter;
+  auto mail_db = store::open_mail(sa.db);
   if (!mail_db) {
     std::fprintf(stderr, "sesami serve: %s\n", mail_db.error().message.c_str());
     return 2;
@@ -194,10 +241,19 @@ int run_serve(args a) {
   aws::http_client aws_http(aho);
   aws::credentials_provider own_creds(aws::process_env(), aws_http);
   aws::memory_credential_cache sts_cache;
+  std::optional<redis::credential_cache> shared_sts;
+  if (shared)
+    shared_sts.emplace(
+        *shared, redis_key, [](int level, std::string_view msg, std::string_view key) {
+          http::log::write(static_cast<spdlog::level::level_enum>(level), msg, {{"redisKey", key}});
+        });
+  redis_key.fill(0);
+  aws::credential_cache& sts =
+      shared_sts ? static_cast<aws::credential_cache&>(*shared_sts) : sts_cache;
   aws::role_credentials_options rco;
   rco.sts_endpoint_override = aws_sts_endpoint;
-  aws::role_credentials roles(aws_http, [&own_creds] { return own_creds.get(); }, sts_cache, rco);
-  auto aws_db = store::open_sqlite_aws_connections(sa.db);
+  aws::role_credentials roles(aws_http, [&own_creds] { return own_creds.get(); }, sts, rco);
+  auto aws_db = store::open_aws_connections(sa.db);
   if (!aws_db) {
     std::fprintf(stderr, "sesami serve: %s\n", aws_db.error().message.c_str());
     return 2;
@@ -205,7 +261,7 @@ int run_serve(args a) {
   app::aws_connection_service aws_conns(**aws_db, roles, aws_http, aws_ses_endpoint);
   deps.aws = &aws_conns;
   // SQS pollers for workspaces in "sqs" mode, and the suppression sync with SES.
-  auto sync_db = store::open_sqlite_suppression_sync(sa.db);
+  auto sync_db = store::open_suppression_sync(sa.db);
   if (!sync_db) {
     std::fprintf(stderr, "sesami serve: %s\n", sync_db.error().message.c_str());
     return 2;
@@ -226,6 +282,18 @@ int run_serve(args a) {
                              });
   deps.sync = &aws_ingest.syncer();
   deps.extra_metrics = [&aws_ingest](std::string& out) { aws_ingest.render_metrics(out); };
+  std::optional<redis::sns_dedupe> shared_dedupe;
+  if (shared) {
+    shared_dedupe.emplace(*shared);
+    deps.sns_dedupe = &*shared_dedupe;
+    deps.extra_health = [&shared](boost::json::object& o) {
+      const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             shared->since().time_since_epoch())
+                             .count();
+      o["redis"] = {{"status", shared->available() ? "ok" : "unavailable"},
+                    {"since", sesami::detail::format_iso8601(since)}};
+    };
+  }
   aws::ses_transport ses(aws_http, roles,
                          [&aws_conns](std::string_view ws) { return aws_conns.lookup(ws); },
                          aws_ses_endpoint);
@@ -273,7 +341,7 @@ int run_serve(args a) {
   };
   std::optional<app::mailer> mailer;
   try {
-    mailer.emplace(**st, **mail_db, limiter, pick, mo);
+    mailer.emplace(**st, **mail_db, rate_limit, pick, mo);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sesami serve: %s\n", e.what());
     return 2;
@@ -283,6 +351,7 @@ int run_serve(args a) {
   ao.static_dir = static_dir;
   ao.bench_endpoint = bench;
   ao.debug_routes = debug_routes;
+  ao.public_url = public_url;
   http::add_api_routes(routes, deps, ao);
 
   http::server srv(cfg, routes, stats);

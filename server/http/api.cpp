@@ -18,6 +18,7 @@
 #include "../app/import.hpp"
 #include "../app/aws_connection.hpp"
 #include "../app/ingest_http.hpp"
+#include "../app/onboarding.hpp"
 #include "../app/stats.hpp"
 #include "../app/suppression.hpp"
 #include "log.hpp"
@@ -179,6 +180,7 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::get, "/settings/aws", bind(&api::aws_settings));
     r.add(verb::put, "/settings/aws", bind(&api::aws_settings_put));
     r.add(verb::delete_, "/settings/aws", bind(&api::aws_settings_delete));
+    r.add(verb::post, "/settings/aws/template", bind(&api::aws_template));
     r.add(verb::post, "/mail", bind(&api::mail));
     r.add(verb::get, "/mail/attempts", bind(&api::mail_attempts));
     r.add(verb::post, "/mail/bulk", bind(&api::mail_bulk));
@@ -212,6 +214,7 @@ class api : public std::enable_shared_from_this<api> {
     json::object o{{"status", w ? "ok" : "degraded"},
                    {"storage", w ? "ok" : "unavailable"},
                    {"version", sesami::version_string}};
+    if (d_.extra_health) d_.extra_health(o);  // e.g. redis: degraded, still 200
     return json_response(ctx, w ? status::ok : status::service_unavailable, o);
   }
 
@@ -227,6 +230,28 @@ class api : public std::enable_shared_from_this<api> {
   }
 
   // ---- auth ----
+  // Whether the session cookie is Secure: when the browser reached us over HTTPS (an https
+  // --public-url, or a proxy saying so in X-Forwarded-Proto / Forwarded), or on a loopback name
+  // (localhost, *.localhost, 127.x, [::1]), which browsers treat as a secure context and where
+  // they keep Secure cookies over plain HTTP. Elsewhere over plain HTTP a browser drops a Secure
+  // cookie, so nobody could sign in; there the cookie travels in clear like everything else.
+  // The headers only ever add Secure, so a client forging them harms nobody but itself.
+  bool secure_cookie(const context& ctx) const {
+    if (opt_.public_url.starts_with("https://")) return true;
+    auto xfp = ctx.header("X-Forwarded-Proto");  // "https" or "https, http" (first hop first)
+    xfp = xfp.substr(0, xfp.find(','));
+    while (!xfp.empty() && xfp.back() == ' ') xfp.remove_suffix(1);
+    while (!xfp.empty() && xfp.front() == ' ') xfp.remove_prefix(1);
+    if (lower(xfp) == "https") return true;
+    if (const auto fwd = lower(ctx.header("Forwarded")); fwd.find("proto=https") != std::string::npos)
+      return true;
+    auto host = lower(ctx.header("Host"));
+    if (host.starts_with("[::1]")) return true;
+    host = host.substr(0, host.rfind(':'));  // no port (IPv6 literals other than [::1] never match)
+    return host == "localhost" || host.ends_with(".localhost") ||
+           (host.starts_with("127.") && host.find_first_not_of("0123456789.") == std::string::npos);
+  }
+
   response login(context& ctx) {
     response err;
     auto body = body_object(ctx, err);
@@ -246,9 +271,10 @@ class api : public std::enable_shared_from_this<api> {
                              {{"user", {{"id", r->user_id}, {"email", r->email}}},
                               {"csrfToken", r->csrf},
                               {"workspaces", std::move(ws)}});
-    res.set(bhttp::field::set_cookie, std::string(session_cookie) + "=" + r->session +
-                                          "; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" +
-                                          std::to_string(app::auth::session_lifetime_ms / 1000));
+    res.set(bhttp::field::set_cookie,
+            std::string(session_cookie) + "=" + r->session + "; Path=/; HttpOnly; " +
+                (secure_cookie(ctx) ? "Secure; " : "") + "SameSite=Strict; Max-Age=" +
+                std::to_string(app::auth::session_lifetime_ms / 1000));
     return res;
   }
 
@@ -259,9 +285,9 @@ class api : public std::enable_shared_from_this<api> {
     if (!authenticate(ctx, role::viewer, err)) return err;
     d_.auth.logout(cookie);
     auto res = no_content(ctx);
-    res.set(
-        bhttp::field::set_cookie,
-        std::string(session_cookie) + "=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+    res.set(bhttp::field::set_cookie, std::string(session_cookie) + "=; Path=/; HttpOnly; " +
+                                          (secure_cookie(ctx) ? "Secure; " : "") +
+                                          "SameSite=Strict; Max-Age=0");
     return res;
   }
 
@@ -617,6 +643,60 @@ class api : public std::enable_shared_from_this<api> {
     return aws_settings_json(ctx, *r);
   }
 
+  // The onboarding template with this workspace's values (app/onboarding.hpp, the same filling-in
+  // as `sesami connect`). Admin: connecting is an admin's job. The ingest secret is never in the
+  // answer (it is stored hashed; the command reads it from $SESAMI_INGEST_SECRET).
+  response aws_template(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p || !aws_ready(ctx, err)) return err;
+    auto body = body_object(ctx, err);
+    if (!body) return err;
+    auto saved = d_.aws->get(p->workspace);
+    if (!saved) return fail(ctx, saved.error());
+    app::template_request in;
+    in.external_id = saved->external_id;
+    in.mode = saved->mode.empty() ? "sqs" : saved->mode;
+    in.configuration_set = saved->configuration_set;
+    in.sesami_account = app::configured_sesami_account();
+    for (auto [name, dest] : {std::pair{"mode", &in.mode},
+                              std::pair{"sesamiAccountId", &in.sesami_account},
+                              std::pair{"configurationSet", &in.configuration_set},
+                              std::pair{"ingestUrl", &in.ingest_url},
+                              std::pair{"eventBusArn", &in.event_bus_arn},
+                              std::pair{"stackName", &in.stack_name}}) {
+      const auto* v = body->if_contains(name);
+      if (!v || v->is_null()) continue;
+      if (!v->is_string() || v->get_string().size() > 2048)
+        return error_response(ctx, "validation.template", std::string(name) + " must be a string");
+      if (!v->get_string().empty()) *dest = std::string(v->get_string());
+    }
+    if (const auto* v = body->if_contains("identities"); v && !v->is_null()) {
+      if (!v->is_array() || v->get_array().size() > 5)
+        return error_response(ctx, "validation.identities",
+                              "identities: an array of at most 5 verified SES identities");
+      for (const auto& i : v->get_array()) {
+        if (!i.is_string() || i.get_string().size() > 320)
+          return error_response(ctx, "validation.identities", "identities must be strings");
+        in.identities.emplace_back(i.get_string());
+      }
+    }
+    if (in.stack_name.find_first_of(" \t\r\n") != std::string::npos)
+      return error_response(ctx, "validation.template", "stackName has no spaces");
+    auto t = app::fill_customer_template(in);
+    if (!t) return fail(ctx, t.error());
+    json::array missing;
+    for (const auto& m : t->missing) missing.emplace_back(m);
+    return json_response(ctx, status::ok,
+                         {{"mode", t->mode},
+                          {"fileName", t->file_name},
+                          {"externalId", in.external_id},
+                          {"parameters", t->parameters},
+                          {"missing", std::move(missing)},
+                          {"command", t->command},
+                          {"template", t->text}});
+  }
+
   // ---- suppression sync with SES (app/suppression_sync.hpp says what two-way means) ----
   static boost::json::object sync_json(const store::sync_record& r) {
     boost::json::array errors, changes;
@@ -866,7 +946,8 @@ class api : public std::enable_shared_from_this<api> {
 
   response ingest_sns(context& ctx) {
     return ingest_result(
-        ctx, "sns", app::ingest_sns(d_.store, d_.auth, d_.sns, ctx.param("token"), ctx.req.body()));
+        ctx, "sns", app::ingest_sns(d_.store, d_.auth, d_.sns, ctx.param("token"), ctx.req.body(),
+                                  d_.sns_dedupe));
   }
 
   response ingest_eventbridge(context& ctx) {

@@ -6,9 +6,12 @@
 #include <functional>
 #include <string>
 
+#include <boost/json/object.hpp>
+
 #include "../app/auth.hpp"
 #include "../app/aws_connection.hpp"
 #include "../app/mail.hpp"
+#include "../app/sns_dedupe.hpp"
 #include "../app/suppression_sync.hpp"
 #include "../aws/sns_verify.hpp"
 #include "../store/accounts.hpp"
@@ -25,6 +28,8 @@ struct api_options {
   bool bench_endpoint = false;
   /// Test-only: adds GET /debug/fail, whose handler throws, to prove the 500 path.
   bool debug_routes = false;
+  /// --public-url: when it is https://, session cookies are Secure on every request.
+  std::string public_url;
 };
 
 struct api_deps {
@@ -41,6 +46,10 @@ struct api_deps {
   app::suppression_syncer* sync = nullptr;
   /// Appends further Prometheus families to GET /metrics (the SQS pollers'); may be empty.
   std::function<void(std::string&)> extra_metrics = {};
+  /// SNS MessageIds already stored, shared by nodes (Redis); null: the store's check alone.
+  app::sns_dedupe* sns_dedupe = nullptr;
+  /// Adds fields to GET /health (e.g. "redis"); never changes its status code. May be empty.
+  std::function<void(boost::json::object&)> extra_health = {};
 };
 
 /// Adds every route (and the static-file fallback) to `r`. `deps` must outlive `r`.

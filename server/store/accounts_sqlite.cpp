@@ -8,12 +8,8 @@
 namespace sesami::store {
 namespace {
 using sqlite::connection;
+using sqlite::reset_guard;
 using sqlite::statement;
-
-struct reset_guard {
-  statement& s;
-  ~reset_guard() { s.reset(); }
-};
 
 class sqlite_accounts final : public accounts {
  public:
@@ -276,7 +272,7 @@ class sqlite_accounts final : public accounts {
 
 result<std::unique_ptr<accounts>> open_sqlite_accounts(const std::string& path,
                                                        int busy_timeout_ms) {
-  auto c = connection::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_timeout_ms);
+  auto c = sqlite::open_existing(path, busy_timeout_ms);
   if (!c) return c.error();
   return std::unique_ptr<accounts>(new sqlite_accounts(std::move(*c)));
 }

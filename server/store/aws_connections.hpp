@@ -48,5 +48,7 @@ class aws_connections {
 /// Opens the table in an SQLite database that open_sqlite() has already migrated.
 result<std::unique_ptr<aws_connections>> open_sqlite_aws_connections(const std::string& path,
                                                                      int busy_timeout_ms = 5000);
+/// The table in a PostgreSQL database that open_postgres() has migrated.
+result<std::unique_ptr<aws_connections>> open_postgres_aws_connections(const std::string& url);
 
 }  // namespace sesami::store

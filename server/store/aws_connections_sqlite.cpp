@@ -8,12 +8,8 @@
 namespace sesami::store {
 namespace {
 using sqlite::connection;
+using sqlite::reset_guard;
 using sqlite::statement;
-
-struct reset_guard {
-  statement& s;
-  ~reset_guard() { s.reset(); }
-};
 
 constexpr const char* select_cols =
     "SELECT workspace, external_id, coalesce(role_arn, ''), coalesce(region, ''), "
@@ -25,13 +21,6 @@ aws_connection_row row_of(const statement& st) {
           std::string(st.text(2)), std::string(st.text(3)),
           std::string(st.text(4)), std::string(st.text(5)),
           std::string(st.text(6)), st.int64(7)};
-}
-
-void bind_or_null(statement& s, int i, std::string_view v) {
-  if (v.empty())
-    s.bind_null(i);
-  else
-    s.bind(i, v);
 }
 
 class sqlite_aws_connections final : public aws_connections {
@@ -75,11 +64,11 @@ class sqlite_aws_connections final : public aws_connections {
         "queue_url = ?, mode = ?, updated_at = ? WHERE workspace = ?");
     if (!s) return s.error();
     reset_guard g{**s};
-    bind_or_null(**s, 1, r.role_arn);
-    bind_or_null(**s, 2, r.region);
-    bind_or_null(**s, 3, r.configuration_set);
-    bind_or_null(**s, 4, r.queue_url);
-    bind_or_null(**s, 5, r.mode);
+    (*s)->bind_or_null(1, r.role_arn);
+    (*s)->bind_or_null(2, r.region);
+    (*s)->bind_or_null(3, r.configuration_set);
+    (*s)->bind_or_null(4, r.queue_url);
+    (*s)->bind_or_null(5, r.mode);
     (*s)->bind(6, r.updated_at);
     (*s)->bind(7, r.workspace);
     if (auto st = sqlite::run(*db_, **s, "cannot save the AWS connection"); !st) return st;
@@ -120,7 +109,7 @@ class sqlite_aws_connections final : public aws_connections {
 
 result<std::unique_ptr<aws_connections>> open_sqlite_aws_connections(const std::string& path,
                                                                      int busy_timeout_ms) {
-  auto c = connection::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_timeout_ms);
+  auto c = sqlite::open_existing(path, busy_timeout_ms);
   if (!c) return c.error();
   return std::unique_ptr<aws_connections>(new sqlite_aws_connections(std::move(*c)));
 }

@@ -12,12 +12,8 @@
 namespace sesami::store {
 namespace {
 using sqlite::connection;
+using sqlite::reset_guard;
 using sqlite::statement;
-
-struct reset_guard {
-  statement& s;
-  ~reset_guard() { s.reset(); }
-};
 
 std::string join_lines(const std::vector<std::string>& v) {
   std::string out;
@@ -211,8 +207,7 @@ class sqlite_mail final : public mail_store {
 
   status create_bulk(const bulk_job& j, const std::vector<std::string>& batches) override {
     std::lock_guard lock(mu_);
-    if (auto b = db_->exec("BEGIN IMMEDIATE"); !b) return b.error();
-    auto r = [&]() -> status {
+    return sqlite::in_transaction(*db_, [&]() -> status {
       auto s = prep(
           "INSERT INTO mail_bulk_jobs (id, workspace, status, request, total, created_at, "
           "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -233,8 +228,7 @@ class sqlite_mail final : public mail_store {
         if (auto x = sqlite::run(*db_, **b, "cannot queue the bulk send"); !x) return x;
       }
       return {};
-    }();
-    return commit_or_rollback(r);
+    });
   }
 
   result<std::optional<bulk_job>> find_bulk(std::string_view ws, std::string_view id) override {
@@ -253,9 +247,8 @@ class sqlite_mail final : public mail_store {
   result<std::optional<bulk_job>> claim_bulk(std::string_view owner, std::int64_t now,
                                              std::int64_t lease_ms) override {
     std::lock_guard lock(mu_);
-    if (auto b = db_->exec("BEGIN IMMEDIATE"); !b) return b.error();
     std::optional<bulk_job> job;
-    auto r = [&]() -> status {
+    auto r = sqlite::in_transaction(*db_, [&]() -> status {
       // Index mail_bulk_jobs_claim: oldest first.
       auto s = db_->prepare(std::string("SELECT ") + job_cols +
                             " FROM mail_bulk_jobs WHERE status = 'queued' OR "
@@ -278,8 +271,8 @@ class sqlite_mail final : public mail_store {
       (*u)->bind(4, job->id);
       job->status = "running";
       return sqlite::run(*db_, **u, "cannot claim the bulk send");
-    }();
-    if (auto c = commit_or_rollback(r); !c) return c.error();
+    });
+    if (!r) return r.error();
     return job;
   }
 
@@ -330,8 +323,7 @@ class sqlite_mail final : public mail_store {
                       std::int64_t failed, std::int64_t suppressed,
                       const std::vector<mail_attempt>& attempts, std::int64_t now) override {
     std::lock_guard lock(mu_);
-    if (auto b = db_->exec("BEGIN IMMEDIATE"); !b) return b.error();
-    auto r = [&]() -> status {
+    return sqlite::in_transaction(*db_, [&]() -> status {
       auto s = prep(
           "UPDATE mail_bulk_batches SET state = 2, updated_at = ? WHERE job_id = ? AND idx = ? "
           "AND state < 2");
@@ -352,8 +344,7 @@ class sqlite_mail final : public mail_store {
       (*u)->bind(1, sent), (*u)->bind(2, failed), (*u)->bind(3, suppressed), (*u)->bind(4, now);
       (*u)->bind(5, job_id);
       return sqlite::run(*db_, **u, "cannot count the batch");
-    }();
-    return commit_or_rollback(r);
+    });
   }
 
   status finish_bulk(std::string_view job_id, std::string_view st, std::int64_t now) override {
@@ -370,18 +361,6 @@ class sqlite_mail final : public mail_store {
  private:
   result<statement*> prep(const char* sql) { return db_->prepare_static(sql); }
 
-  status commit_or_rollback(const status& r) {
-    if (!r) {
-      (void)db_->exec("ROLLBACK");
-      return r;
-    }
-    if (auto c = db_->exec("COMMIT"); !c) {
-      (void)db_->exec("ROLLBACK");
-      return c;
-    }
-    return {};
-  }
-
   static bulk_job job_of(const statement& st) {
     bulk_job j;
     j.id = st.text(0), j.workspace = st.text(1), j.status = st.text(2), j.request = st.text(3);
@@ -397,7 +376,7 @@ class sqlite_mail final : public mail_store {
 
 result<std::unique_ptr<mail_store>> open_sqlite_mail(const std::string& path,
                                                      int busy_timeout_ms) {
-  auto c = connection::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_timeout_ms);
+  auto c = sqlite::open_existing(path, busy_timeout_ms);
   if (!c) return c.error();
   return std::unique_ptr<mail_store>(new sqlite_mail(std::move(*c)));
 }

@@ -1,8 +1,8 @@
 #pragma once
 // Persistence of the sending side (issue #5): the server's unsubscribe-link secret, Idempotency-Key
 // records, one row per send attempt, and the durable bulk-send queue. Backend-neutral like
-// store.hpp (the SQLite implementation is mail_sqlite.cpp, tables in migration 8; a PostgreSQL one
-// follows). Every query names its workspace, except the bulk worker's claim, which picks work
+// store.hpp (SQLite: mail_sqlite.cpp, tables in migration 8; PostgreSQL: postgres/pg_mail.cpp,
+// migration 3). Every query names its workspace, except the bulk worker's claim, which picks work
 // across workspaces. Thread-safe.
 #include <cstdint>
 #include <memory>
@@ -128,5 +128,7 @@ class mail_store {
 /// Opens the mail tables of an SQLite database that open_sqlite() has already migrated.
 result<std::unique_ptr<mail_store>> open_sqlite_mail(const std::string& path,
                                                      int busy_timeout_ms = 5000);
+/// The mail tables of a PostgreSQL database that open_postgres() has migrated.
+result<std::unique_ptr<mail_store>> open_postgres_mail(const std::string& url);
 
 }  // namespace sesami::store

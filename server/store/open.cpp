@@ -25,4 +25,19 @@ result<std::unique_ptr<accounts>> open_accounts(const std::string& db) {
   return open_sqlite_accounts(db);
 }
 
+result<std::unique_ptr<mail_store>> open_mail(const std::string& db) {
+  if (is_postgres_url(db)) return open_postgres_mail(db);
+  return open_sqlite_mail(db);
+}
+
+result<std::unique_ptr<aws_connections>> open_aws_connections(const std::string& db) {
+  if (is_postgres_url(db)) return open_postgres_aws_connections(db);
+  return open_sqlite_aws_connections(db);
+}
+
+result<std::unique_ptr<suppression_sync_store>> open_suppression_sync(const std::string& db) {
+  if (is_postgres_url(db)) return open_postgres_suppression_sync(db);
+  return open_sqlite_suppression_sync(db);
+}
+
 }  // namespace sesami::store

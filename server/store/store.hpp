@@ -92,6 +92,11 @@ struct ingest_options {
   /// path wants this to drop SNS redeliveries before parsing; bulk file imports skip it (identity
   /// already makes them exactly-once, and the table would grow by one row per payload).
   bool remember_sns_message_ids = true;
+  /// Durable when ingest() returns (the default, and what every acknowledgement relies on). A bulk
+  /// import may pass false for its batches — a backend may then defer the flush to disk (SQLite:
+  /// synchronous = NORMAL in WAL, which survives a process crash but not a power loss) — and must
+  /// finish with a durable ingest (an empty one will do): that makes everything before it durable.
+  bool durable = true;
 };
 
 struct ingest_summary {

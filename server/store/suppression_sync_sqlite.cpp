@@ -8,12 +8,8 @@
 namespace sesami::store {
 namespace {
 using sqlite::connection;
+using sqlite::reset_guard;
 using sqlite::statement;
-
-struct reset_guard {
-  statement& s;
-  ~reset_guard() { s.reset(); }
-};
 
 // Errors are stored one per line, fields separated by tabs (which the fields never keep): the
 // store stays free of a JSON dependency.
@@ -68,13 +64,7 @@ class sqlite_sync final : public suppression_sync_store {
   status save(std::string_view workspace, const sync_record& r,
               const std::vector<std::string>& baseline) override {
     std::lock_guard lock(mu_);
-    if (auto b = db_->exec("BEGIN IMMEDIATE"); !b) return b;
-    auto st = save_locked(workspace, r, baseline);
-    if (!st) {
-      (void)db_->exec("ROLLBACK");
-      return st;
-    }
-    return db_->exec("COMMIT");
+    return sqlite::in_transaction(*db_, [&] { return save_locked(workspace, r, baseline); });
   }
 
   result<std::optional<sync_record>> last(std::string_view workspace,
@@ -163,7 +153,7 @@ class sqlite_sync final : public suppression_sync_store {
 
 result<std::unique_ptr<suppression_sync_store>> open_sqlite_suppression_sync(
     const std::string& path, int busy_timeout_ms) {
-  auto c = connection::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_timeout_ms);
+  auto c = sqlite::open_existing(path, busy_timeout_ms);
   if (!c) return c.error();
   return std::unique_ptr<suppression_sync_store>(new sqlite_sync(std::move(*c)));
 }

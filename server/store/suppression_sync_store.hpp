@@ -47,5 +47,8 @@ class suppression_sync_store {
 /// Opens the sync tables of an SQLite database that open_sqlite() has already migrated.
 result<std::unique_ptr<suppression_sync_store>> open_sqlite_suppression_sync(
     const std::string& path, int busy_timeout_ms = 5000);
+/// The sync tables of a PostgreSQL database that open_postgres() has migrated.
+result<std::unique_ptr<suppression_sync_store>> open_postgres_suppression_sync(
+    const std::string& url);
 
 }  // namespace sesami::store

@@ -5,6 +5,7 @@
 #include "aws/ses_transport.hpp"
 #include "aws/ses_v2.hpp"
 
+#include <map>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -177,9 +178,9 @@ TEST_CASE("SES v2 against the aws-ses-v2-local emulator", "[ses]") {
     app::bulk_mail b;
     b.from = "sender@example.com";
     b.tmpl = {"bulk", R"({"name":"friend"})"};
-    b.destinations = {{{"a@example.net"}, {}, {}, R"({"name":"A"})", {}},
-                      {{"b@example.net"}, {}, {}, "", {}},
-                      {{"c@example.net"}, {}, {}, R"({"name":"C"})", {{"k", "v"}}}};
+    b.destinations = {{{"a@example.net"}, {}, {}, R"({"name":"A"})", {}, {}},
+                      {{"b@example.net"}, {}, {}, "", {}, {}},
+                      {{"c@example.net"}, {}, {}, R"({"name":"C"})", {{"k", "v"}}, {}}};
     auto r = ses.send_bulk_email(any_creds, b);
     REQUIRE(r.has_value());
     REQUIRE(r->size() == 3);
@@ -191,6 +192,28 @@ TEST_CASE("SES v2 against the aws-ses-v2-local emulator", "[ses]") {
     for (const auto& e : emu.emails()) subjects.push_back(s(e.at("subject")));
     std::sort(subjects.begin(), subjects.end());
     CHECK(subjects == std::vector<std::string>{"Hi A", "Hi C", "Hi friend"});
+  }
+  SECTION("SendBulkEmail: each destination's own headers, the template's for all") {
+    emu.create_template("bulk-h", "Hi {{name}}", "Dear {{name}}");
+    app::bulk_mail b;
+    b.from = "sender@example.com";
+    b.tmpl = {"bulk-h", R"({"name":"friend"})"};
+    b.headers = {{"X-Campaign", "spring"}};
+    b.destinations = {{{"a@example.net"}, {}, {}, "", {}, {{"List-Unsubscribe", "<https://u/a>"}}},
+                      {{"b@example.net"}, {}, {}, "", {}, {{"List-Unsubscribe", "<https://u/b>"}}},
+                      {{"c@example.net", "d@example.net"}, {}, {}, "", {}, {}}};
+    auto r = ses.send_bulk_email(any_creds, b);
+    REQUIRE(r.has_value());
+    REQUIRE(r->size() == 3);
+    std::map<std::string, std::map<std::string, std::string>> seen;  // first To → headers
+    for (const auto& e : emu.emails()) {
+      auto& h = seen[s(e.at("destination").at("to").at(0))];
+      for (const auto& x : e.at("headers").as_array()) h[s(x.at("name"))] = s(x.at("value"));
+    }
+    CHECK(seen["a@example.net"] == std::map<std::string, std::string>{
+                                       {"List-Unsubscribe", "<https://u/a>"}, {"X-Campaign", "spring"}});
+    CHECK(seen["b@example.net"]["List-Unsubscribe"] == "<https://u/b>");
+    CHECK(seen["c@example.net"] == std::map<std::string, std::string>{{"X-Campaign", "spring"}});
   }
   SECTION("a request SES refuses as malformed") {
     app::outgoing_mail m;  // no From
@@ -367,4 +390,101 @@ TEST_CASE("check_connection (GET /verify-sts) and its errors", "[ses]") {
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().code == "aws.unreachable");
   }
+}
+
+// The mailer end to end: `sesami serve` connected through the stand-in STS to the emulator, a bulk
+// send through POST /mail/bulk; what SES received is read back from the emulator.
+TEST_CASE("bulk sends: each single-recipient destination has its own one-click unsubscribe",
+          "[ses][bulk]") {
+  emulator emu;
+  emu.create_template("news", "News {{n}}", "Issue {{n}}");
+  auto cfg = sesami::test::standin_config("placeholder-until-generated");
+  sesami::test::standins sts(cfg);
+  sesami::test::temp_dir dir;
+  const auto db = (dir.path / "sesami.db").string();
+  std::string out;
+  {
+    FILE* p = popen((std::string(SESAMI_BIN) + " workspace create Acme --db " + db + " --json").c_str(), "r");
+    REQUIRE(p);
+    char buf[512];
+    while (auto n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    REQUIRE(pclose(p) == 0);
+  }
+  const std::string key(json::parse(out).at("apiKey").as_string());
+  sesami::test::child_process srv(
+      {SESAMI_BIN, "serve", "--db", db, "--port", "0", "--log-level", "warn", "--public-url",
+       "https://mail.example.net/"},
+      {std::string("AWS_ACCESS_KEY_ID=") + sesami::test::own_key_id,
+       std::string("AWS_SECRET_ACCESS_KEY=") + sesami::test::own_secret, "AWS_SESSION_TOKEN=",
+       "AWS_PROFILE=", "AWS_SHARED_CREDENTIALS_FILE=" + (dir.path / "none").string(),
+       "AWS_CONFIG_FILE=" + (dir.path / "none").string(), "AWS_EC2_METADATA_DISABLED=true",
+       "SESAMI_AWS_STS_ENDPOINT=" + sts.base(), "SESAMI_AWS_SES_ENDPOINT=" + emu.base},
+      "sesami: listening on ");
+  const auto& line = srv.ready_line();
+  const std::string base = line.substr(line.find("http://"));
+  http_client http;
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body,
+                  bool auth = true) {
+    http_request r{method, base + path, {}, body, 20000, 2000};
+    if (auth) r.headers.push_back({"Authorization", "Bearer " + key});
+    if (!body.empty()) r.headers.push_back({"Content-Type", "application/json"});
+    auto res = http.perform(r);
+    REQUIRE(res.has_value());
+    return std::pair{res->status, res->body};
+  };
+  const std::string external_id(
+      json::parse(call("GET", "/settings/aws", "").second).at("externalId").as_string());
+  cfg["roles"] = json::array{json::object{{"arn", sesami::test::customer_role},
+                                          {"externalId", external_id},
+                                          {"trustedAccounts", json::array{sesami::test::own_account}}}};
+  sts.admin("PUT", "config", cfg);
+  REQUIRE(call("PUT", "/settings/aws",
+               R"({"roleArn":")" + std::string(sesami::test::customer_role) +
+                   R"(","region":"us-east-1"})")
+              .first == 200);
+
+  auto [st, body] = call("POST", "/mail/bulk", R"({"from":"news@example.com",
+      "template":{"name":"news","data":{"n":1}},
+      "destinations":[{"to":["a@example.com"]},{"to":["b@example.com"]},
+                      {"to":["c@example.com","d@example.com"]}]})");
+  REQUIRE(st == 202);
+  const std::string id(json::parse(body).at("id").as_string());
+  const auto deadline = steady_clock::now() + seconds(30);
+  json::value job;
+  do {
+    std::this_thread::sleep_for(milliseconds(50));
+    job = json::parse(call("GET", "/mail/bulk/" + id, "").second);
+    REQUIRE(steady_clock::now() < deadline);
+  } while (job.at("status") != "done");
+  INFO(json::serialize(job));
+  REQUIRE(job.at("sent") == 3);
+
+  std::map<std::string, std::map<std::string, std::string>> seen;  // first To → headers
+  for (const auto& e : emu.emails()) {
+    auto& h = seen[s(e.at("destination").at("to").at(0))];
+    if (const auto* hs = e.as_object().if_contains("headers"); hs && hs->is_array())
+      for (const auto& x : hs->as_array()) h[s(x.at("name"))] = s(x.at("value"));
+  }
+  REQUIRE(seen.size() == 3);
+  const std::string prefix = "<https://mail.example.net/unsubscribe/";
+  for (const char* who : {"a@example.com", "b@example.com"}) {
+    INFO(who);
+    CHECK(seen[who]["List-Unsubscribe"].starts_with(prefix));
+    CHECK(seen[who]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click");
+  }
+  CHECK(seen["a@example.com"]["List-Unsubscribe"] != seen["b@example.com"]["List-Unsubscribe"]);
+  // A link names one address: the two-recipient destination has none.
+  CHECK(seen["c@example.com"].count("List-Unsubscribe") == 0);
+
+  // b's link unsubscribes b (RFC 8058's one-click POST), nobody else.
+  auto link = seen["b@example.com"]["List-Unsubscribe"];
+  const auto path = "/unsubscribe/" + link.substr(prefix.size(), link.size() - prefix.size() - 1);
+  http_request post{"POST", base + path, {{"Content-Type", "application/x-www-form-urlencoded"}},
+                    "List-Unsubscribe=One-Click", 20000, 2000};
+  auto un = http.perform(post);
+  REQUIRE(un.has_value());
+  CHECK(un->status == 200);
+  auto list = json::parse(call("GET", "/suppression-list", "").second).at("entries").as_array();
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].at("address") == "b@example.com");
 }

@@ -171,6 +171,16 @@ TEST_CASE("SigV4 verification refuses what AWS refuses", "[sigv4]") {
     r3.headers.push_back({"Authorization", "AWS4-HMAC-SHA256 Credential=x"});
     CHECK(verify(r3, secret_for, suite_time) == verify_result::malformed);
   }
+  SECTION("an X-Amz-Date that is no time is malformed, not normalised") {
+    for (const char* bad : {"20150830T250000Z", "20150830T126000Z", "20150830T12360aZ",
+                            "20150830T123600", "20150830 123600Z"}) {
+      auto r = req;
+      for (auto& h : r.headers)
+        if (h.name == "X-Amz-Date") h.value = bad;
+      INFO(bad);
+      CHECK(verify(r, secret_for, suite_time) == verify_result::malformed);
+    }
+  }
   SECTION("a request more than 5 minutes old") {
     CHECK(verify(req, secret_for, suite_time + minutes(6)) == verify_result::stale);
   }

@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 #include <sesami/parse.hpp>
 
+#include "aws/sts.hpp"
 #include "standin_process.hpp"
 #include "store/store.hpp"
 
@@ -261,4 +262,80 @@ TEST_CASE("sqs client: a wrong secret is refused by the stand-in's SigV4 check",
   p.stop();
   CHECK(p.stats().received.load() == 0);
   CHECK(env.queued("events") == 1);
+}
+
+TEST_CASE("sqs poller: an ExpiredToken answer invalidates the role session and retries once",
+          "[sqs_poller]") {
+  // The customer's queue, read through their role: SESami's key → AssumeRole (cached) → SQS.
+  auto cfg = config();
+  const std::string role_arn = "arn:aws:iam::444455556666:role/SesamiAccess";
+  const std::string external_id = "ext-id-for-the-expiry-test-0001";
+  cfg.as_object()["roles"] = json::array{json::object{
+      {"arn", role_arn}, {"externalId", external_id}, {"trustedAccounts", json::array{"111122223333"}}}};
+  cfg.as_object()["queues"].as_array().push_back(
+      json::object{{"name", "customer-events"}, {"accountId", "444455556666"}});
+  fixture_env env(cfg);
+  sesami::aws::memory_credential_cache cache;
+  sesami::aws::role_credentials_options ro;
+  ro.sts_endpoint_override = env.aws.base();
+  sesami::aws::role_credentials roles(
+      env.http,
+      [] {
+        return sesami::aws::credentials_result(
+            sesami::aws::sourced_credentials{{own_key, own_secret, "", {}}, "test"});
+      },
+      cache, ro);
+  const sesami::aws::role_target target{"acme", role_arn, external_id, "us-east-1"};
+  sesami::app::sqs_source src;
+  src.workspace = "acme";
+  src.queue_url = env.aws.base() + "/444455556666/customer-events";
+  src.region = "us-east-1";
+  src.credentials = [&]() -> boost::system::result<sesami::aws::credentials, std::string> {
+    auto got = roles.get(target);
+    if (!got) return {boost::system::in_place_error, got.error().message};
+    return got->creds;
+  };
+  int invalidated = 0;
+  src.invalidate_credentials = [&] {
+    ++invalidated;
+    roles.invalidate(target);
+  };
+
+  // SQS refuses the first receive as AWS does when a session expired or was revoked early.
+  env.aws.fault(json::object{{"service", "sqs"}, {"action", "ReceiveMessage"}, {"status", 403},
+                             {"code", "ExpiredToken"},
+                             {"message", "The security token included in the request is expired"}});
+  const std::string body = fixture("eventbridge/event-open.json");
+  env.aws.send("customer-events", body);
+  auto opt = quick();
+  opt.backoff_min = std::chrono::seconds(30);  // a backoff would outlast the wait below
+  opt.backoff_max = std::chrono::seconds(30);
+  sesami::app::sqs_poller p(*env.store, env.http, std::move(src), opt);
+  p.start();
+  REQUIRE(eventually([&] { return p.stats().deleted.load() == 1; }, std::chrono::seconds(10)));
+  p.stop();
+  CHECK(invalidated == 1);
+  CHECK(roles.sts_calls() == 2);  // the first session, then a fresh one after the refusal
+  const auto issued = env.aws.state().at("issued").as_array();
+  REQUIRE(issued.size() == 2);
+  CHECK(issued[0].at("accessKeyId") != issued[1].at("accessKeyId"));
+  CHECK(p.stats().errors.load() == 1);
+  CHECK(env.stored_events() == events_in(body));
+}
+
+TEST_CASE("sqs poller: a refusal fresh credentials cannot heal is not retried", "[sqs_poller]") {
+  fixture_env env(config());
+  env.aws.fault(json::object{{"service", "sqs"}, {"action", "ReceiveMessage"}, {"status", 403},
+                             {"code", "AccessDenied"}, {"message", "not authorized"}});
+  const std::string body = fixture("eventbridge/event-open.json");
+  env.aws.send("events", body);
+  auto src = env.source();
+  int invalidated = 0;
+  src.invalidate_credentials = [&] { ++invalidated; };
+  sesami::app::sqs_poller p(*env.store, env.http, std::move(src), quick());
+  p.start();
+  REQUIRE(eventually([&] { return p.stats().deleted.load() == 1; }));
+  p.stop();
+  CHECK(invalidated == 0);
+  CHECK(p.stats().errors.load() == 1);
 }

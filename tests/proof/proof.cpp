@@ -5,15 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 #include <boost/json/parse.hpp>
 
 namespace sesami::test {
@@ -97,66 +92,6 @@ run_result2 run_sesami_err(const std::vector<std::string>& args_in, const std::s
   waitpid(pid, &st, 0);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
-}
-
-namespace {
-std::string pem_of(X509* x) {
-  BIO* b = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(b, x);
-  char* data = nullptr;
-  const long n = BIO_get_mem_data(b, &data);
-  std::string out(data, static_cast<std::size_t>(n));
-  BIO_free(b);
-  return out;
-}
-std::string pem_of(EVP_PKEY* k) {
-  BIO* b = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(b, k, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  const long n = BIO_get_mem_data(b, &data);
-  std::string out(data, static_cast<std::size_t>(n));
-  BIO_free(b);
-  return out;
-}
-}  // namespace
-
-pki::cert make_cert(const std::string& cn, const pki::cert* issuer, long not_before_s,
-                    long not_after_s) {
-  EVP_PKEY* key = EVP_RSA_gen(2048);
-  X509* x = X509_new();
-  X509_set_version(x, 2);
-  static std::atomic<long> serial{5000};
-  ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
-  X509_gmtime_adj(X509_getm_notBefore(x), not_before_s);
-  X509_gmtime_adj(X509_getm_notAfter(x), not_after_s);
-  X509_set_pubkey(x, key);
-  X509_NAME* name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
-  X509* issuer_cert = nullptr;
-  EVP_PKEY* issuer_key = key;
-  if (issuer) {
-    BIO* b = BIO_new_mem_buf(issuer->cert_pem.data(), static_cast<int>(issuer->cert_pem.size()));
-    issuer_cert = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
-    BIO_free(b);
-    b = BIO_new_mem_buf(issuer->key_pem.data(), static_cast<int>(issuer->key_pem.size()));
-    issuer_key = PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr);
-    BIO_free(b);
-  }
-  X509_set_issuer_name(x, issuer_cert ? X509_get_subject_name(issuer_cert) : name);
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer_cert ? issuer_cert : x, x, nullptr, nullptr, 0);
-  X509_EXTENSION* e = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, ("DNS:" + cn).c_str());
-  X509_add_ext(x, e, -1);
-  X509_EXTENSION_free(e);
-  X509_sign(x, issuer_key, EVP_sha256());
-  pki::cert out{pem_of(x), pem_of(key)};
-  if (issuer) EVP_PKEY_free(issuer_key);
-  X509_free(issuer_cert);
-  X509_free(x);
-  EVP_PKEY_free(key);
-  return out;
 }
 
 std::vector<json::value> all_events(http_client& c, const std::string& key,

@@ -33,11 +33,6 @@ struct run_result2 {
 };
 run_result2 run_sesami_err(const std::vector<std::string>& args, const std::string& input = "");
 
-/// A certificate with a chosen validity window (seconds from now), issued by `issuer` or
-/// self-signed when it is null; a DNS SAN equal to `cn`.
-pki::cert make_cert(const std::string& cn, const pki::cert* issuer, long not_before_s,
-                    long not_after_s);
-
 /// Events stored in a workspace, through GET /events (every page).
 std::vector<boost::json::value> all_events(http_client& c, const std::string& key,
                                            const std::string& query = "");

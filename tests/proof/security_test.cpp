@@ -113,11 +113,11 @@ TEST_CASE("security/sns: a signing certificate is fetched only over TLS that nam
   };
   const std::string sns_host = "sns.us-east-1.amazonaws.com";
   const tls_case cases[] = {
-      {"a certificate for another host", make_cert("sns.evil.example", &ca.ca, -3600, 86400), false},
-      {"an expired certificate", make_cert(sns_host, &ca.ca, -30 * 86400, -86400), false},
-      {"a certificate not yet valid", make_cert(sns_host, &ca.ca, 86400, 30 * 86400), false},
-      {"a self-signed certificate", make_cert(sns_host, nullptr, -3600, 86400), false},
-      {"the right host, issued by the trusted CA", make_cert(sns_host, &ca.ca, -3600, 86400), true},
+      {"a certificate for another host", ca.issue("sns.evil.example", false, {-3600, 86400}), false},
+      {"an expired certificate", ca.issue(sns_host, false, {-30 * 86400, -86400}), false},
+      {"a certificate not yet valid", ca.issue(sns_host, false, {86400, 30 * 86400}), false},
+      {"a self-signed certificate", ca.issue(sns_host, true, {-3600, 86400}), false},
+      {"the right host, issued by the trusted CA", ca.issue(sns_host, false, {-3600, 86400}), true},
   };
   for (const auto& tc : cases) {
     INFO(tc.name);
@@ -159,10 +159,10 @@ TEST_CASE("security/sns: without the test CA, a certificate naming another host 
     pki::cert cert;
   };
   const named certs[] = {
-      {"SimpleNotificationService-evil.pem", make_cert("sns.evil.example", nullptr, -3600, 86400)},
+      {"SimpleNotificationService-evil.pem", ca.issue("sns.evil.example", true, {-3600, 86400})},
       {"SimpleNotificationService-suffix.pem",
-       make_cert("sns.amazonaws.com.evil.example", &ca.ca, -3600, 86400)},
-      {"SimpleNotificationService-wild.pem", make_cert("*.amazonaws.com.evil", nullptr, -3600, 86400)},
+       ca.issue("sns.amazonaws.com.evil.example", false, {-3600, 86400})},
+      {"SimpleNotificationService-wild.pem", ca.issue("*.amazonaws.com.evil", true, {-3600, 86400})},
   };
   for (const auto& n : certs) write_file(dir.path / "certs" / n.file, n.cert.cert_pem);
   server_process srv(dir.path, {"--no-sns-fetch"});

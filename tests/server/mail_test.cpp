@@ -19,8 +19,8 @@ namespace {
 
 using headers = std::vector<std::pair<std::string, std::string>>;
 
-std::string create_workspace(const fs::path& db, const std::string& name) {
-  auto r = run_sesami({"workspace", "create", name, "--db", db.string(), "--json"});
+std::string create_workspace(const std::string& db, const std::string& name) {
+  auto r = run_sesami({"workspace", "create", name, "--db", db, "--json"});
   REQUIRE(r.status == 0);
   return s(json::parse(r.out).at("apiKey"));
 }
@@ -89,7 +89,7 @@ json::array all_attempts(client& c) {
 
 TEST_CASE("mail: each simulator address gives SES's events through ingestion", "[mail]") {
   temp_dir dir;
-  const auto key = create_workspace(dir.path / "sesami.db", "Acme");
+  const auto key = create_workspace(test_db(dir.path), "Acme");
   server_process srv(dir.path);
   client c{http_client(srv.port()), key};
 
@@ -167,7 +167,7 @@ TEST_CASE("mail: each simulator address gives SES's events through ingestion", "
 
 TEST_CASE("mail: suppressed recipients are removed, none left is a 422", "[mail]") {
   temp_dir dir;
-  const auto key = create_workspace(dir.path / "sesami.db", "Acme");
+  const auto key = create_workspace(test_db(dir.path), "Acme");
   server_process srv(dir.path);
   client c{http_client(srv.port()), key};
   REQUIRE(c.post("/suppression-list", {{"address", "gone@example.com"}, {"reason", "left"}}).status ==
@@ -221,7 +221,7 @@ TEST_CASE("mail: suppressed recipients are removed, none left is a 422", "[mail]
 
 TEST_CASE("mail: one-click unsubscribe feeds the suppression list", "[mail]") {
   temp_dir dir;
-  const auto key = create_workspace(dir.path / "sesami.db", "Acme");
+  const auto key = create_workspace(test_db(dir.path), "Acme");
   server_process srv(dir.path, {"--public-url", "https://mail.example.net/"});
   client c{http_client(srv.port()), key};
 
@@ -285,7 +285,7 @@ TEST_CASE("mail: one-click unsubscribe feeds the suppression list", "[mail]") {
 
 TEST_CASE("mail: Idempotency-Key sends once and refuses another body", "[mail]") {
   temp_dir dir;
-  const auto key = create_workspace(dir.path / "sesami.db", "Acme");
+  const auto key = create_workspace(test_db(dir.path), "Acme");
   server_process srv(dir.path);
   client c{http_client(srv.port()), key};
 
@@ -312,7 +312,7 @@ TEST_CASE("mail: Idempotency-Key sends once and refuses another body", "[mail]")
   CHECK(s2.header("idempotent-replayed") == "true");
 
   // Keys are per workspace: the same key elsewhere is a new request.
-  const auto key2 = create_workspace(dir.path / "sesami.db", "Beta");
+  const auto key2 = create_workspace(test_db(dir.path), "Beta");
   client c2{http_client(srv.port()), key2};
   auto elsewhere = c2.post("/mail", body, {{"Idempotency-Key", "order-7-receipt"}});
   REQUIRE(elsewhere.status == 200);
@@ -330,7 +330,7 @@ TEST_CASE("mail: Idempotency-Key sends once and refuses another body", "[mail]")
 
 TEST_CASE("mail: header injection and malformed requests are refused", "[mail]") {
   temp_dir dir;
-  const auto key = create_workspace(dir.path / "sesami.db", "Acme");
+  const auto key = create_workspace(test_db(dir.path), "Acme");
   server_process srv(dir.path);
   client c{http_client(srv.port()), key};
 
@@ -402,7 +402,7 @@ TEST_CASE("mail: header injection and malformed requests are refused", "[mail]")
 TEST_CASE("mail: throttling is retried with backoff, then answered 503", "[mail]") {
   SECTION("two throttled calls, then success") {
     temp_dir dir;
-    const auto key = create_workspace(dir.path / "sesami.db", "Acme");
+    const auto key = create_workspace(test_db(dir.path), "Acme");
     server_process srv(dir.path, {"--test-simulator-throttle", "2", "--test-mail-backoff-ms", "5"});
     client c{http_client(srv.port()), key};
     auto r = c.post("/mail", simple({"x@example.com"}));
@@ -413,7 +413,7 @@ TEST_CASE("mail: throttling is retried with backoff, then answered 503", "[mail]
   }
   SECTION("throttled beyond the retries: 503, recorded failed, key released") {
     temp_dir dir;
-    const auto key = create_workspace(dir.path / "sesami.db", "Acme");
+    const auto key = create_workspace(test_db(dir.path), "Acme");
     server_process srv(dir.path,
                        {"--test-simulator-throttle", "4", "--test-mail-backoff-ms", "5"});
     client c{http_client(srv.port()), key};
@@ -435,7 +435,7 @@ TEST_CASE("mail: throttling is retried with backoff, then answered 503", "[mail]
   }
   SECTION("the token bucket holds sends to the configured rate") {
     temp_dir dir;
-    const auto key = create_workspace(dir.path / "sesami.db", "Acme");
+    const auto key = create_workspace(test_db(dir.path), "Acme");
     server_process srv(dir.path, {"--simulator-rate", "2"});
     client c{http_client(srv.port()), key};
     const auto t0 = std::chrono::steady_clock::now();
@@ -478,7 +478,7 @@ std::map<std::string, int> sends(client& c) {
 
 TEST_CASE("mail: bulk sends resume after a restart and never send twice", "[mail]") {
   temp_dir dir;
-  const auto key = create_workspace(dir.path / "sesami.db", "Acme");
+  const auto key = create_workspace(test_db(dir.path), "Acme");
   const int total = 200;
   const bool hard = GENERATE(false, true);
   INFO((hard ? "SIGKILL" : "SIGTERM"));
@@ -547,7 +547,7 @@ TEST_CASE("mail: bulk sends resume after a restart and never send twice", "[mail
 
 TEST_CASE("mail: bulk requests are validated", "[mail]") {
   temp_dir dir;
-  const auto key = create_workspace(dir.path / "sesami.db", "Acme");
+  const auto key = create_workspace(test_db(dir.path), "Acme");
   server_process srv(dir.path);
   client c{http_client(srv.port()), key};
   auto b = bulk_body(2);
@@ -561,7 +561,7 @@ TEST_CASE("mail: bulk requests are validated", "[mail]") {
   // Another workspace cannot read the job.
   auto ok = c.post("/mail/bulk", bulk_body(3));
   REQUIRE(ok.status == 202);
-  const auto key2 = create_workspace(dir.path / "sesami.db", "Beta");
+  const auto key2 = create_workspace(test_db(dir.path), "Beta");
   client c2{http_client(srv.port()), key2};
   CHECK(c2.get("/mail/bulk/" + s(parse(ok).at("id"))).status == 404);
 }

@@ -2,7 +2,16 @@
 // the string to sign per type, the certificate URL policy, and certificates from our own test CA.
 #include "../../server/aws/sns_verify.hpp"
 
+#include <cstdlib>
+
 #include <catch2/catch.hpp>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include "../../server/aws/amazon_intermediates.hpp"
 
 #include "support.hpp"
 
@@ -239,4 +248,134 @@ TEST_CASE(
   REQUIRE_FALSE(r);
   CHECK(r.error().code == aws::sns_error::cert_url_refused);
   CHECK(stub.connections() == before);
+}
+
+// ---- certificate trust: a chain to the system's roots, not just a name --------------------------
+namespace {
+// Sets SSL_CERT_FILE (which X509_STORE_set_default_paths reads at every call) for one scope: the
+// test CA becomes a "system root" next to /etc/ssl/certs, so chains through it can be built.
+struct system_root_file {
+  explicit system_root_file(const std::string& file) { ::setenv("SSL_CERT_FILE", file.c_str(), 1); }
+  ~system_root_file() { ::unsetenv("SSL_CERT_FILE"); }
+};
+sns_envelope signed_by(const test::pki::cert& c, const std::string& cert_file) {
+  sns_envelope m;
+  m.type = "Notification";
+  m.message = "{\"hello\":1}";
+  m.message_id = "11111111-2222-3333-4444-555555555555";
+  m.timestamp = "2026-01-01T00:00:00.000Z";
+  m.topic_arn = "arn:aws:sns:us-east-1:123456789012:t";
+  m.signature_version = "2";
+  m.signing_cert_url = "https://sns.us-east-1.amazonaws.com/" + cert_file;
+  m.signature = test::sign_base64(c.key_pem, *aws::string_to_sign(m), true);
+  return m;
+}
+}  // namespace
+
+TEST_CASE("the genuine AWS certificate chains to the system's Amazon Root CA 1",
+          "[sns_verify][sns_trust]") {
+  // Issued by Amazon Server CA 1B (bundled), expired since 2022: times are not checked.
+  const auto pem = read_file(fixtures + real_cert);
+  auto r = aws::check_signing_certificate(pem, "sns.us-east-2.amazonaws.com");
+  INFO((r ? std::string("ok") : r.error().message));
+  CHECK(r.has_value());
+}
+
+TEST_CASE("a current regional SNS certificate chains through Amazon RSA 2048 M01 and is bound to "
+          "its URL's host",
+          "[sns_verify][sns_trust]") {
+  // CN=sns-signing.af-south-1.amazonaws.com, SAN also sns.af-south-1.amazonaws.com; no
+  // sns.amazonaws.com name, so only a SigningCertURL on sns.af-south-1 may use it.
+  const auto pem = read_file(fixtures + "sns-af-south-1-2026.pem");
+  auto ok = aws::check_signing_certificate(pem, "sns.af-south-1.amazonaws.com");
+  INFO((ok ? std::string("ok") : ok.error().message));
+  CHECK(ok.has_value());
+  auto other = aws::check_signing_certificate(pem, "sns.us-east-1.amazonaws.com");
+  REQUIRE_FALSE(other);
+  CHECK(other.error().code == aws::sns_error::bad_cert);
+  CHECK(other.error().message.find("not issued to") != std::string::npos);
+}
+
+TEST_CASE("every bundled Amazon intermediate is signed by a root of the system store",
+          "[sns_verify][sns_trust]") {
+  const auto bundle = aws::detail::amazon_sns_intermediates_pem;
+  BIO* bio = BIO_new_mem_buf(bundle.data(), static_cast<int>(bundle.size()));
+  std::vector<std::string> subjects;
+  while (X509* x = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    char name[256];
+    X509_NAME_oneline(X509_get_subject_name(x), name, sizeof name);
+    subjects.emplace_back(name);
+    X509_STORE* store = X509_STORE_new();
+    X509_STORE_set_default_paths(store);
+    X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+    X509_STORE_CTX_init(ctx, store, x, nullptr);
+    X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_NO_CHECK_TIME);
+    INFO(name);
+    CHECK(X509_verify_cert(ctx) == 1);
+    CHECK(X509_check_ca(x) >= 1);
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    X509_free(x);
+  }
+  ERR_clear_error();
+  BIO_free(bio);
+  CHECK(subjects == std::vector<std::string>{"/C=US/O=Amazon/OU=Server CA 1B/CN=Amazon",
+                                             "/C=US/O=Amazon/CN=Amazon RSA 2048 M01",
+                                             "/C=US/O=Amazon/CN=Amazon RSA 2048 M02",
+                                             "/C=US/O=Amazon/CN=Amazon RSA 2048 M03",
+                                             "/C=US/O=Amazon/CN=Amazon RSA 2048 M04"});
+}
+
+TEST_CASE("a certificate naming sns.amazonaws.com without a chain to a system root is refused",
+          "[sns_verify][sns_trust]") {
+  // Before chains were checked, the name alone let either of these sign "SNS" messages.
+  test::temp_dir dir;
+  test::pki pki;
+  const auto self_signed = pki.issue("sns.amazonaws.com", true);
+  const auto private_ca = pki.issue("sns.amazonaws.com");  // issued by a CA nobody trusts
+  write_file(dir.path / "self.pem", self_signed.cert_pem);
+  write_file(dir.path / "private.pem", private_ca.cert_pem);
+  auto v = offline_verifier(dir.path);
+  for (auto [c, file] : {std::pair{&self_signed, "self.pem"}, std::pair{&private_ca, "private.pem"}}) {
+    auto r = v.verify(signed_by(*c, file));
+    INFO(file);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == aws::sns_error::bad_cert);
+    CHECK(r.error().message.find("does not chain to a trusted root") != std::string::npos);
+  }
+}
+
+TEST_CASE("a chain through an intermediate the operator adds in intermediates.crt",
+          "[sns_verify][sns_trust]") {
+  test::temp_dir dir;
+  test::pki pki;
+  write_file(dir.path / "root.pem", pki.ca.cert_pem);
+  system_root_file root((dir.path / "root.pem").string());
+  const auto inter = pki.issue_ca("Test Intermediate");
+  const auto leaf = test::pki::issue_from(inter, "sns.amazonaws.com");
+  const auto misnamed = test::pki::issue_from(inter, "sns.example.com");
+  write_file(dir.path / "leaf.pem", leaf.cert_pem);
+  write_file(dir.path / "misnamed.pem", misnamed.cert_pem);
+
+  // The leaf alone: its issuer is neither bundled nor in the directory.
+  {
+    auto v = offline_verifier(dir.path);
+    auto r = v.verify(signed_by(leaf, "leaf.pem"));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("unable to get local issuer certificate") != std::string::npos);
+  }
+  write_file(dir.path / "intermediates.crt", inter.cert_pem);
+  auto v = offline_verifier(dir.path);
+  auto ok = v.verify(signed_by(leaf, "leaf.pem"));
+  INFO((ok ? std::string("ok") : ok.error().message));
+  CHECK(ok.has_value());
+  // A good chain does not stand in for the name.
+  auto r = v.verify(signed_by(misnamed, "misnamed.pem"));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == aws::sns_error::bad_cert);
+  // Intermediates following the leaf in its own PEM serve as well.
+  write_file(dir.path / "bundled.pem", leaf.cert_pem + inter.cert_pem);
+  std::filesystem::remove(dir.path / "intermediates.crt");
+  auto v2 = offline_verifier(dir.path);
+  CHECK(v2.verify(signed_by(leaf, "bundled.pem")).has_value());
 }

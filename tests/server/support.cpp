@@ -8,14 +8,17 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
+#include <libpq-fe.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -49,8 +52,67 @@ temp_dir::temp_dir() {
          ("sesami-server-test-" + std::to_string(rd()) + "-" + std::to_string(::getpid()));
   fs::create_directories(path);
 }
+namespace {
+std::mutex pg_mu;
+std::map<std::string, std::string>& pg_schemas() {  // test directory → schema
+  static std::map<std::string, std::string> m;
+  return m;
+}
+std::string pg_test_url() {
+  const char* u = std::getenv("SESAMI_TEST_PG");
+  return u && *u ? u : "postgresql://sesami:sesami@127.0.0.1:5432/sesami_test";
+}
+void pg_admin(const std::string& sql) {
+  PGconn* c = PQconnectdb(pg_test_url().c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(c);
+    PQfinish(c);
+    const char* opt = std::getenv("SESAMI_TEST_PG_OPTIONAL");
+    if (opt && std::string_view(opt) == "1") {
+      std::fprintf(stderr, "SKIPPED: PostgreSQL test database unreachable: %s\n", msg.c_str());
+      std::exit(77);
+    }
+    throw std::runtime_error("PostgreSQL test database unreachable (scripts/test starts it): " +
+                             msg);
+  }
+  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  PGresult* r = PQexec(c, sql.c_str());
+  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  std::string err = PQresultErrorMessage(r);
+  PQclear(r);
+  PQfinish(c);
+  if (!ok) throw std::runtime_error("SQL failed: " + err + " in " + sql);
+}
+}  // namespace
+
+std::string test_db(const fs::path& dir) {
+  const char* b = std::getenv("SESAMI_TEST_BACKEND");
+  if (!b || std::string_view(b) != "postgres") return (dir / "sesami.db").string();
+  std::lock_guard lock(pg_mu);
+  auto it = pg_schemas().find(dir.string());
+  if (it == pg_schemas().end()) {
+    static int counter = 0;
+    const std::string schema = "srv" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+    pg_admin("CREATE SCHEMA " + schema);
+    it = pg_schemas().emplace(dir.string(), schema).first;
+  }
+  const auto url = pg_test_url();
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+         it->second;
+}
+
 temp_dir::~temp_dir() {
   std::error_code ec;
+  {
+    std::lock_guard lock(pg_mu);
+    if (auto it = pg_schemas().find(path.string()); it != pg_schemas().end()) {
+      try {
+        pg_admin("DROP SCHEMA IF EXISTS " + it->second + " CASCADE");
+      } catch (const std::exception&) {  // a leftover schema is harmless; never throw here
+      }
+      pg_schemas().erase(it);
+    }
+  }
   fs::remove_all(path, ec);
 }
 
@@ -144,9 +206,11 @@ std::string http_client::raw(const std::string& bytes) {
 
 // ---- spawned server
 // ------------------------------------------------------------------------------
-server_process::server_process(const fs::path& dir, std::vector<std::string> extra) : dir_(dir) {
-  std::vector<std::string> args{SESAMI_BIN, "serve", "--db",           (dir / "sesami.db").string(),
-                                "--port",   "0",     "--sns-cert-dir", (dir / "certs").string()};
+server_process::server_process(const fs::path& dir, std::vector<std::string> extra, std::string db)
+    : dir_(dir) {
+  if (db.empty()) db = test_db(dir);
+  std::vector<std::string> args{SESAMI_BIN, "serve",          "--db", db, "--port", "0",
+                                "--sns-cert-dir", (dir / "certs").string()};
   args.insert(args.end(), extra.begin(), extra.end());
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe");
@@ -257,14 +321,15 @@ void add_ext(X509* x, X509* issuer, int nid, const char* value) {
   X509_add_ext(x, e, -1);
   X509_EXTENSION_free(e);
 }
-pki::cert make_cert(const std::string& cn, bool is_ca, const pki::cert* issuer) {
+pki::cert make_cert(const std::string& cn, bool is_ca, const pki::cert* issuer,
+                    pki::validity valid) {
   EVP_PKEY* key = EVP_RSA_gen(2048);
   X509* x = X509_new();
   X509_set_version(x, 2);
   static std::atomic<long> serial{1000};
   ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
-  X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24 * 30);
+  X509_gmtime_adj(X509_getm_notBefore(x), valid.not_before_s);
+  X509_gmtime_adj(X509_getm_notAfter(x), valid.not_after_s);
   X509_set_pubkey(x, key);
   X509_NAME* name = X509_get_subject_name(x);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
@@ -288,10 +353,14 @@ pki::cert make_cert(const std::string& cn, bool is_ca, const pki::cert* issuer) 
 }
 }  // namespace
 
-pki::pki() : ca(make_cert("SESami Test CA", true, nullptr)) {}
+pki::pki() : ca(make_cert("SESami Test CA", true, nullptr, {})) {}
 
-pki::cert pki::issue(const std::string& cn, bool self_signed) const {
-  return make_cert(cn, false, self_signed ? nullptr : &ca);
+pki::cert pki::issue(const std::string& cn, bool self_signed, validity valid) const {
+  return make_cert(cn, false, self_signed ? nullptr : &ca, valid);
+}
+pki::cert pki::issue_ca(const std::string& cn) const { return make_cert(cn, true, &ca, {}); }
+pki::cert pki::issue_from(const cert& issuer, const std::string& cn) {
+  return make_cert(cn, false, &issuer, {});
 }
 
 std::string sign_base64(const std::string& key_pem, const std::string& text, bool sha256) {

@@ -31,6 +31,13 @@ struct temp_dir {
   temp_dir& operator=(const temp_dir&) = delete;
 };
 
+/// The --db of a test directory: DIR/sesami.db, or with SESAMI_TEST_BACKEND=postgres (the
+/// server:pg:* entries) a fresh schema of the PostgreSQL test database (SESAMI_TEST_PG, default
+/// postgresql://sesami:sesami@127.0.0.1:5432/sesami_test) as a postgresql:// URL, the same for
+/// every call with that directory and dropped with its temp_dir. An unreachable server fails the
+/// test, or exits 77 (skipped) with SESAMI_TEST_PG_OPTIONAL=1.
+std::string test_db(const fs::path& dir);
+
 /// Runs the real program (the `sesami` binary this build made) and returns its exit status and
 /// standard output.
 struct run_result {
@@ -70,10 +77,12 @@ class http_client {
   boost::beast::flat_buffer buf_;
 };
 
-/// `sesami serve --db DIR/sesami.db --port 0 ...`, stopped with SIGTERM on destruction.
+/// `sesami serve --db DIR/sesami.db --port 0 ...`, stopped with SIGTERM on destruction. `db`
+/// replaces DIR/sesami.db (a postgresql:// URL: several servers on one database).
 class server_process {
  public:
-  explicit server_process(const fs::path& dir, std::vector<std::string> extra = {});
+  explicit server_process(const fs::path& dir, std::vector<std::string> extra = {},
+                          std::string db = {});
   ~server_process();
   server_process(const server_process&) = delete;
   server_process& operator=(const server_process&) = delete;
@@ -98,14 +107,27 @@ class server_process {
   int exit_status_ = -1;
 };
 
+/// Seconds from now; the default is valid from an hour ago for 30 days. A window entirely in
+/// the past or the future makes an expired or a not-yet-valid certificate. (Outside pki: a nested
+/// struct's member initialisers cannot serve a default argument of the enclosing class.)
+struct cert_validity {
+  long not_before_s = -3600;
+  long not_after_s = 3600L * 24 * 30;
+};
+
 /// A CA and certificates issued by it (or self-signed), for SNS signatures and HTTPS servers.
 struct pki {
   struct cert {
     std::string cert_pem, key_pem;
   };
+  using validity = cert_validity;
   cert ca;
   /// Issued by `ca` (or self-signed when `self_signed`), with this common name and DNS SAN.
-  cert issue(const std::string& cn, bool self_signed = false) const;
+  cert issue(const std::string& cn, bool self_signed = false, validity valid = {}) const;
+  /// An intermediate CA issued by `ca`; `cert_pem` of the result can issue through issue_from.
+  cert issue_ca(const std::string& cn) const;
+  /// A leaf (this common name and DNS SAN) issued by another CA of this PKI (an intermediate).
+  static cert issue_from(const cert& issuer, const std::string& cn);
   pki();
 };
 

@@ -85,9 +85,7 @@ struct recount {
       // Unique clicks per link count (message, link) too when the event names no recipient.
       if (c && !c->link.empty())
         keep_min(first_link_click, std::make_tuple(e.message_id, rcpt, c->link), e.timestamp);
-      // SQLite keeps a recipient-less event's state under the pair (message, ''), as the core's
-      // aggregation does; the PostgreSQL backend only for a named recipient so far (issue #8).
-      if (rcpt.empty() && on_postgres()) continue;
+      // A recipient-less event's state is the pair (message, ''), as in the core's aggregation.
       if (e.type == event_type::open && !e.machine()) keep_min(first_human_open, pair, e.timestamp);
       if (c && !e.machine()) keep_min(first_human_click, pair, e.timestamp);
       if (auto st = sesami::status_of(e.type)) {
@@ -248,7 +246,10 @@ TEST_CASE("the migration backfills the new rollups from stored events", "[store]
     sql += "PRAGMA user_version = 5; ATTACH DATABASE '" + path + "' AS cur; "
            "INSERT INTO workspaces SELECT * FROM cur.workspaces; "
            "INSERT INTO events SELECT * FROM cur.events; "
-           "INSERT INTO recipient_status SELECT * FROM cur.recipient_status; "
+           // Named columns: migration 11 added recipient_status.events.
+           "INSERT INTO recipient_status SELECT workspace, message_id, recipient, status, "
+           "first_seen, last_seen, first_open, first_human_open, first_click, first_human_click "
+           "FROM cur.recipient_status; "
            "INSERT INTO status_counts SELECT * FROM cur.status_counts; "
            "INSERT INTO event_tags SELECT * FROM cur.event_tags; "
            "INSERT INTO suppressions SELECT * FROM cur.suppressions; "

@@ -1,9 +1,10 @@
 #pragma once
 // The PostgreSQL schema, as an ordered list of migrations of its own (PostgreSQL databases have
 // no history to replay: version 1 is SQLite's migrations 1–3, 5, 6 in their final shape, version 2
-// SQLite's migration 4). `schema_migrations` records each migration applied; at start-up every
-// newer one runs in its own transaction (under an advisory lock, so nodes starting together
-// migrate once), and a database holding a version above the last entry here is refused.
+// SQLite's migration 4, version 3 SQLite's 7, 8 and 10, version 4 SQLite's 9). `schema_migrations`
+// records each migration applied; at start-up every one not recorded runs in its own transaction
+// (under an advisory lock, so nodes starting together migrate once), and a database holding a
+// version above the highest entry here is refused.
 //
 // TO EXTEND THE SCHEMA: append an entry with the next version. Never edit a shipped one.
 //
@@ -198,8 +199,163 @@ CREATE TABLE aws_accounts (
   PRIMARY KEY (workspace, account_id)
 );
 )sql"},
+    {3, "sending: AWS connections, mail secret, idempotency, attempts, bulk queue, sync",
+     R"sql(
+-- SQLite's migrations 7, 8 and 10 (same columns and meaning; see sqlite/migrations.hpp).
+CREATE TABLE aws_connections (
+  workspace text COLLATE "C" PRIMARY KEY,
+  external_id text NOT NULL,
+  role_arn text,                        -- NULL: not connected
+  region text,
+  configuration_set text,
+  queue_url text,
+  mode text,                            -- sqs, api-destination, event-bus
+  updated_at bigint NOT NULL
+);
+CREATE INDEX aws_connections_connected ON aws_connections (workspace) WHERE role_arn IS NOT NULL;
+
+CREATE TABLE mail_secret (
+  id integer PRIMARY KEY CHECK (id = 1),
+  secret text NOT NULL
+);
+CREATE TABLE mail_idempotency (
+  workspace text COLLATE "C" NOT NULL,
+  key text COLLATE "C" NOT NULL,
+  request_hash text NOT NULL,
+  done boolean NOT NULL DEFAULT false,
+  code text NOT NULL DEFAULT '',
+  response text NOT NULL DEFAULT '',
+  created_at bigint NOT NULL,
+  PRIMARY KEY (workspace, key)
+);
+CREATE TABLE mail_attempts (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id text COLLATE "C" NOT NULL UNIQUE,
+  workspace text COLLATE "C" NOT NULL,
+  created_at bigint NOT NULL,
+  transport text NOT NULL,
+  status text NOT NULL,
+  message_id text NOT NULL DEFAULT '',
+  error_code text NOT NULL DEFAULT '',
+  error_message text NOT NULL DEFAULT '',
+  recipients text NOT NULL DEFAULT '',
+  suppressed text NOT NULL DEFAULT '',
+  correlation_id text COLLATE "C" NOT NULL DEFAULT '',
+  subject text NOT NULL DEFAULT '',
+  bulk_id text COLLATE "C" NOT NULL DEFAULT ''
+);
+CREATE INDEX mail_attempts_list ON mail_attempts (workspace, seq);
+CREATE INDEX mail_attempts_correlation ON mail_attempts (workspace, correlation_id, seq);
+-- The bulk queue. Nodes claim jobs with FOR UPDATE SKIP LOCKED (pg_mail.cpp): a job is leased to
+-- one node at a time, and an expired lease (its node died) is taken over.
+CREATE TABLE mail_bulk_jobs (
+  id text COLLATE "C" PRIMARY KEY,
+  workspace text COLLATE "C" NOT NULL,
+  status text NOT NULL,
+  request text NOT NULL,
+  total bigint NOT NULL,
+  sent bigint NOT NULL DEFAULT 0,
+  failed bigint NOT NULL DEFAULT 0,
+  suppressed bigint NOT NULL DEFAULT 0,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  lease_owner text NOT NULL DEFAULT '',
+  lease_until bigint NOT NULL DEFAULT 0
+);
+CREATE INDEX mail_bulk_jobs_claim ON mail_bulk_jobs (status, created_at);
+CREATE INDEX mail_bulk_jobs_workspace ON mail_bulk_jobs (workspace, id);
+CREATE TABLE mail_bulk_batches (
+  job_id text COLLATE "C" NOT NULL,
+  idx bigint NOT NULL,
+  destinations text NOT NULL,
+  state smallint NOT NULL DEFAULT 0,    -- 0 pending, 1 in flight, 2 done
+  updated_at bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (job_id, idx)
+);
+
+CREATE TABLE suppression_sync_baseline (
+  workspace text COLLATE "C" NOT NULL,
+  address text COLLATE "C" NOT NULL,
+  PRIMARY KEY (workspace, address)
+);
+CREATE TABLE suppression_sync_runs (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  workspace text COLLATE "C" NOT NULL,
+  at bigint NOT NULL,
+  cause text NOT NULL,
+  pulled bigint NOT NULL,
+  pushed bigint NOT NULL,
+  removed_local bigint NOT NULL,
+  removed_remote bigint NOT NULL,
+  errors text NOT NULL DEFAULT ''
+);
+CREATE INDEX suppression_sync_runs_last ON suppression_sync_runs (workspace, seq);
+CREATE TABLE suppression_sync_changes (
+  run bigint NOT NULL,
+  address text COLLATE "C" NOT NULL,
+  change text NOT NULL,
+  reason text NOT NULL DEFAULT '',
+  PRIMARY KEY (run, address)
+);
+)sql"},
+    {4, "daily levels of the link, domain and status rollups", R"sql(
+-- SQLite's migration 9: stats for long ranges read whole days from these and only the range's
+-- partial edge days from the hourly tables. Maintained on write together with the hourly rows.
+CREATE TABLE link_rollups_daily (
+  workspace text COLLATE "C" NOT NULL,
+  day bigint NOT NULL,                  -- floor(hour / 24)
+  link text COLLATE "C" NOT NULL,
+  clicks bigint NOT NULL DEFAULT 0,
+  human bigint NOT NULL DEFAULT 0,
+  uniq bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (workspace, day, link)
+);
+CREATE TABLE domain_rollups_daily (
+  workspace text COLLATE "C" NOT NULL,
+  day bigint NOT NULL,
+  domain text COLLATE "C" NOT NULL,
+  bounces bigint NOT NULL DEFAULT 0,
+  hard bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (workspace, day, domain)
+);
+CREATE TABLE status_rollups_daily (
+  workspace text COLLATE "C" NOT NULL,
+  day bigint NOT NULL,
+  status smallint NOT NULL,
+  n bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (workspace, day, status)
+);
+INSERT INTO link_rollups_daily (workspace, day, link, clicks, human, uniq)
+  SELECT workspace, CASE WHEN hour >= 0 THEN hour / 24 ELSE (hour - 23) / 24 END AS d, link,
+         sum(clicks), sum(human), sum(uniq)
+  FROM link_rollups GROUP BY workspace, d, link;
+INSERT INTO domain_rollups_daily (workspace, day, domain, bounces, hard)
+  SELECT workspace, CASE WHEN hour >= 0 THEN hour / 24 ELSE (hour - 23) / 24 END AS d, domain,
+         sum(bounces), sum(hard)
+  FROM domain_rollups GROUP BY workspace, d, domain;
+INSERT INTO status_rollups_daily (workspace, day, status, n)
+  SELECT workspace, CASE WHEN hour >= 0 THEN hour / 24 ELSE (hour - 23) / 24 END AS d, status,
+         sum(n)
+  FROM status_rollups GROUP BY workspace, d, status;
+)sql"},
+    {5, "each event carries its pair's current status, indexed for status-filtered listings",
+     R"sql(
+-- GET /events?status=… walks (workspace, status, ts, seq) instead of every event with a status
+-- lookup per row. NULL: the pair has no status (only subscription / unknown events so far).
+-- Kept on write: new events get their pair's status, a status change rewrites the pair's events.
+ALTER TABLE events ADD COLUMN status smallint;
+UPDATE events e SET status = r.status FROM recipient_status r
+  WHERE r.workspace = e.workspace AND r.message_id = e.message_id AND r.recipient = e.recipient;
+CREATE INDEX events_status_time ON events (workspace, status, ts, seq);
+)sql"},
 };
 
-inline constexpr int latest_version = migrations[std::size(migrations) - 1].version;
+// The highest version, wherever it sits in the list (migrations written in parallel may land out
+// of order; the runner applies every version not recorded yet).
+inline constexpr int latest_version = [] {
+  int v = 0;
+  for (const auto& m : migrations) v = m.version > v ? m.version : v;
+  return v;
+}();
 
 }  // namespace sesami::store::pg

@@ -38,6 +38,21 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
   return a >= 0 ? a / b : (a - b + 1) / b;
 }
 std::int64_t hour_of(std::int64_t ms) noexcept { return floor_div(ms, ms_per_hour); }
+std::int64_t day_of_hour(std::int64_t hour) noexcept { return floor_div(hour, 24); }
+
+// A range of hours [h0, h1) split for the two-level rollup tables (migration 4, SQLite's 9):
+// whole days [d0, d1) from the daily tables, the partial edge days' hours from the hourly ones.
+// Without a whole day inside, d0 == d1 and every hour is read from the hourly table.
+struct day_split {
+  std::int64_t d0, d1;  // whole days
+  std::int64_t a0, a1;  // leading hours [a0, a1)
+  std::int64_t b0, b1;  // trailing hours [b0, b1)
+};
+day_split split_days(std::int64_t h0, std::int64_t h1) noexcept {
+  const std::int64_t d0 = day_of_hour(h0 + 23), d1 = day_of_hour(h1);  // ceil, floor
+  if (h1 <= h0 || d0 >= d1) return {0, 0, h0, std::max(h0, h1), 0, 0};
+  return {d0, d1, h0, d0 * 24, d1 * 24, h1};
+}
 
 // ---- months (civil calendar, H. Hinnant's algorithms) ------------------------------------------
 struct month {
@@ -408,11 +423,21 @@ class pg_store final : public store {
     struct pass {
       std::optional<event_type> type;
       const std::string* tag_value = nullptr;
+      std::optional<delivery_status> status;  // a range of events_status_time (migration 5)
     };
     std::vector<pass> passes;
     if (!driving_tag.empty()) {
       for (const auto& t : f.tags)
-        if (t.name == driving_tag) passes.push_back({std::nullopt, &t.value});
+        if (t.name == driving_tag) passes.push_back({std::nullopt, &t.value, std::nullopt});
+    } else if (!f.statuses.empty()) {
+      // Statuses drive before types: a rare status (bounced) is a short range of its index where
+      // the time index would be read through every other event to fill a page.
+      std::vector<delivery_status> seen;
+      for (auto s : f.statuses)
+        if (std::find(seen.begin(), seen.end(), s) == seen.end()) {
+          seen.push_back(s);
+          passes.push_back({std::nullopt, nullptr, s});
+        }
     } else if (f.types.empty()) {
       passes.push_back({});
     } else {
@@ -420,7 +445,7 @@ class pg_store final : public store {
       for (auto t : f.types)
         if (std::find(seen.begin(), seen.end(), t) == seen.end()) {
           seen.push_back(t);
-          passes.push_back({t, nullptr});
+          passes.push_back({t, nullptr, std::nullopt});
         }
     }
 
@@ -443,7 +468,8 @@ class pg_store final : public store {
         sql += "FROM events e WHERE e.workspace = " + b.text(workspace);
       }
       if (ps.type) sql += " AND e.type = " + b.integer(static_cast<std::int64_t>(*ps.type));
-      if (ps.tag_value && !f.types.empty()) {
+      if (ps.status) sql += " AND e.status = " + b.integer(static_cast<std::int64_t>(*ps.status));
+      if (!ps.type && !f.types.empty()) {
         sql += " AND e.type IN (";
         for (std::size_t i = 0; i < f.types.size(); ++i)
           sql += (i ? ", " : "") + std::to_string(static_cast<int>(f.types[i]));
@@ -490,13 +516,12 @@ class pg_store final : public store {
       }
       if (f.machine == sesami::machine_filter::exclude) sql += " AND e.machine = 0";
       if (f.machine == sesami::machine_filter::only) sql += " AND e.machine = 1";
-      if (!f.statuses.empty()) {
-        sql +=
-            " AND EXISTS (SELECT 1 FROM recipient_status r WHERE r.workspace = e.workspace AND "
-            "r.message_id = e.message_id AND r.recipient = e.recipient AND r.status IN (";
+      // The pair's current status, carried by each of its events (kept on write).
+      if (!ps.status && !f.statuses.empty()) {
+        sql += " AND e.status IN (";
         for (std::size_t i = 0; i < f.statuses.size(); ++i)
           sql += (i ? ", " : "") + std::to_string(static_cast<int>(f.statuses[i]));
-        sql += "))";
+        sql += ")";
       }
       if (has_cursor)
         sql += " AND (" + k + "ts, " + k + "seq) < (" + b.integer(cur_ts) + ", " +
@@ -604,12 +629,17 @@ class pg_store final : public store {
                                              std::int64_t until, std::size_t n) override {
     auto c = pool_.acquire();
     if (!c) return c.error();
-    auto p = hour_range(workspace, since, until);
+    auto p = day_range(workspace, since, until);
     p.integer(static_cast<std::int64_t>(std::min<std::size_t>(n, 1'000'000)));
     auto r = (*c)->exec(
-        "SELECT link, sum(clicks), sum(human), sum(uniq) FROM link_rollups "
-        "WHERE workspace = $1 AND hour >= $2 AND hour < $3 GROUP BY link HAVING sum(clicks) > 0 "
-        "ORDER BY 2 DESC, link LIMIT $4",
+        "SELECT link, sum(c), sum(h), sum(u) FROM ("
+        "SELECT link, clicks AS c, human AS h, uniq AS u FROM link_rollups_daily "
+        "WHERE workspace = $1 AND day >= $4 AND day < $5 UNION ALL "
+        "SELECT link, clicks, human, uniq FROM link_rollups WHERE workspace = $1 AND hour >= $2 "
+        "AND hour < $3 UNION ALL "
+        "SELECT link, clicks, human, uniq FROM link_rollups WHERE workspace = $1 AND hour >= $6 "
+        "AND hour < $7) AS x "
+        "GROUP BY link HAVING sum(c) > 0 ORDER BY 2 DESC, link LIMIT $8",
         p, "cannot read link rollups");
     if (!r) return r.error();
     std::vector<link_rollup> out;
@@ -623,12 +653,17 @@ class pg_store final : public store {
                                                           std::size_t n) override {
     auto c = pool_.acquire();
     if (!c) return c.error();
-    auto p = hour_range(workspace, since, until);
+    auto p = day_range(workspace, since, until);
     p.integer(static_cast<std::int64_t>(std::min<std::size_t>(n, 1'000'000)));
     auto r = (*c)->exec(
-        "SELECT domain, sum(bounces), sum(hard) FROM domain_rollups "
-        "WHERE workspace = $1 AND hour >= $2 AND hour < $3 GROUP BY domain "
-        "HAVING sum(bounces) > 0 ORDER BY 2 DESC, domain LIMIT $4",
+        "SELECT domain, sum(b), sum(h) FROM ("
+        "SELECT domain, bounces AS b, hard AS h FROM domain_rollups_daily "
+        "WHERE workspace = $1 AND day >= $4 AND day < $5 UNION ALL "
+        "SELECT domain, bounces, hard FROM domain_rollups WHERE workspace = $1 AND hour >= $2 AND "
+        "hour < $3 UNION ALL "
+        "SELECT domain, bounces, hard FROM domain_rollups WHERE workspace = $1 AND hour >= $6 AND "
+        "hour < $7) AS x "
+        "GROUP BY domain HAVING sum(b) > 0 ORDER BY 2 DESC, domain LIMIT $8",
         p, "cannot read domain rollups");
     if (!r) return r.error();
     std::vector<domain_rollup> out;
@@ -639,10 +674,16 @@ class pg_store final : public store {
 
   result<std::vector<std::pair<delivery_status, std::int64_t>>> status_counts(
       std::string_view workspace, std::int64_t since, std::int64_t until) override {
+    // A few rows per day of the range plus the edge days' hours (primary key ranges).
     return statuses(
-        "SELECT status, sum(n) FROM status_rollups WHERE workspace = $1 AND hour >= $2 AND "
-        "hour < $3 GROUP BY status HAVING sum(n) != 0 ORDER BY status",
-        hour_range(workspace, since, until));
+        "SELECT status, sum(k) FROM ("
+        "SELECT status, n AS k FROM status_rollups_daily "
+        "WHERE workspace = $1 AND day >= $4 AND day < $5 UNION ALL "
+        "SELECT status, n FROM status_rollups WHERE workspace = $1 AND hour >= $2 AND hour < $3 "
+        "UNION ALL "
+        "SELECT status, n FROM status_rollups WHERE workspace = $1 AND hour >= $6 AND hour < $7) "
+        "AS x GROUP BY status HAVING sum(k) != 0 ORDER BY status",
+        day_range(workspace, since, until));
   }
 
   result<std::vector<std::pair<delivery_status, std::int64_t>>> status_counts(
@@ -738,10 +779,11 @@ class pg_store final : public store {
       const auto mo = month_of_name(name);
       if (!mo || start_ms(next(*mo)) > cutoff) continue;
       auto dropped = in_transaction(conn, [&](connection& cn) -> result<std::size_t> {
-        // Writers insert into a partition under a lock that conflicts with this one, so the
-        // check below stays true until the drop commits.
-        if (auto l = cn.script("LOCK TABLE " + name + " IN SHARE MODE", "cannot lock partition");
-            !l)
+        // Writers hold ROW EXCLUSIVE on events and then on the partitions they write (an event
+        // status update may reach an old month), so this takes the same order: SHARE on events
+        // and its partitions waits for running writers and holds new ones (not readers) until
+        // the drop commits, and the check below stays true. No deadlock with a writer.
+        if (auto l = cn.script("LOCK TABLE events IN SHARE MODE", "cannot lock partition"); !l)
           return l.error();
         auto others =
             cn.exec("SELECT count(*) FILTER (WHERE workspace <> $1), count(*) FROM " + name,
@@ -826,6 +868,19 @@ class pg_store final : public store {
     // An until inside an hour includes that hour: rollups are hourly, ranges round outwards.
     return params().text(workspace).integer(hour_of(since)).integer(hour_of(until - 1) + 1);
   }
+  // $1 workspace, $2..$3 leading hours, $4..$5 whole days, $6..$7 trailing hours: the two-level
+  // reads of the top lists and statuses.
+  static params day_range(std::string_view workspace, std::int64_t since, std::int64_t until) {
+    const day_split d = split_days(hour_of(since), hour_of(until - 1) + 1);
+    return params()
+        .text(workspace)
+        .integer(d.a0)
+        .integer(d.a1)
+        .integer(d.d0)
+        .integer(d.d1)
+        .integer(d.b0)
+        .integer(d.b1);
+  }
 
   result<std::vector<std::pair<delivery_status, std::int64_t>>> statuses(const char* sql,
                                                                          const params& p) {
@@ -896,6 +951,7 @@ class pg_store final : public store {
     std::int64_t first_seen = 0, last_seen = 0;
     std::optional<std::int64_t> firsts[4];  // open, human open, click, human click
     bool loaded = false;
+    bool touched = false;  // an event of this transaction changed it (else: read only)
   };
   struct pair_key {
     std::string workspace, message_id, recipient;
@@ -994,7 +1050,6 @@ class pg_store final : public store {
     std::unordered_map<request*, ingest_summary> sums;
     // 1. Every event in one statement; RETURNING names the new ones.
     std::vector<slot> live;
-    array a_id, a_ts, a_type, a_msg, a_rcpt, a_machine, a_cs, a_doc;
     for (auto* r : reqs) {
       auto& sum = sums[r];
       sum.received = r->items.size();
@@ -1005,12 +1060,8 @@ class pg_store final : public store {
           ++sum.expired;
           continue;
         }
-        slot& sl = live.emplace_back(
+        live.push_back(
             slot{r, &item, ev.recipient ? lower(*ev.recipient) : std::string(), id_hex(item.id)});
-        a_id.text(sl.hex), a_ts.integer(ev.timestamp), a_type.integer(static_cast<int>(ev.type));
-        a_msg.text(ev.message_id), a_rcpt.text(sl.recipient);
-        a_machine.integer(ev.machine() ? 1 : 0), a_cs.text(ev.configuration_set);
-        a_doc.text(item.doc);
       }
     }
     auto finish = [&] {
@@ -1018,12 +1069,36 @@ class pg_store final : public store {
       return status{};
     };
     if (live.empty()) return finish();
+
+    // The statuses and first clicks these events touch, read once (duplicates included: their
+    // pairs' statuses already count them, so the pair's status after this group is known before
+    // the insert and each new event goes in with it — migration 5's events.status).
+    if (auto l = load_state(c, txn, ws, live); !l) return l;
+    std::unordered_map<pair_key, int, pair_hash> after;  // pair → its status after this group
+    for (const auto& sl : live) {
+      const sesami::event& ev = *sl.item->ev;
+      auto it = txn.pairs.find(pair_key{ws, ev.message_id, sl.recipient});
+      int st = it == txn.pairs.end() ? -1 : it->second.status;
+      if (auto s = status_of(ev.type)) st = std::max(st, static_cast<int>(*s));
+      auto [a, fresh] = after.try_emplace(pair_key{ws, ev.message_id, sl.recipient}, st);
+      if (!fresh) a->second = std::max(a->second, st);
+    }
+    array a_id, a_ts, a_type, a_msg, a_rcpt, a_machine, a_cs, a_doc, a_status;
+    for (const auto& sl : live) {
+      const sesami::event& ev = *sl.item->ev;
+      a_id.text(sl.hex), a_ts.integer(ev.timestamp), a_type.integer(static_cast<int>(ev.type));
+      a_msg.text(ev.message_id), a_rcpt.text(sl.recipient);
+      a_machine.integer(ev.machine() ? 1 : 0), a_cs.text(ev.configuration_set);
+      a_doc.text(sl.item->doc);
+      const int st = after[pair_key{ws, ev.message_id, sl.recipient}];
+      st >= 0 ? a_status.integer(st) : a_status.null();
+    }
     auto ins = c.exec(
         "INSERT INTO events (workspace, id, ts, type, message_id, recipient, machine, config_set, "
-        "doc) SELECT $1, decode(u.id, 'hex'), u.ts, u.ty, u.m, u.r, u.ma, u.cs, u.doc "
-        "FROM unnest($2::text[], $3::int8[], $4::int2[], $5::text[], $6::text[], $7::int2[], "
-        "$8::text[], $9::text[]) WITH ORDINALITY AS u(id, ts, ty, m, r, ma, cs, doc, o) "
-        "ORDER BY u.o ON CONFLICT DO NOTHING RETURNING encode(id, 'hex'), seq",
+        "doc, status) SELECT $1, decode(u.id, 'hex'), u.ts, u.ty, u.m, u.r, u.ma, u.cs, u.doc, "
+        "u.st FROM unnest($2::text[], $3::int8[], $4::int2[], $5::text[], $6::text[], $7::int2[], "
+        "$8::text[], $9::text[], $10::int2[]) WITH ORDINALITY AS u(id, ts, ty, m, r, ma, cs, doc, "
+        "st, o) ORDER BY u.o ON CONFLICT DO NOTHING RETURNING encode(id, 'hex'), seq",
         params()
             .text(ws)
             .text(a_id.str())
@@ -1033,7 +1108,8 @@ class pg_store final : public store {
             .text(a_rcpt.str())
             .text(a_machine.str())
             .text(a_cs.str())
-            .text(a_doc.str()),
+            .text(a_doc.str())
+            .text(a_status.str()),
         "cannot store events");
     if (!ins) return ins.error();
     std::unordered_map<std::string, std::int64_t> fresh;  // identity (hex) → seq
@@ -1051,9 +1127,6 @@ class pg_store final : public store {
       stored.push_back(&sl);
     }
     if (stored.empty()) return finish();
-
-    // 2. Read the statuses and first clicks these events touch, once.
-    if (auto l = load_state(c, txn, ws, stored); !l) return l;
 
     // 3. Update in memory, in arrival order (the SQLite store's per-event logic).
     array t_name, t_value, t_ts, t_seq, s_id;
@@ -1100,8 +1173,11 @@ class pg_store final : public store {
       }
       if (auto* ck = ev.get<click_info>(); ck && !ck->link.empty())
         count_link_click(txn, ws, ev, recipient, ck->link);
+      // A recipient-less event (an open of a multi-recipient message) belongs to the pair
+      // (message, ''), as in SQLite and the core's aggregation: its opens and clicks count as
+      // unique once per message, and the pair has a status like any other.
+      if (auto st = status_of(ev.type)) update_status(txn, ws, ev, recipient, *st);
       if (!recipient.empty()) {
-        if (auto st = status_of(ev.type)) update_status(txn, ws, ev, recipient, *st);
         if (!item.suppress.empty()) {
           suppress.push_back(
               {recipient, item.suppress, suppression_source::event, item.id, sl->req->now});
@@ -1148,12 +1224,13 @@ class pg_store final : public store {
   // Reads the recipient_status rows and pair_links first clicks the stored events touch and the
   // transaction has not read yet, one query each.
   status load_state(connection& c, txn_state& txn, const std::string& ws,
-                    const std::vector<slot*>& stored) {
+                    const std::vector<slot>& live) {
     array p_msg, p_rcpt, l_msg, l_rcpt, l_link;
-    for (const slot* sl : stored) {
+    for (const auto& sl0 : live) {
+      const slot* sl = &sl0;
       const sesami::event& ev = *sl->item->ev;
       const std::string& r = sl->recipient;
-      if (!r.empty() && status_of(ev.type)) {
+      {  // every event's pair, status or not: its events carry the pair's status
         auto [it, fresh] = txn.pairs.try_emplace(pair_key{ws, ev.message_id, r});
         if (fresh) p_msg.text(ev.message_id), p_rcpt.text(r);
       }
@@ -1212,6 +1289,7 @@ class pg_store final : public store {
   void update_status(txn_state& txn, const std::string& ws, const sesami::event& ev,
                      const std::string& recipient, delivery_status st) {
     pair_state& p = txn.pairs[pair_key{ws, ev.message_id, recipient}];
+    p.touched = true;
     if (p.status < 0 && !p.loaded) {  // no row yet: this event starts the pair
       p.first_seen = p.last_seen = ev.timestamp;
       p.loaded = true;
@@ -1247,8 +1325,12 @@ class pg_store final : public store {
     std::map<rollup_key, std::int64_t> status_hours;
     {
       array ws, msg, rcpt, st, fs, ls, f[4];
+      array c_ws, c_msg, c_rcpt, c_st;  // pairs whose status changed
       for (const auto& [key, p] : txn.pairs) {
-        if (p.status < 0) continue;  // read but never touched by an event with a status
+        if (p.status < 0 || !p.touched) continue;  // read but never touched by an event
+        if (p.status != p.original)
+          c_ws.text(key.workspace), c_msg.text(key.message_id), c_rcpt.text(key.recipient),
+              c_st.integer(p.status);
         if (p.status != p.original || hour_of(p.first_seen) != hour_of(p.original_first_seen)) {
           if (p.original >= 0)
             --status_hours[{key.workspace, hour_of(p.original_first_seen), p.original}];
@@ -1285,6 +1367,17 @@ class pg_store final : public store {
                 .text(f[2].str())
                 .text(f[3].str()),
             "cannot update statuses");
+        if (!r) return r.error();
+      }
+      if (!c_ws.empty()) {
+        // The pair's earlier events follow its new status (the new ones went in with it). A
+        // status only rises, so a pair is rewritten at most a few times in its life.
+        auto r = c.exec(
+            "UPDATE events e SET status = k.s FROM unnest($1::text[], $2::text[], $3::text[], "
+            "$4::int2[]) AS k(w, m, r, s) WHERE e.workspace = k.w AND e.message_id = k.m AND "
+            "e.recipient = k.r AND e.status IS DISTINCT FROM k.s",
+            params().text(c_ws.str()).text(c_msg.str()).text(c_rcpt.str()).text(c_st.str()),
+            "cannot update event statuses");
         if (!r) return r.error();
       }
     }
@@ -1363,6 +1456,33 @@ class pg_store final : public store {
               .text(uniq.str()),
           "cannot update link rollups");
       if (!r) return r.error();
+      // The same deltas summed by day (migration 4).
+      std::map<name_key, link_delta> days;
+      for (const auto& [key, d] : txn.links) {
+        auto& day = days[{std::get<0>(key), day_of_hour(std::get<1>(key)), std::get<2>(key)}];
+        day.clicks += d.clicks, day.human += d.human, day.uniq += d.uniq;
+      }
+      array dws, dday, dlink, dclicks, dhuman, duniq;
+      for (const auto& [key, d] : days) {
+        dws.text(std::get<0>(key)), dday.integer(std::get<1>(key)), dlink.text(std::get<2>(key));
+        dclicks.integer(d.clicks), dhuman.integer(d.human), duniq.integer(d.uniq);
+      }
+      auto rd = c.exec(
+          "INSERT INTO link_rollups_daily (workspace, day, link, clicks, human, uniq) "
+          "SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::int8[], $5::int8[], "
+          "$6::int8[]) ON CONFLICT (workspace, day, link) DO UPDATE SET "
+          "clicks = link_rollups_daily.clicks + excluded.clicks, "
+          "human = link_rollups_daily.human + excluded.human, "
+          "uniq = link_rollups_daily.uniq + excluded.uniq",
+          params()
+              .text(dws.str())
+              .text(dday.str())
+              .text(dlink.str())
+              .text(dclicks.str())
+              .text(dhuman.str())
+              .text(duniq.str()),
+          "cannot update daily link rollups");
+      if (!rd) return rd.error();
     }
     if (!txn.domains.empty()) {
       array ws, hour, domain, bounces, hard;
@@ -1384,6 +1504,30 @@ class pg_store final : public store {
               .text(hard.str()),
           "cannot update domain rollups");
       if (!r) return r.error();
+      std::map<name_key, domain_delta> days;
+      for (const auto& [key, d] : txn.domains) {
+        auto& day = days[{std::get<0>(key), day_of_hour(std::get<1>(key)), std::get<2>(key)}];
+        day.bounces += d.bounces, day.hard += d.hard;
+      }
+      array dws, dday, ddomain, dbounces, dhard;
+      for (const auto& [key, d] : days) {
+        dws.text(std::get<0>(key)), dday.integer(std::get<1>(key)), ddomain.text(std::get<2>(key));
+        dbounces.integer(d.bounces), dhard.integer(d.hard);
+      }
+      auto rd = c.exec(
+          "INSERT INTO domain_rollups_daily (workspace, day, domain, bounces, hard) "
+          "SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::int8[], $5::int8[]) "
+          "ON CONFLICT (workspace, day, domain) DO UPDATE SET "
+          "bounces = domain_rollups_daily.bounces + excluded.bounces, "
+          "hard = domain_rollups_daily.hard + excluded.hard",
+          params()
+              .text(dws.str())
+              .text(dday.str())
+              .text(ddomain.str())
+              .text(dbounces.str())
+              .text(dhard.str()),
+          "cannot update daily domain rollups");
+      if (!rd) return rd.error();
     }
     {
       array ws, st, n;
@@ -1411,6 +1555,24 @@ class pg_store final : public store {
             "ON CONFLICT (workspace, hour, status) DO UPDATE SET n = status_rollups.n + excluded.n",
             params().text(ws.str()).text(hour.str()).text(st.str()).text(n.str()),
             "cannot update status rollups");
+        if (!r) return r.error();
+      }
+      std::map<rollup_key, std::int64_t> days;
+      for (const auto& [key, v] : status_hours)
+        days[{std::get<0>(key), day_of_hour(std::get<1>(key)), std::get<2>(key)}] += v;
+      array dws, dday, dst, dn;
+      for (const auto& [key, v] : days)
+        if (v != 0)
+          dws.text(std::get<0>(key)), dday.integer(std::get<1>(key)), dst.integer(std::get<2>(key)),
+              dn.integer(v);
+      if (!dws.empty()) {
+        auto r = c.exec(
+            "INSERT INTO status_rollups_daily (workspace, day, status, n) "
+            "SELECT * FROM unnest($1::text[], $2::int8[], $3::int2[], $4::int8[]) "
+            "ON CONFLICT (workspace, day, status) DO UPDATE SET "
+            "n = status_rollups_daily.n + excluded.n",
+            params().text(dws.str()).text(dday.str()).text(dst.str()).text(dn.str()),
+            "cannot update daily status rollups");
         if (!r) return r.error();
       }
     }
@@ -1444,8 +1606,12 @@ result<int> migrate(connection& c, const std::string& where) {
       if (auto l = cn.exec("SELECT pg_advisory_xact_lock(7366353600)", "cannot lock migrations");
           !l)
         return l.error();
-      auto v = cn.exec("SELECT coalesce(max(version), 0) FROM schema_migrations",
-                       "cannot read schema version");
+      // Each version is applied unless recorded: migrations written in parallel may land in the
+      // list after a higher version a database already has.
+      auto v = cn.exec(
+          "SELECT coalesce(max(version), 0), count(*) FILTER (WHERE version = $1) "
+          "FROM schema_migrations",
+          params().integer(m.version), "cannot read schema version");
       if (!v) return v.error();
       const auto have = v->int64(0, 0);
       if (have > latest_version)
@@ -1453,7 +1619,7 @@ result<int> migrate(connection& c, const std::string& where) {
                      "database " + where + " has schema version " + std::to_string(have) +
                          ", newer than this sesami understands (" + std::to_string(latest_version) +
                          "): upgrade sesami, or use a database made before the upgrade"};
-      if (have >= m.version) return false;
+      if (v->int64(0, 1) > 0) return false;
       if (auto s = cn.script(m.sql, "migration"); !s) {
         error e = s.error();
         e.message = "migration " + std::to_string(m.version) + " (" + std::string(m.description) +

@@ -36,6 +36,13 @@ class statement {
     sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   }
   void bind_null(int i) noexcept { sqlite3_bind_null(s_, i); }
+  /// Binds NULL for an empty string: optional text columns keep "not set" distinct from "".
+  void bind_or_null(int i, std::string_view v) noexcept {
+    if (v.empty())
+      bind_null(i);
+    else
+      bind(i, v);
+  }
   /// Binds without copying: `v` must stay alive and unchanged until the statement is reset (the
   /// write path binds each event's ~700-byte document this way, once per stored event).
   void bind_static(int i, std::string_view v) noexcept {
@@ -63,6 +70,13 @@ class statement {
 
  private:
   sqlite3_stmt* s_;
+};
+
+/// Resets a cached statement when the scope ends, on every path: a statement left stepped would
+/// keep its read transaction open and its bindings alive.
+struct reset_guard {
+  statement& s;
+  ~reset_guard() { s.reset(); }
 };
 
 class connection {
@@ -96,5 +110,23 @@ class connection {
 
 /// Steps a statement that returns no rows; maps failure to an error naming `what`.
 status run(connection& c, statement& s, std::string_view what);
+
+/// Opens an existing, already migrated database file for reading and writing (the small stores
+/// beside the event store: accounts, mail, AWS connections, suppression sync).
+inline result<std::unique_ptr<connection>> open_existing(const std::string& path,
+                                                         int busy_timeout_ms) {
+  return connection::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_timeout_ms);
+}
+
+/// Runs `body` (returning status) inside BEGIN IMMEDIATE ... COMMIT. Any failure, of the body or
+/// of the COMMIT itself, rolls back: nothing is ever left half-written.
+template <class Body>
+status in_transaction(connection& c, Body&& body) {
+  if (auto b = c.exec("BEGIN IMMEDIATE"); !b) return b;
+  status r = body();
+  if (r) r = c.exec("COMMIT");
+  if (!r) (void)c.exec("ROLLBACK");
+  return r;
+}
 
 }  // namespace sesami::store::sqlite

@@ -413,6 +413,42 @@ CREATE TABLE suppression_sync_changes (
   PRIMARY KEY (run, address)
 ) WITHOUT ROWID;
 )sql"},
+    {11, "status-filtered listings: events under their pair's current status", R"sql(
+-- One row per event whose (message, recipient) pair has a status row, filed under the pair's
+-- CURRENT status (the status filter's meaning, see list_events): a `status=S` listing is one range
+-- of this key in time order instead of a walk of every event with a status lookup each. A status
+-- change moves the pair's rows in the transaction that raised it; `events` is never rewritten.
+CREATE TABLE status_events (
+  workspace TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  seq INTEGER NOT NULL,                 -- events.seq
+  PRIMARY KEY (workspace, status, ts, seq)
+) WITHOUT ROWID;
+-- Events of a pair that has no status yet (only subscription / unknown events so far): adopted
+-- into status_events when the pair's first status arrives. Normally empty.
+CREATE TABLE status_orphans (
+  workspace TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (workspace, message_id, recipient, seq)
+) WITHOUT ROWID;
+-- The pair's stored events as "ts.seq,ts.seq,...": what a status change moves, without a lookup.
+ALTER TABLE recipient_status ADD COLUMN events TEXT NOT NULL DEFAULT '';
+INSERT INTO status_events (workspace, status, ts, seq)
+  SELECT e.workspace, r.status, e.ts, e.seq FROM events e JOIN recipient_status r
+    ON r.workspace = e.workspace AND r.message_id = e.message_id AND r.recipient = e.recipient;
+INSERT INTO status_orphans (workspace, message_id, recipient, ts, seq)
+  SELECT e.workspace, e.message_id, e.recipient, e.ts, e.seq FROM events e
+  WHERE NOT EXISTS (SELECT 1 FROM recipient_status r WHERE r.workspace = e.workspace
+                      AND r.message_id = e.message_id AND r.recipient = e.recipient);
+UPDATE recipient_status SET events = coalesce((
+  SELECT group_concat(e.ts || '.' || e.seq, ',') FROM events e INDEXED BY events_message
+  WHERE e.workspace = recipient_status.workspace AND e.message_id = recipient_status.message_id
+    AND e.recipient = recipient_status.recipient), '');
+)sql"},
 };
 
 inline constexpr int latest_version = migrations[std::size(migrations) - 1].version;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <condition_variable>
 #include <cstring>
 #include <map>
@@ -296,7 +297,7 @@ class sqlite_store final : public store {
   // ingest() returns never acknowledges an event that could be lost.
   result<ingest_summary> ingest(std::string_view workspace, std::span<const ingest_item> items,
                                 std::int64_t now, const ingest_options& o) override {
-    request req{workspace, items, now, o.remember_sns_message_ids};
+    request req{workspace, items, now, o.remember_sns_message_ids, o.durable};
     std::unique_lock lock(queue_mu_);
     queue_.push_back(&req);
     while (!req.done) {
@@ -366,14 +367,47 @@ class sqlite_store final : public store {
         driving_tag = t.name;
         break;
       }
+    // Statuses drive from status_events (migration 11), one pass per status: an event matches
+    // when its (message, recipient) pair's CURRENT status is one of them — events of a pair
+    // without a status row never do. With a tag, or with types when the statuses are common (10 %
+    // of the pairs or more, from status_counts), the tag or types drive and the status is checked
+    // on status_events' key for each walked row.
+    auto r = reader();
+    if (!r) return r.error();
+    bool status_drives = !f.statuses.empty() && driving_tag.empty();
+    if (status_drives && !f.types.empty()) {
+      auto st = (*r)->prepare("SELECT status, n FROM status_counts WHERE workspace = ?1");
+      if (!st) return st.error();
+      reset_on_exit guard{*st};
+      (*st)->bind(1, workspace);
+      std::int64_t all = 0, chosen = 0;
+      int rc;
+      while ((rc = (*st)->step()) == SQLITE_ROW) {
+        const auto n = (*st)->int64(1);
+        all += n;
+        if (std::find(f.statuses.begin(), f.statuses.end(),
+                      static_cast<delivery_status>((*st)->int64(0))) != f.statuses.end())
+          chosen += n;
+      }
+      if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot read status counts");
+      status_drives = chosen * 10 < all;
+    }
     struct pass {
       std::optional<event_type> type;
       const std::string* tag_value = nullptr;
+      std::optional<int> status;
     };
     std::vector<pass> passes;
     if (!driving_tag.empty()) {
       for (const auto& t : f.tags)
-        if (t.name == driving_tag) passes.push_back({std::nullopt, &t.value});
+        if (t.name == driving_tag) passes.push_back({std::nullopt, &t.value, std::nullopt});
+    } else if (status_drives) {
+      std::vector<int> seen;
+      for (auto st : f.statuses)
+        if (std::find(seen.begin(), seen.end(), static_cast<int>(st)) == seen.end()) {
+          seen.push_back(static_cast<int>(st));
+          passes.push_back({std::nullopt, nullptr, seen.back()});
+        }
     } else if (f.types.empty()) {
       passes.push_back({});
     } else {
@@ -381,20 +415,23 @@ class sqlite_store final : public store {
       for (auto t : f.types)
         if (std::find(seen.begin(), seen.end(), t) == seen.end()) {
           seen.push_back(t);
-          passes.push_back({t, nullptr});
+          passes.push_back({t, nullptr, std::nullopt});
         }
     }
 
-    auto r = reader();
-    if (!r) return r.error();
     std::vector<stored_event> rows;
     for (const auto& ps : passes) {
       sql_builder b;
       // k: the table whose (ts, seq) order the scan follows.
-      const std::string k = ps.tag_value ? "t." : "e.";
+      const std::string k = ps.tag_value ? "t." : ps.status ? "s." : "e.";
       std::string sql =
           "SELECT e.seq, e.id, e.ts, e.type, e.message_id, e.recipient, e.machine, e.doc ";
-      if (ps.tag_value) {
+      if (ps.status) {
+        // CROSS JOIN: status_events stays the outer loop (its key order is the listing's).
+        const auto ws = b.text(std::string(workspace));
+        sql += "FROM status_events s CROSS JOIN events e ON e.seq = s.seq WHERE s.workspace = " +
+               ws + " AND s.status = " + b.integer(*ps.status) + " AND e.workspace = " + ws;
+      } else if (ps.tag_value) {
         const auto ws = b.text(std::string(workspace));
         sql += "FROM event_tags t JOIN events e ON e.seq = t.seq WHERE t.workspace = " + ws +
                " AND t.name = " + b.text(driving_tag) + " AND t.value = " + b.text(*ps.tag_value) +
@@ -403,7 +440,7 @@ class sqlite_store final : public store {
         sql += "FROM events e WHERE e.workspace = " + b.text(std::string(workspace));
       }
       if (ps.type) sql += " AND e.type = " + b.integer(static_cast<std::int64_t>(*ps.type));
-      if (ps.tag_value && !f.types.empty()) {
+      if ((ps.tag_value || ps.status) && !f.types.empty()) {
         sql += " AND e.type IN (";
         for (std::size_t i = 0; i < f.types.size(); ++i)
           sql += (i ? ", " : "") + std::to_string(static_cast<int>(f.types[i]));
@@ -453,13 +490,13 @@ class sqlite_store final : public store {
       }
       if (f.machine == sesami::machine_filter::exclude) sql += " AND e.machine = 0";
       if (f.machine == sesami::machine_filter::only) sql += " AND e.machine = 1";
-      if (!f.statuses.empty()) {
+      if (!f.statuses.empty() && !ps.status) {
         sql +=
-            " AND EXISTS (SELECT 1 FROM recipient_status r WHERE r.workspace = e.workspace AND "
-            "r.message_id = e.message_id AND r.recipient = e.recipient AND r.status IN (";
+            " AND EXISTS (SELECT 1 FROM status_events s WHERE s.workspace = e.workspace AND "
+            "s.status IN (";
         for (std::size_t i = 0; i < f.statuses.size(); ++i)
           sql += (i ? ", " : "") + std::to_string(static_cast<int>(f.statuses[i]));
-        sql += "))";
+        sql += ") AND s.ts = e.ts AND s.seq = e.seq)";
       }
       if (has_cursor)
         sql += " AND (" + k + "ts, " + k + "seq) < (" + b.integer(cur_ts) + ", " +
@@ -800,6 +837,8 @@ class sqlite_store final : public store {
     const std::int64_t cutoff = now - (*ws)->retention_days * ms_per_day;
     if (auto t = expire_tags(workspace, cutoff, std::max<std::size_t>(batch, 1)); !t)
       return t.error();
+    if (auto t = expire_status_events(workspace, cutoff, std::max<std::size_t>(batch, 1)); !t)
+      return t.error();
     std::size_t total = 0;
     for (;;) {
       // One short transaction per batch: the writer mutex is released in between, so group
@@ -841,6 +880,35 @@ class sqlite_store final : public store {
   }
 
   int schema_version() const override { return version_; }
+
+  // status_events rows of events older than the cutoff, along their key (workspace, status, ts)
+  // in batches like the tag rows; the pairs' lists drop such entries when they next move.
+  status expire_status_events(std::string_view workspace, std::int64_t cutoff,
+                              std::size_t batch) {
+    for (int st = 0; st < static_cast<int>(delivery_status_count); ++st) {
+      for (;;) {
+        std::lock_guard lock(write_mu_);
+        auto del = writer_->prepare_static(
+            "DELETE FROM status_events WHERE workspace = ?1 AND status = ?2 AND ts < ?3 AND ts <= "
+            "coalesce((SELECT ts FROM status_events WHERE workspace = ?1 AND status = ?2 AND "
+            "ts < ?3 ORDER BY ts LIMIT 1 OFFSET ?4), ?3)");
+        if (!del) return del.error();
+        (*del)->bind(1, workspace);
+        (*del)->bind(2, st);
+        (*del)->bind(3, cutoff);
+        (*del)->bind(4, static_cast<std::int64_t>(batch - 1));
+        if (auto r = run(*writer_, **del, "cannot delete old status rows"); !r) return r;
+        if (static_cast<std::size_t>(writer_->changes()) < batch) break;
+      }
+    }
+    std::lock_guard lock(write_mu_);
+    auto st =
+        writer_->prepare_static("DELETE FROM status_orphans WHERE workspace = ?1 AND ts < ?2");
+    if (!st) return st.error();
+    (*st)->bind(1, workspace);
+    (*st)->bind(2, cutoff);
+    return run(*writer_, **st, "cannot delete old status orphans");
+  }
 
   // The tag rows of events older than the cutoff (the same ts as their event), deleted along
   // their own key (workspace, name, value, ts): one short range per tag value, in transactions of
@@ -895,6 +963,7 @@ class sqlite_store final : public store {
     std::span<const ingest_item> items;
     std::int64_t now;
     bool remember_sns = true;
+    bool durable = true;
     result<ingest_summary> outcome = ingest_summary{};
     bool done = false;
   };
@@ -991,6 +1060,8 @@ class sqlite_store final : public store {
     int status = -1;
     std::int64_t first_seen = 0, last_seen = 0;
     std::optional<std::int64_t> firsts[4];  // open, human open, click, human click
+    std::string events;  // the row's event list as read: "ts.seq,ts.seq,..." (status_events keys)
+    std::vector<std::pair<std::int64_t, std::int64_t>> added;  // (ts, seq) stored by this txn
   };
   struct pair_key {
     std::string workspace, message_id, recipient;
@@ -1025,6 +1096,7 @@ class sqlite_store final : public store {
     std::map<name_key, domain_delta> domains;
     std::unordered_map<pair_key, pair_state, pair_hash> pairs;
     std::map<std::string, int, std::less<>> retention;  // workspace → days, read once per group
+    std::map<std::string, std::int64_t, std::less<>> cutoffs;  // workspace → retention cutoff
   };
 
   void commit_group(std::vector<request*>& group) {
@@ -1034,6 +1106,14 @@ class sqlite_store final : public store {
       (void)writer_->exec("ROLLBACK");
       for (auto* r : group) r->outcome = e;
     };
+    // One durable request makes the whole group's commit durable (the webhook's acknowledgement
+    // may share a transaction with an import's batch).
+    const bool durable =
+        std::any_of(group.begin(), group.end(), [](const request* r) { return r->durable; });
+    if (auto d = set_durability(durable); !d) {
+      for (auto* r : group) r->outcome = d.error();
+      return;
+    }
     if (auto b = writer_->exec("BEGIN IMMEDIATE"); !b) {
       for (auto* r : group) r->outcome = b.error();
       return;
@@ -1052,6 +1132,26 @@ class sqlite_store final : public store {
     }
     if (auto f = flush_state(txn); !f) return fail_all(f.error());
     if (auto c = writer_->exec("COMMIT"); !c) return fail_all(c.error());
+    if (durable && deferred_) {
+      // The commit above (synchronous = FULL) synced the WAL, which holds every frame not yet
+      // checkpointed; a checkpoint syncs the WAL before copying and the database after, so it also
+      // covers a commit that wrote nothing (an empty final ingest).
+      if (auto c = writer_->exec("PRAGMA wal_checkpoint(PASSIVE)"); !c) {
+        for (auto* r : group) r->outcome = c.error();
+        return;
+      }
+      deferred_ = false;
+    }
+  }
+
+  // Bulk batches (ingest_options::durable false) commit with synchronous = NORMAL and checkpoint
+  // every ~40 MB of WAL instead of ~4 MB (fewer rewrites of the pages every batch touches: rollups,
+  // the newest index pages); durable ones with FULL, as the store opens.
+  status set_durability(bool durable) {
+    if (durable == !deferred_) return {};
+    if (!durable) deferred_ = true;
+    return writer_->exec(durable ? "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000"
+                                 : "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000");
   }
 
   result<int> retention_days(txn_state& txn, std::string_view workspace) {
@@ -1076,6 +1176,7 @@ class sqlite_store final : public store {
     if (!days) return days.error();
     const std::int64_t cutoff = *days > 0 ? req.now - *days * ms_per_day : INT64_MIN;
     const std::string ws(req.workspace);
+    txn.cutoffs[ws] = cutoff;
 
     auto ins = writer_->prepare_static(
         "INSERT INTO events (workspace, id, ts, type, message_id, recipient, machine, config_set, "
@@ -1086,7 +1187,8 @@ class sqlite_store final : public store {
     struct later {
       const sesami::event* ev;
       std::string recipient;
-      delivery_status status;
+      std::optional<delivery_status> status;  // none: subscription / unknown
+      std::int64_t seq;                       // events.seq, for status_events
     };
     std::vector<later> pending;
     pending.reserve(req.items.size());
@@ -1115,7 +1217,8 @@ class sqlite_store final : public store {
         continue;
       }
       ++sum.stored;
-      if (auto t = index_tags(ws, ev); !t) return t.error();
+      const std::int64_t seq = sqlite3_last_insert_rowid(writer_->get());
+      if (auto t = index_tags(ws, seq, ev); !t) return t.error();
 
       auto& d = txn.rollups[rollup_key{ws, hour_of(ev.timestamp), static_cast<int>(ev.type)}];
       ++d.count;
@@ -1149,8 +1252,9 @@ class sqlite_store final : public store {
 
       // A recipient-less event (an open of a multi-recipient message) belongs to the pair
       // (message, ''), as in the core's aggregation: its opens and clicks count as unique once
-      // per message, and the pair has a status like any other.
-      if (auto st = status_of(ev.type)) pending.push_back({&ev, recipient, *st});
+      // per message, and the pair has a status like any other. Events without a status
+      // (subscription) still join their pair's status_events rows.
+      pending.push_back({&ev, recipient, status_of(ev.type), seq});
 
       if (!recipient.empty()) {
         if (!item.suppress.empty()) {
@@ -1191,7 +1295,9 @@ class sqlite_store final : public store {
     for (const auto& l : pending) {
       if (auto* c = l.ev->get<click_info>(); c && !c->link.empty())
         count_link_click(txn, ws, *l.ev, l.recipient, c->link);
-      update_status(txn, ws, *l.ev, l.recipient, l.status);
+      pair_state& p = txn.pairs[pair_key{ws, l.ev->message_id, l.recipient}];
+      if (l.status) update_status(p, txn, ws, *l.ev, l.recipient, *l.status);
+      p.added.emplace_back(l.ev->timestamp, l.seq);
     }
     return sum;
   }
@@ -1201,8 +1307,8 @@ class sqlite_store final : public store {
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     auto sel = writer_->prepare_static(
         "SELECT status, first_seen, last_seen, first_open, first_human_open, first_click, "
-        "first_human_click FROM recipient_status WHERE workspace = ?1 AND message_id = ?2 AND "
-        "recipient = ?3");
+        "first_human_click, events FROM recipient_status WHERE workspace = ?1 AND "
+        "message_id = ?2 AND recipient = ?3");
     if (!sel) return sel.error();
     auto& s = **sel;
     for (auto& k : keys) {
@@ -1220,6 +1326,7 @@ class sqlite_store final : public store {
         p.last_seen = s.int64(2);
         for (int i = 0; i < 4; ++i)
           if (!s.is_null(3 + i)) p.firsts[i] = s.int64(3 + i);
+        p.events = s.text(7);
       }
       txn.pairs.emplace(std::move(k), p);
     }
@@ -1252,8 +1359,7 @@ class sqlite_store final : public store {
   }
 
   // User tags (not SES's automatic ses:* ones) of a newly stored event, for tag filters.
-  status index_tags(const std::string& ws, const sesami::event& ev) {
-    const std::int64_t seq = sqlite3_last_insert_rowid(writer_->get());
+  status index_tags(const std::string& ws, std::int64_t seq, const sesami::event& ev) {
     for (const auto& [name, values] : ev.tags) {
       if (name.rfind("ses:", 0) == 0) continue;
       for (const auto& v : values) {
@@ -1292,9 +1398,8 @@ class sqlite_store final : public store {
   // Status precedence and unique opens/clicks, order-independent: the status is the max over all
   // events; a unique open counts in the hour of the earliest open, and moves there if an earlier
   // open arrives late.
-  void update_status(txn_state& txn, const std::string& ws, const sesami::event& ev,
-                     const std::string& recipient, delivery_status st) {
-    pair_state& p = txn.pairs[pair_key{ws, ev.message_id, recipient}];  // loaded by load_pairs
+  void update_status(pair_state& p, txn_state& txn, const std::string& ws,
+                     const sesami::event& ev, const std::string& recipient, delivery_status st) {
     if (p.original < 0 && !p.dirty) p.first_seen = p.last_seen = ev.timestamp;  // a new pair
     p.dirty = true;
     p.status = std::max(p.status, static_cast<int>(st));
@@ -1323,28 +1428,171 @@ class sqlite_store final : public store {
     }
   }
 
+  // ---- status_events (migration 11) ----------------------------------------------------------
+  struct status_event_key {
+    const std::string* workspace;
+    int status;
+    std::int64_t ts, seq;
+    auto tie() const { return std::tie(*workspace, status, ts, seq); }
+  };
+  struct orphan_row {
+    const pair_key* key;
+    std::int64_t ts, seq;
+  };
+
+  // recipient_status.events: "ts.seq" entries joined by ','.
+  static void append_listed(std::string& list, std::int64_t ts, std::int64_t seq) {
+    char buf[48];
+    const int n = std::snprintf(buf, sizeof buf, "%s%lld.%lld", list.empty() ? "" : ",",
+                                static_cast<long long>(ts), static_cast<long long>(seq));
+    list.append(buf, static_cast<std::size_t>(n));
+  }
+  template <class F>
+  static void for_each_listed(std::string_view list, F&& f) {
+    while (!list.empty()) {
+      const auto comma = list.find(',');
+      const std::string_view item = list.substr(0, comma);
+      list.remove_prefix(comma == std::string_view::npos ? list.size() : comma + 1);
+      const auto dot = item.find('.');
+      if (dot == std::string_view::npos) continue;
+      std::int64_t ts = 0, seq = 0;
+      const auto* b = item.data();
+      if (std::from_chars(b, b + dot, ts).ec != std::errc{} ||
+          std::from_chars(b + dot + 1, b + item.size(), seq).ec != std::errc{})
+        continue;
+      f(ts, seq);
+    }
+  }
+
+  // Moves the events a new pair's first status finds waiting in status_orphans into its list.
+  status adopt_orphans(const pair_key& key, std::string& list,
+                       std::vector<status_event_key>& se_ins, int st) {
+    if (orphans_present_ < 0) {  // read once per store: normally the table stays empty
+      auto any = writer_->prepare_static("SELECT EXISTS (SELECT 1 FROM status_orphans)");
+      if (!any) return any.error();
+      reset_on_exit guard{*any};
+      if ((*any)->step() != SQLITE_ROW) return writer_->fail(SQLITE_ERROR, "cannot read orphans");
+      orphans_present_ = (*any)->int64(0) != 0 ? 1 : 0;
+    }
+    if (orphans_present_ == 0) return {};
+    auto sel = writer_->prepare_static(
+        "DELETE FROM status_orphans WHERE workspace = ?1 AND message_id = ?2 AND recipient = ?3 "
+        "RETURNING ts, seq");
+    if (!sel) return sel.error();
+    auto& s = **sel;
+    reset_on_exit guard{&s};
+    s.bind_static(1, key.workspace);
+    s.bind_static(2, key.message_id);
+    s.bind_static(3, key.recipient);
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      se_ins.push_back({&key.workspace, st, s.int64(0), s.int64(1)});
+      append_listed(list, s.int64(0), s.int64(1));
+    }
+    if (rc != SQLITE_DONE) return writer_->fail(rc, "cannot adopt status orphans");
+    return {};
+  }
+
+  status write_status_events(std::vector<status_event_key>& del,
+                             std::vector<status_event_key>& ins, std::vector<orphan_row>& orphans) {
+    const auto by_key = [](const status_event_key& a, const status_event_key& b) {
+      return a.tie() < b.tie();
+    };
+    std::sort(del.begin(), del.end(), by_key);  // key order: neighbouring rows share pages
+    std::sort(ins.begin(), ins.end(), by_key);
+    auto d = writer_->prepare_static(
+        "DELETE FROM status_events WHERE workspace = ?1 AND status = ?2 AND ts = ?3 AND seq = ?4");
+    if (!d) return d.error();
+    auto i = writer_->prepare_static(
+        "INSERT INTO status_events (workspace, status, ts, seq) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT DO NOTHING");
+    if (!i) return i.error();
+    for (auto [list, st] : {std::pair{&del, *d}, std::pair{&ins, *i}}) {
+      for (const auto& k : *list) {
+        st->bind_static(1, *k.workspace);
+        st->bind(2, k.status);
+        st->bind(3, k.ts);
+        st->bind(4, k.seq);
+        if (auto r = run(*writer_, *st, "cannot update status index"); !r) return r;
+      }
+    }
+    if (orphans.empty()) return {};
+    auto o = writer_->prepare_static(
+        "INSERT INTO status_orphans (workspace, message_id, recipient, ts, seq) "
+        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING");
+    if (!o) return o.error();
+    for (const auto& r : orphans) {
+      auto& s = **o;
+      s.bind_static(1, r.key->workspace);
+      s.bind_static(2, r.key->message_id);
+      s.bind_static(3, r.key->recipient);
+      s.bind(4, r.ts);
+      s.bind(5, r.seq);
+      if (auto x = run(*writer_, s, "cannot record status orphan"); !x) return x;
+    }
+    orphans_present_ = 1;
+    return {};
+  }
+
   // Writes back what the transaction changed: pair rows, status counts, rollup counters.
   status flush_state(txn_state& txn) {
     auto up = writer_->prepare_static(
         "INSERT INTO recipient_status (workspace, message_id, recipient, status, first_seen, "
-        "last_seen, first_open, first_human_open, first_click, first_human_click) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+        "last_seen, first_open, first_human_open, first_click, first_human_click, events) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
         "ON CONFLICT (workspace, message_id, recipient) DO UPDATE SET status = excluded.status, "
         "first_seen = excluded.first_seen, last_seen = excluded.last_seen, "
         "first_open = excluded.first_open, first_human_open = excluded.first_human_open, "
-        "first_click = excluded.first_click, first_human_click = excluded.first_human_click");
+        "first_click = excluded.first_click, first_human_click = excluded.first_human_click, "
+        "events = excluded.events");
     if (!up) return up.error();
+    // A row load_pairs found is updated in place: one descent instead of the upsert's two.
+    auto upd = writer_->prepare_static(
+        "UPDATE recipient_status SET status = ?4, first_seen = ?5, last_seen = ?6, "
+        "first_open = ?7, first_human_open = ?8, first_click = ?9, first_human_click = ?10, "
+        "events = ?11 WHERE workspace = ?1 AND message_id = ?2 AND recipient = ?3");
+    if (!upd) return upd.error();
+    // status_events rows to move (old status) and to add, applied in key order after the pairs.
+    std::vector<status_event_key> se_del, se_ins;
+    std::vector<orphan_row> orphans;
+    std::string list;
     std::map<status_key, std::int64_t> statuses;
     std::map<rollup_key, std::int64_t> status_hours;  // workspace, hour of first_seen, status
     // Written in primary key order: neighbouring rows share B-tree pages.
     std::vector<const std::pair<const pair_key, pair_state>*> order;
     order.reserve(txn.pairs.size());
     for (const auto& e : txn.pairs)
-      if (e.second.dirty) order.push_back(&e);
+      if (e.second.dirty || !e.second.added.empty()) order.push_back(&e);
     std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->first < b->first; });
     for (const auto* e : order) {
       const pair_key& key = e->first;
       const pair_state& p = e->second;
+      if (p.status < 0) {  // only status-less events so far: no status row, wait as orphans
+        for (const auto& [ts, seq] : p.added) orphans.push_back({&key, ts, seq});
+        continue;
+      }
+      // The pair's events and their status_events rows: kept in place while the status stays;
+      // moved (dropping entries retention has deleted) when it changed; new ones added.
+      const auto cut = txn.cutoffs.find(key.workspace);
+      const std::int64_t cutoff = cut == txn.cutoffs.end() ? INT64_MIN : cut->second;
+      if (p.original >= 0 && p.status != p.original) {
+        list.clear();
+        for_each_listed(p.events, [&](std::int64_t ts, std::int64_t seq) {
+          if (ts < cutoff) return;
+          se_del.push_back({&key.workspace, p.original, ts, seq});
+          se_ins.push_back({&key.workspace, p.status, ts, seq});
+          append_listed(list, ts, seq);
+        });
+      } else {
+        list = p.events;
+      }
+      if (p.original < 0) {  // a new pair: adopt events that arrived before its first status
+        if (auto a = adopt_orphans(key, list, se_ins, p.status); !a) return a;
+      }
+      for (const auto& [ts, seq] : p.added) {
+        se_ins.push_back({&key.workspace, p.status, ts, seq});
+        append_listed(list, ts, seq);
+      }
       if (p.status != p.original || hour_of(p.first_seen) != hour_of(p.original_first_seen)) {
         if (p.original >= 0)
           --status_hours[{key.workspace, hour_of(p.original_first_seen), p.original}];
@@ -1354,7 +1602,7 @@ class sqlite_store final : public store {
         if (p.original >= 0) --statuses[{key.workspace, p.original}];
         ++statuses[{key.workspace, p.status}];
       }
-      auto& u = **up;
+      auto& u = p.original >= 0 ? **upd : **up;
       u.bind_static(1, key.workspace);
       u.bind_static(2, key.message_id);
       u.bind_static(3, key.recipient);
@@ -1367,8 +1615,10 @@ class sqlite_store final : public store {
         else
           u.bind_null(7 + i);
       }
+      u.bind_static(11, list);
       if (auto r = run(*writer_, u, "cannot update status"); !r) return r;
     }
+    if (auto r = write_status_events(se_del, se_ins, orphans); !r) return r;
     auto pl = writer_->prepare_static(
         "INSERT INTO pair_links (workspace, message_id, recipient, link, first_click) "
         "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (workspace, message_id, recipient, link) "
@@ -1546,6 +1796,8 @@ class sqlite_store final : public store {
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<connection>> pool_;
+  int orphans_present_ = -1;
+  bool deferred_ = false;  // commits since the last durable one were not synced (write_mu_)  // status_orphans has rows: -1 not read yet (writer-side, write_mu_)
 };
 
 // ---- opening and migrating

@@ -1,11 +1,14 @@
 // SES v2 stand-in for what aws-ses-v2-local lacks: the account-level suppression list
 // (ListSuppressedDestinations, GetSuppressedDestination, PutSuppressedDestination,
-// DeleteSuppressedDestination) and GetAccount, in SES v2's REST-JSON shapes, every request's
-// SigV4 signature verified (signing name "ses").
+// DeleteSuppressedDestination), GetAccount, and GetConfigurationSet +
+// GetConfigurationSetEventDestinations (what `sesami doctor` and /verify-sts read; the sets come
+// from config.configurationSets, replaceable at run time through PUT /_admin/config), in SES v2's
+// REST-JSON shapes, every request's SigV4 signature verified (signing name "ses").
 import { restJsonError, sendJson } from './common.mjs';
 
 const PREFIX = '/v2/email/suppression/addresses';
 const REASONS = ['BOUNCE', 'COMPLAINT'];
+const CONFIG_SETS = /^\/v2\/email\/configuration-sets\/([^/]+)(\/event-destinations)?$/;
 
 export class Ses {
   constructor(state) {
@@ -27,7 +30,10 @@ export class Ses {
   handle(req, res, url, bodyText, principal) {
     const path = url.pathname;
     let action;
+    let cs;
     if (path === '/v2/email/account' && req.method === 'GET') action = 'GetAccount';
+    else if ((cs = CONFIG_SETS.exec(path)) && req.method === 'GET')
+      action = cs[2] ? 'GetConfigurationSetEventDestinations' : 'GetConfigurationSet';
     else if (path === PREFIX && req.method === 'GET') action = 'ListSuppressedDestinations';
     else if (path === PREFIX && req.method === 'PUT') action = 'PutSuppressedDestination';
     else if (path.startsWith(PREFIX + '/') && req.method === 'GET') action = 'GetSuppressedDestination';
@@ -50,6 +56,18 @@ export class Ses {
         SendQuota: { Max24HourSend: a.max24HourSend ?? 50000, MaxSendRate: a.maxSendRate ?? 14, SentLast24Hours: a.sentLast24Hours ?? 0 },
         SendingEnabled: a.sendingEnabled ?? true,
         SuppressionAttributes: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+      });
+    }
+    if (cs) {
+      const name = decodeURIComponent(cs[1]);
+      const set = (this.state.config.configurationSets || {})[name];
+      if (!set) return restJsonError(res, { status: 404, code: 'NotFoundException', message: `Configuration set <${name}> does not exist.` });
+      if (action === 'GetConfigurationSetEventDestinations')
+        return sendJson(res, 200, { EventDestinations: set.eventDestinations || [] });
+      return sendJson(res, 200, {
+        ConfigurationSetName: name, SendingOptions: { SendingEnabled: set.sendingEnabled ?? true },
+        DeliveryOptions: { TlsPolicy: 'OPTIONAL' }, ReputationOptions: { ReputationMetricsEnabled: false },
+        TrackingOptions: {}, SuppressionOptions: { SuppressedReasons: [] },
       });
     }
     if (action === 'ListSuppressedDestinations') {

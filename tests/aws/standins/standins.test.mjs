@@ -230,3 +230,22 @@ test('SES suppression list: put, paged list, get, delete, not found', async () =
   r = await ses('GET', '/v2/email/account');
   assert.equal(JSON.parse(r.text).SendingEnabled, true);
 });
+
+test('SES configuration sets: GetConfigurationSet and its event destinations, NotFound otherwise', async () => {
+  const c = await roleCreds();
+  const get = (path) => call({ service: 'ses', method: 'GET', path, cred: c });
+  s.state.config.configurationSets = { sesami: { sendingEnabled: false, eventDestinations: [{ Name: 'sesami-eventbridge', Enabled: true,
+    MatchingEventTypes: ['SEND', 'DELIVERY'], EventBridgeDestination: { EventBusArn: 'arn:aws:events:us-east-1:444455556666:event-bus/default' } }] } };
+  let r = await get('/v2/email/configuration-sets/sesami');
+  assert.equal(r.status, 200);
+  const set = JSON.parse(r.text);
+  assert.equal(set.ConfigurationSetName, 'sesami');
+  assert.equal(set.SendingOptions.SendingEnabled, false);
+  r = await get('/v2/email/configuration-sets/sesami/event-destinations');
+  assert.deepEqual(JSON.parse(r.text).EventDestinations.map((d) => d.Name), ['sesami-eventbridge']);
+  r = await get('/v2/email/configuration-sets/other');
+  assert.equal(r.status, 404);
+  assert.equal(r.headers.get('x-amzn-errortype'), 'NotFoundException');
+  assert.ok(s.state.calls['ses.GetConfigurationSetEventDestinations'] >= 1);
+  delete s.state.config.configurationSets;
+});

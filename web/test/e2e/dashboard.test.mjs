@@ -1,30 +1,15 @@
 // The dashboard in real Chromium against a real `sesami serve` with `sesami demo` data.
 // Run: npm run build && SESAMI_BIN=... npm run test:e2e   (screenshots land in docs/screenshots/)
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { OWNER, SECOND, VIEWER, bin, browser, makeDatabase, newPage, repo, serve, shot, signIn } from './harness.mjs';
+import { OWNER, SECOND, VIEWER, bin, realErrors, repo, shot, signIn, startDashboard } from './harness.mjs';
 
 const run = promisify(execFile);
-let db, server, chrome;
-
-before(async () => {
-  db = await makeDatabase(20000);
-  server = await serve(db.db);
-  chrome = await browser();
-});
-after(async () => {
-  await chrome?.close();
-  await server?.stop();
-  db?.cleanup();
-});
-
-/// Chromium reports 4xx answers (like the signed-out session check) as console errors; those are
-/// the API working. Anything else is a bug.
-const realErrors = (page) => page.errors.filter((e) => !/Failed to load resource/.test(e));
+const env = startDashboard({ events: 20000 });
 
 /// Every event matching a query, through the JSON API (followed cursors), as a second opinion.
 async function apiCount(page, query) {
@@ -54,7 +39,7 @@ async function perf(page) {
 
 describe('sign in', () => {
   it('refuses a wrong password, then signs in and shows the overview', async () => {
-    const page = await newPage(chrome, server.url);
+    const page = await env.page();
     await page.goto('/#/');
     await page.getByRole('heading', { name: 'SESami' }).waitFor();
     await shot(page, 'sign-in');
@@ -72,7 +57,7 @@ describe('sign in', () => {
 
 describe('workspaces', () => {
   it('switches workspace: another role, none of the first workspace\'s data', async () => {
-    const page = await newPage(chrome, server.url);
+    const page = await env.page();
     await signIn(page);
     const select = page.getByTestId('workspace-switch');
     assert.deepEqual((await select.locator('option').allTextContents()).sort(), ['default (owner)', `${SECOND} (viewer)`]);
@@ -93,7 +78,7 @@ describe('workspaces', () => {
 
 describe('overview', () => {
   it('shows the totals /stats returns and charts that add up to them', async () => {
-    const page = await newPage(chrome, server.url);
+    const page = await env.page();
     await signIn(page);
     const statsResponse = page.waitForResponse((r) => r.url().includes('/stats?'));
     await page.goto('/#/?range=90d');
@@ -125,7 +110,7 @@ describe('overview', () => {
   });
 
   it('fits a phone screen', async () => {
-    const page = await newPage(chrome, server.url, { viewport: { width: 390, height: 844 } });
+    const page = await env.page({ viewport: { width: 390, height: 844 } });
     await signIn(page);
     await page.locator('#overview-chart canvas').waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -139,7 +124,7 @@ describe('overview', () => {
 
 describe('events', () => {
   it('re-filters locally, consistently with the API, and keeps the filter in the URL', async () => {
-    const page = await newPage(chrome, server.url);
+    const page = await env.page();
     await signIn(page);
     await page.goto('/#/events?range=30d');
     const all = await perf(page);
@@ -192,7 +177,7 @@ describe('events', () => {
 
 describe('keyboard', () => {
   it('filters with the keyboard and walks the table rows with arrow keys', async () => {
-    const page = await newPage(chrome, server.url);
+    const page = await env.page();
     await signIn(page);
     await page.goto('/#/events?range=30d');
     const before = await perf(page);
@@ -219,7 +204,7 @@ describe('keyboard', () => {
 
 describe('recipient and message pages', () => {
   it('shows the full timeline the API has for a recipient', async () => {
-    const page = await newPage(chrome, server.url);
+    const page = await env.page();
     await signIn(page);
     await page.goto('/#/events?range=90d&type=bounce');
     await perf(page);
@@ -255,7 +240,7 @@ describe('recipient and message pages', () => {
 
 describe('suppression list', () => {
   it('adds and removes an address, as the API confirms', async () => {
-    const page = await newPage(chrome, server.url);
+    const page = await env.page();
     await signIn(page);
     await page.goto('/#/suppression');
     const address = 'e2e-round-trip@example.com';
@@ -277,7 +262,7 @@ describe('suppression list', () => {
   });
 
   it('imports a CSV file and exports the list as CSV', async () => {
-    const page = await newPage(chrome, server.url);
+    const page = await env.page();
     await signIn(page);
     await page.goto('/#/suppression');
     const csv = 'address,reason\r\ncsv-one@example.com,imported\r\n"csv-two@example.com","said ""stop"""\r\nnot-an-address,x\r\n';
@@ -298,7 +283,7 @@ describe('suppression list', () => {
   });
 
   it('shows a viewer no destructive buttons, and the API refuses them anyway', async () => {
-    const page = await newPage(chrome, server.url);
+    const page = await env.page();
     await signIn(page, VIEWER);
     await page.goto('/#/suppression');
     await page.getByRole('heading', { name: 'Suppression list' }).waitFor();
@@ -317,7 +302,7 @@ describe('suppression list', () => {
 
 describe('settings', () => {
   it('shows the workspace, the AWS connection and the API keys', async () => {
-    const page = await newPage(chrome, server.url);
+    const page = await env.page();
     await signIn(page);
     await page.goto('/#/settings');
     await page.getByRole('heading', { name: 'Workspace' }).waitFor();
@@ -333,12 +318,12 @@ describe('explore a file', () => {
   it('parses a dropped SES export in the browser: the events `sesami parse` finds', async () => {
     const dir = join(repo, 'tests', 'fixtures', 'ses');
     const text = `[${readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => readFileSync(join(dir, f), 'utf8')).join(',')}]`;
-    const file = join(db.dir, 'export.json');
+    const file = join(env.db.dir, 'export.json');
     writeFileSync(file, text);
     const { stdout } = await run(bin, ['parse', file], { maxBuffer: 1 << 26 });
     const expected = stdout.trimEnd().split('\n').length;
 
-    const page = await newPage(chrome, server.url);
+    const page = await env.page();
     await page.goto('/#/explore'); // no sign-in: nothing leaves the browser
     const requests = [];
     page.on('request', (r) => requests.push(r.url()));

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const run = promisify(execFile);
@@ -93,4 +94,29 @@ export async function signIn(page, user = OWNER) {
 export async function shot(page, name) {
   mkdirSync(screenshots, { recursive: true });
   await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: false });
+}
+
+/// Chromium reports 4xx answers the page expects (the signed-out session check, a refused send)
+/// as console errors about failed resources; those are the API working. Anything else is a bug.
+export const realErrors = (page) => page.errors.filter((e) => !/Failed to load resource/.test(e));
+
+/// The common setup of a test file: a demo database with `events` events, `sesami serve` over it
+/// (`serveOpts` as serve()'s), one Chromium; all stopped after the file's tests. The returned
+/// object's db / server / chrome are set once the `before` hook ran; page() opens a new page.
+export function startDashboard({ events = 20000, serveOpts = {} } = {}) {
+  const env = {
+    db: null, server: null, chrome: null,
+    page: (opts) => newPage(env.chrome, env.server.url, opts),
+  };
+  before(async () => {
+    env.db = await makeDatabase(events);
+    env.server = await serve(env.db.db, serveOpts);
+    env.chrome = await browser();
+  });
+  after(async () => {
+    await env.chrome?.close();
+    await env.server?.stop();
+    env.db?.cleanup();
+  });
+  return env;
 }

@@ -1,33 +1,19 @@
 // Sending, the AWS connection and the suppression list sync, in Chromium against a real
 // `sesami serve` (no AWS connection: POST /mail goes to the built-in simulator, whose SES-shaped
 // events come back through the normal ingestion path).
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { VIEWER, browser, makeDatabase, newPage, screenshots, serve, shot, signIn } from './harness.mjs';
+import { VIEWER, realErrors, screenshots, shot, signIn, startDashboard } from './harness.mjs';
 
-let db, server, chrome;
+// AWS at a closed local port, and made-up credentials of the server's own: a saved connection's
+// check fails as it would when AWS cannot be reached, without leaving the machine.
+const env = startDashboard({ events: 500, serveOpts: {
+  args: ['--aws-sts-endpoint', 'http://127.0.0.1:9', '--aws-ses-endpoint', 'http://127.0.0.1:9'],
+  env: { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+} });
 
-before(async () => {
-  db = await makeDatabase(500);
-  // AWS at a closed local port, and made-up credentials of the server's own: a saved connection's
-  // check fails as it would when AWS cannot be reached, without leaving the machine.
-  server = await serve(db.db, {
-    args: ['--aws-sts-endpoint', 'http://127.0.0.1:9', '--aws-ses-endpoint', 'http://127.0.0.1:9'],
-    env: { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
-  });
-  chrome = await browser();
-});
-after(async () => {
-  await chrome?.close();
-  await server?.stop();
-  db?.cleanup();
-});
-
-/// 4xx answers the page expects (a refused send, the unconnected AWS check) show in the console as
-/// failed resources; anything else is a bug.
-const realErrors = (page) => page.errors.filter((e) => !/Failed to load resource/.test(e));
 const csrf = async (page) => (await (await page.request.get('/auth/session')).json()).csrfToken;
 const BOUNCE = 'bounce@simulator.amazonses.com';
 /// The simulator answers within seconds; this bounds a broken pipeline, not the speed.
@@ -35,7 +21,7 @@ const EVENTS_TIMEOUT = 30_000;
 
 describe('send', () => {
   it('sending to bounce@simulator.amazonses.com shows Send and a hard Bounce live, a new suppression entry, and one attempt for a double click', async () => {
-    const page = await newPage(chrome, server.url);
+    const page = await env.page();
     await signIn(page);
     const correlationId = `e2e-${Date.now()}`;
     await page.goto('/#/send');
@@ -117,7 +103,7 @@ describe('send', () => {
   });
 
   it('a viewer sees no send form, and the API refuses a send', async () => {
-    const page = await newPage(chrome, server.url);
+    const page = await env.page();
     await signIn(page, VIEWER);
     await page.goto('/#/send');
     await page.getByTestId('send-forbidden').waitFor();
@@ -133,7 +119,7 @@ describe('send', () => {
 
 describe('settings: AWS connection', () => {
   it('shows the External ID, refuses a bad role ARN, saves, shows a failed check with its remedy, and disconnects', async () => {
-    const page = await newPage(chrome, server.url);
+    const page = await env.page();
     await signIn(page);
     await page.goto('/#/settings');
     const section = page.getByTestId('aws-connection');
@@ -189,7 +175,7 @@ describe('settings: AWS connection', () => {
   });
 
   it('shows a viewer the connection without the buttons that change it', async () => {
-    const page = await newPage(chrome, server.url);
+    const page = await env.page();
     await signIn(page, VIEWER);
     await page.goto('/#/settings');
     await page.getByTestId('external-id').waitFor();
@@ -204,7 +190,7 @@ describe('settings: AWS connection', () => {
 
 describe('suppression list: sync with SES', () => {
   it('without an AWS connection, Sync now says so and where to connect', async () => {
-    const page = await newPage(chrome, server.url);
+    const page = await env.page();
     await signIn(page);
     await page.goto('/#/suppression');
     const panel = page.getByTestId('sync');
@@ -221,7 +207,7 @@ describe('suppression list: sync with SES', () => {
   });
 
   it('with a connection AWS cannot confirm, Sync now records the run and shows its problem', async () => {
-    const page = await newPage(chrome, server.url);
+    const page = await env.page();
     await signIn(page);
     const headers = { 'X-CSRF-Token': await csrf(page) };
     const put = await page.request.put('/settings/aws', { headers,

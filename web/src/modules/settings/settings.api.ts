@@ -30,11 +30,24 @@ export interface VerifyStsResult {
   sentLast24Hours: number;
   credentialsExpireAt: string;
 }
+/// POST /settings/aws/template: what the form gives; the server adds the External ID.
+export interface TemplateInput { mode: AwsMode; identities: string[]; sesamiAccountId?: string; ingestUrl?: string; eventBusArn?: string }
+/// The template with the workspace's values filled in (the same bytes `sesami connect` writes).
+export interface FilledTemplate {
+  mode: AwsMode;
+  fileName: string;
+  externalId: string;
+  parameters: Record<string, string>;
+  missing: string[]; // parameters still to give (placeholders in the command)
+  command: string; // aws cloudformation deploy ...
+  template: string; // the file's text
+}
 export interface WorkspaceInfo { id: string; name: string; role: Role; retentionDays: number; createdAt: string }
 export interface ApiKey { id: string; name: string; role: Role; createdAt: string }
 export interface User { id: string; email: string | null; role: Role }
 
 export const verifySts = () => json<VerifyStsResult>('GET', '/verify-sts');
+export const fetchAwsTemplate = (t: TemplateInput) => json<FilledTemplate>('POST', '/settings/aws/template', { body: t });
 export const fetchAwsSettings = () => json<AwsSettings>('GET', '/settings/aws');
 export const saveAwsSettings = (s: AwsSettingsInput) => json<AwsSettings>('PUT', '/settings/aws', { body: s });
 export const disconnectAws = (): Promise<Result<void>> => json<void>('DELETE', '/settings/aws');

@@ -2,8 +2,12 @@
 // events, API keys, users.
 // Admin-only sections are hidden from viewers (and the API refuses them anyway).
 import { createEffect, createResource, createSignal, For, on, Show, type JSX } from 'solid-js';
-import { addUser, connectAwsAccount, createApiKey, deleteApiKey, disconnectAws, fetchApiKeys, fetchAwsAccounts, fetchAwsSettings,
-  fetchUsers, fetchWorkspace, rotateIngest, saveAwsSettings, verifySts, type AwsSettings, type VerifyStsResult } from '../settings.api';
+import { addUser, connectAwsAccount, createApiKey, deleteApiKey, disconnectAws, fetchApiKeys, fetchAwsAccounts, fetchAwsSettings, fetchAwsTemplate,
+  fetchUsers, fetchWorkspace, rotateIngest, saveAwsSettings, verifySts, type AwsSettings, type FilledTemplate, type VerifyStsResult } from '../settings.api';
+import { checkTemplateForm, connectionSteps, deploySteps, eventsVerdict, ingestUrlFor, STEP, type TemplateErrors, type TemplateForm,
+  type VerifyStep } from '../onboarding';
+import { fetchMessageEvents, sendMail } from '../../send/send.api';
+import { newIdempotencyKey } from '../../send/idempotency';
 import { awsErrorHint, checkAwsForm, formatVerify, MODES, SES_REGIONS, trustPolicyCondition, type AwsErrors, type AwsForm } from '../aws';
 import { canAdmin, role, session } from '../../auth/session';
 import { Async } from '../../../components/states';
@@ -47,38 +51,176 @@ function CopyField(props: { label: string; value: string; testid: string }): JSX
   );
 }
 
-/// Verify: /verify-sts's answer, or what to fix.
-function Verify(): JSX.Element {
+/// The ingest token of this page's last rotation (shown once): the API destination's URL needs it.
+const [freshIngestToken, setFreshIngestToken] = createSignal<string | null>(null);
+
+/// The CloudFormation template with this workspace's values, per delivery mode, and how to deploy
+/// it (console upload or the AWS CLI): the same file `sesami connect` writes.
+function TemplateSection(props: { settings: AwsSettings }): JSX.Element {
+  const [form, setForm] = createSignal<TemplateForm>({ mode: props.settings.mode ?? 'sqs', identities: '', sesamiAccountId: '', ingestUrl: '', eventBusArn: '' });
+  const [errors, setErrors] = createSignal<TemplateErrors>({});
+  const [problem, setProblem] = createSignal<ApiError | null>(null);
+  const [filled, setFilled] = createSignal<FilledTemplate | null>(null);
+  const [note, setNote] = createSignal('');
   const [busy, setBusy] = createSignal(false);
-  const [answer, setAnswer] = createSignal<VerifyStsResult | null>(null);
-  const [error, setError] = createSignal<ApiError | null>(null);
-  const verify = async () => {
-    setBusy(true); setAnswer(null); setError(null);
-    const r = await verifySts();
+  // A token rotated on this page fills the API destination's URL (https only: the template's rule).
+  createEffect(on(freshIngestToken, (t) => {
+    const url = ingestUrlFor(window.location.origin, t);
+    if (url && !form().ingestUrl) setForm({ ...form(), ingestUrl: url });
+  }));
+  const set = (k: keyof TemplateForm, v: string) => { setForm({ ...form(), [k]: v }); setFilled(null); setNote(''); };
+  const get = async (e: Event) => {
+    e.preventDefault();
+    const c = checkTemplateForm(form());
+    if (!c.ok) { setErrors(c.errors); return; }
+    setErrors({}); setProblem(null); setBusy(true);
+    const r = await fetchAwsTemplate(c.input);
     setBusy(false);
-    if (r.ok) setAnswer(r.value); else setError(r.error);
+    if (r.ok) setFilled(r.value); else setProblem(r.error);
+  };
+  const download = (t: FilledTemplate) => {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([t.template], { type: 'application/json' }));
+    a.download = t.fileName;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  };
+  const copy = async (what: string, text: string) => {
+    try { await navigator.clipboard.writeText(text); setNote(`${what} copied.`); }
+    catch { setNote(`Copying needs a secure context (https): select the text and copy it.`); }
+  };
+  const field = (k: keyof TemplateForm, label: string, hint: string, extra: Record<string, string> = {}) => (
+    <div class="field"><label for={`tpl-${k}`}>{label}</label>
+      <input id={`tpl-${k}`} name={k} class="mono" autocomplete="off" spellcheck={false} value={form()[k]} aria-describedby={`tpl-${k}-note`}
+        aria-invalid={errors()[k] ? 'true' : undefined} onInput={(e) => set(k, e.currentTarget.value)} {...extra} />
+      <span id={`tpl-${k}-note`} class={errors()[k] ? 'form-error small' : 'muted small'}>{errors()[k] ?? hint}</span></div>
+  );
+  return (
+    <details class="more stack" data-testid="aws-template" open={!props.settings.connected}>
+      <summary>Connect with one CloudFormation stack</summary>
+      <p class="small muted">One stack creates the role (trusting SESami only with this workspace's External ID), the configuration set with
+        its event destination, and the path events take to SESami. See docs/connect-aws.md for what each permission is for.</p>
+      <form class="stack" onSubmit={get} novalidate aria-label="CloudFormation template">
+        <div class="grid2">
+          <div class="field"><label for="tpl-mode">How events reach SESami</label>
+            <select id="tpl-mode" name="mode" value={form().mode} onChange={(e) => set('mode', e.currentTarget.value)}>
+              <For each={MODES}>{(m) => <option value={m.value}>{m.label}</option>}</For>
+            </select>
+            <span class="muted small">{form().mode === 'sqs' ? 'Default: works behind a firewall (SESami only calls out).'
+              : form().mode === 'api-destination' ? 'Needs a public https address for this SESami.' : 'For a SESami running in AWS with the SESami-side stack.'}</span></div>
+          {field('identities', 'Sending identities', 'Up to 5 domains or addresses verified in SES, separated by commas.', { placeholder: 'example.com, news@example.org' })}
+        </div>
+        <div class="grid2">
+          {field('sesamiAccountId', 'SESami\'s AWS account id', 'Leave empty to use the server\'s (SESAMI_AWS_ACCOUNT_ID).', { placeholder: '999988887777', inputmode: 'numeric' })}
+          <Show when={form().mode === 'api-destination'}>
+            {field('ingestUrl', 'Ingest URL', 'https://<this SESami>/ingest/eventbridge/<ingest token> (rotate the token below to see it).')}
+          </Show>
+          <Show when={form().mode === 'event-bus'}>
+            {field('eventBusArn', 'SESami event bus ARN', 'The SESami-side stack\'s EventBusArn output.')}
+          </Show>
+        </div>
+        <div class="row wrap gap"><button type="submit" disabled={busy()} data-testid="get-template">Get the template</button></div>
+        <Problem error={problem()} />
+      </form>
+      <Show when={filled()}>{(t) => (
+        <div class="stack" data-testid="template-result" data-mode={t().mode}>
+          <div class="row wrap gap">
+            <button type="button" class="primary" onClick={() => download(t())} data-testid="download-template">Download {t().fileName}</button>
+            <button type="button" onClick={() => copy('The template', t().template)} data-testid="copy-template">Copy the template</button>
+            <span class="small muted" role="status">{note()}</span>
+          </div>
+          <Show when={t().missing.length}>
+            <p class="alert small" data-testid="template-missing">Still to fill in when deploying: <strong>{t().missing.join(', ')}</strong>.</p>
+          </Show>
+          <h4>In the AWS console</h4>
+          <ol class="small"><For each={deploySteps(t().mode, t().fileName)}>{(step) => <li>{step}</li>}</For></ol>
+          <h4>Or with the AWS CLI</h4>
+          <Show when={t().mode === 'api-destination'}>
+            <p class="small muted">Set <code>SESAMI_INGEST_SECRET</code> to the workspace's ingest secret first: it is never put in the file.</p>
+          </Show>
+          <pre class="code" data-testid="template-command">{t().command}</pre>
+          <div><button type="button" onClick={() => copy('The command', t().command)}>Copy the command</button></div>
+          <details class="more"><summary>The template ({t().template.length.toLocaleString('en-US')} characters)</summary>
+            <pre class="code" data-testid="template-text">{t().template}</pre></details>
+        </div>
+      )}</Show>
+    </details>
+  );
+}
+
+/// Verify: the checks of `sesami doctor`, in order, stopping at the first failure with its
+/// precise message; with a From address, a test mail to the SES simulator and its events too.
+function Verify(props: { settings: AwsSettings }): JSX.Element {
+  const [busy, setBusy] = createSignal(false);
+  const [steps, setSteps] = createSignal<VerifyStep[]>([]);
+  const [answer, setAnswer] = createSignal<VerifyStsResult | null>(null);
+  const [from, setFrom] = createSignal('');
+  const verify = async () => {
+    setBusy(true); setAnswer(null); setSteps([]);
+    const s = props.settings;
+    const r = await verifySts();
+    const conn = connectionSteps(s, r, awsErrorHint);
+    setSteps(conn.steps);
+    if (r.ok) setAnswer(r.value);
+    if (conn.failed) { setBusy(false); return; }
+    const sender = from().trim();
+    if (!sender) {
+      setSteps([...conn.steps, { name: STEP.send, status: 'skip', detail: 'Give a From address (at a sending identity) to send a test mail and wait for its events.' }]);
+      setBusy(false);
+      return;
+    }
+    const sent = await sendMail({ from: sender, to: ['success@simulator.amazonses.com'], subject: 'SESami verify',
+      text: 'A test message from SESami\'s Verify button; nothing to do.' }, newIdempotencyKey());
+    if (!sent.ok) {
+      setSteps([...conn.steps, { name: STEP.send, status: 'fail', detail: `${sent.error.message} (${sent.error.code})`, code: sent.error.code }]);
+      setBusy(false);
+      return;
+    }
+    if (sent.value.transport !== 'ses') {
+      setSteps([...conn.steps, { name: STEP.send, status: 'fail', detail: `The mail went through '${sent.value.transport}', not SES: the server did not use the saved connection.` }]);
+      setBusy(false);
+      return;
+    }
+    const sendStep: VerifyStep = { name: STEP.send, status: 'ok', detail: `messageId ${sent.value.messageId}` };
+    setSteps([...conn.steps, sendStep]);
+    const started = Date.now();
+    for (;;) {
+      const ev = await fetchMessageEvents(sent.value.messageId);
+      const types = ev.ok ? ev.value.events.map((e) => e.type) : [];
+      const seconds = (Date.now() - started) / 1000;
+      const verdict = eventsVerdict(types, seconds >= 60, seconds, s.mode, s.queueUrl);
+      if (verdict) { setSteps([...conn.steps, sendStep, verdict]); break; }
+      await new Promise((w) => setTimeout(w, 1000));
+    }
+    setBusy(false);
   };
   return (
     <div class="stack">
       <h3>Check the connection</h3>
-      <div class="row wrap gap">
+      <div class="row wrap gap end">
+        <label class="field">Test mail from (optional)<input name="verifyFrom" type="email" placeholder="noreply@example.com" value={from()}
+          onInput={(e) => setFrom(e.currentTarget.value)} /></label>
         <button type="button" onClick={verify} disabled={busy()} aria-busy={busy()} data-testid="verify-sts">{busy() ? 'Verifying…' : 'Verify connection'}</button>
-        <span class="small muted">Assumes the role through STS and asks SES about the account. Changes nothing.</span>
       </div>
+      <span class="small muted">Checks, in order: the saved connection, the role with the External ID, SES access, the configuration set; with a From
+        address also a test mail to SES's simulator and its Send and Delivery events. Stops at the first failure.</span>
       <div data-testid="verify-result" aria-live="polite">
-        <Show when={error()}>{(e) => (
-          <div class="alert level-review" role="alert" data-code={e().code}>
-            <p><strong>The check failed.</strong> {e().message} <code class="muted">({e().code})</code></p>
-            <Show when={awsErrorHint(e())}><p class="small">{awsErrorHint(e())}</p></Show>
-          </div>
-        )}</Show>
+        <Show when={steps().length}>
+          <ol class="plain stack" data-testid="verify-steps">
+            <For each={steps()}>{(st) => (
+              <li data-status={st.status} data-code={st.code} class={st.status === 'fail' ? 'alert level-review' : ''} role={st.status === 'fail' ? 'alert' : undefined}>
+                <strong>{st.status === 'ok' ? '✓' : st.status === 'fail' ? '✗' : '–'} {st.name}</strong>
+                <p class="small" style={{ 'white-space': 'pre-line' }}>{st.detail}</p>
+              </li>
+            )}</For>
+          </ol>
+        </Show>
         <Show when={answer()}>{(a) => (
-          <div class="stack">
-            <p class="notice" role="status">SESami can act in this account.</p>
-            <dl class="kv"><For each={formatVerify(a())}>{(row) => (
-              <><dt>{row.label}</dt><dd data-key={row.key} class={row.tone ? `tone-${row.tone}` : ''}>{row.value}</dd></>
-            )}</For></dl>
-          </div>
+          <dl class="kv"><For each={formatVerify(a())}>{(row) => (
+            <><dt>{row.label}</dt><dd data-key={row.key} class={row.tone ? `tone-${row.tone}` : ''}>{row.value}</dd></>
+          )}</For></dl>
         )}</Show>
       </div>
     </div>
@@ -157,6 +299,7 @@ function AwsSection(): JSX.Element {
               <dt>Role ARN</dt><dd class="mono">{v.roleArn ?? '—'}</dd><dt>Region</dt><dd>{v.region ?? '—'}</dd>
               <dt>Configuration set</dt><dd>{v.configurationSet ?? '—'}</dd><dt>Events</dt><dd>{MODES.find((m) => m.value === v.mode)?.label ?? '—'}</dd>
             </dl>}>
+            <TemplateSection settings={v} />
             <form class="stack" onSubmit={save} novalidate aria-label="AWS connection">
               <div class="field"><label for="aws-roleArn">Role ARN</label>
                 <input {...attrs('roleArn')} class="mono" placeholder="arn:aws:iam::123456789012:role/SESami" autocomplete="off" spellcheck={false} />
@@ -189,7 +332,7 @@ function AwsSection(): JSX.Element {
               <Problem error={problem()} />
               <Show when={problem()}>{(e) => <Show when={awsErrorHint(e())}><p class="small">{awsErrorHint(e())}</p></Show>}</Show>
             </form>
-            <Verify />
+            <Verify settings={v} />
           </Show>
         </>
       )}</Async>
@@ -235,7 +378,7 @@ function IngestSection(): JSX.Element {
   const rotate = async () => {
     if (!confirm('Rotate the ingestion token? The current SNS and EventBridge endpoints stop working at once.')) return;
     const r = await rotateIngest();
-    if (r.ok) { setSecret(r.value); setError(null); } else setError(r.error);
+    if (r.ok) { setSecret(r.value); setFreshIngestToken(r.value.ingestToken); setError(null); } else setError(r.error);
   };
   return (
     <section class="card stack" aria-labelledby="ingest-title">
