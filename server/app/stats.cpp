@@ -17,7 +17,10 @@ store::result<aggregation> stats(store::store& s, std::string_view workspace,
     return store::error{errc::bad_input, "from is after to"};
   const std::int64_t from = req.from.value_or(std::numeric_limits<std::int64_t>::min() / 2);
   const std::int64_t to = req.to.value_or(std::numeric_limits<std::int64_t>::max() / 2);
-  auto rows = s.rollups(workspace, from, to);
+  // Day, week and month buckets at UTC are made of whole UTC days: a daily level may serve them.
+  const bool utc_days = req.bucket != bucket_kind::hour && req.offset_minutes == 0;
+  auto rows =
+      utc_days ? s.rollups_by_day(workspace, from, to) : s.rollups(workspace, from, to);
   if (!rows) return rows.error();
 
   aggregation a;

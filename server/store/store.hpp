@@ -266,6 +266,13 @@ class store {
   /// Rollup rows for hours in [since, until) (ms; rounded down to the hour), ordered by hour, type.
   virtual result<std::vector<rollup_row>> rollups(std::string_view workspace, std::int64_t since,
                                                   std::int64_t until) = 0;
+  /// The same counters for a caller that buckets by whole UTC days or longer: a backend with a
+  /// daily level may return a whole day inside the range as one row per type at the day's first
+  /// hour (far fewer rows for long ranges). Ordered by hour, type. Default: the hourly rows.
+  virtual result<std::vector<rollup_row>> rollups_by_day(std::string_view workspace,
+                                                         std::int64_t since, std::int64_t until) {
+    return rollups(workspace, since, until);
+  }
   /// The n most clicked links in hours [since, until) (rounded like rollups), by clicks then link.
   virtual result<std::vector<link_rollup>> top_links(std::string_view workspace,
                                                      std::int64_t since, std::int64_t until,

@@ -2,6 +2,7 @@
 // runs every few minutes per workspace.
 #include <mutex>
 
+#include "detail/text_columns.hpp"
 #include "sqlite/connection.hpp"
 #include "suppression_sync_store.hpp"
 
@@ -11,37 +12,9 @@ using sqlite::connection;
 using sqlite::reset_guard;
 using sqlite::statement;
 
-// Errors are stored one per line, fields separated by tabs (which the fields never keep): the
-// store stays free of a JSON dependency.
-std::string clean(std::string_view v) {
-  std::string o(v);
-  for (char& ch : o)
-    if (ch == '\t' || ch == '\n' || ch == '\r') ch = ' ';
-  return o;
-}
-std::string errors_text(const std::vector<sync_failure>& errs) {
-  std::string out;
-  for (auto& e : errs)
-    out += clean(e.address) + '\t' + clean(e.operation) + '\t' + clean(e.code) + '\t' +
-           clean(e.message) + '\n';
-  return out;
-}
-std::vector<sync_failure> errors_of(std::string_view text) {
-  std::vector<sync_failure> out;
-  while (!text.empty()) {
-    const auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    std::string f[4];
-    for (int i = 0; i < 4; ++i) {
-      const auto tab = i < 3 ? line.find('\t') : std::string_view::npos;
-      f[i] = std::string(line.substr(0, tab));
-      line = tab == std::string_view::npos ? std::string_view() : line.substr(tab + 1);
-    }
-    out.push_back({f[0], f[1], f[2], f[3]});
-  }
-  return out;
-}
+// Errors are stored one per line, fields separated by tabs (detail/text_columns.hpp).
+using detail::sync_failures_of;
+using detail::sync_failures_text;
 
 class sqlite_sync final : public suppression_sync_store {
  public:
@@ -85,7 +58,7 @@ class sqlite_sync final : public suppression_sync_store {
       seq = (*s)->int64(0), r.at = (*s)->int64(1), r.cause = std::string((*s)->text(2));
       r.pulled = (*s)->int64(3), r.pushed = (*s)->int64(4);
       r.removed_local = (*s)->int64(5), r.removed_remote = (*s)->int64(6);
-      r.errors = errors_of((*s)->text(7));
+      r.errors = sync_failures_of((*s)->text(7));
     }
     auto c = db_->prepare_static(
         "SELECT address, change, reason FROM suppression_sync_changes WHERE run = ? "
@@ -112,7 +85,7 @@ class sqlite_sync final : public suppression_sync_store {
       reset_guard g{**run};
       (*run)->bind(1, workspace), (*run)->bind(2, r.at), (*run)->bind(3, r.cause);
       (*run)->bind(4, r.pulled), (*run)->bind(5, r.pushed), (*run)->bind(6, r.removed_local);
-      (*run)->bind(7, r.removed_remote), (*run)->bind(8, errors_text(r.errors));
+      (*run)->bind(7, r.removed_remote), (*run)->bind(8, sync_failures_text(r.errors));
       if (auto st = sqlite::run(*db_, **run, "cannot record the suppression sync"); !st) return st;
     }
     const std::int64_t seq = sqlite3_last_insert_rowid(db_->get());

@@ -9,36 +9,16 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
-#include "aws/http_client.hpp"
+#include "api_caller.hpp"
 #include "loopback.hpp"
 
 namespace {
 namespace json = boost::json;
 using namespace sesami;
 
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  char buf[512];
-  while (auto n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  REQUIRE(pclose(p) == 0);
-  return out;
-}
+using test::run_command;
+using caller = test::api_caller;
 
-struct caller {
-  std::string base, key;
-  aws::http_client http;
-  std::pair<long, std::string> call(const std::string& method, const std::string& path,
-                                    const std::string& body = "") {
-    aws::http_request r{method, base + path, {{"Authorization", "Bearer " + key}},
-                        body,   20000,       2000};
-    if (!body.empty()) r.headers.push_back({"Content-Type", "application/json"});
-    auto res = http.perform(r);
-    REQUIRE(res.has_value());
-    return {res->status, res->body};
-  }
-};
 std::string code_of(const std::string& body) {
   return std::string(json::parse(body).at("error").at("code").as_string());
 }
@@ -52,7 +32,7 @@ TEST_CASE("POST /settings/aws/template fills the onboarding template", "[templat
   test::temp_dir dir;
   const auto db = (dir.path / "sesami.db").string();
   auto ws =
-      json::parse(run(std::string(SESAMI_BIN) + " workspace create Acme --db " + db + " --json"));
+      json::parse(run_command(std::string(SESAMI_BIN) + " workspace create Acme --db " + db + " --json"));
   const std::string ingest_token(ws.at("ingestToken").as_string());
   const std::string ingest_secret(ws.at("ingestSecret").as_string());
   test::child_process srv({SESAMI_BIN, "serve", "--db", db, "--port", "0", "--log-level", "warn"},
@@ -145,7 +125,7 @@ TEST_CASE("POST /settings/aws/template fills the onboarding template", "[templat
 
   SECTION("the same bytes as `sesami connect`") {
     const auto out = (dir.path / "connect.json").string();
-    run(std::string(SESAMI_BIN) + " connect --url " + admin.base + " --api-key " + admin.key +
+    run_command(std::string(SESAMI_BIN) + " connect --url " + admin.base + " --api-key " + admin.key +
         " --sesami-account 999988887777 --identity example.com --mode event-bus"
         " --event-bus-arn arn:aws:events:eu-west-1:999988887777:event-bus/sesami-ses-events"
         " --out " + out + " >/dev/null");

@@ -7,38 +7,16 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
-#include "aws/http_client.hpp"
+#include "api_caller.hpp"
 #include "standin.hpp"
 
 namespace {
 namespace json = boost::json;
 using namespace sesami;
 
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  char buf[512];
-  while (auto n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  REQUIRE(pclose(p) == 0);
-  return out;
-}
+using test::run_command;
+using api = test::api_caller;
 
-struct api {
-  std::string base, key;
-  aws::http_client http;
-  std::pair<long, json::value> call(const std::string& method, const std::string& path,
-                                    const std::string& body = "") {
-    aws::http_request r{method, base + path, {{"Authorization", "Bearer " + key}},
-                        body,   20000,       2000};
-    if (!body.empty()) r.headers.push_back({"Content-Type", "application/json"});
-    auto res = http.perform(r);
-    REQUIRE(res.has_value());
-    json::value v;
-    if (!res->body.empty()) v = json::parse(res->body);
-    return {res->status, v};
-  }
-};
 std::string code_of(const json::value& v) {
   return std::string(v.at("error").at("code").as_string());
 }
@@ -51,7 +29,7 @@ TEST_CASE("/settings/aws and /verify-sts over real HTTP", "[verify-sts]") {
   test::temp_dir dir;
   const auto db = (dir.path / "sesami.db").string();
   auto ws =
-      json::parse(run(std::string(SESAMI_BIN) + " workspace create Acme --db " + db + " --json"));
+      json::parse(run_command(std::string(SESAMI_BIN) + " workspace create Acme --db " + db + " --json"));
   test::child_process srv(
       {SESAMI_BIN, "serve", "--db", db, "--port", "0", "--log-level", "warn"},
       {std::string("AWS_ACCESS_KEY_ID=") + test::own_key_id,
@@ -67,14 +45,14 @@ TEST_CASE("/settings/aws and /verify-sts over real HTTP", "[verify-sts]") {
   c.key = std::string(ws.at("apiKey").as_string());
 
   // Not connected yet: an External ID is generated once and kept.
-  auto [st0, s0] = c.call("GET", "/settings/aws");
+  auto [st0, s0] = c.call_json("GET", "/settings/aws");
   REQUIRE(st0 == 200);
   CHECK(s0.at("connected") == false);
   CHECK(s0.at("roleArn").is_null());
   const std::string external_id(s0.at("externalId").as_string());
   CHECK(external_id.size() == 40);  // 160 random bits, hex
-  CHECK(c.call("GET", "/settings/aws").second.at("externalId").as_string() == external_id);
-  auto [nc, ncb] = c.call("GET", "/verify-sts");
+  CHECK(c.call_json("GET", "/settings/aws").second.at("externalId").as_string() == external_id);
+  auto [nc, ncb] = c.call_json("GET", "/verify-sts");
   CHECK(nc == 409);
   CHECK(code_of(ncb) == "aws.not_connected");
 
@@ -89,27 +67,27 @@ TEST_CASE("/settings/aws and /verify-sts over real HTTP", "[verify-sts]") {
   aws_side.admin("PUT", "config", cfg);
 
   SECTION("validation") {
-    auto [b1, e1] = c.call("PUT", "/settings/aws",
+    auto [b1, e1] = c.call_json("PUT", "/settings/aws",
                            R"({"roleArn":"arn:aws:iam::12:role/x","region":"us-east-1"})");
     CHECK(b1 == 400);
     CHECK(code_of(e1) == "validation.role_arn");
     auto [b2, e2] =
-        c.call("PUT", "/settings/aws",
+        c.call_json("PUT", "/settings/aws",
                R"({"roleArn":")" + std::string(test::customer_role) + R"(","region":"Mars"})");
     CHECK(b2 == 400);
     CHECK(code_of(e2) == "validation.region");
-    auto [b3, e3] = c.call("PUT", "/settings/aws",
+    auto [b3, e3] = c.call_json("PUT", "/settings/aws",
                            R"({"roleArn":")" + std::string(test::customer_role) +
                                R"(","region":"us-east-1","mode":"sqs"})");
     CHECK(b3 == 400);
     CHECK(code_of(e3) == "validation.queue_url");
-    auto [b4, e4] = c.call("PUT", "/settings/aws", R"({"roleArn":5,"region":"us-east-1"})");
+    auto [b4, e4] = c.call_json("PUT", "/settings/aws", R"({"roleArn":5,"region":"us-east-1"})");
     CHECK(b4 == 400);
     CHECK(code_of(e4) == "validation.role_arn");
-    CHECK(c.call("GET", "/settings/aws").second.at("connected") == false);  // nothing half-saved
+    CHECK(c.call_json("GET", "/settings/aws").second.at("connected") == false);  // nothing half-saved
   }
   SECTION("connected: the healthy answer, then disconnect keeps the External ID") {
-    auto [p1, b1] = c.call(
+    auto [p1, b1] = c.call_json(
         "PUT", "/settings/aws",
         R"({"roleArn":")" + std::string(test::customer_role) +
             R"(","region":"us-east-1","configurationSet":"sesami-events",)"
@@ -121,10 +99,10 @@ TEST_CASE("/settings/aws and /verify-sts over real HTTP", "[verify-sts]") {
     // The configuration set check needs GetConfigurationSet, which the stand-in lacks: verify the
     // plain connection (no set) here; the set check is covered in tests/aws/ses_test.cpp.
     REQUIRE(
-        c.call("PUT", "/settings/aws",
+        c.call_json("PUT", "/settings/aws",
                R"({"roleArn":")" + std::string(test::customer_role) + R"(","region":"us-east-1"})")
             .first == 200);
-    auto [v, vb] = c.call("GET", "/verify-sts");
+    auto [v, vb] = c.call_json("GET", "/verify-sts");
     INFO(json::serialize(vb));
     REQUIRE(v == 200);
     CHECK(vb.at("ok") == true);
@@ -140,21 +118,21 @@ TEST_CASE("/settings/aws and /verify-sts over real HTTP", "[verify-sts]") {
     CHECK(vb.at("sentLast24Hours").to_number<double>() == 3);
     CHECK(vb.at("credentialsExpireAt").as_string().size() == 20);
     // Cached: a second check does not call STS again.
-    REQUIRE(c.call("GET", "/verify-sts").first == 200);
+    REQUIRE(c.call_json("GET", "/verify-sts").first == 200);
     CHECK(aws_side.calls("sts.AssumeRole") == 1);
 
-    auto [d, db_] = c.call("DELETE", "/settings/aws");
+    auto [d, db_] = c.call_json("DELETE", "/settings/aws");
     CHECK(d == 204);
-    auto [g, gb] = c.call("GET", "/settings/aws");
+    auto [g, gb] = c.call_json("GET", "/settings/aws");
     CHECK(gb.at("connected") == false);
     CHECK(gb.at("externalId").as_string() == external_id);
-    CHECK(c.call("GET", "/verify-sts").first == 409);
+    CHECK(c.call_json("GET", "/verify-sts").first == 409);
   }
   SECTION("a role that does not trust SESami (or another External ID)") {
-    REQUIRE(c.call("PUT", "/settings/aws",
+    REQUIRE(c.call_json("PUT", "/settings/aws",
                    R"({"roleArn":"arn:aws:iam::444455556666:role/Unknown","region":"us-east-1"})")
                 .first == 200);
-    auto [v, vb] = c.call("GET", "/verify-sts");
+    auto [v, vb] = c.call_json("GET", "/verify-sts");
     CHECK(v == 502);
     CHECK(code_of(vb) == "aws.assume_role_denied");
     const std::string msg(vb.at("error").at("message").as_string());
@@ -162,10 +140,10 @@ TEST_CASE("/settings/aws and /verify-sts over real HTTP", "[verify-sts]") {
     CHECK(msg.find("trust policy") != std::string::npos);
   }
   SECTION("a role without the ses: permissions") {
-    REQUIRE(c.call("PUT", "/settings/aws",
+    REQUIRE(c.call_json("PUT", "/settings/aws",
                    R"({"roleArn":")" + denied_role + R"(","region":"us-east-1"})")
                 .first == 200);
-    auto [v, vb] = c.call("GET", "/verify-sts");
+    auto [v, vb] = c.call_json("GET", "/verify-sts");
     CHECK(v == 502);
     CHECK(code_of(vb) == "aws.ses_permission");
   }

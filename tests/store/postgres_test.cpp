@@ -3,7 +3,11 @@
 // errors for an unreachable server, the accounts tables, and open_store()'s choice of backend.
 #include "store/postgres/migrations.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include "helpers.hpp"
+#include "store/postgres/connection.hpp"
 #include "store/accounts.hpp"
 #include "store/open.hpp"
 
@@ -163,4 +167,87 @@ TEST_CASE("accounts on PostgreSQL, and open_store picks the backend from --db",
   CHECK(a.aws_accounts("default")->size() == 1);
   CHECK(*a.delete_api_key("default", "k1"));
   CHECK_FALSE(a.api_key_by_hash(hash)->has_value());
+}
+
+// Issue #8: after a PostgreSQL restart every idle pooled connection is dead. The pool replaces a
+// connection the server closed before handing it out, and retries the first statement on a fresh
+// session only when that statement cannot have changed anything; a write is never run twice.
+TEST_CASE("PostgreSQL pool: connections closed by the server are replaced, only safe statements "
+          "are retried",
+          "[postgres][pool]") {
+  namespace pg = sesami::store::pg;
+  const std::string url = pg_test_url();
+  pg::pool pool(url, 2);
+  auto pid_of = [](pg::connection& c) {
+    auto r = c.exec("SELECT pg_backend_pid()", "pid");
+    REQUIRE(r);
+    return std::string(r->text(0, 0));
+  };
+  // Ends the backend from another session and waits until it is gone (its socket closed).
+  auto terminate = [&](const std::string& pid) {
+    CHECK(pg_admin("SELECT pg_terminate_backend(" + pid + ")", url) == "t");
+    for (int i = 0; i < 100; ++i) {
+      if (pg_admin("SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid, url) == "0") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  };
+  std::string pid;
+  {
+    auto h = pool.acquire();
+    REQUIRE(h);
+    pid = pid_of(**h);
+  }
+  // Closed while idle in the pool: replaced at acquire, the first statement succeeds.
+  terminate(pid);
+  {
+    auto h = pool.acquire();
+    REQUIRE(h);
+    const auto now = pid_of(**h);
+    CHECK(now != pid);
+    pid = now;
+  }
+  // Closed after acquire (the race a restart leaves): a read is retried once on a new session.
+  {
+    auto h = pool.acquire();
+    REQUIRE(h);
+    terminate(pid);
+    auto r = (*h)->exec("SELECT 1 + 1", "read");
+    REQUIRE(r);
+    CHECK(r->text(0, 0) == "2");
+    pid = pid_of(**h);
+  }
+  // The same for BEGIN: the transaction then runs on the new session.
+  {
+    auto h = pool.acquire();
+    REQUIRE(h);
+    terminate(pid);
+    REQUIRE((*h)->script("BEGIN", "begin"));
+    const auto now = pid_of(**h);
+    CHECK(now != pid);
+    pid = now;
+    CHECK((*h)->script("ROLLBACK", "rollback"));
+  }
+  // A write in autocommit might have committed before the connection broke: reported, not rerun.
+  {
+    auto h = pool.acquire();
+    REQUIRE(h);
+    terminate(pid);
+    auto r = (*h)->exec("CREATE TEMP TABLE pool_retry (x int)", "write");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == errc::unavailable);
+  }
+  // A statement after the first is not retried either; the pool then drops the broken connection.
+  {
+    auto h = pool.acquire();
+    REQUIRE(h);
+    pid = pid_of(**h);
+    terminate(pid);
+    auto r = (*h)->exec("SELECT 1", "read");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == errc::unavailable);
+  }
+  auto h = pool.acquire();
+  REQUIRE(h);
+  CHECK(pid_of(**h) != pid);
 }

@@ -155,7 +155,14 @@ TEST_CASE("stats from rollups equal the in-memory aggregation and a raw recount"
 
   const std::int64_t first_hour = lo / hour, last_hour = hi / hour + 1;
   std::uniform_int_distribution<std::int64_t> pick(first_hour, last_hour);
-  std::vector<std::pair<std::int64_t, std::int64_t>> ranges = {{first_hour, last_hour + 1}};
+  // Whole UTC days only, whole days with partial edge days, and a part of one day: the daily
+  // level's boundaries (day buckets below read whole days from it where a backend has one).
+  const std::int64_t first_day = first_hour / 24 + 1;
+  std::vector<std::pair<std::int64_t, std::int64_t>> ranges = {
+      {first_hour, last_hour + 1},
+      {first_day * 24, first_day * 24 + 72},
+      {first_day * 24 - 5, first_day * 24 + 53},
+      {first_day * 24 + 3, first_day * 24 + 20}};
   for (int i = 0; i < 25; ++i) {
     auto x = pick(rng), y = pick(rng);
     if (x > y) std::swap(x, y);
@@ -204,6 +211,29 @@ TEST_CASE("stats from rollups equal the in-memory aggregation and a raw recount"
     CHECK(got->human_clicked == raw.in(raw.first_human_click, from, to, false));
     CHECK(got->opens.unique_human == raw.in(raw.first_human_open, from, to, true));
     CHECK(got->statuses == raw.statuses(from, to));
+
+    // Day buckets at UTC: the per-day series of the in-memory aggregation, and every other
+    // figure equal to the hour-bucketed answer.
+    req.bucket = sesami::bucket_kind::day;
+    auto by_day = sesami::app::stats(*s, "default", req);
+    REQUIRE(by_day);
+    o.bucket = sesami::bucket_kind::day;
+    auto want_day = sesami::aggregate(*b, f, o);
+    REQUIRE(want_day);
+    CHECK(by_day->series == want_day->series);
+    CHECK(by_day->machine_open_series == want_day->machine_open_series);
+    CHECK(by_day->machine_click_series == want_day->machine_click_series);
+    CHECK(by_day->totals == got->totals);
+    CHECK(by_day->opens == got->opens);
+    CHECK(by_day->clicks == got->clicks);
+    CHECK(by_day->simulator_events == got->simulator_events);
+    CHECK(by_day->sent == got->sent);
+    CHECK(by_day->delivered == got->delivered);
+    CHECK(by_day->hard_bounced == got->hard_bounced);
+    CHECK(by_day->complained == got->complained);
+    CHECK(by_day->human_opened == got->human_opened);
+    CHECK(by_day->human_clicked == got->human_clicked);
+    CHECK(by_day->bounce_classes == got->bounce_classes);
   }
   // The simulator's traffic is really there, and really left out.
   auto all = sesami::app::stats(*s, "default", {});

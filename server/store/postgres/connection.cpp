@@ -1,7 +1,10 @@
 #include "connection.hpp"
 
+#include <poll.h>
+
 #include <charconv>
 #include <chrono>
+#include <utility>
 
 namespace sesami::store::pg {
 namespace {
@@ -111,13 +114,55 @@ result<std::unique_ptr<connection>> connection::open(const std::string& url) {
   return std::unique_ptr<connection>(new connection(c));
 }
 
+namespace {
+// Statements that cannot have changed anything whatever became of them: BEGIN opens a
+// transaction (nothing after it ran yet), a plain SELECT of ours only reads. Everything else —
+// an INSERT / UPDATE / DELETE / WITH … in autocommit, COMMIT — may have committed before the
+// connection broke, and is never run twice; so is a script of several statements.
+bool replayable(std::string_view sql) noexcept {
+  if (sql.find(';') != std::string_view::npos) return false;
+  while (!sql.empty() && (sql.front() == ' ' || sql.front() == '\n')) sql.remove_prefix(1);
+  auto starts = [&](std::string_view w) {
+    return sql.size() >= w.size() && sql.substr(0, w.size()) == w &&
+           (sql.size() == w.size() || sql[w.size()] == ' ' || sql[w.size()] == '\n');
+  };
+  return starts("BEGIN") || starts("SELECT");
+}
+}  // namespace
+
+bool connection::stale() const noexcept {
+  if (PQstatus(c_) != CONNECTION_OK) return true;
+  pollfd p{PQsocket(c_), POLLIN, 0};
+  if (p.fd < 0) return true;
+  return ::poll(&p, 1, 0) != 0;  // readable, hung up, or poll failed
+}
+
+// Runs a statement; when it is the first statement on a connection reused from the pool's idle
+// list, the connection turns out broken (the server restarted while it sat idle and stale()
+// did not see it yet) and the statement cannot have changed anything, reconnects and runs it
+// once more. A connection that broke in the middle of a unit of work is never retried here.
+template <class Run>
+PGresult* connection::run_once_or_retry(std::string_view sql, Run&& run) {
+  const bool first = std::exchange(reused_, false);
+  PGresult* r = run();
+  const auto st = PQresultStatus(r);
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
+  if (!first || PQstatus(c_) != CONNECTION_BAD || !replayable(sql)) return r;
+  PQreset(c_);  // the same parameters, a new session
+  if (PQstatus(c_) != CONNECTION_OK) return r;  // still down: report the first failure
+  PQclear(r);
+  return run();
+}
+
 result<rows> connection::exec(std::string_view sql, const params& p, std::string_view what) {
   const std::string text(sql);
   std::vector<const char*> values(p.size());
   for (std::size_t i = 0; i < p.size(); ++i)
     values[i] = p.is_null(i) ? nullptr : p.values()[i].c_str();
-  PGresult* r = PQexecParams(c_, text.c_str(), static_cast<int>(p.size()), nullptr, values.data(),
-                             nullptr, nullptr, 0);
+  PGresult* r = run_once_or_retry(sql, [&] {
+    return PQexecParams(c_, text.c_str(), static_cast<int>(p.size()), nullptr, values.data(),
+                        nullptr, nullptr, 0);
+  });
   const auto st = PQresultStatus(r);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return rows(r);
   error e = make_error(c_, r, what);
@@ -127,7 +172,7 @@ result<rows> connection::exec(std::string_view sql, const params& p, std::string
 
 status connection::script(std::string_view sql, std::string_view what) {
   const std::string text(sql);
-  PGresult* r = PQexec(c_, text.c_str());
+  PGresult* r = run_once_or_retry(sql, [&] { return PQexec(c_, text.c_str()); });
   const auto st = PQresultStatus(r);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
     PQclear(r);
@@ -150,6 +195,12 @@ result<pool::handle> pool::acquire() {
     if (!idle_.empty()) {
       connection* c = idle_.back().release();
       idle_.pop_back();
+      if (c->stale()) {  // closed by the server while idle (a restart): replace it
+        delete c;
+        --open_;
+        continue;
+      }
+      c->reused();
       return handle(c, deleter{this});
     }
     if (open_ < max_) {

@@ -109,10 +109,21 @@ class connection {
   }
   /// Rolls back an open transaction, if any (ignoring errors: the connection may be gone).
   void rollback() noexcept;
+  /// For an idle pooled connection: true when the server has spoken or hung up since it went
+  /// idle. It never does to an idle session except to end it (a restart, a crash, a terminated
+  /// backend: a FATAL message and EOF), so such a connection is discarded before use. One poll().
+  bool stale() const noexcept;
+  /// Marks the connection as just taken from the pool's idle list: its first statement, if it
+  /// fails because the connection is broken and cannot have changed anything, is retried once on
+  /// a fresh connection (see exec).
+  void reused() noexcept { reused_ = true; }
 
  private:
   explicit connection(PGconn* c) noexcept : c_(c) {}
+  template <class Run>
+  PGresult* run_once_or_retry(std::string_view sql, Run&& run);
   PGconn* c_;
+  bool reused_ = false;
 };
 
 /// A pool of connections to one database; at most `max` open at once.

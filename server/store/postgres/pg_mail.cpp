@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "../detail/text_columns.hpp"
 #include "../mail_store.hpp"
 #include "connection.hpp"
 
@@ -17,34 +18,10 @@ using pg::connection;
 using pg::params;
 using pg::rows;
 
-std::string join_lines(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += s, out += '\n';
-  return out;
-}
-std::vector<std::string> split_lines(std::string_view s) {
-  std::vector<std::string> out;
-  while (!s.empty()) {
-    const auto nl = s.find('\n');
-    out.emplace_back(s.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    s.remove_prefix(nl + 1);
-  }
-  return out;
-}
-std::string join_pairs(const std::vector<std::pair<std::string, std::string>>& v) {
-  std::string out;
-  for (const auto& [a, r] : v) out += a, out += '\t', out += r, out += '\n';
-  return out;
-}
-std::vector<std::pair<std::string, std::string>> split_pairs(std::string_view s) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& line : split_lines(s)) {
-    const auto tab = line.find('\t');
-    out.emplace_back(line.substr(0, tab), tab == std::string::npos ? "" : line.substr(tab + 1));
-  }
-  return out;
-}
+using detail::join_lines;
+using detail::join_pairs;
+using detail::split_lines;
+using detail::split_pairs;
 
 constexpr const char* attempt_cols =
     "seq, id, workspace, created_at, transport, status, message_id, error_code, error_message, "

@@ -22,6 +22,7 @@
 
 #include <sesami/aggregate.hpp>  // simulator_domain, detail::domain_of
 
+#include "../detail/rollup_time.hpp"
 #include "../store.hpp"
 #include "connection.hpp"
 #include "migrations.hpp"
@@ -31,28 +32,13 @@ namespace sesami::store {
 namespace pg {
 namespace {
 
-constexpr std::int64_t ms_per_hour = 3'600'000;
-constexpr std::int64_t ms_per_day = 86'400'000;
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
-  return a >= 0 ? a / b : (a - b + 1) / b;
-}
-std::int64_t hour_of(std::int64_t ms) noexcept { return floor_div(ms, ms_per_hour); }
-std::int64_t day_of_hour(std::int64_t hour) noexcept { return floor_div(hour, 24); }
-
-// A range of hours [h0, h1) split for the two-level rollup tables (migration 4, SQLite's 9):
-// whole days [d0, d1) from the daily tables, the partial edge days' hours from the hourly ones.
-// Without a whole day inside, d0 == d1 and every hour is read from the hourly table.
-struct day_split {
-  std::int64_t d0, d1;  // whole days
-  std::int64_t a0, a1;  // leading hours [a0, a1)
-  std::int64_t b0, b1;  // trailing hours [b0, b1)
-};
-day_split split_days(std::int64_t h0, std::int64_t h1) noexcept {
-  const std::int64_t d0 = day_of_hour(h0 + 23), d1 = day_of_hour(h1);  // ceil, floor
-  if (h1 <= h0 || d0 >= d1) return {0, 0, h0, std::max(h0, h1), 0, 0};
-  return {d0, d1, h0, d0 * 24, d1 * 24, h1};
-}
+using sesami::store::detail::day_of_hour;
+using sesami::store::detail::day_split;
+using sesami::store::detail::hour_of;
+using sesami::store::detail::ms_per_day;
+using sesami::store::detail::ms_per_hour;
+using sesami::store::detail::split_days;
+using sesami::store::detail::floor_div;
 
 // ---- months (civil calendar, H. Hinnant's algorithms) ------------------------------------------
 struct month {
@@ -592,14 +578,37 @@ class pg_store final : public store {
 
   result<std::vector<rollup_row>> rollups(std::string_view workspace, std::int64_t since,
                                           std::int64_t until) override {
-    auto c = pool_.acquire();
-    if (!c) return c.error();
-    auto r = (*c)->exec(
+    return read_rollups(
         "SELECT hour, type, count, machine, uniq, uniq_human, hard, soft, suppressed, "
         "undetermined, "
         "sim_count, sim_uniq_human, sim_hard FROM rollups "
         "WHERE workspace = $1 AND hour >= $2 AND hour < $3 ORDER BY hour, type",
-        hour_range(workspace, since, until), "cannot read rollups");
+        hour_range(workspace, since, until));
+  }
+
+  result<std::vector<rollup_row>> rollups_by_day(std::string_view workspace, std::int64_t since,
+                                                 std::int64_t until) override {
+    // Whole days from rollups_daily (one row per day and type, at the day's first hour), the
+    // partial edge days hour by hour: ~types x (days + 46) rows instead of types x hours.
+    constexpr const char* columns =
+        "type, count, machine, uniq, uniq_human, hard, soft, suppressed, undetermined, "
+        "sim_count, sim_uniq_human, sim_hard";
+    return read_rollups(std::string("SELECT * FROM (SELECT day * 24 AS hour, ") + columns +
+                            " FROM rollups_daily WHERE workspace = $1 AND day >= $4 AND day < $5 "
+                            "UNION ALL SELECT hour, " +
+                            columns +
+                            " FROM rollups WHERE workspace = $1 AND hour >= $2 AND hour < $3 "
+                            "UNION ALL SELECT hour, " +
+                            columns +
+                            " FROM rollups WHERE workspace = $1 AND hour >= $6 AND hour < $7) "
+                            "AS x ORDER BY hour, type",
+                        day_range(workspace, since, until));
+  }
+
+  result<std::vector<rollup_row>> read_rollups(const std::string& sql, const params& p) {
+    auto c = pool_.acquire();
+    if (!c) return c.error();
+    auto r = (*c)->exec(sql, p, "cannot read rollups");
     if (!r) return r.error();
     std::vector<rollup_row> out;
     for (int i = 0; i < r->size(); ++i) {
@@ -1434,6 +1443,45 @@ class pg_store final : public store {
           "sim_hard = rollups.sim_hard + excluded.sim_hard",
           p, "cannot update rollups");
       if (!r) return r.error();
+      // The same deltas summed by day (migration 6), in the same transaction.
+      std::map<rollup_key, rollup_delta> days;
+      for (const auto& [key, d] : txn.rollups) {
+        auto& t = days[{std::get<0>(key), day_of_hour(std::get<1>(key)), std::get<2>(key)}];
+        t.count += d.count, t.machine += d.machine, t.uniq += d.uniq, t.uniq_human += d.uniq_human;
+        t.hard += d.hard, t.soft += d.soft, t.suppressed += d.suppressed;
+        t.undetermined += d.undetermined, t.sim_count += d.sim_count;
+        t.sim_uniq_human += d.sim_uniq_human, t.sim_hard += d.sim_hard;
+      }
+      array dws, dday, dtype, dv[11];
+      for (const auto& [key, d] : days) {
+        dws.text(std::get<0>(key)), dday.integer(std::get<1>(key)), dtype.integer(std::get<2>(key));
+        const std::int64_t vals[11] = {d.count,     d.machine,        d.uniq,       d.uniq_human,
+                                       d.hard,      d.soft,           d.suppressed, d.undetermined,
+                                       d.sim_count, d.sim_uniq_human, d.sim_hard};
+        for (int i = 0; i < 11; ++i) dv[i].integer(vals[i]);
+      }
+      params dp;
+      dp.text(dws.str()).text(dday.str()).text(dtype.str());
+      for (auto& a : dv) dp.text(a.str());
+      auto rd = c.exec(
+          "INSERT INTO rollups_daily (workspace, day, type, count, machine, uniq, uniq_human, "
+          "hard, soft, suppressed, undetermined, sim_count, sim_uniq_human, sim_hard) "
+          "SELECT * FROM unnest($1::text[], $2::int8[], $3::int2[], $4::int8[], $5::int8[], "
+          "$6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[], "
+          "$13::int8[], $14::int8[]) "
+          "ON CONFLICT (workspace, day, type) DO UPDATE SET "
+          "count = rollups_daily.count + excluded.count, "
+          "machine = rollups_daily.machine + excluded.machine, "
+          "uniq = rollups_daily.uniq + excluded.uniq, "
+          "uniq_human = rollups_daily.uniq_human + excluded.uniq_human, "
+          "hard = rollups_daily.hard + excluded.hard, soft = rollups_daily.soft + excluded.soft, "
+          "suppressed = rollups_daily.suppressed + excluded.suppressed, "
+          "undetermined = rollups_daily.undetermined + excluded.undetermined, "
+          "sim_count = rollups_daily.sim_count + excluded.sim_count, "
+          "sim_uniq_human = rollups_daily.sim_uniq_human + excluded.sim_uniq_human, "
+          "sim_hard = rollups_daily.sim_hard + excluded.sim_hard",
+          dp, "cannot update daily rollups");
+      if (!rd) return rd.error();
     }
     if (!txn.links.empty()) {
       array ws, hour, link, clicks, human, uniq;

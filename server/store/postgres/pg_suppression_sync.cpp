@@ -5,6 +5,7 @@
 #include <map>
 
 #include "../suppression_sync_store.hpp"
+#include "../detail/text_columns.hpp"
 #include "connection.hpp"
 
 namespace sesami::store {
@@ -13,37 +14,9 @@ using pg::connection;
 using pg::params;
 using pg::rows;
 
-// Errors are stored one per line, fields separated by tabs (which the fields never keep), as in
-// SQLite: the store stays free of a JSON dependency.
-std::string clean(std::string_view v) {
-  std::string o(v);
-  for (char& ch : o)
-    if (ch == '\t' || ch == '\n' || ch == '\r') ch = ' ';
-  return o;
-}
-std::string errors_text(const std::vector<sync_failure>& errs) {
-  std::string out;
-  for (auto& e : errs)
-    out += clean(e.address) + '\t' + clean(e.operation) + '\t' + clean(e.code) + '\t' +
-           clean(e.message) + '\n';
-  return out;
-}
-std::vector<sync_failure> errors_of(std::string_view text) {
-  std::vector<sync_failure> out;
-  while (!text.empty()) {
-    const auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    std::string f[4];
-    for (int i = 0; i < 4; ++i) {
-      const auto tab = i < 3 ? line.find('\t') : std::string_view::npos;
-      f[i] = std::string(line.substr(0, tab));
-      line = tab == std::string_view::npos ? std::string_view() : line.substr(tab + 1);
-    }
-    out.push_back({f[0], f[1], f[2], f[3]});
-  }
-  return out;
-}
+// Errors are stored one per line, fields separated by tabs (detail/text_columns.hpp).
+using detail::sync_failures_of;
+using detail::sync_failures_text;
 
 class pg_sync final : public suppression_sync_store {
  public:
@@ -90,7 +63,7 @@ class pg_sync final : public suppression_sync_store {
     rec.at = x.int64(0, 1), rec.cause = std::string(x.text(0, 2));
     rec.pulled = x.int64(0, 3), rec.pushed = x.int64(0, 4);
     rec.removed_local = x.int64(0, 5), rec.removed_remote = x.int64(0, 6);
-    rec.errors = errors_of(x.text(0, 7));
+    rec.errors = sync_failures_of(x.text(0, 7));
     auto ch = (*c)->exec(
         "SELECT address, change, reason FROM suppression_sync_changes WHERE run = $1 "
         "ORDER BY address LIMIT $2",
@@ -122,7 +95,7 @@ class pg_sync final : public suppression_sync_store {
             .integer(r.pushed)
             .integer(r.removed_local)
             .integer(r.removed_remote)
-            .text(errors_text(r.errors)),
+            .text(sync_failures_text(r.errors)),
         "cannot record the suppression sync");
     if (!run) return run.error();
     const std::int64_t seq = run->int64(0, 0);

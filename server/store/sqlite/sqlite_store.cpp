@@ -16,6 +16,7 @@
 
 #include <sesami/aggregate.hpp>  // simulator_domain, detail::domain_of
 
+#include "../detail/rollup_time.hpp"
 #include "../store.hpp"
 #include "connection.hpp"
 #include "migrations.hpp"
@@ -24,29 +25,12 @@ namespace sesami::store {
 namespace sqlite {
 namespace {
 
-constexpr std::int64_t ms_per_hour = 3'600'000;
-constexpr std::int64_t ms_per_day = 86'400'000;
-
-std::int64_t hour_of(std::int64_t ms) noexcept {
-  return ms >= 0 ? ms / ms_per_hour : (ms - ms_per_hour + 1) / ms_per_hour;
-}
-std::int64_t day_of_hour(std::int64_t hour) noexcept {
-  return hour >= 0 ? hour / 24 : (hour - 23) / 24;
-}
-
-// A range of hours [h0, h1) split for the two-level rollup tables (migration 9): whole days
-// [d0, d1) from the daily tables, the partial edge days' hours from the hourly ones. Without a
-// whole day inside, d0 == d1 and every hour is read from the hourly table.
-struct day_split {
-  std::int64_t d0, d1;  // whole days
-  std::int64_t a0, a1;  // leading hours [a0, a1)
-  std::int64_t b0, b1;  // trailing hours [b0, b1)
-};
-day_split split_days(std::int64_t h0, std::int64_t h1) noexcept {
-  const std::int64_t d0 = day_of_hour(h0 + 23), d1 = day_of_hour(h1);  // ceil, floor
-  if (h1 <= h0 || d0 >= d1) return {0, 0, h0, std::max(h0, h1), 0, 0};
-  return {d0, d1, h0, d0 * 24, d1 * 24, h1};
-}
+using sesami::store::detail::day_of_hour;
+using sesami::store::detail::day_split;
+using sesami::store::detail::hour_of;
+using sesami::store::detail::ms_per_day;
+using sesami::store::detail::ms_per_hour;
+using sesami::store::detail::split_days;
 
 // ---- identities: 32 hex chars stored as 16 bytes (halves the unique index) ---------------------
 int hex_value(char c) noexcept {
