@@ -22,6 +22,7 @@
 
 #include <sesami/aggregate.hpp>  // simulator_domain, detail::domain_of
 
+#include "../detail/group_commit.hpp"
 #include "../detail/rollup_time.hpp"
 #include "../store.hpp"
 #include "connection.hpp"
@@ -342,28 +343,12 @@ class pg_store final : public store {
   }
 
   // ---- writes: group commit --------------------------------------------------------------------
-  // As in SQLite: whoever finds no commit in progress leads, takes every queued request and commits
-  // them in one transaction; a caller returns only after its transaction committed.
+  // As in SQLite (detail/group_commit.hpp): concurrent requests share one transaction; a caller
+  // returns only after its transaction committed.
   result<ingest_summary> ingest(std::string_view workspace, std::span<const ingest_item> items,
                                 std::int64_t now, const ingest_options& o) override {
     request req{workspace, items, now, o.remember_sns_message_ids};
-    std::unique_lock lock(queue_mu_);
-    queue_.push_back(&req);
-    while (!req.done) {
-      if (!leader_active_) {
-        leader_active_ = true;
-        std::vector<request*> group;
-        group.swap(queue_);
-        lock.unlock();
-        commit_group(group);
-        lock.lock();
-        leader_active_ = false;
-        for (auto* r : group) r->done = true;
-        queue_cv_.notify_all();
-      } else {
-        queue_cv_.wait(lock);
-      }
-    }
+    committer_.submit(req, [this](std::vector<request*>& group) { commit_group(group); });
     return std::move(req.outcome);
   }
 
@@ -870,7 +855,6 @@ class pg_store final : public store {
     std::int64_t now;
     bool remember_sns = true;
     result<ingest_summary> outcome = ingest_summary{};
-    bool done = false;
   };
 
   static params hour_range(std::string_view workspace, std::int64_t since, std::int64_t until) {
@@ -1633,10 +1617,7 @@ class pg_store final : public store {
   std::mutex write_mu_;  // the writer connection: one group transaction at a time per process
   std::unique_ptr<connection> writer_;
 
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::vector<request*> queue_;
-  bool leader_active_ = false;
+  sesami::store::detail::group_committer<request> committer_;  // detail/group_commit.hpp
 };
 
 // ---- opening and migrating

@@ -16,6 +16,7 @@
 
 #include <sesami/aggregate.hpp>  // simulator_domain, detail::domain_of
 
+#include "../detail/group_commit.hpp"
 #include "../detail/rollup_time.hpp"
 #include "../store.hpp"
 #include "connection.hpp"
@@ -275,30 +276,13 @@ class sqlite_store final : public store {
   }
 
   // ---- writes: group commit --------------------------------------------------------------------
-  // Each caller queues its request; whoever finds no commit in progress becomes the leader, takes
-  // every queued request and commits them in one transaction, then wakes the others. A caller
-  // returns only after the transaction holding its events committed, so acknowledging after
-  // ingest() returns never acknowledges an event that could be lost.
+  // Concurrent requests share one transaction (detail/group_commit.hpp). A caller returns only
+  // after the transaction holding its events committed, so acknowledging after ingest() returns
+  // never acknowledges an event that could be lost.
   result<ingest_summary> ingest(std::string_view workspace, std::span<const ingest_item> items,
                                 std::int64_t now, const ingest_options& o) override {
     request req{workspace, items, now, o.remember_sns_message_ids, o.durable};
-    std::unique_lock lock(queue_mu_);
-    queue_.push_back(&req);
-    while (!req.done) {
-      if (!leader_active_) {
-        leader_active_ = true;
-        std::vector<request*> group;
-        group.swap(queue_);
-        lock.unlock();
-        commit_group(group);
-        lock.lock();
-        leader_active_ = false;
-        for (auto* r : group) r->done = true;
-        queue_cv_.notify_all();
-      } else {
-        queue_cv_.wait(lock);
-      }
-    }
+    committer_.submit(req, [this](std::vector<request*>& group) { commit_group(group); });
     return std::move(req.outcome);
   }
 
@@ -949,7 +933,6 @@ class sqlite_store final : public store {
     bool remember_sns = true;
     bool durable = true;
     result<ingest_summary> outcome = ingest_summary{};
-    bool done = false;
   };
 
   static std::int64_t now_ms() noexcept {
@@ -1773,10 +1756,7 @@ class sqlite_store final : public store {
   std::unique_ptr<connection> writer_;
   int version_;
 
-  std::mutex queue_mu_;  // group commit queue
-  std::condition_variable queue_cv_;
-  std::vector<request*> queue_;
-  bool leader_active_ = false;
+  sesami::store::detail::group_committer<request> committer_;  // detail/group_commit.hpp
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<connection>> pool_;

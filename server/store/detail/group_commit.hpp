@@ -1,0 +1,66 @@
+#pragma once
+// Group commit, shared by both backends: concurrent writers' requests are committed together in
+// one transaction, and each caller returns only after the transaction holding its request
+// committed (so acknowledging after the call never acknowledges something that could be lost).
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+namespace sesami::store::detail {
+
+template <class Request>
+class group_committer {
+ public:
+  /// Queues `r`. Whoever finds no commit in progress leads: it takes every queued request and
+  /// calls `commit(std::vector<Request*>&)` once for them all, outside the queue's lock. The
+  /// others sleep, each on its own condition variable, until their group is done: one wake-up
+  /// per request (a shared condition variable woke every waiting request at every commit). Not
+  /// std::binary_semaphore: libstdc++'s spins with sched_yield before sleeping, which on two
+  /// cores took 9 % of the server's time at 64 concurrent webhooks. When a commit ends with
+  /// requests queued behind it, the first of them is woken to lead the next.
+  template <class Commit>
+  void submit(Request& r, Commit&& commit) {
+    waiter self(&r);
+    std::unique_lock lock(mu_);
+    queue_.push_back(&self);
+    if (leader_active_) {
+      self.wake.wait(lock, [&] { return self.woken; });
+      if (self.done) return;
+      // Not done: woken to lead the next group (leader_active_ was left set for us).
+    } else {
+      leader_active_ = true;
+    }
+    std::vector<waiter*> group;
+    group.swap(queue_);
+    lock.unlock();
+    std::vector<Request*> requests;
+    requests.reserve(group.size());
+    for (auto* w : group) requests.push_back(w->request);
+    commit(requests);
+    lock.lock();
+    // Signalled under the lock: a woken caller cannot return (and free its waiter) before the
+    // lock is released, and nothing touches a waiter after that.
+    for (auto* w : group)
+      if (w != &self) w->done = w->woken = true, w->wake.notify_one();
+    if (!queue_.empty()) {
+      queue_.front()->woken = true;
+      queue_.front()->wake.notify_one();
+    } else {
+      leader_active_ = false;
+    }
+  }
+
+ private:
+  struct waiter {
+    explicit waiter(Request* r) : request(r) {}
+    Request* request;
+    std::condition_variable wake;
+    bool woken = false;  // signalled: done, or chosen to lead the next group
+    bool done = false;
+  };
+  std::mutex mu_;
+  std::vector<waiter*> queue_;
+  bool leader_active_ = false;
+};
+
+}  // namespace sesami::store::detail
