@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <mutex>
-#include <stdexcept>
 #include <string>
 
+#include "detail/attempt_cursor.hpp"
 #include "detail/text_columns.hpp"
 #include "mail_store.hpp"
 #include "sqlite/connection.hpp"
@@ -138,16 +138,9 @@ class sqlite_mail final : public mail_store {
   }
 
   result<attempt_page> list_attempts(std::string_view ws, const attempt_query& q) override {
-    std::int64_t before = INT64_MAX;
-    if (!q.cursor.empty()) {
-      try {
-        std::size_t used = 0;
-        before = std::stoll(q.cursor, &used);
-        if (used != q.cursor.size() || before <= 0) throw std::invalid_argument("cursor");
-      } catch (const std::exception&) {
-        return error{errc::bad_input, "cursor: not one this server gave out"};
-      }
-    }
+    const auto first = detail::attempts_before(q.cursor);
+    if (!first) return first.error();
+    const std::int64_t before = *first;
     const std::size_t limit = std::clamp<std::size_t>(q.limit, 1, 1000);
     std::lock_guard lock(mu_);
     // Index mail_attempts_correlation or mail_attempts_list, newest first.
