@@ -97,12 +97,17 @@ std::optional<aws::workspace_aws> aws_connection_service::lookup(std::string_vie
 }
 
 outcome<aws::connection_report> aws_connection_service::verify(std::string_view workspace) {
-  auto conn = lookup(workspace);
-  if (!conn)
+  auto row = db_.get(workspace);
+  if (!row) return from_store(row.error());
+  if (!*row || !(*row)->connected())
     return failure{"aws.not_connected",
                    "this workspace has no AWS connection configured (role ARN and region); "
                    "nothing was checked"};
-  auto r = aws::check_connection(roles_, http_, *conn, ses_endpoint_override_);
+  const auto& c = **row;
+  const aws::workspace_aws conn{{c.workspace, c.role_arn, c.external_id, c.region},
+                                c.configuration_set};
+  // The mode says where the configuration set's event destination must point.
+  auto r = aws::check_connection(roles_, http_, conn, ses_endpoint_override_, c.mode);
   if (!r) return failure{r.error().code, r.error().message};
   return std::move(*r);
 }

@@ -1,7 +1,8 @@
 #pragma once
 // The workspace's AWS connection as a use case: read it (generating the External ID the first
 // time), change it (validated: role ARN, region, configuration set, queue URL, mode), remove it,
-// check it (AssumeRole + SES GetAccount: GET /verify-sts), and look it up for the SES transport.
+// check it (AssumeRole + SES GetAccount + the configuration set's event destinations: GET
+// /verify-sts), and look it up for the SES transport.
 #include <optional>
 #include <string>
 #include <string_view>

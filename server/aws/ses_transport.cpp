@@ -94,7 +94,7 @@ app::send_result<std::vector<app::bulk_entry_result>> ses_transport::send_bulk(
 
 boost::system::result<connection_report, connection_problem> check_connection(
     role_credentials& roles, http_client& http, const workspace_aws& conn,
-    std::string_view ses_endpoint_override) {
+    std::string_view ses_endpoint_override, std::string_view mode) {
   const auto& region = conn.target.region;
   ses_v2_client ses(http, region, std::string(ses_endpoint_override));
   auto creds = roles.get(conn.target);
@@ -140,6 +140,13 @@ boost::system::result<connection_report, connection_problem> check_connection(
     }
   }
   connection_report r;
+  if (!conn.configuration_set.empty()) {
+    // Reported, not failed: the role and account work; the dashboard and doctor say what to fix.
+    auto dests = ses.get_configuration_set_event_destinations(creds->creds, conn.configuration_set);
+    r.event_destination = dests ? check_event_destinations(conn.configuration_set, mode, *dests)
+                                : event_destinations_unreadable(
+                                      conn.configuration_set, conn.target.role_arn, dests.error());
+  }
   r.account_id = creds->account_id;
   r.region = region;
   r.assumed_role_arn = creds->assumed_role_arn;

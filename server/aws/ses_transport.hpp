@@ -5,7 +5,8 @@
 // expired or were revoked are dropped and fetched once more before the error is reported.
 //
 // Also the connection check behind GET /verify-sts: AssumeRole + GetAccount (+ the configuration
-// set when one is named), each failure turned into the error a person can act on.
+// set and its event destinations when one is named), each failure turned into the error a person
+// can act on.
 #include <functional>
 #include <map>
 #include <memory>
@@ -17,6 +18,7 @@
 #include <boost/system/result.hpp>
 
 #include "app/mail_transport.hpp"
+#include "event_destinations.hpp"
 #include "ses_v2.hpp"
 #include "sts.hpp"
 
@@ -60,13 +62,17 @@ struct connection_report {
   std::string assumed_role_arn;
   account_info account;
   std::chrono::system_clock::time_point credentials_expire_at;
+  /// The configuration set's event destinations as `sesami doctor` judges them; nullopt when no
+  /// configuration set is saved. A failing verdict does not fail the check: the connection works.
+  std::optional<event_destination_verdict> event_destination;
 };
 struct connection_problem {
   std::string code;     // "aws.assume_role_denied", "aws.ses_permission", "aws.wrong_region", ...
   std::string message;  // what to fix
 };
+/// `mode`: the saved delivery mode, for where the event destination must point.
 boost::system::result<connection_report, connection_problem> check_connection(
     role_credentials& roles, http_client& http, const workspace_aws& conn,
-    std::string_view ses_endpoint_override = {});
+    std::string_view ses_endpoint_override = {}, std::string_view mode = {});
 
 }  // namespace sesami::aws

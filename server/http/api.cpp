@@ -750,8 +750,11 @@ class api : public std::enable_shared_from_this<api> {
                             "nothing was checked");
     auto r = d_.aws->verify(p->workspace);
     if (!r) return fail(ctx, r.error());
+    // "ok": the connection works (as before); "ready": its events reach SESami as well.
+    const auto& ed = r->event_destination;
     return json_response(ctx, status::ok,
                          {{"ok", true},
+                          {"ready", !ed || ed->status != "fail"},
                           {"accountId", r->account_id},
                           {"region", r->region},
                           {"assumedRoleArn", r->assumed_role_arn},
@@ -760,7 +763,25 @@ class api : public std::enable_shared_from_this<api> {
                           {"maxSendRate", r->account.max_send_rate},
                           {"max24HourSend", r->account.max_24_hour_send},
                           {"sentLast24Hours", r->account.sent_last_24_hours},
-                          {"credentialsExpireAt", aws::format_iso8601(r->credentials_expire_at)}});
+                          {"credentialsExpireAt", aws::format_iso8601(r->credentials_expire_at)},
+                          {"eventDestination", ed ? event_destination_json(*ed) : json::value()}});
+  }
+
+  static json::value event_destination_json(const aws::event_destination_verdict& v) {
+    const auto opt = [](const std::string& s) { return s.empty() ? json::value() : json::value(s); };
+    json::array req, optional;
+    for (const auto& t : v.missing_required) req.emplace_back(t);
+    for (const auto& t : v.missing_optional) optional.emplace_back(t);
+    return json::object{{"status", v.status},
+                        {"code", opt(v.code)},
+                        {"name", opt(v.destination)},
+                        {"kind", opt(v.kind)},
+                        {"targetArn", opt(v.target_arn)},
+                        {"enabled", v.enabled},
+                        {"expected", v.expected},
+                        {"missingRequired", std::move(req)},
+                        {"missingOptional", std::move(optional)},
+                        {"message", v.message}};
   }
 
   response mail_reply_response(const context& ctx, const app::mail_reply& r, status ok) {

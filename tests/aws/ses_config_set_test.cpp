@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "aws/event_destinations.hpp"
 #include "aws/ses_transport.hpp"
 #include "standin.hpp"
 
@@ -135,13 +136,58 @@ TEST_CASE("/verify-sts: a configuration set missing in the region is aws.wrong_r
   REQUIRE(issued.has_value());
   ses_side.secrets[issued->creds.access_key_id] = issued->creds.secret_access_key;
 
-  auto ok = check_connection(roles, http, conn, ses_side.srv.base());
+  auto ok = check_connection(roles, http, conn, ses_side.srv.base(), "sqs");
   REQUIRE(ok.has_value());
   CHECK(ok->account.production_access);
+  // The connection works; its event destination is judged, not failed: 'to-sesami' publishes
+  // three types, the disabled SNS one does not count (and sqs mode wants EventBridge anyway).
+  REQUIRE(ok->event_destination.has_value());
+  CHECK(ok->event_destination->status == "fail");
+  CHECK(ok->event_destination->code == "aws.event_types_missing");
+  CHECK(ok->event_destination->destination == "to-sesami");
+  CHECK(ok->event_destination->missing_required ==
+        std::vector<std::string>{"REJECT", "DELIVERY", "RENDERING_FAILURE", "DELIVERY_DELAY"});
+  CHECK(ok->event_destination->missing_optional ==
+        std::vector<std::string>{"OPEN", "CLICK", "SUBSCRIPTION"});
 
   conn.configuration_set = "created-elsewhere";
   auto wrong = check_connection(roles, http, conn, ses_side.srv.base());
   REQUIRE_FALSE(wrong.has_value());
   CHECK(wrong.error().code == "aws.wrong_region");
   CHECK(wrong.error().message.find("us-east-1") != std::string::npos);
+}
+
+TEST_CASE("check_event_destinations: kind, bus and mode", "[ses]") {
+  const std::vector<std::string> all{"SEND",     "REJECT",         "BOUNCE", "COMPLAINT",
+                                     "DELIVERY", "OPEN",           "CLICK",  "RENDERING_FAILURE",
+                                     "DELIVERY_DELAY", "SUBSCRIPTION"};
+  const event_destination bus{"sesami-eventbridge", true, all, "event-bridge",
+                              "arn:aws:events:eu-west-1:444455556666:event-bus/default"};
+  const event_destination topic{"to-sns", true, all, "sns",
+                                "arn:aws:sns:eu-west-1:444455556666:ses-events"};
+  CHECK(check_event_destinations("s", "sqs", {bus}).status == "ok");
+  CHECK(check_event_destinations("s", "", {topic}).status == "ok");  // /ingest/sns, no mode
+  CHECK(check_event_destinations("s", "", {topic}).message ==
+        "'s': destination 'to-sns', all ten event types, SNS topic "
+        "arn:aws:sns:eu-west-1:444455556666:ses-events");
+  // Every delivery mode starts on the default bus: an SNS topic reaches none of them.
+  auto v = check_event_destinations("s", "api-destination", {topic});
+  CHECK(v.status == "fail");
+  CHECK(v.code == "aws.event_destination_missing");
+  auto other_bus = bus;
+  other_bus.target_arn = "arn:aws:events:eu-west-1:444455556666:event-bus/custom";
+  v = check_event_destinations("s", "event-bus", {other_bus});
+  CHECK(v.code == "aws.event_destination_target");
+  CHECK(v.message.find("event-bus/custom") != std::string::npos);
+  // Two destinations together publishing everything are enough; types compare case-blind.
+  auto half1 = bus, half2 = bus;
+  half1.name = "a";
+  half1.matching_event_types = {"send", "reject", "bounce", "complaint", "delivery"};
+  half2.name = "b";
+  half2.matching_event_types = {"OPEN", "CLICK", "RENDERING_FAILURE", "DELIVERY_DELAY",
+                                "SUBSCRIPTION"};
+  CHECK(check_event_destinations("s", "sqs", {half1, half2}).status == "ok");
+  CHECK(check_event_destinations("s", "sqs", {half1}).missing_required ==
+        std::vector<std::string>{"RENDERING_FAILURE", "DELIVERY_DELAY"});
+  CHECK(check_event_destinations("s", "sqs", {}).code == "aws.event_destination_missing");
 }

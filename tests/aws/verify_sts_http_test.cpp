@@ -1,7 +1,9 @@
 // GET/PUT/DELETE /settings/aws and GET /verify-sts through the real `sesami serve` over HTTP, with
 // SESami's own credentials in its environment and STS + SES at the signature-checking stand-in:
 // the External ID generated once, validation, the healthy answer, and each error a person must act
-// on (trust policy / External ID, missing ses: permission, not connected).
+// on (trust policy / External ID, missing ses: permission, not connected). Then the configuration
+// set's event destination as /verify-sts judges it (the same verdict as `sesami doctor`).
+#include <algorithm>
 #include <cstdio>
 
 #include <boost/json.hpp>
@@ -96,8 +98,8 @@ TEST_CASE("/settings/aws and /verify-sts over real HTTP", "[verify-sts]") {
     CHECK(b1.at("connected") == true);
     CHECK(b1.at("externalId").as_string() == external_id);
     CHECK(b1.at("mode") == "sqs");
-    // The configuration set check needs GetConfigurationSet, which the stand-in lacks: verify the
-    // plain connection (no set) here; the set check is covered in tests/aws/ses_test.cpp.
+    // The plain connection (no set) here; the set and its event destination are judged in the
+    // next test case.
     REQUIRE(
         c.call_json("PUT", "/settings/aws",
                R"({"roleArn":")" + std::string(test::customer_role) + R"(","region":"us-east-1"})")
@@ -146,5 +148,189 @@ TEST_CASE("/settings/aws and /verify-sts over real HTTP", "[verify-sts]") {
     auto [v, vb] = c.call_json("GET", "/verify-sts");
     CHECK(v == 502);
     CHECK(code_of(vb) == "aws.ses_permission");
+  }
+}
+
+namespace {
+json::array ten_types() {
+  return {"SEND", "REJECT",            "BOUNCE",         "COMPLAINT",   "DELIVERY",
+          "OPEN", "CLICK", "RENDERING_FAILURE", "DELIVERY_DELAY", "SUBSCRIPTION"};
+}
+json::array without(json::array types, std::initializer_list<std::string_view> drop) {
+  json::array out;
+  for (auto& t : types)
+    if (std::find(drop.begin(), drop.end(), std::string_view(t.as_string())) == drop.end()) out.push_back(t);
+  return out;
+}
+json::object bus_destination(json::array types, bool enabled = true) {
+  return {{"Name", "sesami-eventbridge"},
+          {"Enabled", enabled},
+          {"MatchingEventTypes", std::move(types)},
+          {"EventBridgeDestination",
+           {{"EventBusArn", "arn:aws:events:us-east-1:444455556666:event-bus/default"}}}};
+}
+std::vector<std::string> strings(const json::value& a) {
+  std::vector<std::string> out;
+  for (const auto& v : a.as_array()) out.emplace_back(v.as_string());
+  return out;
+}
+}  // namespace
+
+TEST_CASE("/verify-sts judges the configuration set's event destination", "[verify-sts]") {
+  auto cfg = test::standin_config("placeholder-until-generated");
+  cfg["account"].as_object()["productionAccess"] = true;
+  const std::string no_dest_read = "arn:aws:iam::444455556666:role/NoEventDestinationRead";
+  test::standins aws_side(cfg);
+  test::temp_dir dir;
+  const auto db = (dir.path / "sesami.db").string();
+  auto ws = json::parse(
+      run_command(std::string(SESAMI_BIN) + " workspace create Acme --db " + db + " --json"));
+  test::child_process srv(
+      {SESAMI_BIN, "serve", "--db", db, "--port", "0", "--log-level", "warn"},
+      {std::string("AWS_ACCESS_KEY_ID=") + test::own_key_id,
+       std::string("AWS_SECRET_ACCESS_KEY=") + test::own_secret, "AWS_SESSION_TOKEN=",
+       "AWS_PROFILE=", "AWS_SHARED_CREDENTIALS_FILE=" + (dir.path / "none").string(),
+       "AWS_CONFIG_FILE=" + (dir.path / "none").string(), "AWS_EC2_METADATA_DISABLED=true",
+       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=", "AWS_CONTAINER_CREDENTIALS_FULL_URI=",
+       "SESAMI_AWS_STS_ENDPOINT=" + aws_side.base(), "SESAMI_AWS_SES_ENDPOINT=" + aws_side.base()},
+      "sesami: listening on ");
+  const auto& line = srv.ready_line();
+  api c;
+  c.base = line.substr(line.find("http://"));
+  c.key = std::string(ws.at("apiKey").as_string());
+  const std::string external_id(
+      c.call_json("GET", "/settings/aws").second.at("externalId").as_string());
+  cfg["roles"] = json::array{
+      json::object{{"arn", test::customer_role},
+                   {"externalId", external_id},
+                   {"trustedAccounts", json::array{test::own_account}}},
+      json::object{{"arn", no_dest_read},
+                   {"externalId", external_id},
+                   {"trustedAccounts", json::array{test::own_account}},
+                   {"denyActions", json::array{"ses:GetConfigurationSetEventDestinations"}}}};
+  auto with_destinations = [&](json::array dests) {
+    cfg["configurationSets"] =
+        json::object{{"sesami", {{"sendingEnabled", true}, {"eventDestinations", dests}}}};
+    aws_side.admin("PUT", "config", cfg);
+  };
+  auto save = [&](const std::string& role) {
+    REQUIRE(c.call_json("PUT", "/settings/aws",
+                        R"({"roleArn":")" + role +
+                            R"(","region":"us-east-1","configurationSet":"sesami",)"
+                            R"("queueUrl":"https://sqs.us-east-1.amazonaws.com/444455556666/q",)"
+                            R"("mode":"sqs"})")
+                .first == 200);
+  };
+  auto verify = [&] {
+    auto [st, body] = c.call_json("GET", "/verify-sts");
+    INFO(json::serialize(body));
+    REQUIRE(st == 200);
+    CHECK(body.at("ok") == true);  // the connection itself works in every case here
+    REQUIRE(body.at("eventDestination").is_object());
+    return body;
+  };
+
+  SECTION("every type published on the default bus: ok, ready") {
+    with_destinations({bus_destination(ten_types())});
+    save(test::customer_role);
+    const auto b = verify();
+    const auto& ed = b.at("eventDestination");
+    CHECK(b.at("ready") == true);
+    CHECK(ed.at("status") == "ok");
+    CHECK(ed.at("code").is_null());
+    CHECK(ed.at("name") == "sesami-eventbridge");
+    CHECK(ed.at("kind") == "event-bridge");
+    CHECK(ed.at("enabled") == true);
+    CHECK(ed.at("targetArn") == "arn:aws:events:us-east-1:444455556666:event-bus/default");
+    CHECK(ed.at("missingRequired").as_array().empty());
+    CHECK(ed.at("missingOptional").as_array().empty());
+    CHECK(ed.at("expected").as_string().find("delivery mode sqs") != std::string::npos);
+    CHECK(aws_side.calls("ses.GetConfigurationSetEventDestinations") == 1);
+    // Fields that were there before stay as they were.
+    CHECK(b.at("accountId") == "444455556666");
+    CHECK(b.at("productionAccess") == true);
+  }
+  SECTION("BOUNCE and COMPLAINT missing: a failure naming them") {
+    with_destinations({bus_destination(without(ten_types(), {"BOUNCE", "COMPLAINT"}))});
+    save(test::customer_role);
+    const auto b = verify();
+    const auto& ed = b.at("eventDestination");
+    CHECK(b.at("ready") == false);
+    CHECK(ed.at("status") == "fail");
+    CHECK(ed.at("code") == "aws.event_types_missing");
+    CHECK(strings(ed.at("missingRequired")) == std::vector<std::string>{"BOUNCE", "COMPLAINT"});
+    CHECK(ed.at("missingOptional").as_array().empty());
+    CHECK(ed.at("message") ==
+          "event destination 'sesami-eventbridge' does not publish BOUNCE, COMPLAINT: SESami "
+          "never learns those outcomes. Add them to its event types (SES console > "
+          "Configuration sets > sesami > Event destinations > sesami-eventbridge > Edit) or "
+          "deploy the stack again");
+  }
+  SECTION("only SEND and DELIVERY: every other outcome named") {
+    with_destinations({bus_destination({"SEND", "DELIVERY"})});
+    save(test::customer_role);
+    const auto ed = verify().at("eventDestination");
+    CHECK(ed.at("status") == "fail");
+    CHECK(strings(ed.at("missingRequired")) ==
+          std::vector<std::string>{"REJECT", "BOUNCE", "COMPLAINT", "RENDERING_FAILURE",
+                                   "DELIVERY_DELAY"});
+    CHECK(strings(ed.at("missingOptional")) ==
+          std::vector<std::string>{"OPEN", "CLICK", "SUBSCRIPTION"});
+  }
+  SECTION("OPEN missing: a warning, still ready") {
+    with_destinations({bus_destination(without(ten_types(), {"OPEN"}))});
+    save(test::customer_role);
+    const auto b = verify();
+    const auto& ed = b.at("eventDestination");
+    CHECK(b.at("ready") == true);
+    CHECK(ed.at("status") == "warn");
+    CHECK(ed.at("code") == "aws.event_types_optional_missing");
+    CHECK(strings(ed.at("missingOptional")) == std::vector<std::string>{"OPEN"});
+    CHECK(ed.at("message").as_string().starts_with(
+        "event destination 'sesami-eventbridge' does not publish OPEN: "));
+  }
+  SECTION("the destination disabled: a failure") {
+    with_destinations({bus_destination(ten_types(), false)});
+    save(test::customer_role);
+    const auto b = verify();
+    const auto& ed = b.at("eventDestination");
+    CHECK(b.at("ready") == false);
+    CHECK(ed.at("status") == "fail");
+    CHECK(ed.at("code") == "aws.event_destination_disabled");
+    CHECK(ed.at("enabled") == false);
+    CHECK(ed.at("name") == "sesami-eventbridge");
+    CHECK(ed.at("message") ==
+          "event destination 'sesami-eventbridge' of configuration set 'sesami' is disabled, so "
+          "SES publishes no events to SESami: enable it (SES console > Configuration sets > "
+          "sesami > Event destinations > sesami-eventbridge) or deploy the stack again");
+  }
+  SECTION("the role may not read event destinations: a clear error, no crash") {
+    with_destinations({bus_destination(ten_types())});
+    save(no_dest_read);
+    const auto b = verify();
+    const auto& ed = b.at("eventDestination");
+    CHECK(b.at("ready") == false);
+    CHECK(ed.at("status") == "fail");
+    CHECK(ed.at("code") == "aws.ses_permission");
+    const std::string msg(ed.at("message").as_string());
+    CHECK(msg.starts_with("the role " + no_dest_read +
+                          " may not call ses:GetConfigurationSetEventDestinations, so the event "
+                          "destination of configuration set 'sesami' could not be checked: allow "
+                          "that action in the role's policy"));
+    CHECK(msg.find("AccessDenied") != std::string::npos);
+    // The server is still answering.
+    CHECK(c.call_json("GET", "/settings/aws").first == 200);
+  }
+  SECTION("no configuration set saved: nothing to judge") {
+    with_destinations({bus_destination(ten_types())});
+    REQUIRE(c.call_json("PUT", "/settings/aws",
+                        R"({"roleArn":")" + std::string(test::customer_role) +
+                            R"(","region":"us-east-1"})")
+                .first == 200);
+    auto [st, b] = c.call_json("GET", "/verify-sts");
+    REQUIRE(st == 200);
+    CHECK(b.at("eventDestination").is_null());
+    CHECK(b.at("ready") == true);
+    CHECK(aws_side.calls("ses.GetConfigurationSetEventDestinations") == 0);
   }
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { checkTemplateForm, connectionSteps, deploySteps, eventsVerdict, ingestUrlFor, splitIdentities, STEP, stepOfError,
+import { checkTemplateForm, connectionSteps, deploySteps, eventDestinationStep, eventsVerdict, ingestUrlFor, splitIdentities, STEP, stepOfError,
   type TemplateForm } from '../../src/modules/settings/onboarding';
 import { awsErrorHint } from '../../src/modules/settings/aws';
-import type { AwsSettings, VerifyStsResult } from '../../src/modules/settings/settings.api';
+import type { AwsSettings, EventDestinationCheck, VerifyStsResult } from '../../src/modules/settings/settings.api';
 import type { ApiError } from '../../src/lib/types';
 
 const form = (over: Partial<TemplateForm> = {}): TemplateForm =>
@@ -51,7 +51,14 @@ const settings = (over: Partial<AwsSettings> = {}): AwsSettings => ({ connected:
   externalId: 'ext-0123456789abcdef', configurationSet: 'sesami', queueUrl: 'https://sqs.eu-west-1.amazonaws.com/444455556666/q', mode: 'sqs', ...over });
 const answer = (over: Partial<VerifyStsResult> = {}): { ok: true; value: VerifyStsResult } => ({ ok: true, value: {
   ok: true, accountId: '444455556666', region: 'eu-west-1', assumedRoleArn: 'arn:aws:sts::444455556666:assumed-role/S/x', productionAccess: true,
-  sendingEnabled: true, maxSendRate: 14, max24HourSend: 50000, sentLast24Hours: 3, credentialsExpireAt: '2026-11-29T01:00:00Z', ...over } });
+  sendingEnabled: true, maxSendRate: 14, max24HourSend: 50000, sentLast24Hours: 3, credentialsExpireAt: '2026-11-29T01:00:00Z',
+  ready: true, eventDestination: destination(), ...over } });
+// The server's verdicts (server/aws/event_destinations.cpp) as /verify-sts sends them.
+function destination(over: Partial<EventDestinationCheck> = {}): EventDestinationCheck {
+  return { status: 'ok', code: null, name: 'sesami-eventbridge', kind: 'event-bridge', targetArn: 'arn:aws:events:eu-west-1:444455556666:event-bus/default',
+    enabled: true, expected: 'an enabled EventBridge destination on the default bus (delivery mode sqs)', missingRequired: [], missingOptional: [],
+    message: "'sesami': destination 'sesami-eventbridge', all ten event types, default bus", ...over };
+}
 const failure = (code: string, message = 'what the server said'): { ok: false; error: ApiError } => ({ ok: false, error: { status: 502, code, message } });
 const names = (r: { steps: { name: string; status: string }[] }) => r.steps.map((s) => `${s.status} ${s.name}`);
 
@@ -59,7 +66,8 @@ describe('Verify, step by step', () => {
   it('passes every connection step for a healthy answer', () => {
     const r = connectionSteps(settings(), answer(), awsErrorHint);
     expect(r.failed).toBe(false);
-    expect(names(r)).toEqual([`ok ${STEP.saved}`, `ok ${STEP.role}`, `ok ${STEP.account}`, `ok ${STEP.configurationSet}`]);
+    expect(names(r)).toEqual([`ok ${STEP.saved}`, `ok ${STEP.role}`, `ok ${STEP.account}`, `ok ${STEP.configurationSet}`, `ok ${STEP.eventDestination}`]);
+    expect(r.steps[4].detail).toBe("'sesami': destination 'sesami-eventbridge', all ten event types, default bus");
   });
 
   it('stops at the first failure with the server\'s precise message and the fix', () => {
@@ -86,6 +94,45 @@ describe('Verify, step by step', () => {
     const noSet = connectionSteps(settings({ configurationSet: null }), answer(), awsErrorHint);
     expect(noSet.failed).toBe(true);
     expect(noSet.steps[3].detail).toMatch(/ConfigurationSet output/);
+  });
+
+  it('fails the event destination step naming the missing types, with where to tick them', () => {
+    const r = connectionSteps(settings(), answer({ ready: false, eventDestination: destination({ status: 'fail', code: 'aws.event_types_missing',
+      missingRequired: ['BOUNCE', 'COMPLAINT'], missingOptional: ['OPEN'],
+      message: "event destination 'sesami-eventbridge' does not publish BOUNCE, COMPLAINT: SESami never learns those outcomes." }) }), awsErrorHint);
+    expect(r.failed).toBe(true);
+    expect(names(r)).toEqual([`ok ${STEP.saved}`, `ok ${STEP.role}`, `ok ${STEP.account}`, `ok ${STEP.configurationSet}`, `fail ${STEP.eventDestination}`]);
+    const last = r.steps[4];
+    expect(last.code).toBe('aws.event_types_missing');
+    expect(last.detail).toMatch(/^event destination 'sesami-eventbridge' does not publish BOUNCE, COMPLAINT: .* \(aws.event_types_missing\)\n/);
+    expect(last.detail).toContain('Fix: SES console → Configuration sets → sesami → Event destinations → sesami-eventbridge → Edit, and tick BOUNCE, COMPLAINT (and OPEN if you track engagement)');
+  });
+
+  it('warns about missing OPEN/CLICK without stopping, so the test send still runs', () => {
+    const r = connectionSteps(settings(), answer({ eventDestination: destination({ status: 'warn', code: 'aws.event_types_optional_missing',
+      missingOptional: ['OPEN', 'CLICK'], message: "event destination 'sesami-eventbridge' does not publish OPEN, CLICK: SESami shows no opens" }) }), awsErrorHint);
+    expect(r.failed).toBe(false);
+    expect(names(r).at(-1)).toBe(`warn ${STEP.eventDestination}`);
+    expect(r.steps.at(-1)?.detail).toMatch(/tick OPEN, CLICK\. Leave it if open\/click tracking is off on purpose\.$/);
+  });
+
+  it('a disabled destination and a role that may not read it fail with their own fix', () => {
+    const off = eventDestinationStep(destination({ status: 'fail', code: 'aws.event_destination_disabled', enabled: false,
+      message: "event destination 'sesami-eventbridge' of configuration set 'sesami' is disabled" }), 'sesami');
+    expect(off.status).toBe('fail');
+    expect(off.detail).toMatch(/is disabled \(aws.event_destination_disabled\)\nFix: SES console → Configuration sets → sesami → Event destinations → sesami-eventbridge → Enable/);
+    const denied = connectionSteps(settings(), answer({ ready: false, eventDestination: destination({ status: 'fail', code: 'aws.ses_permission', name: null,
+      kind: null, targetArn: null, enabled: false, message: 'the role may not call ses:GetConfigurationSetEventDestinations' }) }), awsErrorHint);
+    expect(denied.failed).toBe(true);
+    expect(denied.steps.at(-1)).toMatchObject({ name: STEP.eventDestination, status: 'fail', code: 'aws.ses_permission' });
+    expect(denied.steps.at(-1)?.detail).toMatch(/allow ses:GetConfigurationSetEventDestinations in the role's policy/);
+  });
+
+  it('an older server without the check: the step is skipped, not passed', () => {
+    const r = connectionSteps(settings(), answer({ eventDestination: undefined, ready: undefined }), awsErrorHint);
+    expect(r.failed).toBe(false);
+    expect(names(r).at(-1)).toBe(`skip ${STEP.eventDestination}`);
+    expect(r.steps.at(-1)?.detail).toMatch(/sesami doctor/);
   });
 
   it('not connected: the External ID to deploy with, and the simulator note', () => {

@@ -2,7 +2,7 @@
 // instructions per delivery mode, and the Verify checks as `sesami doctor` runs them — in order,
 // stopping at the first failure with what exactly failed and what to do.
 import type { ApiError } from '../../lib/types';
-import type { AwsMode, AwsSettings, TemplateInput, VerifyStsResult } from './settings.api';
+import type { AwsMode, AwsSettings, EventDestinationCheck, TemplateInput, VerifyStsResult } from './settings.api';
 
 export interface TemplateForm {
   mode: AwsMode;
@@ -71,7 +71,7 @@ export function deploySteps(mode: AwsMode, fileName: string): string[] {
 
 // ---- Verify, step by step (the checks of `sesami doctor`) ----------------------------------------
 
-export type StepStatus = 'ok' | 'fail' | 'skip';
+export type StepStatus = 'ok' | 'warn' | 'fail' | 'skip';
 export interface VerifyStep { name: string; status: StepStatus; detail: string; code?: string }
 
 export const STEP = {
@@ -79,6 +79,7 @@ export const STEP = {
   role: 'Role assumable with the External ID',
   account: 'SES production access and sending enabled',
   configurationSet: 'Configuration set present',
+  eventDestination: 'Event destination publishes what SESami needs',
   send: 'Test send to success@simulator.amazonses.com',
   events: 'Send and Delivery events arrive',
 } as const;
@@ -126,7 +127,44 @@ export function connectionSteps(s: AwsSettings, v: { ok: true; value: VerifyStsR
   steps.push({ name: STEP.account, status: 'ok', detail: `${a.maxSendRate}/s, ${a.sentLast24Hours} of ${a.max24HourSend < 0 ? 'unlimited' : a.max24HourSend} sent in 24 h` });
   if (s.configurationSet) steps.push({ name: STEP.configurationSet, status: 'ok', detail: `'${s.configurationSet}' exists in ${a.region}` });
   else return fail(STEP.configurationSet, 'No configuration set is saved: save the stack\'s ConfigurationSet output, or SES publishes no events for SESami\'s mail.');
+  const ed = eventDestinationStep(a.eventDestination, s.configurationSet);
+  if (ed.status === 'fail') return fail(ed.name, ed.detail, ed.code);
+  steps.push(ed);
   return { steps, failed: false };
+}
+
+/// The event-destination step from /verify-sts's verdict (the one `sesami doctor` gives): the
+/// server's message, then the fix in the SES console naming the missing event types.
+export function eventDestinationStep(v: EventDestinationCheck | null | undefined, set: string): VerifyStep {
+  const name = STEP.eventDestination;
+  if (!v) return { name, status: 'skip', detail: 'This server does not check the event destination: run `sesami doctor`, or upgrade the server.' };
+  const dest = v.name ?? 'sesami-eventbridge';
+  const where = `SES console → Configuration sets → ${set} → Event destinations → ${dest}`;
+  let fix = '';
+  switch (v.code) {
+    case 'aws.event_types_missing':
+      fix = `Fix: ${where} → Edit, and tick ${v.missingRequired.join(', ')}${v.missingOptional.length ? ` (and ${v.missingOptional.join(', ')} if you track engagement)` : ''}; or redeploy the stack, which publishes all ten types.`;
+      break;
+    case 'aws.event_types_optional_missing':
+      fix = `To see them: ${where} → Edit, and tick ${v.missingOptional.join(', ')}. Leave it if open/click tracking is off on purpose.`;
+      break;
+    case 'aws.event_destination_disabled':
+      fix = `Fix: ${where} → Enable, or redeploy the stack.`;
+      break;
+    case 'aws.event_destination_target':
+      fix = `Fix: point ${dest} at the default event bus (${v.expected}), or redeploy the stack.`;
+      break;
+    case 'aws.event_destination_missing':
+      fix = `Fix: redeploy the stack (it creates sesami-eventbridge); SESami needs ${v.expected}.`;
+      break;
+    case 'aws.ses_permission':
+      fix = 'Fix: allow ses:GetConfigurationSetEventDestinations in the role\'s policy (the current template grants it: redeploy it), then Verify again.';
+      break;
+  }
+  const detail = `${v.message}${v.code ? ` (${v.code})` : ''}${fix ? `\n${fix}` : ''}`;
+  const step: VerifyStep = { name, status: v.status, detail };
+  if (v.code) step.code = v.code;
+  return step;
 }
 
 /// Where events stop, per delivery path, when the test mail's events do not come back.

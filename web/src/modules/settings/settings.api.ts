@@ -29,6 +29,24 @@ export interface VerifyStsResult {
   max24HourSend: number;
   sentLast24Hours: number;
   credentialsExpireAt: string;
+  /// ok, and the event destination (when judged) does not fail. Absent from servers before it.
+  ready?: boolean;
+  /// The configuration set's event destinations as `sesami doctor` judges them; null without a
+  /// configuration set, absent from servers before the check.
+  eventDestination?: EventDestinationCheck | null;
+}
+/// GET /verify-sts's eventDestination (server/aws/event_destinations.hpp).
+export interface EventDestinationCheck {
+  status: 'ok' | 'warn' | 'fail';
+  code: string | null;
+  name: string | null;
+  kind: string | null;
+  targetArn: string | null;
+  enabled: boolean;
+  expected: string;
+  missingRequired: string[];
+  missingOptional: string[];
+  message: string;
 }
 /// POST /settings/aws/template: what the form gives; the server adds the External ID.
 export interface TemplateInput { mode: AwsMode; identities: string[]; sesamiAccountId?: string; ingestUrl?: string; eventBusArn?: string }

@@ -204,14 +204,14 @@ function Verify(props: { settings: AwsSettings }): JSX.Element {
           onInput={(e) => setFrom(e.currentTarget.value)} /></label>
         <button type="button" onClick={verify} disabled={busy()} aria-busy={busy()} data-testid="verify-sts">{busy() ? 'Verifying…' : 'Verify connection'}</button>
       </div>
-      <span class="small muted">Checks, in order: the saved connection, the role with the External ID, SES access, the configuration set; with a From
+      <span class="small muted">Checks, in order: the saved connection, the role with the External ID, SES access, the configuration set and its event destination (a warning does not stop it); with a From
         address also a test mail to SES's simulator and its Send and Delivery events. Stops at the first failure.</span>
       <div data-testid="verify-result" aria-live="polite">
         <Show when={steps().length}>
           <ol class="plain stack" data-testid="verify-steps">
             <For each={steps()}>{(st) => (
-              <li data-status={st.status} data-code={st.code} class={st.status === 'fail' ? 'alert level-review' : ''} role={st.status === 'fail' ? 'alert' : undefined}>
-                <strong>{st.status === 'ok' ? '✓' : st.status === 'fail' ? '✗' : '–'} {st.name}</strong>
+              <li data-status={st.status} data-code={st.code} class={st.status === 'fail' ? 'alert level-review' : st.status === 'warn' ? 'tone-warn' : ''} role={st.status === 'fail' ? 'alert' : undefined}>
+                <strong>{st.status === 'ok' ? '✓' : st.status === 'fail' ? '✗' : st.status === 'warn' ? '!' : '–'} {st.name}</strong>
                 <p class="small" style={{ 'white-space': 'pre-line' }}>{st.detail}</p>
               </li>
             )}</For>
