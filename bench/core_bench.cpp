@@ -12,6 +12,7 @@
 //   build/release/bench/sesami_bench --benchmark_counters_tabular=true
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -30,6 +31,17 @@
 #include "reference_aggregate.hpp"
 
 namespace {
+
+/// Per-benchmark minimum run time: `fallback` seconds (long enough for steady figures), or
+/// SESAMI_BENCH_MIN_TIME when set — `bench/run --quick` sets it, because a per-benchmark MinTime
+/// overrides the command line's --benchmark_min_time.
+double min_time(double fallback) {
+  const char* env = std::getenv("SESAMI_BENCH_MIN_TIME");
+  if (env == nullptr || *env == '\0') return fallback;
+  char* end = nullptr;
+  const double v = std::strtod(env, &end);
+  return (end != nullptr && *end == '\0' && v > 0.0) ? v : fallback;
+}
 using namespace sesami;
 
 // ---- corpora (built once, outside any timing) ------------------------------------------------
@@ -156,7 +168,7 @@ void BM_parse_jsonl(benchmark::State& state) {
       static_cast<double>(state.iterations() * c.events), benchmark::Counter::kIsRate);
   state.counters["MB"] = static_cast<double>(c.jsonl.size()) / 1e6;
 }
-BENCHMARK(BM_parse_jsonl)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_parse_jsonl)->Unit(benchmark::kMillisecond)->MinTime(min_time(2.0));
 
 /// Reference: Boost.JSON's DOM parse of each line, nothing else (no normalization).
 void BM_parse_reference_boost_json_dom(benchmark::State& state) {
@@ -173,7 +185,7 @@ void BM_parse_reference_boost_json_dom(benchmark::State& state) {
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * c.jsonl.size()));
 }
-BENCHMARK(BM_parse_reference_boost_json_dom)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_parse_reference_boost_json_dom)->Unit(benchmark::kMillisecond)->MinTime(min_time(2.0));
 
 // ---- filter + aggregate ------------------------------------------------------------------------
 
@@ -292,7 +304,7 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark((std::string("BM_filter_aggregate/") + q.name).c_str(),
                                  BM_filter_aggregate, q)
         ->Unit(benchmark::kMillisecond)
-        ->MinTime(1.0);
+        ->MinTime(min_time(1.0));
   for (const auto& q : qs)
     benchmark::RegisterBenchmark((std::string("BM_select_only/") + q.name).c_str(), BM_select_only,
                                  q)

@@ -3,11 +3,12 @@
 # run: the offline simulator's send() called directly (the transport alone) vs
 #   1. the send use case in process (validation, suppression check, attempt records, rate token);
 #   2. POST /mail over HTTP on loopback (one keep-alive connection: latency, not throughput).
-# Usage: bench/mail_bench.sh [BUILD_DIR=build/release] [SECONDS=10]
+# Usage: bench/mail_bench.sh [BUILD_DIR=build/release] [SECONDS=10]  (WARMUP=SECONDS, default 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build/release}
 SECS=${2:-10}
+WARMUP=${WARMUP:-1}
 S=$B/server/cli/sesami
 L=$B/bench/http_load
 M=$B/bench/mail_bench
@@ -30,5 +31,5 @@ PORT=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$W/out.tx
 printf '%s' '{"from":"shop@example.com","to":["reader@example.org"],"subject":"Your receipt","text":"Thanks for your order.","correlationId":"order-1","tags":{"kind":"receipt"}}' > "$W/mail.json"
 "$L" --port "$PORT" --method POST --path /mail --header "Authorization: Bearer $KEY" \
   --header "Content-Type: application/json" --body-file "$W/mail.json" --connections 1 \
-  --seconds "$SECS" --warmup 1
+  --seconds "$SECS" --warmup "$WARMUP"
 kill -TERM "$PID"; wait "$PID" || true; PID=

@@ -8,12 +8,14 @@
 #   DB_FILE: an existing database (e.g. a 10 M-event `sesami demo` one) queried instead of a new
 #   demo of N events; it is copied first (serve migrates and writes). QUERY_WS names its workspace
 #   (default "default"); a user is added to the copy and an API key minted through the API.
-#   SKIP_INGEST=1 skips part 1; QUERY_END=ISO-8601 ends the /stats windows there (default now).
+#   SKIP_INGEST=1 skips part 1; QUERY_END=ISO-8601 ends the /stats windows there (default now);
+#   WARMUP=SECONDS before each load run's measured window (default 1; bench/run --quick: 0.2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build/release}
 N=${2:-1000000}
 SECS=${3:-10}
+WARMUP=${WARMUP:-1}
 QUERY_WS=${QUERY_WS:-default}
 S=$B/server/cli/sesami
 L=$B/bench/http_load
@@ -86,7 +88,7 @@ sed 's/"messageId": *"[^"]*"/"messageId": "bench-{{n}}"/' tests/fixtures/eventbr
 grep -q '{{n}}' "$W/event.json"
 start "$W/ingest.db" --bench-endpoint
 echo "first start (new database, creates the owner: one argon2id hash): ${STARTUP_MS} ms"
-common=(--port "$PORT" --method POST --body-file "$W/event.json" --unique --connections 64 --seconds "$SECS" --threads 1)
+common=(--port "$PORT" --method POST --body-file "$W/event.json" --unique --connections 64 --seconds "$SECS" --warmup "$WARMUP" --threads 1)
 "$L" "${common[@]}" --path /bench/bare | tee "$W/bare1.json"
 "$L" "${common[@]}" --path "/ingest/eventbridge/$TOKEN" --header "X-Sesami-Secret: $SECRET" | tee "$W/ingest.json"
 "$L" "${common[@]}" --path /bench/bare | tee "$W/bare2.json"
@@ -136,7 +138,7 @@ else
   start "$W/q.db"
   echo "restart on $N events (spawn -> first /health 200): ${STARTUP_MS} ms; RSS idle: $(rss_mib) MiB"
 fi
-q=(--port "$PORT" --connections 8 --seconds "$SECS" --header "Authorization: Bearer $KEY")
+q=(--port "$PORT" --connections 8 --seconds "$SECS" --warmup "$WARMUP" --header "Authorization: Bearer $KEY")
 # One real recipient (exact address) from the newest page.
 RCPT=$(curl -s -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/events?limit=1" |
   sed -n 's/.*"recipient":"\([^"]*\)".*/\1/p' | head -1)
