@@ -5,6 +5,9 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <algorithm>
+#include <array>
+#include <map>
 #include <random>
 
 #include <boost/json.hpp>
@@ -144,9 +147,17 @@ TEST_CASE("daily rollups give the hourly sums for any range", "[store][rollups]"
         "domain_rollups_daily) AS x",
         "SELECT count(*) FROM (SELECT workspace, hour / 24, status, sum(n) FROM status_rollups "
         "GROUP BY 1, 2, 3 HAVING sum(n) != 0 EXCEPT SELECT workspace, day, status, n FROM "
-        "status_rollups_daily WHERE n != 0) AS x"})
+        "status_rollups_daily WHERE n != 0) AS x",
+        "SELECT count(*) FROM (SELECT workspace, hour / 24, type, sum(count), sum(machine), "
+        "sum(uniq), sum(uniq_human), sum(hard), sum(soft), sum(suppressed), sum(undetermined), "
+        "sum(sim_count), sum(sim_uniq_human), sum(sim_hard) FROM rollups GROUP BY 1, 2, 3 EXCEPT "
+        "SELECT workspace, day, type, count, machine, uniq, uniq_human, hard, soft, suppressed, "
+        "undetermined, sim_count, sim_uniq_human, sim_hard FROM rollups_daily) AS x"})
     CHECK(sql_int(path, sql) == 0);
   CHECK(sql_int(path, "SELECT count(*) FROM link_rollups_daily") > 0);
+  CHECK(sql_int(path, "SELECT count(*) FROM rollups_daily") > 0);
+  CHECK(sql_int(path, "SELECT count(*) FROM rollups_daily") <
+        sql_int(path, "SELECT count(*) FROM rollups"));
 
   std::int64_t lo = events.front().timestamp, hi = lo;
   for (const auto& e : events) lo = std::min(lo, e.timestamp), hi = std::max(hi, e.timestamp);
@@ -188,6 +199,29 @@ TEST_CASE("daily rollups give the hourly sums for any range", "[store][rollups]"
       CHECK(d.bounces == sql_int(path, "SELECT sum(bounces)" + where));
       CHECK(d.hard == sql_int(path, "SELECT sum(hard)" + where));
     }
+    // rollups_by_day: whole days as one row per type, edge days by the hour; summed per UTC day
+    // and type, the same counters as the hours of the range.
+    using day_type = std::pair<std::int64_t, sesami::event_type>;
+    auto by_day = [](const std::vector<sesami::store::rollup_row>& rows) {
+      std::map<day_type, std::array<std::int64_t, 11>> sums;
+      for (const auto& r : rows) {
+        auto& a = sums[{r.hour / (24 * hour), r.type}];
+        const std::int64_t v[] = {r.count, r.machine, r.unique, r.unique_human, r.hard, r.soft,
+                                  r.suppressed, r.undetermined, r.sim_count, r.sim_unique_human,
+                                  r.sim_hard};
+        for (std::size_t i = 0; i < a.size(); ++i) a[i] += v[i];
+      }
+      return sums;
+    };
+    auto hourly = s->rollups("default", from, to);
+    auto daily = s->rollups_by_day("default", from, to);
+    REQUIRE(hourly);
+    REQUIRE(daily);
+    CHECK(by_day(*daily) == by_day(*hourly));
+    CHECK(daily->size() <= hourly->size());
+    CHECK(std::is_sorted(daily->begin(), daily->end(), [](const auto& a, const auto& b) {
+      return std::pair(a.hour, a.type) < std::pair(b.hour, b.type);
+    }));
     auto statuses = s->status_counts("default", from, to);
     REQUIRE(statuses);
     CHECK(static_cast<std::int64_t>(statuses->size()) ==
@@ -247,6 +281,51 @@ TEST_CASE("migration 9 builds the daily rollups from the hourly ones", "[sqlite]
   REQUIRE(statuses);
   REQUIRE(statuses->size() == 1);
   CHECK((*statuses)[0].second == 1);
+}
+
+TEST_CASE("migration 12 builds the daily per-type counters from the hourly ones",
+          "[sqlite][migrations]") {
+  using sesami::store::sqlite::migrations;
+  temp_dir dir;
+  const auto path = dir.file("m12.db");
+  std::string sql;
+  for (const auto& m : migrations)
+    if (m.version < 12) sql += std::string(m.sql);
+  const std::int64_t h = t0 / hour;  // a day boundary
+  const auto row = [&](std::int64_t hr, int type, int count, int hard, int sim) {
+    return "('default', " + std::to_string(hr) + ", " + std::to_string(type) + ", " +
+           std::to_string(count) + ", 0, 1, 1, " + std::to_string(hard) + ", 0, 0, 0, " +
+           std::to_string(sim) + ", 0, 0)";
+  };
+  exec_sql(path, sql +
+                     "PRAGMA user_version = 11;"
+                     "INSERT INTO workspaces VALUES ('default', 'default', 0, 0);"
+                     "INSERT INTO rollups (workspace, hour, type, count, machine, uniq, "
+                     "uniq_human, hard, soft, suppressed, undetermined, sim_count, "
+                     "sim_uniq_human, sim_hard) VALUES " +
+                     row(h + 1, 2, 3, 2, 1) + ", " + row(h + 23, 2, 4, 4, 0) + ", " +
+                     row(h + 24, 2, 5, 0, 0) + ", " + row(h + 5, 1, 10, 0, 2) + ";");
+  auto s = open(path);
+  CHECK(sql_int(path, "PRAGMA user_version") >= 12);
+  const std::string day0 = " WHERE day = " + std::to_string(h / 24);
+  CHECK(sql_int(path, "SELECT count FROM rollups_daily" + day0 + " AND type = 2") == 7);
+  CHECK(sql_int(path, "SELECT hard FROM rollups_daily" + day0 + " AND type = 2") == 6);
+  CHECK(sql_int(path, "SELECT uniq FROM rollups_daily" + day0 + " AND type = 2") == 2);
+  CHECK(sql_int(path, "SELECT sim_count FROM rollups_daily" + day0 + " AND type = 1") == 2);
+  CHECK(sql_int(path, "SELECT count(*) FROM rollups_daily") == 3);
+  // Through the store: the first whole day as one row per type, the next day's hours as they are.
+  auto rows = s->rollups_by_day("default", t0, t0 + 30 * hour);
+  REQUIRE(rows);
+  REQUIRE(rows->size() == 3);
+  CHECK((*rows)[0].hour == t0);
+  CHECK((*rows)[0].count == 10);
+  CHECK((*rows)[1].hour == t0);
+  CHECK((*rows)[1].count == 7);
+  CHECK((*rows)[2].hour == t0 + 24 * hour);
+  CHECK((*rows)[2].count == 5);
+  // Written on ingest too: a new bounce in the first day adds to its daily row.
+  ingest(*s, {make_event("m-new", event_type::bounce, "b@x.com", t0 + 2 * hour)});
+  CHECK(sql_int(path, "SELECT count FROM rollups_daily" + day0 + " AND type = 2") == 8);
 }
 
 TEST_CASE("import_stream reads pretty-printed documents whole, up to a bound", "[import]") {

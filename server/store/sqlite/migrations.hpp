@@ -449,6 +449,35 @@ UPDATE recipient_status SET events = coalesce((
   WHERE e.workspace = recipient_status.workspace AND e.message_id = recipient_status.message_id
     AND e.recipient = recipient_status.recipient), '');
 )sql"},
+    {12, "daily level of the per-type counters", R"sql(
+-- The per-type counters summed by UTC day (as PostgreSQL's migration 6): /stats with day, week or
+-- month buckets reads whole days from here and only the range's edge days hour by hour
+-- (store::rollups_by_day), ~types x days rows instead of ~types x hours. Kept on write in the
+-- same transaction as the hourly rows; rollups are never deleted, so the two always agree.
+CREATE TABLE rollups_daily (
+  workspace TEXT NOT NULL,
+  day INTEGER NOT NULL,                 -- floor(hour / 24)
+  type INTEGER NOT NULL,
+  count INTEGER NOT NULL DEFAULT 0,
+  machine INTEGER NOT NULL DEFAULT 0,
+  uniq INTEGER NOT NULL DEFAULT 0,
+  uniq_human INTEGER NOT NULL DEFAULT 0,
+  hard INTEGER NOT NULL DEFAULT 0,
+  soft INTEGER NOT NULL DEFAULT 0,
+  suppressed INTEGER NOT NULL DEFAULT 0,
+  undetermined INTEGER NOT NULL DEFAULT 0,
+  sim_count INTEGER NOT NULL DEFAULT 0,
+  sim_uniq_human INTEGER NOT NULL DEFAULT 0,
+  sim_hard INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (workspace, day, type)
+) WITHOUT ROWID;
+INSERT INTO rollups_daily (workspace, day, type, count, machine, uniq, uniq_human, hard, soft,
+                           suppressed, undetermined, sim_count, sim_uniq_human, sim_hard)
+  SELECT workspace, CASE WHEN hour >= 0 THEN hour / 24 ELSE (hour - 23) / 24 END AS d, type,
+         sum(count), sum(machine), sum(uniq), sum(uniq_human), sum(hard), sum(soft),
+         sum(suppressed), sum(undetermined), sum(sim_count), sum(sim_uniq_human), sum(sim_hard)
+  FROM rollups GROUP BY workspace, d, type;
+)sql"},
 };
 
 inline constexpr int latest_version = migrations[std::size(migrations) - 1].version;

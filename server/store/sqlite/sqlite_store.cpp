@@ -189,6 +189,41 @@ struct rollup_delta {
   std::int64_t count = 0, machine = 0, uniq = 0, uniq_human = 0, hard = 0, soft = 0, suppressed = 0,
                undetermined = 0, sim_count = 0, sim_uniq_human = 0, sim_hard = 0;
 };
+rollup_delta& operator+=(rollup_delta& a, const rollup_delta& b) noexcept {
+  a.count += b.count, a.machine += b.machine, a.uniq += b.uniq, a.uniq_human += b.uniq_human;
+  a.hard += b.hard, a.soft += b.soft, a.suppressed += b.suppressed;
+  a.undetermined += b.undetermined, a.sim_count += b.sim_count;
+  a.sim_uniq_human += b.sim_uniq_human, a.sim_hard += b.sim_hard;
+  return a;
+}
+
+// The per-type counters' upserts, hourly and daily (migration 12): ?1 workspace, ?2 hour or day,
+// ?3 type, ?4.. the deltas in rollup_delta's order.
+constexpr char upsert_rollups[] =
+    "INSERT INTO rollups (workspace, hour, type, count, machine, uniq, uniq_human, hard, soft, "
+    "suppressed, undetermined, sim_count, sim_uniq_human, sim_hard) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+    "ON CONFLICT (workspace, hour, type) DO UPDATE SET "
+    "count = count + excluded.count, machine = machine + excluded.machine, "
+    "uniq = uniq + excluded.uniq, uniq_human = uniq_human + excluded.uniq_human, "
+    "hard = hard + excluded.hard, soft = soft + excluded.soft, "
+    "suppressed = suppressed + excluded.suppressed, "
+    "undetermined = undetermined + excluded.undetermined, "
+    "sim_count = sim_count + excluded.sim_count, "
+    "sim_uniq_human = sim_uniq_human + excluded.sim_uniq_human, sim_hard = sim_hard + excluded.sim_hard";
+constexpr char upsert_rollups_daily[] =
+    "INSERT INTO rollups_daily (workspace, day, type, count, machine, uniq, uniq_human, hard, soft, "
+    "suppressed, undetermined, sim_count, sim_uniq_human, sim_hard) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+    "ON CONFLICT (workspace, day, type) DO UPDATE SET "
+    "count = count + excluded.count, machine = machine + excluded.machine, "
+    "uniq = uniq + excluded.uniq, uniq_human = uniq_human + excluded.uniq_human, "
+    "hard = hard + excluded.hard, soft = soft + excluded.soft, "
+    "suppressed = suppressed + excluded.suppressed, "
+    "undetermined = undetermined + excluded.undetermined, "
+    "sim_count = sim_count + excluded.sim_count, "
+    "sim_uniq_human = sim_uniq_human + excluded.sim_uniq_human, sim_hard = sim_hard + excluded.sim_hard";
+
 struct link_delta {
   std::int64_t clicks = 0, human = 0, uniq = 0;
 };
@@ -568,11 +603,9 @@ class sqlite_store final : public store {
                                           std::int64_t until) override {
     auto r = reader();
     if (!r) return r.error();
-    auto st = (*r)->prepare(
-        "SELECT hour, type, count, machine, uniq, uniq_human, hard, soft, suppressed, "
-        "undetermined, "
-        "sim_count, sim_uniq_human, sim_hard FROM rollups "
-        "WHERE workspace = ?1 AND hour >= ?2 AND hour < ?3 ORDER BY hour, type");
+    auto st = (*r)->prepare(std::string("SELECT hour, ") + rollup_columns +
+                            " FROM rollups WHERE workspace = ?1 AND hour >= ?2 AND hour < ?3 "
+                            "ORDER BY hour, type");
     if (!st) return st.error();
     reset_on_exit guard{*st};
     auto& s = **st;
@@ -580,6 +613,38 @@ class sqlite_store final : public store {
     s.bind(2, hour_of(since));
     // An until inside an hour includes that hour: rollups are hourly, ranges round outwards.
     s.bind(3, hour_of(until - 1) + 1);
+    return read_rollup_rows(**r, s);
+  }
+
+  result<std::vector<rollup_row>> rollups_by_day(std::string_view workspace, std::int64_t since,
+                                                 std::int64_t until) override {
+    // Whole days from rollups_daily (one row per day and type, at the day's first hour), the
+    // partial edge days hour by hour: ~types x (days + 46) rows instead of types x hours.
+    auto r = reader();
+    if (!r) return r.error();
+    auto st = (*r)->prepare(std::string("SELECT day * 24 AS hour, ") + rollup_columns +
+                            " FROM rollups_daily WHERE workspace = ?1 AND day >= ?5 AND day < ?6 "
+                            "UNION ALL SELECT hour, " +
+                            rollup_columns +
+                            " FROM rollups WHERE workspace = ?1 AND hour >= ?2 AND hour < ?3 "
+                            "UNION ALL SELECT hour, " +
+                            rollup_columns +
+                            " FROM rollups WHERE workspace = ?1 AND hour >= ?7 AND hour < ?8 "
+                            "ORDER BY 1, 2");
+    if (!st) return st.error();
+    reset_on_exit guard{*st};
+    auto& s = **st;
+    s.bind(1, workspace);
+    bind_split(s, since, until);
+    return read_rollup_rows(**r, s);
+  }
+
+  // The counters of rollups and rollups_daily, after the hour column, in read_rollup_rows' order.
+  static constexpr const char* rollup_columns =
+      "type, count, machine, uniq, uniq_human, hard, soft, suppressed, undetermined, sim_count, "
+      "sim_uniq_human, sim_hard";
+
+  static result<std::vector<rollup_row>> read_rollup_rows(connection& c, statement& s) {
     std::vector<rollup_row> out;
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
@@ -602,7 +667,7 @@ class sqlite_store final : public store {
       row.sim_hard = s.int64(12);
       out.push_back(row);
     }
-    if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot read rollups");
+    if (rc != SQLITE_DONE) return c.fail(rc, "cannot read rollups");
     return out;
   }
 
@@ -1605,37 +1670,33 @@ class sqlite_store final : public store {
       if (auto r = run(*writer_, u, "cannot record link click"); !r) return r;
     }
 
-    auto st = writer_->prepare_static(
-        "INSERT INTO rollups (workspace, hour, type, count, machine, uniq, uniq_human, hard, soft, "
-        "suppressed, undetermined, sim_count, sim_uniq_human, sim_hard) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
-        "ON CONFLICT (workspace, hour, type) DO UPDATE SET "
-        "count = count + excluded.count, machine = machine + excluded.machine, "
-        "uniq = uniq + excluded.uniq, uniq_human = uniq_human + excluded.uniq_human, "
-        "hard = hard + excluded.hard, soft = soft + excluded.soft, "
-        "suppressed = suppressed + excluded.suppressed, "
-        "undetermined = undetermined + excluded.undetermined, "
-        "sim_count = sim_count + excluded.sim_count, "
-        "sim_uniq_human = sim_uniq_human + excluded.sim_uniq_human, "
-        "sim_hard = sim_hard + excluded.sim_hard");
-    if (!st) return st.error();
-    for (const auto& [key, d] : txn.rollups) {
-      auto& s = **st;
-      s.bind(1, std::get<0>(key));
-      s.bind(2, std::get<1>(key));
-      s.bind(3, std::get<2>(key));
-      s.bind(4, d.count);
-      s.bind(5, d.machine);
-      s.bind(6, d.uniq);
-      s.bind(7, d.uniq_human);
-      s.bind(8, d.hard);
-      s.bind(9, d.soft);
-      s.bind(10, d.suppressed);
-      s.bind(11, d.undetermined);
-      s.bind(12, d.sim_count);
-      s.bind(13, d.sim_uniq_human);
-      s.bind(14, d.sim_hard);
-      if (auto r = run(*writer_, s, "cannot update rollups"); !r) return r;
+    // The hourly counters, then the same deltas summed by day (migration 12), like the link,
+    // domain and status levels below.
+    std::map<rollup_key, rollup_delta> rollup_days;
+    for (const auto& [key, d] : txn.rollups)
+      rollup_days[{std::get<0>(key), day_of_hour(std::get<1>(key)), std::get<2>(key)}] += d;
+    for (const auto& [sql, rows] : {std::pair{upsert_rollups, &txn.rollups},
+                                    std::pair{upsert_rollups_daily, &rollup_days}}) {
+      auto st = writer_->prepare_static(sql);
+      if (!st) return st.error();
+      for (const auto& [key, d] : *rows) {
+        auto& s = **st;
+        s.bind(1, std::get<0>(key));
+        s.bind(2, std::get<1>(key));
+        s.bind(3, std::get<2>(key));
+        s.bind(4, d.count);
+        s.bind(5, d.machine);
+        s.bind(6, d.uniq);
+        s.bind(7, d.uniq_human);
+        s.bind(8, d.hard);
+        s.bind(9, d.soft);
+        s.bind(10, d.suppressed);
+        s.bind(11, d.undetermined);
+        s.bind(12, d.sim_count);
+        s.bind(13, d.sim_uniq_human);
+        s.bind(14, d.sim_hard);
+        if (auto r = run(*writer_, s, "cannot update rollups"); !r) return r;
+      }
     }
     auto lk = writer_->prepare_static(
         "INSERT INTO link_rollups (workspace, hour, link, clicks, human, uniq) "
