@@ -59,18 +59,7 @@ TEST_CASE("sesami doctor: the configuration set step", "[doctor]") {
   auto cfg = test::standin_config("placeholder-until-generated");
   cfg["account"].as_object()["productionAccess"] = true;
   test::standins aws_side(cfg);
-  const std::vector<std::string> own_env{
-      std::string("AWS_ACCESS_KEY_ID=") + test::own_key_id,
-      std::string("AWS_SECRET_ACCESS_KEY=") + test::own_secret,
-      "AWS_SESSION_TOKEN=",
-      "AWS_PROFILE=",
-      "AWS_SHARED_CREDENTIALS_FILE=" + (dir.path / "none").string(),
-      "AWS_CONFIG_FILE=" + (dir.path / "none").string(),
-      "AWS_EC2_METADATA_DISABLED=true",
-      "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=",
-      "AWS_CONTAINER_CREDENTIALS_FULL_URI=",
-      "SESAMI_AWS_STS_ENDPOINT=" + aws_side.base(),
-      "SESAMI_AWS_SES_ENDPOINT=" + aws_side.base()};
+  const std::vector<std::string> own_env = test::sesami_env(aws_side, dir.path);
   test::child_process srv({SESAMI_BIN, "serve", "--db", db, "--port", "0", "--log-level", "warn"},
                           own_env, "sesami: listening on ");
   const auto& line = srv.ready_line();
@@ -111,6 +100,18 @@ TEST_CASE("sesami doctor: the configuration set step", "[doctor]") {
     return json::parse(out);
   };
   const std::string step6 = "configuration set with its event destination";
+  // Doctor's step 6 after the set 'sesami' got `dest` as its only event destination.
+  auto step6_with = [&](const json::value& dest) {
+    cfg["configurationSets"] =
+        json::object{{"sesami", {{"eventDestinations", json::array{dest}}}}};
+    aws_side.admin("PUT", "config", cfg);
+    save("sesami");
+    auto r = doctor();
+    auto s = step(r, step6);
+    INFO(json::serialize(r));
+    REQUIRE(s.is_object());
+    return std::pair{s, r.at("steps").as_array().back() == s};  // (step, whether doctor stopped)
+  };
 
   SECTION("the set as the stack creates it passes, read through the role") {
     save("sesami");
@@ -143,57 +144,34 @@ TEST_CASE("sesami doctor: the configuration set step", "[doctor]") {
   }
 
   SECTION("a disabled EventBridge destination") {
-    cfg["configurationSets"] = json::object{
-        {"sesami", {{"eventDestinations", json::array{destination(all_types(), false)}}}}};
-    aws_side.admin("PUT", "config", cfg);
-    save("sesami");
-    const auto r = doctor();
-    const auto s = step(r, step6);
-    INFO(json::serialize(r));
-    REQUIRE(s.is_object());
+    const auto [s, stopped] = step6_with(destination(all_types(), false));
     CHECK(s.at("status") == "fail");
     CHECK(s.at("detail") ==
           "event destination 'sesami-eventbridge' of configuration set 'sesami' is disabled, so "
           "SES publishes no events to SESami: enable it (SES console > Configuration sets > "
           "sesami > Event destinations > sesami-eventbridge) or deploy the stack again");
-    CHECK(r.at("steps").as_array().back() == s);  // the first failure ends the run
+    CHECK(stopped);  // the first failure ends the run
   }
 
   SECTION("a destination lacking BOUNCE names it and stops doctor") {
-    cfg["configurationSets"] = json::object{
-        {"sesami",
-         {{"eventDestinations",
-           json::array{destination({"SEND", "REJECT", "COMPLAINT", "DELIVERY", "OPEN", "CLICK",
-                                    "RENDERING_FAILURE", "DELIVERY_DELAY", "SUBSCRIPTION"})}}}}};
-    aws_side.admin("PUT", "config", cfg);
-    save("sesami");
-    const auto r = doctor();
-    const auto s = step(r, step6);
-    INFO(json::serialize(r));
-    REQUIRE(s.is_object());
+    const auto [s, stopped] =
+        step6_with(destination({"SEND", "REJECT", "COMPLAINT", "DELIVERY", "OPEN", "CLICK",
+                                "RENDERING_FAILURE", "DELIVERY_DELAY", "SUBSCRIPTION"}));
     CHECK(s.at("status") == "fail");
     CHECK(s.at("detail") ==
           "event destination 'sesami-eventbridge' does not publish BOUNCE: SESami never learns "
           "those outcomes. Add them to its event types (SES console > Configuration sets > "
           "sesami > Event destinations > sesami-eventbridge > Edit) or deploy the stack again");
-    CHECK(r.at("steps").as_array().back() == s);
+    CHECK(stopped);
   }
 
   SECTION("a destination without OPEN and CLICK warns and goes on") {
-    cfg["configurationSets"] = json::object{
-        {"sesami",
-         {{"eventDestinations",
-           json::array{destination({"SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY",
-                                    "RENDERING_FAILURE", "DELIVERY_DELAY", "SUBSCRIPTION"})}}}}};
-    aws_side.admin("PUT", "config", cfg);
-    save("sesami");
-    const auto r = doctor();
-    const auto s = step(r, step6);
-    INFO(json::serialize(r));
-    REQUIRE(s.is_object());
+    const auto [s, stopped] =
+        step6_with(destination({"SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY",
+                                "RENDERING_FAILURE", "DELIVERY_DELAY", "SUBSCRIPTION"}));
     CHECK(s.at("status") == "warn");
     CHECK(s.at("detail").as_string().starts_with(
         "event destination 'sesami-eventbridge' does not publish OPEN, CLICK: "));
-    CHECK(r.at("steps").as_array().back() != s);  // doctor went on to the test send
+    CHECK_FALSE(stopped);  // doctor went on to the test send
   }
 }

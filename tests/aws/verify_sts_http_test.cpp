@@ -22,29 +22,34 @@ using api = test::api_caller;
 std::string code_of(const json::value& v) {
   return std::string(v.at("error").at("code").as_string());
 }
+
+// `sesami serve` on a new database with one workspace (Acme), reaching AWS only through
+// `aws_side`, and an API caller holding the workspace's key.
+struct served_workspace {
+  explicit served_workspace(const test::standins& aws_side)
+      : db((dir.path / "sesami.db").string()),
+        ws(json::parse(run_command(std::string(SESAMI_BIN) + " workspace create Acme --db " + db +
+                                   " --json"))),
+        srv({SESAMI_BIN, "serve", "--db", db, "--port", "0", "--log-level", "warn"},
+            test::sesami_env(aws_side, dir.path), "sesami: listening on ") {
+    const auto& line = srv.ready_line();
+    c.base = line.substr(line.find("http://"));
+    c.key = std::string(ws.at("apiKey").as_string());
+  }
+  test::temp_dir dir;
+  std::string db;
+  json::value ws;
+  test::child_process srv;
+  api c;
+};
 }  // namespace
 
 TEST_CASE("/settings/aws and /verify-sts over real HTTP", "[verify-sts]") {
   auto cfg = test::standin_config("placeholder-until-generated");
   const std::string denied_role = "arn:aws:iam::444455556666:role/NoSesPolicy";
   test::standins aws_side(cfg);
-  test::temp_dir dir;
-  const auto db = (dir.path / "sesami.db").string();
-  auto ws =
-      json::parse(run_command(std::string(SESAMI_BIN) + " workspace create Acme --db " + db + " --json"));
-  test::child_process srv(
-      {SESAMI_BIN, "serve", "--db", db, "--port", "0", "--log-level", "warn"},
-      {std::string("AWS_ACCESS_KEY_ID=") + test::own_key_id,
-       std::string("AWS_SECRET_ACCESS_KEY=") + test::own_secret, "AWS_SESSION_TOKEN=",
-       "AWS_PROFILE=", "AWS_SHARED_CREDENTIALS_FILE=" + (dir.path / "none").string(),
-       "AWS_CONFIG_FILE=" + (dir.path / "none").string(), "AWS_EC2_METADATA_DISABLED=true",
-       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=", "AWS_CONTAINER_CREDENTIALS_FULL_URI=",
-       "SESAMI_AWS_STS_ENDPOINT=" + aws_side.base(), "SESAMI_AWS_SES_ENDPOINT=" + aws_side.base()},
-      "sesami: listening on ");
-  const auto& line = srv.ready_line();
-  api c;
-  c.base = line.substr(line.find("http://"));
-  c.key = std::string(ws.at("apiKey").as_string());
+  served_workspace served(aws_side);
+  auto& c = served.c;
 
   // Not connected yet: an External ID is generated once and kept.
   auto [st0, s0] = c.call_json("GET", "/settings/aws");
@@ -181,23 +186,8 @@ TEST_CASE("/verify-sts judges the configuration set's event destination", "[veri
   cfg["account"].as_object()["productionAccess"] = true;
   const std::string no_dest_read = "arn:aws:iam::444455556666:role/NoEventDestinationRead";
   test::standins aws_side(cfg);
-  test::temp_dir dir;
-  const auto db = (dir.path / "sesami.db").string();
-  auto ws = json::parse(
-      run_command(std::string(SESAMI_BIN) + " workspace create Acme --db " + db + " --json"));
-  test::child_process srv(
-      {SESAMI_BIN, "serve", "--db", db, "--port", "0", "--log-level", "warn"},
-      {std::string("AWS_ACCESS_KEY_ID=") + test::own_key_id,
-       std::string("AWS_SECRET_ACCESS_KEY=") + test::own_secret, "AWS_SESSION_TOKEN=",
-       "AWS_PROFILE=", "AWS_SHARED_CREDENTIALS_FILE=" + (dir.path / "none").string(),
-       "AWS_CONFIG_FILE=" + (dir.path / "none").string(), "AWS_EC2_METADATA_DISABLED=true",
-       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=", "AWS_CONTAINER_CREDENTIALS_FULL_URI=",
-       "SESAMI_AWS_STS_ENDPOINT=" + aws_side.base(), "SESAMI_AWS_SES_ENDPOINT=" + aws_side.base()},
-      "sesami: listening on ");
-  const auto& line = srv.ready_line();
-  api c;
-  c.base = line.substr(line.find("http://"));
-  c.key = std::string(ws.at("apiKey").as_string());
+  served_workspace served(aws_side);
+  auto& c = served.c;
   const std::string external_id(
       c.call_json("GET", "/settings/aws").second.at("externalId").as_string());
   cfg["roles"] = json::array{
