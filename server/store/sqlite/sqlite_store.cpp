@@ -1176,14 +1176,12 @@ class sqlite_store final : public store {
     }
   }
 
-  // Bulk batches (ingest_options::durable false) commit with synchronous = NORMAL and checkpoint
-  // every ~40 MB of WAL instead of ~4 MB (fewer rewrites of the pages every batch touches: rollups,
-  // the newest index pages); durable ones with FULL, as the store opens.
+  // Bulk batches (ingest_options::durable false) commit with synchronous = NORMAL; durable ones
+  // with FULL, as the store opens.
   status set_durability(bool durable) {
     if (durable == !deferred_) return {};
     if (!durable) deferred_ = true;
-    return writer_->exec(durable ? "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000"
-                                 : "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000");
+    return writer_->exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
   }
 
   result<int> retention_days(txn_state& txn, std::string_view workspace) {
@@ -1891,7 +1889,11 @@ result<std::unique_ptr<store>> open_sqlite(const open_options& opt) {
   // 256 MB of page cache for the writer: at ten million events the random-order indexes
   // (identity, message, recipient, recipient_status) are hundreds of MB, and every page an insert
   // finds in the cache is one it does not read back. Pages are allocated as they are used.
+  // A checkpoint every ~40 MB of WAL instead of SQLite's ~4 MB: the pages every group commit
+  // touches (rollups, the newest index pages) are copied to the database once per checkpoint, not
+  // once per 4 MB — bulk imports, and webhook ingestion +5 % (docs/performance.md, #4).
   if (auto w = db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+                       "PRAGMA wal_autocheckpoint = 10000; "
                        "PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY; "
                        "PRAGMA foreign_keys = ON");
       !w)
