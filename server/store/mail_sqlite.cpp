@@ -6,6 +6,7 @@
 #include <string>
 
 #include "detail/attempt_cursor.hpp"
+#include "detail/mail_columns.hpp"
 #include "detail/text_columns.hpp"
 #include "mail_store.hpp"
 #include "sqlite/connection.hpp"
@@ -21,11 +22,8 @@ using detail::join_pairs;
 using detail::split_lines;
 using detail::split_pairs;
 
-constexpr const char* attempt_cols =
-    "seq, id, workspace, created_at, transport, status, message_id, error_code, error_message, "
-    "recipients, suppressed, correlation_id, subject, bulk_id";
-constexpr const char* job_cols =
-    "id, workspace, status, request, total, sent, failed, suppressed, created_at, updated_at";
+using detail::attempt_cols;
+using detail::job_cols;
 
 class sqlite_mail final : public mail_store {
  public:

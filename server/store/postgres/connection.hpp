@@ -126,6 +126,12 @@ class connection {
   bool reused_ = false;
 };
 
+/// The outcome of a statement whose rows are not needed.
+inline status done(const result<rows>& r) {
+  if (!r) return r.error();
+  return {};
+}
+
 /// A pool of connections to one database; at most `max` open at once.
 class pool {
  public:
@@ -140,6 +146,12 @@ class pool {
 
   /// An idle connection, a new one, or (all busy) the next one released within 30 s.
   result<handle> acquire();
+  /// One statement on a pooled connection (its own transaction), the connection returned after.
+  result<rows> exec(std::string_view sql, const params& p, std::string_view what) {
+    auto c = acquire();
+    if (!c) return c.error();
+    return (*c)->exec(sql, p, what);
+  }
   const std::string& url() const noexcept { return url_; }
 
  private:

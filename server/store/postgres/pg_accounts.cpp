@@ -8,6 +8,7 @@ namespace sesami::store {
 namespace {
 using pg::connection;
 using pg::params;
+using pg::done;
 using pg::rows;
 
 std::string hex(std::string_view raw) {
@@ -30,13 +31,13 @@ class pg_accounts final : public accounts {
   explicit pg_accounts(const std::string& url) : pool_(url, 4) {}
 
   result<std::int64_t> user_count() override {
-    auto r = run("SELECT count(*) FROM users", {}, "cannot count users");
+    auto r = pool_.exec("SELECT count(*) FROM users", {}, "cannot count users");
     if (!r) return r.error();
     return r->int64(0, 0);
   }
 
   status create_user(const user_row& u) override {
-    auto r = run("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)",
+    auto r = pool_.exec("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)",
                  params().text(u.id).text(u.email).text(u.password_hash).integer(u.created_at),
                  "cannot create user");
     if (!r) {
@@ -56,13 +57,13 @@ class pg_accounts final : public accounts {
   }
 
   status set_password(std::string_view user_id, std::string_view hash) override {
-    return done(run("UPDATE users SET password_hash = $1 WHERE id = $2",
+    return done(pool_.exec("UPDATE users SET password_hash = $1 WHERE id = $2",
                     params().text(hash).text(user_id), "cannot set password"));
   }
 
   status set_membership(const membership_row& m) override {
     return done(
-        run("INSERT INTO memberships (workspace, user_id, role) VALUES ($1, $2, $3) "
+        pool_.exec("INSERT INTO memberships (workspace, user_id, role) VALUES ($1, $2, $3) "
             "ON CONFLICT (workspace, user_id) DO UPDATE SET role = excluded.role",
             params().text(m.workspace).text(m.user_id).text(m.role), "cannot set membership"));
   }
@@ -80,7 +81,7 @@ class pg_accounts final : public accounts {
 
   status add_api_key(const api_key_row& k) override {
     return done(
-        run("INSERT INTO api_keys (hash, id, workspace, role, name, created_at) "
+        pool_.exec("INSERT INTO api_keys (hash, id, workspace, role, name, created_at) "
             "VALUES (decode($1, 'hex'), $2, $3, $4, $5, $6)",
             params()
                 .text(hex(k.hash))
@@ -94,7 +95,7 @@ class pg_accounts final : public accounts {
 
   result<std::optional<api_key_row>> api_key_by_hash(std::string_view hash) override {
     auto r =
-        run("SELECT encode(hash, 'hex'), id, workspace, role, name, created_at FROM api_keys "
+        pool_.exec("SELECT encode(hash, 'hex'), id, workspace, role, name, created_at FROM api_keys "
             "WHERE hash = decode($1, 'hex')",
             params().text(hex(hash)), "cannot read API key");
     if (!r) return r.error();
@@ -104,7 +105,7 @@ class pg_accounts final : public accounts {
 
   result<std::vector<api_key_row>> api_keys_of(std::string_view workspace) override {
     auto r =
-        run("SELECT encode(hash, 'hex'), id, workspace, role, name, created_at FROM api_keys "
+        pool_.exec("SELECT encode(hash, 'hex'), id, workspace, role, name, created_at FROM api_keys "
             "WHERE workspace = $1 ORDER BY created_at, id",
             params().text(workspace), "cannot list API keys");
     if (!r) return r.error();
@@ -114,7 +115,7 @@ class pg_accounts final : public accounts {
   }
 
   result<bool> delete_api_key(std::string_view workspace, std::string_view id) override {
-    auto r = run("DELETE FROM api_keys WHERE workspace = $1 AND id = $2",
+    auto r = pool_.exec("DELETE FROM api_keys WHERE workspace = $1 AND id = $2",
                  params().text(workspace).text(id), "cannot delete API key");
     if (!r) return r.error();
     return r->affected() > 0;
@@ -122,7 +123,7 @@ class pg_accounts final : public accounts {
 
   status add_session(const session_row& s) override {
     return done(
-        run("INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at) "
+        pool_.exec("INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at) "
             "VALUES (decode($1, 'hex'), $2, $3, $4, $5)",
             params()
                 .text(hex(s.hash))
@@ -135,7 +136,7 @@ class pg_accounts final : public accounts {
 
   result<std::optional<session_row>> session_by_hash(std::string_view hash) override {
     auto r =
-        run("SELECT encode(hash, 'hex'), user_id, csrf, created_at, expires_at FROM sessions "
+        pool_.exec("SELECT encode(hash, 'hex'), user_id, csrf, created_at, expires_at FROM sessions "
             "WHERE hash = decode($1, 'hex')",
             params().text(hex(hash)), "cannot read session");
     if (!r) return r.error();
@@ -146,17 +147,17 @@ class pg_accounts final : public accounts {
   }
 
   status delete_session(std::string_view hash) override {
-    return done(run("DELETE FROM sessions WHERE hash = decode($1, 'hex')", params().text(hex(hash)),
+    return done(pool_.exec("DELETE FROM sessions WHERE hash = decode($1, 'hex')", params().text(hex(hash)),
                     "cannot delete session"));
   }
 
   status delete_expired_sessions(std::int64_t now) override {
-    return done(run("DELETE FROM sessions WHERE expires_at <= $1", params().integer(now),
+    return done(pool_.exec("DELETE FROM sessions WHERE expires_at <= $1", params().integer(now),
                     "cannot expire sessions"));
   }
 
   status set_ingest(const ingest_row& r) override {
-    return done(run(
+    return done(pool_.exec(
         "INSERT INTO ingest_tokens (workspace, token_hash, secret_hash, rotated_at) "
         "VALUES ($1, decode($2, 'hex'), decode($3, 'hex'), $4) ON CONFLICT (workspace) DO UPDATE "
         "SET token_hash = excluded.token_hash, secret_hash = excluded.secret_hash, "
@@ -171,7 +172,7 @@ class pg_accounts final : public accounts {
 
   result<std::optional<ingest_row>> ingest_by_token(std::string_view token_hash) override {
     auto r =
-        run("SELECT workspace, encode(token_hash, 'hex'), encode(secret_hash, 'hex'), rotated_at "
+        pool_.exec("SELECT workspace, encode(token_hash, 'hex'), encode(secret_hash, 'hex'), rotated_at "
             "FROM ingest_tokens WHERE token_hash = decode($1, 'hex')",
             params().text(hex(token_hash)), "cannot read ingestion token");
     if (!r) return r.error();
@@ -181,13 +182,13 @@ class pg_accounts final : public accounts {
   }
 
   status add_aws_account(std::string_view workspace, std::string_view account_id) override {
-    return done(run(
+    return done(pool_.exec(
         "INSERT INTO aws_accounts (workspace, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         params().text(workspace).text(account_id), "cannot add AWS account"));
   }
 
   result<std::vector<std::string>> aws_accounts(std::string_view workspace) override {
-    auto r = run("SELECT account_id FROM aws_accounts WHERE workspace = $1 ORDER BY account_id",
+    auto r = pool_.exec("SELECT account_id FROM aws_accounts WHERE workspace = $1 ORDER BY account_id",
                  params().text(workspace), "cannot list AWS accounts");
     if (!r) return r.error();
     std::vector<std::string> out;
@@ -196,28 +197,19 @@ class pg_accounts final : public accounts {
   }
 
  private:
-  result<rows> run(const char* sql, const params& p, std::string_view what) {
-    auto c = pool_.acquire();
-    if (!c) return c.error();
-    return (*c)->exec(sql, p, what);
-  }
-  static status done(const result<rows>& r) {
-    if (!r) return r.error();
-    return {};
-  }
   static api_key_row key_of(const rows& r, int i) {
     return {unhex(r.text(i, 0)),       std::string(r.text(i, 1)), std::string(r.text(i, 2)),
             std::string(r.text(i, 3)), std::string(r.text(i, 4)), r.int64(i, 5)};
   }
   result<std::optional<user_row>> user_where(const char* sql, std::string_view v) {
-    auto r = run(sql, params().text(v), "cannot read user");
+    auto r = pool_.exec(sql, params().text(v), "cannot read user");
     if (!r) return r.error();
     if (r->size() == 0) return std::optional<user_row>{};
     return std::optional<user_row>{user_row{std::string(r->text(0, 0)), std::string(r->text(0, 1)),
                                             std::string(r->text(0, 2)), r->int64(0, 3)}};
   }
   result<std::vector<membership_row>> memberships(const char* sql, std::string_view v) {
-    auto r = run(sql, params().text(v), "cannot list memberships");
+    auto r = pool_.exec(sql, params().text(v), "cannot list memberships");
     if (!r) return r.error();
     std::vector<membership_row> out;
     for (int i = 0; i < r->size(); ++i)

@@ -30,7 +30,7 @@ class pg_aws_connections final : public aws_connections {
                                     std::int64_t now_ms) override {
     // The first caller's External ID wins: a concurrent insert (another node) is a no-op here.
     auto r =
-        run("INSERT INTO aws_connections (workspace, external_id, updated_at) VALUES ($1, $2, $3) "
+        pool_.exec("INSERT INTO aws_connections (workspace, external_id, updated_at) VALUES ($1, $2, $3) "
             "ON CONFLICT (workspace) DO NOTHING",
             params().text(workspace).text(new_external_id).integer(now_ms),
             "cannot create the AWS connection");
@@ -42,7 +42,7 @@ class pg_aws_connections final : public aws_connections {
   }
 
   result<std::optional<aws_connection_row>> get(std::string_view workspace) override {
-    auto r = run(std::string(select_cols) + "WHERE workspace = $1", params().text(workspace),
+    auto r = pool_.exec(std::string(select_cols) + "WHERE workspace = $1", params().text(workspace),
                  "cannot read the AWS connection");
     if (!r) return r.error();
     if (r->size() == 0) return std::optional<aws_connection_row>{};
@@ -58,7 +58,7 @@ class pg_aws_connections final : public aws_connections {
     text_or_null(p, row.mode);
     p.integer(row.updated_at).text(row.workspace);
     auto r =
-        run("UPDATE aws_connections SET role_arn = $1, region = $2, configuration_set = $3, "
+        pool_.exec("UPDATE aws_connections SET role_arn = $1, region = $2, configuration_set = $3, "
             "queue_url = $4, mode = $5, updated_at = $6 WHERE workspace = $7",
             p, "cannot save the AWS connection");
     if (!r) return r.error();
@@ -68,7 +68,7 @@ class pg_aws_connections final : public aws_connections {
 
   status disconnect(std::string_view workspace, std::int64_t now_ms) override {
     auto r =
-        run("UPDATE aws_connections SET role_arn = NULL, region = NULL, configuration_set = NULL, "
+        pool_.exec("UPDATE aws_connections SET role_arn = NULL, region = NULL, configuration_set = NULL, "
             "queue_url = NULL, mode = NULL, updated_at = $1 WHERE workspace = $2",
             params().integer(now_ms).text(workspace), "cannot remove the AWS connection");
     if (!r) return r.error();
@@ -76,7 +76,7 @@ class pg_aws_connections final : public aws_connections {
   }
 
   result<std::vector<aws_connection_row>> connected() override {
-    auto r = run(std::string(select_cols) + "WHERE role_arn IS NOT NULL ORDER BY workspace",
+    auto r = pool_.exec(std::string(select_cols) + "WHERE role_arn IS NOT NULL ORDER BY workspace",
                  params(), "cannot list AWS connections");
     if (!r) return r.error();
     std::vector<aws_connection_row> out;
@@ -85,12 +85,6 @@ class pg_aws_connections final : public aws_connections {
   }
 
  private:
-  result<rows> run(std::string_view sql, const params& p, std::string_view what) {
-    auto c = pool_.acquire();
-    if (!c) return c.error();
-    return (*c)->exec(sql, p, what);
-  }
-
   pg::pool pool_;
 };
 }  // namespace

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "../detail/attempt_cursor.hpp"
+#include "../detail/mail_columns.hpp"
 #include "../detail/text_columns.hpp"
 #include "../mail_store.hpp"
 #include "connection.hpp"
@@ -16,6 +17,7 @@ namespace sesami::store {
 namespace {
 using pg::connection;
 using pg::params;
+using pg::done;
 using pg::rows;
 
 using detail::join_lines;
@@ -23,11 +25,8 @@ using detail::join_pairs;
 using detail::split_lines;
 using detail::split_pairs;
 
-constexpr const char* attempt_cols =
-    "seq, id, workspace, created_at, transport, status, message_id, error_code, error_message, "
-    "recipients, suppressed, correlation_id, subject, bulk_id";
-constexpr const char* job_cols =
-    "id, workspace, status, request, total, sent, failed, suppressed, created_at, updated_at";
+using detail::attempt_cols;
+using detail::job_cols;
 
 bulk_job job_of(const rows& r, int i) {
   bulk_job j;
@@ -95,7 +94,7 @@ class pg_mail final : public mail_store {
 
   result<bool> claim_idempotency(std::string_view ws, std::string_view key, std::string_view hash,
                                  std::int64_t now) override {
-    auto r = run(
+    auto r = pool_.exec(
         "INSERT INTO mail_idempotency (workspace, key, request_hash, created_at) "
         "VALUES ($1, $2, $3, $4) ON CONFLICT (workspace, key) DO NOTHING",
         params().text(ws).text(key).text(hash).integer(now), "cannot record the idempotency key");
@@ -106,7 +105,7 @@ class pg_mail final : public mail_store {
   result<std::optional<idempotency_record>> find_idempotency(std::string_view ws,
                                                              std::string_view key) override {
     auto r =
-        run("SELECT request_hash, done, code, response, created_at FROM mail_idempotency "
+        pool_.exec("SELECT request_hash, done, code, response, created_at FROM mail_idempotency "
             "WHERE workspace = $1 AND key = $2",
             params().text(ws).text(key), "cannot read the idempotency key");
     if (!r) return r.error();
@@ -119,14 +118,14 @@ class pg_mail final : public mail_store {
   status finish_idempotency(std::string_view ws, std::string_view key, std::string_view code,
                             std::string_view response) override {
     return done(
-        run("UPDATE mail_idempotency SET done = true, code = $1, response = $2 "
+        pool_.exec("UPDATE mail_idempotency SET done = true, code = $1, response = $2 "
             "WHERE workspace = $3 AND key = $4",
             params().text(code).text(response).text(ws).text(key),
             "cannot record the idempotent answer"));
   }
 
   status release_idempotency(std::string_view ws, std::string_view key) override {
-    return done(run("DELETE FROM mail_idempotency WHERE workspace = $1 AND key = $2 AND NOT done",
+    return done(pool_.exec("DELETE FROM mail_idempotency WHERE workspace = $1 AND key = $2 AND NOT done",
                     params().text(ws).text(key), "cannot release the idempotency key"));
   }
 
@@ -138,7 +137,7 @@ class pg_mail final : public mail_store {
 
   status update_attempt(const mail_attempt& a) override {
     return done(
-        run("UPDATE mail_attempts SET status = $1, message_id = $2, error_code = $3, "
+        pool_.exec("UPDATE mail_attempts SET status = $1, message_id = $2, error_code = $3, "
             "error_message = $4, recipients = $5, suppressed = $6, transport = $7 "
             "WHERE workspace = $8 AND id = $9",
             params()
@@ -167,7 +166,7 @@ class pg_mail final : public mail_store {
     params p;
     p.text(ws).integer(before).integer(static_cast<std::int64_t>(limit + 1));
     if (!q.correlation_id.empty()) p.text(q.correlation_id);
-    auto r = run(sql, p, "cannot list send attempts");
+    auto r = pool_.exec(sql, p, "cannot list send attempts");
     if (!r) return r.error();
     attempt_page page;
     std::int64_t last = 0;
@@ -224,7 +223,7 @@ class pg_mail final : public mail_store {
   }
 
   result<std::optional<bulk_job>> find_bulk(std::string_view ws, std::string_view id) override {
-    auto r = run(
+    auto r = pool_.exec(
         std::string("SELECT ") + job_cols + " FROM mail_bulk_jobs WHERE workspace = $1 AND id = $2",
         params().text(ws).text(id), "cannot read the bulk send");
     if (!r) return r.error();
@@ -239,7 +238,7 @@ class pg_mail final : public mail_store {
     // concurrent claimer just took (its lease now in the future) is not taken again. The outer
     // condition repeats it for the same reason. Index mail_bulk_jobs_claim.
     auto r =
-        run(std::string("UPDATE mail_bulk_jobs SET status = 'running', lease_owner = $1, "
+        pool_.exec(std::string("UPDATE mail_bulk_jobs SET status = 'running', lease_owner = $1, "
                         "lease_until = $2::bigint + $3::bigint, updated_at = $2 WHERE id = ("
                         "SELECT id FROM mail_bulk_jobs WHERE status = 'queued' OR "
                         "(status = 'running' AND lease_until < $2) ORDER BY created_at, id LIMIT 1 "
@@ -255,7 +254,7 @@ class pg_mail final : public mail_store {
   result<bool> renew_bulk(std::string_view id, std::string_view owner, std::int64_t now,
                           std::int64_t lease_ms) override {
     auto r =
-        run("UPDATE mail_bulk_jobs SET lease_until = $1 WHERE id = $2 AND lease_owner = $3 "
+        pool_.exec("UPDATE mail_bulk_jobs SET lease_until = $1 WHERE id = $2 AND lease_owner = $3 "
             "AND status = 'running'",
             params().integer(now + lease_ms).text(id).text(owner), "cannot renew the bulk lease");
     if (!r) return r.error();
@@ -263,7 +262,7 @@ class pg_mail final : public mail_store {
   }
 
   result<std::optional<bulk_batch>> next_batch(std::string_view job_id) override {
-    auto r = run(
+    auto r = pool_.exec(
         "SELECT idx, destinations, state FROM mail_bulk_batches WHERE job_id = $1 AND state < 2 "
         "ORDER BY idx LIMIT 1",
         params().text(job_id), "cannot read the next bulk batch");
@@ -275,7 +274,7 @@ class pg_mail final : public mail_store {
   }
 
   status begin_batch(std::string_view job_id, std::int64_t index, std::int64_t now) override {
-    auto r = run(
+    auto r = pool_.exec(
         "UPDATE mail_bulk_batches SET state = 1, updated_at = $1 WHERE job_id = $2 AND idx = $3 "
         "AND state = 0",
         params().integer(now).text(job_id).integer(index), "cannot mark the batch in flight");
@@ -311,7 +310,7 @@ class pg_mail final : public mail_store {
 
   status finish_bulk(std::string_view job_id, std::string_view st, std::int64_t now) override {
     return done(
-        run("UPDATE mail_bulk_jobs SET status = $1, lease_owner = '', lease_until = 0, "
+        pool_.exec("UPDATE mail_bulk_jobs SET status = $1, lease_owner = '', lease_until = 0, "
             "updated_at = $2 WHERE id = $3",
             params().text(st).integer(now).text(job_id), "cannot finish the bulk send"));
   }
@@ -319,19 +318,10 @@ class pg_mail final : public mail_store {
   /// Reachable and migrated (the table exists).
   status check() {
     return done(
-        run("SELECT 1 FROM mail_bulk_jobs LIMIT 1", params(), "cannot open the mail tables"));
+        pool_.exec("SELECT 1 FROM mail_bulk_jobs LIMIT 1", params(), "cannot open the mail tables"));
   }
 
  private:
-  result<rows> run(std::string_view sql, const params& p, std::string_view what) {
-    auto c = pool_.acquire();
-    if (!c) return c.error();
-    return (*c)->exec(sql, p, what);
-  }
-  static status done(const result<rows>& r) {
-    if (!r) return r.error();
-    return {};
-  }
 
   pg::pool pool_;
 };

@@ -318,9 +318,7 @@ class pg_store final : public store {
   }
 
   result<std::optional<workspace>> find_workspace(std::string_view id) override {
-    auto c = pool_.acquire();
-    if (!c) return c.error();
-    auto r = (*c)->exec("SELECT id, name, created_at, retention_days FROM workspaces WHERE id = $1",
+    auto r = pool_.exec("SELECT id, name, created_at, retention_days FROM workspaces WHERE id = $1",
                         params().text(id), "cannot read workspace");
     if (!r) return r.error();
     if (r->size() == 0) return std::optional<workspace>();
@@ -332,9 +330,7 @@ class pg_store final : public store {
   status set_retention(std::string_view workspace, int days) override {
     if (days < 0)
       return error{errc::bad_input, "retention must be 0 (forever) or a number of days"};
-    auto c = pool_.acquire();
-    if (!c) return c.error();
-    auto r = (*c)->exec("UPDATE workspaces SET retention_days = $2 WHERE id = $1",
+    auto r = pool_.exec("UPDATE workspaces SET retention_days = $2 WHERE id = $1",
                         params().text(workspace).integer(days), "cannot set retention");
     if (!r) return r.error();
     if (r->affected() == 0)
@@ -354,9 +350,7 @@ class pg_store final : public store {
 
   result<bool> remember_sns_message(std::string_view workspace, std::string_view id,
                                     std::int64_t now) override {
-    auto c = pool_.acquire();
-    if (!c) return c.error();
-    auto r = (*c)->exec(
+    auto r = pool_.exec(
         "INSERT INTO sns_messages (workspace, sns_message_id, seen_at) VALUES ($1, $2, $3) "
         "ON CONFLICT DO NOTHING",
         params().text(workspace).text(id).integer(now), "cannot record SNS message");
@@ -365,9 +359,7 @@ class pg_store final : public store {
   }
 
   result<bool> sns_message_seen(std::string_view workspace, std::string_view id) override {
-    auto c = pool_.acquire();
-    if (!c) return c.error();
-    auto r = (*c)->exec("SELECT 1 FROM sns_messages WHERE workspace = $1 AND sns_message_id = $2",
+    auto r = pool_.exec("SELECT 1 FROM sns_messages WHERE workspace = $1 AND sns_message_id = $2",
                         params().text(workspace).text(id), "cannot read SNS messages");
     if (!r) return r.error();
     return r->size() > 0;
@@ -591,9 +583,7 @@ class pg_store final : public store {
   }
 
   result<std::vector<rollup_row>> read_rollups(const std::string& sql, const params& p) {
-    auto c = pool_.acquire();
-    if (!c) return c.error();
-    auto r = (*c)->exec(sql, p, "cannot read rollups");
+    auto r = pool_.exec(sql, p, "cannot read rollups");
     if (!r) return r.error();
     std::vector<rollup_row> out;
     for (int i = 0; i < r->size(); ++i) {
@@ -696,9 +686,7 @@ class pg_store final : public store {
       if (q.cursor.substr(0, 2) != "a.") return error{errc::bad_input, "invalid cursor"};
       after = q.cursor.substr(2);
     }
-    auto c = pool_.acquire();
-    if (!c) return c.error();
-    auto r = (*c)->exec(
+    auto r = pool_.exec(
         "SELECT address, reason, source, event_id, created_at FROM suppressions "
         "WHERE workspace = $1 AND address > $2 AND ($3 = '' OR strpos(address, $3) > 0) "
         "ORDER BY address LIMIT $4",
@@ -739,9 +727,7 @@ class pg_store final : public store {
   }
 
   result<bool> remove_suppression(std::string_view workspace, std::string_view address) override {
-    auto c = pool_.acquire();
-    if (!c) return c.error();
-    auto r = (*c)->exec("DELETE FROM suppressions WHERE workspace = $1 AND address = $2",
+    auto r = pool_.exec("DELETE FROM suppressions WHERE workspace = $1 AND address = $2",
                         params().text(workspace).text(lower(address)), "cannot remove suppression");
     if (!r) return r.error();
     return r->affected() > 0;
@@ -877,9 +863,7 @@ class pg_store final : public store {
 
   result<std::vector<std::pair<delivery_status, std::int64_t>>> statuses(const char* sql,
                                                                          const params& p) {
-    auto c = pool_.acquire();
-    if (!c) return c.error();
-    auto r = (*c)->exec(sql, p, "cannot read status counts");
+    auto r = pool_.exec(sql, p, "cannot read status counts");
     if (!r) return r.error();
     std::vector<std::pair<delivery_status, std::int64_t>> out;
     for (int i = 0; i < r->size(); ++i) {

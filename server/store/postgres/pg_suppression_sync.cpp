@@ -24,7 +24,7 @@ class pg_sync final : public suppression_sync_store {
 
   result<std::vector<std::string>> baseline(std::string_view workspace) override {
     auto r =
-        run("SELECT address FROM suppression_sync_baseline WHERE workspace = $1 ORDER BY address",
+        pool_.exec("SELECT address FROM suppression_sync_baseline WHERE workspace = $1 ORDER BY address",
             params().text(workspace), "cannot read the suppression sync baseline");
     if (!r) return r.error();
     std::vector<std::string> out;
@@ -131,11 +131,6 @@ class pg_sync final : public suppression_sync_store {
     return {};
   }
 
-  result<rows> run(std::string_view sql, const params& p, std::string_view what) {
-    auto c = pool_.acquire();
-    if (!c) return c.error();
-    return (*c)->exec(sql, p, what);
-  }
 
   pg::pool pool_;
 };

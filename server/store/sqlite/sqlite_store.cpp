@@ -878,24 +878,21 @@ class sqlite_store final : public store {
       // commits interleave with a long purge instead of waiting for it.
       std::lock_guard lock(write_mu_);
       if (auto b = writer_->exec("BEGIN IMMEDIATE"); !b) return b.error();
-      std::size_t n = 0;
-      for (const char* sql :
-           {"DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE workspace = ?1 AND "
-            "ts < ?2 LIMIT ?3)"}) {
-        auto st = writer_->prepare_static(sql);
-        if (!st) {
-          (void)writer_->exec("ROLLBACK");
-          return st.error();
-        }
-        (*st)->bind(1, workspace);
-        (*st)->bind(2, cutoff);
-        (*st)->bind(3, static_cast<std::int64_t>(std::max<std::size_t>(batch, 1)));
-        if (auto r = run(*writer_, **st, "cannot delete old events"); !r) {
-          (void)writer_->exec("ROLLBACK");
-          return r.error();
-        }
-        n = static_cast<std::size_t>(writer_->changes());
+      auto st = writer_->prepare_static(
+          "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE workspace = ?1 AND "
+          "ts < ?2 LIMIT ?3)");
+      if (!st) {
+        (void)writer_->exec("ROLLBACK");
+        return st.error();
       }
+      (*st)->bind(1, workspace);
+      (*st)->bind(2, cutoff);
+      (*st)->bind(3, static_cast<std::int64_t>(std::max<std::size_t>(batch, 1)));
+      if (auto r = run(*writer_, **st, "cannot delete old events"); !r) {
+        (void)writer_->exec("ROLLBACK");
+        return r.error();
+      }
+      const auto n = static_cast<std::size_t>(writer_->changes());
       if (auto c = writer_->exec("COMMIT"); !c) {
         (void)writer_->exec("ROLLBACK");
         return c.error();
@@ -919,20 +916,17 @@ class sqlite_store final : public store {
   status expire_status_events(std::string_view workspace, std::int64_t cutoff,
                               std::size_t batch) {
     for (int st = 0; st < static_cast<int>(delivery_status_count); ++st) {
-      for (;;) {
-        std::lock_guard lock(write_mu_);
-        auto del = writer_->prepare_static(
-            "DELETE FROM status_events WHERE workspace = ?1 AND status = ?2 AND ts < ?3 AND ts <= "
-            "coalesce((SELECT ts FROM status_events WHERE workspace = ?1 AND status = ?2 AND "
-            "ts < ?3 ORDER BY ts LIMIT 1 OFFSET ?4), ?3)");
-        if (!del) return del.error();
-        (*del)->bind(1, workspace);
-        (*del)->bind(2, st);
-        (*del)->bind(3, cutoff);
-        (*del)->bind(4, static_cast<std::int64_t>(batch - 1));
-        if (auto r = run(*writer_, **del, "cannot delete old status rows"); !r) return r;
-        if (static_cast<std::size_t>(writer_->changes()) < batch) break;
-      }
+      auto r = delete_in_batches(
+          "DELETE FROM status_events WHERE workspace = ?1 AND status = ?2 AND ts < ?3 AND ts <= "
+          "coalesce((SELECT ts FROM status_events WHERE workspace = ?1 AND status = ?2 AND "
+          "ts < ?3 ORDER BY ts LIMIT 1 OFFSET ?4), ?3)",
+          batch, "cannot delete old status rows", [&](statement& del) {
+            del.bind(1, workspace);
+            del.bind(2, st);
+            del.bind(3, cutoff);
+            del.bind(4, static_cast<std::int64_t>(batch - 1));
+          });
+      if (!r) return r;
     }
     std::lock_guard lock(write_mu_);
     auto st =
@@ -971,22 +965,34 @@ class sqlite_store final : public store {
         name = (*nx)->text(0);
         value = (*nx)->text(1);
       }
-      for (;;) {
-        std::lock_guard lock(write_mu_);
-        // Up to the batch's last ts (ties included): bounded, without DELETE ... LIMIT.
-        auto del = writer_->prepare_static(
-            "DELETE FROM event_tags WHERE workspace = ?1 AND name = ?2 AND value = ?3 AND ts < ?4 "
-            "AND ts <= coalesce((SELECT ts FROM event_tags WHERE workspace = ?1 AND name = ?2 AND "
-            "value = ?3 AND ts < ?4 ORDER BY ts LIMIT 1 OFFSET ?5), ?4)");
-        if (!del) return del.error();
-        (*del)->bind(1, workspace);
-        (*del)->bind(2, name);
-        (*del)->bind(3, value);
-        (*del)->bind(4, cutoff);
-        (*del)->bind(5, static_cast<std::int64_t>(batch - 1));
-        if (auto r = run(*writer_, **del, "cannot delete old event tags"); !r) return r;
-        if (static_cast<std::size_t>(writer_->changes()) < batch) break;
-      }
+      auto r = delete_in_batches(
+          "DELETE FROM event_tags WHERE workspace = ?1 AND name = ?2 AND value = ?3 AND ts < ?4 "
+          "AND ts <= coalesce((SELECT ts FROM event_tags WHERE workspace = ?1 AND name = ?2 AND "
+          "value = ?3 AND ts < ?4 ORDER BY ts LIMIT 1 OFFSET ?5), ?4)",
+          batch, "cannot delete old event tags", [&](statement& del) {
+            del.bind(1, workspace);
+            del.bind(2, name);
+            del.bind(3, value);
+            del.bind(4, cutoff);
+            del.bind(5, static_cast<std::int64_t>(batch - 1));
+          });
+      if (!r) return r;
+    }
+  }
+
+  // Runs `sql` (a DELETE bounded to about `batch` rows, the statements above: up to the batch's
+  // last ts, ties included, without DELETE ... LIMIT) until it deletes fewer than `batch`, each
+  // run its own autocommit transaction with the writer released in between, so group commits
+  // interleave with a long purge.
+  template <class Bind>
+  status delete_in_batches(const char* sql, std::size_t batch, const char* what, Bind&& bind) {
+    for (;;) {
+      std::lock_guard lock(write_mu_);
+      auto del = writer_->prepare_static(sql);
+      if (!del) return del.error();
+      bind(**del);
+      if (auto r = run(*writer_, **del, what); !r) return r;
+      if (static_cast<std::size_t>(writer_->changes()) < batch) return {};
     }
   }
 
