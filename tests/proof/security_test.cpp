@@ -10,6 +10,7 @@
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
+#include "../server/sns_message.hpp"
 #include "proof.hpp"
 
 using namespace sesami::test;
@@ -20,24 +21,7 @@ const std::string cert_base = "https://sns.us-east-1.amazonaws.com/";
 
 std::string sns_notification(const pki::cert& signer, const std::string& cert_file,
                              const std::string& message_id, const std::string& message) {
-  sesami::sns_envelope e;
-  e.type = "Notification";
-  e.message_id = message_id;
-  e.topic_arn = "arn:aws:sns:us-east-1:123456789012:ses-events";
-  e.message = message;
-  e.timestamp = "2026-11-28T12:00:00.000Z";
-  e.signature_version = "2";
-  e.signing_cert_url = cert_base + cert_file;
-  e.signature = sign_base64(signer.key_pem, *sesami::aws::string_to_sign(e), true);
-  return json::serialize(json::object{{"Type", e.type},
-                                      {"MessageId", e.message_id},
-                                      {"TopicArn", e.topic_arn},
-                                      {"Message", e.message},
-                                      {"Timestamp", e.timestamp},
-                                      {"SignatureVersion", e.signature_version},
-                                      {"Signature", e.signature},
-                                      {"SigningCertURL", e.signing_cert_url},
-                                      {"UnsubscribeURL", cert_base + "?Action=Unsubscribe"}});
+  return sns_message(signer, "Notification", message_id, message, "2", "", cert_base + cert_file);
 }
 
 std::string session_of(const http_response& login) {

@@ -21,6 +21,7 @@
 
 #include "../../server/aws/sns_verify.hpp"
 #include "../../server/store/redis/client.hpp"
+#include "../server/sns_message.hpp"
 #include "../server/support.hpp"
 #include "print.hpp"
 
@@ -114,25 +115,7 @@ const std::string cert_name = "SimpleNotificationService-sesamitest.pem";
 // An SNS notification as SNS sends it, signed by `signer` (a certificate of the test CA).
 std::string sns_notification(const pki::cert& signer, const std::string& message_id,
                              const std::string& message) {
-  sesami::sns_envelope e;
-  e.type = "Notification";
-  e.message_id = message_id;
-  e.topic_arn = "arn:aws:sns:us-east-1:123456789012:ses-events";
-  e.message = message;
-  e.timestamp = "2026-11-28T12:00:00.000Z";
-  e.signature_version = "2";
-  e.signing_cert_url = "https://sns.us-east-1.amazonaws.com/" + cert_name;
-  e.signature = sign_base64(signer.key_pem, *sesami::aws::string_to_sign(e), true);
-  json::object o{{"Type", e.type},
-                 {"MessageId", e.message_id},
-                 {"TopicArn", e.topic_arn},
-                 {"Message", e.message},
-                 {"Timestamp", e.timestamp},
-                 {"SignatureVersion", e.signature_version},
-                 {"Signature", e.signature},
-                 {"SigningCertURL", e.signing_cert_url},
-                 {"UnsubscribeURL", "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe"}};
-  return json::serialize(o);
+  return sns_message(signer, "Notification", message_id, message, "2");
 }
 
 }  // namespace

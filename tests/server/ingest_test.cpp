@@ -13,6 +13,7 @@
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
+#include "sns_message.hpp"
 #include "support.hpp"
 
 using namespace sesami::test;
@@ -23,36 +24,6 @@ std::string fixture(const std::string& rel) {
   return read_file(std::string(SESAMI_FIXTURES_DIR) + "/" + rel);
 }
 const std::string cert_name = "SimpleNotificationService-sesamitest.pem";
-const std::string cert_url = "https://sns.us-east-1.amazonaws.com/" + cert_name;
-
-// An SNS envelope as SNS sends it, signed with `key`.
-std::string sns_message(const pki::cert& signer, const std::string& type,
-                        const std::string& message_id, const std::string& message,
-                        const std::string& version = "1", const std::string& subscribe_url = "",
-                        const std::string& signing_cert_url = cert_url) {
-  sesami::sns_envelope e;
-  e.type = type;
-  e.message_id = message_id;
-  e.topic_arn = "arn:aws:sns:us-east-1:123456789012:ses-events";
-  e.message = message;
-  e.timestamp = "2026-11-28T12:00:00.000Z";
-  e.signature_version = version;
-  e.signing_cert_url = signing_cert_url;
-  e.subscribe_url = subscribe_url;
-  if (type != "Notification") e.token = "2336412f37fb687f5d51e6e2425c464de12884a6";
-  e.signature = sign_base64(signer.key_pem, *sesami::aws::string_to_sign(e), version == "2");
-  json::object o{{"Type", e.type},           {"MessageId", e.message_id},
-                 {"TopicArn", e.topic_arn},  {"Message", e.message},
-                 {"Timestamp", e.timestamp}, {"SignatureVersion", e.signature_version},
-                 {"Signature", e.signature}, {"SigningCertURL", e.signing_cert_url}};
-  if (type == "Notification") {
-    o["UnsubscribeURL"] = "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe";
-  } else {
-    o["SubscribeURL"] = e.subscribe_url;
-    o["Token"] = e.token;
-  }
-  return json::serialize(o);
-}
 
 struct setup {
   temp_dir dir;

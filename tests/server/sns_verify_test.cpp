@@ -34,6 +34,19 @@ sns_envelope envelope(const std::string& json) {
   REQUIRE(e.has_value());
   return *e;
 }
+// A notification signed by `c`, naming https://sns.us-east-1.amazonaws.com/<cert_file>.
+sns_envelope signed_by(const test::pki::cert& c, const std::string& cert_file) {
+  sns_envelope m;
+  m.type = "Notification";
+  m.message = "{\"hello\":1}";
+  m.message_id = "11111111-2222-3333-4444-555555555555";
+  m.timestamp = "2026-01-01T00:00:00.000Z";
+  m.topic_arn = "arn:aws:sns:us-east-1:123456789012:t";
+  m.signature_version = "2";
+  m.signing_cert_url = "https://sns.us-east-1.amazonaws.com/" + cert_file;
+  m.signature = test::sign_base64(c.key_pem, *aws::string_to_sign(m), true);
+  return m;
+}
 }  // namespace
 
 TEST_CASE("genuine AWS-signed SNS messages verify offline", "[sns_verify]") {
@@ -156,26 +169,14 @@ TEST_CASE("certificates from a test CA", "[sns_verify]") {
   write_file(dir.path / "signer.pem", signer.cert_pem);
   write_file(dir.path / "rogue.pem", rogue.cert_pem);
 
-  auto make = [&](const test::pki::cert& c, const std::string& file) {
-    sns_envelope m;
-    m.type = "Notification";
-    m.message = "{\"hello\":1}";
-    m.message_id = "11111111-2222-3333-4444-555555555555";
-    m.timestamp = "2026-01-01T00:00:00.000Z";
-    m.topic_arn = "arn:aws:sns:us-east-1:123456789012:t";
-    m.signature_version = "2";
-    m.signing_cert_url = "https://sns.us-east-1.amazonaws.com/" + file;
-    m.signature = test::sign_base64(c.key_pem, *aws::string_to_sign(m), true);
-    return m;
-  };
   aws::sns_verifier_options o;
   o.cert_dir = dir.path;
   o.allow_fetch = false;
   o.extra_ca_file = (dir.path / "ca.pem").string();
   aws::sns_verifier v(o);
 
-  CHECK(v.verify(make(signer, "signer.pem")).has_value());
-  auto r = v.verify(make(rogue, "rogue.pem"));
+  CHECK(v.verify(signed_by(signer, "signer.pem")).has_value());
+  auto r = v.verify(signed_by(rogue, "rogue.pem"));
   REQUIRE_FALSE(r);
   CHECK(r.error().code == aws::sns_error::bad_cert);
 
@@ -183,18 +184,18 @@ TEST_CASE("certificates from a test CA", "[sns_verify]") {
   aws::sns_verifier_options plain = o;
   plain.extra_ca_file.clear();
   aws::sns_verifier strict(plain);
-  auto s = strict.verify(make(signer, "signer.pem"));
+  auto s = strict.verify(signed_by(signer, "signer.pem"));
   REQUIRE_FALSE(s);
   CHECK(s.error().code == aws::sns_error::bad_cert);
 
   SECTION("a file that is not a bare PEM certificate is refused") {
     write_file(dir.path / "wrapped.pem", "<xml>\n" + signer.cert_pem + "</xml>");
-    auto w = v.verify(make(signer, "wrapped.pem"));
+    auto w = v.verify(signed_by(signer, "wrapped.pem"));
     REQUIRE_FALSE(w);
     CHECK(w.error().code == aws::sns_error::bad_cert);
   }
   SECTION("SHA1 (version 1) signatures from the test CA verify too") {
-    auto m = make(signer, "signer.pem");
+    auto m = signed_by(signer, "signer.pem");
     m.signature_version = "1";
     m.signature = test::sign_base64(signer.key_pem, *aws::string_to_sign(m), false);
     CHECK(v.verify(m).has_value());
@@ -258,18 +259,6 @@ struct system_root_file {
   explicit system_root_file(const std::string& file) { ::setenv("SSL_CERT_FILE", file.c_str(), 1); }
   ~system_root_file() { ::unsetenv("SSL_CERT_FILE"); }
 };
-sns_envelope signed_by(const test::pki::cert& c, const std::string& cert_file) {
-  sns_envelope m;
-  m.type = "Notification";
-  m.message = "{\"hello\":1}";
-  m.message_id = "11111111-2222-3333-4444-555555555555";
-  m.timestamp = "2026-01-01T00:00:00.000Z";
-  m.topic_arn = "arn:aws:sns:us-east-1:123456789012:t";
-  m.signature_version = "2";
-  m.signing_cert_url = "https://sns.us-east-1.amazonaws.com/" + cert_file;
-  m.signature = test::sign_base64(c.key_pem, *aws::string_to_sign(m), true);
-  return m;
-}
 }  // namespace
 
 TEST_CASE("the genuine AWS certificate chains to the system's Amazon Root CA 1",
