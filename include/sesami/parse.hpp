@@ -9,12 +9,16 @@
 //                    and one diagnostic per rejected item, never stopping at the first bad one
 //   parse_sns_envelope  the SNS HTTP envelope itself, for the endpoint that must confirm
 //                    subscriptions and check signatures before trusting the Message
+//   parse_sns_message   the events of a verified envelope: its Message and nothing else
 //
 // Bad input is a value (result / diagnostics), never an exception.
 //
 // An SNS HTTPS endpoint: parse_sns_envelope(body) → check the signature over its fields → for a
-// SubscriptionConfirmation visit subscribe_url; for a Notification parse_document(body), which
-// unwraps the Message and keeps the SNS MessageId in event.source.sns_message_id for deduplication.
+// SubscriptionConfirmation visit subscribe_url; for a Notification parse_sns_message(envelope),
+// which parses only the signed Message and keeps the SNS MessageId in event.source.sns_message_id
+// for deduplication. Nothing beside the envelope's fields is ever read: an SNS envelope with SES
+// fields next to it (eventType, mail, bounce ...) is refused by every parser here, since those
+// fields are not what SNS signed.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -78,6 +82,10 @@ struct sns_envelope {
   std::string subscribe_url;
   std::string unsubscribe_url;
   std::string token;
+  /// The first top-level field beside the envelope that an SES event or another carrier uses
+  /// (eventType, mail, bounce, Records ...): not covered by the signature, so a body carrying one
+  /// is a forgery or a mistake. Empty for everything SNS itself sends.
+  std::string unsigned_event_field;
 };
 
 namespace detail {
@@ -121,6 +129,28 @@ constexpr std::optional<event_type> lookup_type(const ses_type_name* first,
   for (; first != last; ++first)
     if (first->name == name) return first->type;
   return std::nullopt;
+}
+
+// Top-level keys an SES record or another carrier is read from. Beside an SNS envelope they are
+// outside the signature (SNS signs Message, MessageId, Subject, Timestamp, TopicArn, Type and, for
+// confirmations, SubscribeURL and Token), so no parser here reads them there.
+inline constexpr std::string_view event_fields[] = {
+    "eventType",     "notificationType", "mail",         "send",   "delivery",
+    "bounce",        "complaint",        "open",         "click",  "reject",
+    "deliveryDelay", "failure",          "subscription", "detail", "detail-type",
+    "Records",       "Messages",         "Body"};
+
+/// An object that looks like an SNS envelope (Type, and Message or TopicArn).
+inline bool looks_like_sns_envelope(const boost::json::object& o) noexcept {
+  const auto* t = o.if_contains("Type");
+  return t && t->is_string() && (o.contains("Message") || o.contains("TopicArn"));
+}
+
+/// The first of event_fields present in `o`; empty when none is.
+inline std::string_view event_field_in(const boost::json::object& o) noexcept {
+  for (auto k : event_fields)
+    if (o.contains(k)) return k;
+  return {};
 }
 
 /// Where the current record came from.
@@ -613,6 +643,16 @@ inline void dispatch_object(parser_state& st, const boost::json::object& obj, ca
     if (car.shape.empty()) car.shape = s;
   };
 
+  // An SNS envelope's content is its Message. SES fields beside it were not signed by SNS: read
+  // them neither as the event (they would win over the Message below) nor as anything else.
+  if (looks_like_sns_envelope(*o))
+    if (const auto f = event_field_in(*o); !f.empty()) {
+      st.fail(errc::unknown_shape, std::string(f) +
+                                       ": an SES field beside an SNS envelope (only the envelope's "
+                                       "Message carries the event)");
+      return;
+    }
+
   // SES records first: the most common shape (raw delivery, Firehose, EventBridge detail).
   if (auto t = get_string(*o, "eventType")) {
     set_shape("ses");
@@ -745,14 +785,17 @@ inline std::string join_path(const sub_error& e) {
 }
 
 /// Runs the dispatcher over one parsed document, moving its errors into diagnostics.
+/// `base`: what is already known of the carrier (an SNS envelope parsed by the caller), and
+/// `path`, where the document sits in it.
 inline void run_document(parser_state& st, const boost::json::value& v, std::string_view raw,
                          const boost::json::value* raw_value, batch_result& res, std::size_t line,
-                         std::optional<std::size_t> index) {
-  carrier car;
+                         std::optional<std::size_t> index, const carrier& base = {},
+                         std::string_view path = {}) {
+  carrier car = base;
   car.raw = raw;
   car.raw_value = raw_value;
   st.errors.clear();
-  st.path.clear();
+  st.path.assign(path);
   try {
     dispatch(st, v, car, 0, res.events, res.skipped);
   } catch (const std::bad_alloc&) {
@@ -933,7 +976,35 @@ inline void parse_batch(std::string_view input, batch_result& res, const parse_o
   e.token = std::string(string_or_empty(*o, "Token"));
   if (e.type == "SubscriptionConfirmation" && e.subscribe_url.empty())
     return error{errc::missing_field, "SubscribeURL: a SubscriptionConfirmation must carry one"};
+  e.unsigned_event_field = std::string(detail::event_field_in(*o));
   return e;
+}
+
+/// The events of an SNS Notification whose signature the caller has checked: only `e.message` —
+/// the bytes the signature covers — is parsed, as the document SNS carried, with e.message_id as
+/// every event's source.sns_message_id and "sns" as its shape. Other message types give no events
+/// (counted as skipped). Errors name their place as "Message.<path>".
+[[nodiscard]] inline batch_result parse_sns_message(const sns_envelope& e,
+                                                    const parse_options& opt = {}) {
+  batch_result res;
+  res.documents = 1;
+  if (e.type != "Notification") {
+    ++res.skipped;
+    return res;
+  }
+  detail::parser_state st(opt);
+  error err;
+  const boost::json::value* v = st.parse_text(e.message, err);
+  if (!v) {
+    res.diagnostics.push_back({1, std::nullopt, "Message", std::move(err)});
+    return res;
+  }
+  detail::carrier car;
+  car.shape = "sns";
+  car.sns_message_id = e.message_id;
+  detail::run_document(st, *v, detail::trim(e.message), nullptr, res, 1, std::nullopt, car,
+                       "Message");
+  return res;
 }
 
 }  // namespace sesami

@@ -1,5 +1,6 @@
 #include "aws_connection.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <regex>
 
@@ -51,6 +52,18 @@ std::optional<failure> validate(const aws_settings_input& in) {
   return std::nullopt;
 }
 
+std::string role_account(std::string_view arn) {
+  // arn:<partition>:iam::<account>:role/<name>
+  if (!arn.starts_with("arn:aws")) return {};
+  const auto at = arn.find(":iam::");
+  if (at == std::string_view::npos || arn.size() < at + 6 + 13) return {};
+  const auto account = arn.substr(at + 6, 12);
+  if (arn[at + 6 + 12] != ':' ||
+      !std::all_of(account.begin(), account.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return {};
+  return std::string(account);
+}
+
 aws_connection_service::aws_connection_service(store::aws_connections& db,
                                                aws::role_credentials& roles, aws::http_client& http,
                                                std::string ses_endpoint_override)
@@ -94,6 +107,16 @@ std::optional<aws::workspace_aws> aws_connection_service::lookup(std::string_vie
   const auto& row = **r;
   return aws::workspace_aws{{row.workspace, row.role_arn, row.external_id, row.region},
                             row.configuration_set};
+}
+
+outcome<std::optional<std::string>> aws_connection_service::connected_account(
+    std::string_view workspace) {
+  auto r = db_.get(workspace);
+  if (!r) return from_store(r.error());
+  if (!*r || !(*r)->connected()) return std::optional<std::string>();
+  auto account = role_account((*r)->role_arn);
+  if (account.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(account));
 }
 
 outcome<aws::connection_report> aws_connection_service::verify(std::string_view workspace) {

@@ -27,6 +27,10 @@ std::string new_external_id();
 /// Field checks, each a validation.* failure naming the field; nullopt when the input is valid.
 std::optional<failure> validate(const aws_settings_input& in);
 
+/// The 12-digit account of an IAM role ARN (arn:<partition>:iam::<account>:role/...); empty when
+/// `role_arn` is not one.
+std::string role_account(std::string_view role_arn);
+
 class aws_connection_service {
  public:
   aws_connection_service(store::aws_connections& db, aws::role_credentials& roles,
@@ -39,6 +43,9 @@ class aws_connection_service {
   outcome<aws::connection_report> verify(std::string_view workspace);
   /// For the SES transport and the transport resolver: nullopt when not connected.
   std::optional<aws::workspace_aws> lookup(std::string_view workspace);
+  /// The account of the workspace's connected role (SNS topics of that account are accepted);
+  /// nullopt when not connected.
+  outcome<std::optional<std::string>> connected_account(std::string_view workspace);
 
  private:
   store::aws_connections& db_;

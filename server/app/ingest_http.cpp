@@ -12,11 +12,10 @@ failure fail(std::string_view code, std::string message) {
   return {std::string(code), std::move(message)};
 }
 
-// Parse → prepare → one durable store call (group-committed with concurrent requests). All
-// events of the body or none: a bad item rejects the whole body, so SNS's retry is clean.
-outcome<ingest_report> store_payload(store::store& s, std::string_view workspace,
-                                     std::string_view body) {
-  batch_result parsed = parse_batch(body);
+// Prepare → one durable store call (group-committed with concurrent requests). All events of the
+// payload or none: a bad item rejects the whole payload, so SNS's retry is clean.
+outcome<ingest_report> store_parsed(store::store& s, std::string_view workspace,
+                                    const batch_result& parsed) {
   if (!parsed.diagnostics.empty()) {
     const auto& d = parsed.diagnostics.front();
     return fail(d.err.id(), (d.path.empty() ? "" : d.path + ": ") + d.err.message);
@@ -40,17 +39,53 @@ outcome<ingest_report> store_payload(store::store& s, std::string_view workspace
   }
   return r;
 }
+
+// The topic's account must be one the workspace accepts events from. Decided on the TopicArn
+// alone: a message naming a foreign topic costs no certificate fetch, whatever else it carries
+// (its signature, if genuine, would only prove it is someone else's).
+outcome<void> check_topic(auth& a, aws_connection_service* connections, std::string_view ws,
+                          std::string_view topic_arn) {
+  const auto account = aws::topic_account(topic_arn);
+  if (!account)
+    return fail("sns.topic_not_allowed",
+                "TopicArn is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)");
+  auto listed = a.aws_account_connected(ws, *account);
+  if (!listed) return listed.error();
+  if (*listed) return {};
+  if (connections) {
+    auto role = connections->connected_account(ws);
+    if (!role) return role.error();
+    if (*role && **role == *account) return {};
+  }
+  return fail("sns.topic_not_allowed",
+              "SNS topic " + std::string(topic_arn.substr(0, 256)) + " belongs to AWS account " +
+                  std::string(*account) +
+                  ", which this workspace does not accept: add AWS account " +
+                  std::string(*account) + " under Settings → Source accounts");
+}
 }  // namespace
 
 outcome<ingest_report> ingest_sns(store::store& s, auth& a, aws::sns_verifier& v,
-                                  std::string_view token, std::string_view body,
-                                  sns_dedupe* shared) {
+                                  std::string_view token, std::string_view body, sns_dedupe* shared,
+                                  aws_connection_service* connections) {
   auto target = a.ingest_for_token(token);
   if (!target) return target.error();
   const std::string& ws = target->workspace;
 
   auto env = parse_sns_envelope(body);
   if (!env) return fail(env.error().id(), env.error().message);
+  // The cheap checks first, so that none of these messages makes us fetch a certificate: the
+  // topic's account, nothing beside the envelope, a SubscribeURL we would call.
+  if (auto allowed = check_topic(a, connections, ws, env->topic_arn); !allowed)
+    return allowed.error();
+  if (!env->unsigned_event_field.empty())
+    return fail("sns.unsigned_fields",
+                env->unsigned_event_field +
+                    ": SES fields beside an SNS envelope are not covered by its signature; SNS "
+                    "carries the event in Message only");
+  if (env->type == "SubscriptionConfirmation" && !aws::sns_host_url(env->subscribe_url))
+    return fail(aws::to_id(aws::sns_error::cert_url_refused),
+                "SubscribeURL must be https://sns.<region>.amazonaws.com/...; not called");
   if (auto ok = v.verify(*env); !ok) return fail(aws::to_id(ok.error().code), ok.error().message);
 
   ingest_report r;
@@ -76,7 +111,8 @@ outcome<ingest_report> ingest_sns(store::store& s, auth& a, aws::sns_verifier& v
     r.action = "duplicate-delivery";
     return r;
   }
-  auto stored = store_payload(s, ws, body);
+  // The signed Message and nothing else.
+  auto stored = store_parsed(s, ws, parse_sns_message(*env));
   if (!stored) return stored.error();
   // Remembered only after the events committed: a crash in between means a retry that the event
   // identity dedupes, never a lost message.
@@ -110,7 +146,7 @@ outcome<ingest_report> ingest_eventbridge(store::store& s, auth& a, std::string_
     return fail("eventbridge.account_not_connected",
                 "events from AWS account " + std::string(acct) +
                     " are not accepted: connect the account to this workspace first");
-  return store_payload(s, target->workspace, body);
+  return store_parsed(s, target->workspace, parse_batch(body));
 }
 
 }  // namespace sesami::app

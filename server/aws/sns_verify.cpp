@@ -86,6 +86,8 @@ std::string_view to_id(sns_error e) noexcept {
       return "sns.unknown_type";
     case sns_error::bad_version:
       return "sns.bad_signature_version";
+    case sns_error::version_refused:
+      return "sns.signature_version_refused";
     case sns_error::cert_url_refused:
       return "sns.cert_refused";
     case sns_error::cert_unavailable:
@@ -147,6 +149,26 @@ std::optional<std::string> cert_file_name(std::string_view url) {
 }
 
 bool sns_host_url(std::string_view url) { return sns_url(url).has_value(); }
+
+std::optional<std::string_view> topic_account(std::string_view arn) noexcept {
+  // arn:<partition>:sns:<region>:<account>:<name>
+  std::string_view part[6];
+  for (int i = 0; i < 5; ++i) {
+    const auto colon = arn.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    part[i] = arn.substr(0, colon);
+    arn.remove_prefix(colon + 1);
+  }
+  part[5] = arn;
+  if (part[0] != "arn" || !part[1].starts_with("aws") || part[2] != "sns" || part[3].empty() ||
+      part[5].empty() || part[4].size() != 12)
+    return std::nullopt;
+  for (char c : part[3])
+    if (!region_char(c)) return std::nullopt;
+  for (char c : part[4])
+    if (c < '0' || c > '9') return std::nullopt;
+  return part[4];
+}
 
 namespace {
 struct x509_deleter {
@@ -227,6 +249,11 @@ struct sns_verifier::key {
   ~key() { EVP_PKEY_free(pkey); }
 };
 
+struct sns_verifier::flight {
+  bool done = false;
+  key_result result = sns_failure{sns_error::cert_unavailable, "not loaded yet"};
+};
+
 sns_verifier::sns_verifier(sns_verifier_options opt) : opt_(std::move(opt)) {
   static curl_global once;
   (void)once;
@@ -269,21 +296,87 @@ boost::system::result<std::string, sns_failure> sns_verifier::https_get(std::str
   return body;
 }
 
-boost::system::result<std::shared_ptr<sns_verifier::key>, sns_failure> sns_verifier::key_for(
-    std::string_view url) {
+sns_cert_stats sns_verifier::cert_stats() const noexcept {
+  return {fetches_.load(), shared_fetches_.load(), remembered_failures_.load()};
+}
+
+sns_verifier::key_result sns_verifier::key_for(std::string_view url) {
   const auto name = cert_file_name(url);
   if (!name)
     return fail(sns_error::cert_url_refused,
                 "SigningCertURL must be https://sns.<region>.amazonaws.com/<name>.pem");
+  std::shared_ptr<flight> f;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     if (auto it = cache_.find(url); it != cache_.end()) return it->second;
+    const auto now = std::chrono::steady_clock::now();
+    if (auto it = failed_.find(url); it != failed_.end()) {
+      if (now < it->second.until) {
+        ++remembered_failures_;
+        return it->second.failure;
+      }
+      failed_.erase(it);
+    }
+    if (auto it = in_flight_.find(url); it != in_flight_.end()) {
+      // Someone is loading it: wait for that answer rather than fetch the same URL again.
+      ++shared_fetches_;
+      auto mine = it->second;
+      landed_.wait(lock, [&] { return mine->done; });
+      return mine->result;
+    }
+    f = std::make_shared<flight>();
+    in_flight_.emplace(std::string(url), f);
   }
   // Not under the lock: a fetch may take seconds and other certificates must stay usable.
+  bool fetched = false;
+  key_result r = sns_failure{sns_error::cert_unavailable, "the certificate could not be loaded"};
+  try {
+    r = load_key(url, *name, fetched);
+  } catch (...) {
+    // Release the waiters (with the default failure) before the exception goes on.
+    std::lock_guard lock(mu_);
+    in_flight_.erase(std::string(url));
+    f->result = r;
+    f->done = true;
+    landed_.notify_all();
+    throw;
+  }
+  {
+    std::lock_guard lock(mu_);
+    in_flight_.erase(std::string(url));
+    if (r) {
+      cache_.emplace(std::string(url), *r);
+    } else if (fetched && opt_.failure_ttl_ms > 0) {
+      // A failed fetch (unreachable, refused, not a trusted certificate) is answered from memory
+      // for a while: SNS retries later anyway, and no worker waits on the same dead URL again.
+      // Failures of the certificate directory alone are not kept: an operator may fix the file.
+      // Bounded: whoever holds an ingest URL can name many certificate files.
+      constexpr std::size_t max_remembered = 1024;
+      const auto now = std::chrono::steady_clock::now();
+      if (failed_.size() >= max_remembered)
+        std::erase_if(failed_, [&](const auto& kv) { return kv.second.until <= now; });
+      if (failed_.size() >= max_remembered) failed_.erase(failed_.begin());
+      auto remembered = r.error();
+      remembered.message += " (remembered for " +
+                            std::to_string((opt_.failure_ttl_ms + 999) / 1000) +
+                            " s before the next attempt)";
+      failed_.insert_or_assign(
+          std::string(url),
+          remembered_failure{now + std::chrono::milliseconds(opt_.failure_ttl_ms), remembered});
+    }
+    f->result = r;
+    f->done = true;
+  }
+  landed_.notify_all();
+  return r;
+}
+
+sns_verifier::key_result sns_verifier::load_key(std::string_view url, const std::string& file_name,
+                                                bool& fetched) {
   std::string pem;
   bool from_disk = false;
   if (!opt_.cert_dir.empty()) {
-    std::ifstream in(opt_.cert_dir / *name, std::ios::binary);
+    std::ifstream in(opt_.cert_dir / file_name, std::ios::binary);
     if (in) {
       std::ostringstream ss;
       ss << in.rdbuf();
@@ -293,8 +386,10 @@ boost::system::result<std::shared_ptr<sns_verifier::key>, sns_failure> sns_verif
   }
   if (!from_disk) {
     if (!opt_.allow_fetch)
-      return fail(sns_error::cert_unavailable, "certificate " + *name + " is not in the cache");
-    auto got = https_get(url);
+      return fail(sns_error::cert_unavailable, "certificate " + file_name + " is not in the cache");
+    fetched = true;
+    ++fetches_;
+    auto got = opt_.fetch ? opt_.fetch(url) : https_get(url);
     if (!got) return got.error();
     pem = std::move(*got);
   }
@@ -346,15 +441,14 @@ boost::system::result<std::shared_ptr<sns_verifier::key>, sns_failure> sns_verif
     // Write then rename: a crash never leaves a truncated certificate behind.
     std::error_code ec;
     fs::create_directories(opt_.cert_dir, ec);
-    const fs::path tmp = opt_.cert_dir / ("." + *name + ".tmp");
+    const fs::path tmp = opt_.cert_dir / ("." + file_name + ".tmp");
     {
       std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
       out << pem;
     }
-    fs::rename(tmp, opt_.cert_dir / *name, ec);
+    fs::rename(tmp, opt_.cert_dir / file_name, ec);
   }
-  std::lock_guard lock(mu_);
-  return cache_.emplace(std::string(url), std::move(k)).first->second;
+  return k;
 }
 
 boost::system::result<void, sns_failure> sns_verifier::verify(const sesami::sns_envelope& m) {
@@ -365,6 +459,10 @@ boost::system::result<void, sns_failure> sns_verifier::verify(const sesami::sns_
     md = EVP_sha256();
   else
     return fail(sns_error::bad_version, "SignatureVersion must be 1 or 2");
+  if (m.signature_version == "1" && opt_.min_signature_version >= 2)
+    return fail(sns_error::version_refused,
+                "SignatureVersion 1 (SHA1) is refused by this server: set the topic's "
+                "SignatureVersion attribute to 2 (SHA256)");
   const auto text = string_to_sign(m);
   if (!text) {
     if (m.type != "Notification" && m.type != "SubscriptionConfirmation" &&

@@ -56,6 +56,10 @@ int run_serve(args a) {
                  "SNS signing certificates: read before fetching, fetched ones saved here "
                  "(default: sns-certs next to the database)");
   app.add_flag("--no-sns-fetch", no_fetch, "never fetch SNS certificates; use --sns-cert-dir only");
+  int sns_min_version = 1;
+  app.add_option("--sns-min-signature-version", sns_min_version,
+                 "2: refuse SNS messages signed with SHA1 (SignatureVersion 1); default 1")
+      ->check(CLI::Range(1, 2));
   app.add_option("--owner-email", owner_email,
                  "login of the owner created on first start (default \"admin\")");
   app.add_option("--body-limit", cfg.body_limit, "largest request body in bytes (default 1 MiB)");
@@ -210,6 +214,7 @@ int run_serve(args a) {
                                         : std::filesystem::path(sa.db).parent_path() / "sns-certs")
                                  : std::filesystem::path(cert_dir);
   vo.allow_fetch = !no_fetch;
+  vo.min_signature_version = sns_min_version;
   vo.extra_ca_file = test_ca;
   vo.connect_to = test_connect_to;
   aws::sns_verifier sns(vo);

@@ -966,9 +966,9 @@ class api : public std::enable_shared_from_this<api> {
   }
 
   response ingest_sns(context& ctx) {
-    return ingest_result(
-        ctx, "sns", app::ingest_sns(d_.store, d_.auth, d_.sns, ctx.param("token"), ctx.req.body(),
-                                  d_.sns_dedupe));
+    return ingest_result(ctx, "sns",
+                         app::ingest_sns(d_.store, d_.auth, d_.sns, ctx.param("token"),
+                                         ctx.req.body(), d_.sns_dedupe, d_.aws));
   }
 
   response ingest_eventbridge(context& ctx) {

@@ -39,6 +39,11 @@ boost::beast::http::status status_for(std::string_view c) noexcept {
       {"sns.missing_field", s::bad_request},
       {"sns.unknown_type", s::bad_request},
       {"sns.bad_signature_version", s::forbidden},
+      {"sns.signature_version_refused", s::forbidden},
+      // A topic of an account the workspace does not accept, whatever the message's signature.
+      {"sns.topic_not_allowed", s::forbidden},
+      // SES fields beside the envelope: not signed, never read.
+      {"sns.unsigned_fields", s::bad_request},
       {"sns.bad_cert", s::forbidden},
       // Confirming with AWS failed: a gateway problem, not the caller's.
       {"sns.confirm_failed", s::bad_gateway},

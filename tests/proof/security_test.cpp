@@ -40,6 +40,10 @@ TEST_CASE("security/sns: forged and grafted signatures are 403 and store nothing
   const auto signer = ca.issue("sesami-test-signer");
   const auto rogue = ca.issue("sesami-test-rogue");  // trusted CA, but not the certificate's key
   const auto ws = create_workspace(dir.path / "sesami.db", "acme");
+  for (const auto& account : {sns_topic_account, sns_real_topic_account})
+    REQUIRE(run_sesami({"workspace", "connect-account", "acme", account, "--db",
+                        (dir.path / "sesami.db").string()})
+                .status == 0);
   write_file(dir.path / "ca.pem", ca.ca.cert_pem);
   std::filesystem::create_directories(dir.path / "certs");
   write_file(dir.path / "certs" / "SimpleNotificationService-signer.pem", signer.cert_pem);
@@ -107,6 +111,9 @@ TEST_CASE("security/sns: a signing certificate is fetched only over TLS that nam
     INFO(tc.name);
     temp_dir dir;
     const auto ws = create_workspace(dir.path / "sesami.db", "acme");
+    REQUIRE(run_sesami({"workspace", "connect-account", "acme", sns_topic_account, "--db",
+                        (dir.path / "sesami.db").string()})
+                .status == 0);
     write_file(dir.path / "ca.pem", ca.ca.cert_pem);
     https_stub stub(tc.host, {{"/" + file, signer.cert_pem}});
     server_process srv(dir.path, {"--test-sns-ca", (dir.path / "ca.pem").string(),
@@ -136,6 +143,9 @@ TEST_CASE("security/sns: without the test CA, a certificate naming another host 
           "[proof][security]") {
   temp_dir dir;
   const auto ws = create_workspace(dir.path / "sesami.db", "acme");
+  REQUIRE(run_sesami({"workspace", "connect-account", "acme", sns_topic_account, "--db",
+                      (dir.path / "sesami.db").string()})
+              .status == 0);
   std::filesystem::create_directories(dir.path / "certs");
   pki ca;
   struct named {

@@ -224,6 +224,9 @@ TEST_CASE("serve: an SNS message stored on one node is a duplicate on another", 
     const auto o = json::parse(r.out);
     n.token = s(o.at("ingestToken"));
     n.key = s(o.at("apiKey"));
+    REQUIRE(run_sesami({"workspace", "connect-account", "acme", sns_topic_account, "--db",
+                        (n.dir.path / "sesami.db").string()})
+                .status == 0);
     write_file(n.dir.path / "ca.pem", ca.ca.cert_pem);
     fs::create_directories(n.dir.path / "certs");
     write_file(n.dir.path / "certs" / cert_name, signer.cert_pem);

@@ -42,6 +42,11 @@ struct setup {
     token = s(o.at("ingestToken"));
     secret = s(o.at("ingestSecret"));
     key = s(o.at("apiKey"));
+    // The accounts of the test topic and of the genuine AWS-signed messages: SNS messages are
+    // accepted only from topics of the workspace's source accounts.
+    for (const auto& account : {sns_topic_account, sns_real_topic_account})
+      REQUIRE(run_sesami({"workspace", "connect-account", "acme", account, "--db", db.string()})
+                  .status == 0);
     write_file(dir.path / "ca.pem", ca.ca.cert_pem);
     std::filesystem::create_directories(dir.path / "certs");
     write_file(dir.path / "certs" / cert_name, signer.cert_pem);

@@ -15,17 +15,26 @@ namespace sesami::test {
 inline const std::string sns_cert_url =
     "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-sesamitest.pem";
 
+/// The AWS account of the tests' SNS topic: a workspace accepts its messages once this account is
+/// one of its source accounts (`sesami workspace connect-account`, POST /workspace/aws-accounts).
+inline const std::string sns_topic_account = "111122223333";
+inline const std::string sns_topic_arn =
+    "arn:aws:sns:us-east-1:" + sns_topic_account + ":ses-events";
+/// The account of the genuine AWS-signed messages in tests/server/fixtures/sns-real.
+inline const std::string sns_real_topic_account = "295079676684";
+
 /// `type` "Notification", "SubscriptionConfirmation" or "UnsubscribeConfirmation", signed with
 /// SHA1 (`version` "1") or SHA256 ("2").
 inline std::string sns_message(const pki::cert& signer, const std::string& type,
                                const std::string& message_id, const std::string& message,
                                const std::string& version = "1",
                                const std::string& subscribe_url = "",
-                               const std::string& signing_cert_url = sns_cert_url) {
+                               const std::string& signing_cert_url = sns_cert_url,
+                               const std::string& topic_arn = sns_topic_arn) {
   sesami::sns_envelope e;
   e.type = type;
   e.message_id = message_id;
-  e.topic_arn = "arn:aws:sns:us-east-1:123456789012:ses-events";
+  e.topic_arn = topic_arn;
   e.message = message;
   e.timestamp = "2026-11-28T12:00:00.000Z";
   e.signature_version = version;

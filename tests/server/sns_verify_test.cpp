@@ -2,7 +2,11 @@
 // the string to sign per type, the certificate URL policy, and certificates from our own test CA.
 #include "../../server/aws/sns_verify.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <openssl/err.h>
@@ -249,6 +253,181 @@ TEST_CASE(
   REQUIRE_FALSE(r);
   CHECK(r.error().code == aws::sns_error::cert_url_refused);
   CHECK(stub.connections() == before);
+}
+
+// ---- certificate loading: cheap checks first, one fetch per URL, failures remembered
+// -------------
+namespace {
+// A fetcher that counts its calls and serves `pem` (empty: fails, as an unreachable host does).
+struct counting_fetcher {
+  std::string pem;
+  std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0);
+  std::function<void()> before_answer = [] {};
+  aws::sns_fetcher fn() {
+    return [this](std::string_view) -> boost::system::result<std::string, aws::sns_failure> {
+      ++*calls;
+      before_answer();
+      if (pem.empty())
+        return aws::sns_failure{aws::sns_error::cert_unavailable, "fetch failed: test"};
+      return pem;
+    };
+  }
+};
+}  // namespace
+
+TEST_CASE("a certificate is fetched only after every check that needs none", "[sns_verify]") {
+  test::temp_dir dir;
+  test::pki pki;
+  const auto signer = pki.issue("sesami-test-signer");
+  write_file(dir.path / "ca.pem", pki.ca.cert_pem);
+  counting_fetcher f{signer.cert_pem};
+  aws::sns_verifier_options o;
+  o.extra_ca_file = (dir.path / "ca.pem").string();
+  o.fetch = f.fn();
+  o.min_signature_version = 2;
+  aws::sns_verifier v(o);
+  const auto good = signed_by(signer, "SimpleNotificationService-x.pem");
+
+  struct bad_case {
+    const char* what;
+    std::function<void(sns_envelope&)> spoil;
+    aws::sns_error expect;
+  };
+  const bad_case cases[] = {
+      {"unknown SignatureVersion", [](sns_envelope& m) { m.signature_version = "3"; },
+       aws::sns_error::bad_version},
+      {"SHA1 below the minimum", [](sns_envelope& m) { m.signature_version = "1"; },
+       aws::sns_error::version_refused},
+      {"no Timestamp", [](sns_envelope& m) { m.timestamp.clear(); }, aws::sns_error::missing_field},
+      {"unknown Type", [](sns_envelope& m) { m.type = "Other"; }, aws::sns_error::unknown_type},
+      {"Signature not base64", [](sns_envelope& m) { m.signature = "not base64!"; },
+       aws::sns_error::bad_signature},
+      {"SigningCertURL elsewhere",
+       [](sns_envelope& m) { m.signing_cert_url = "https://sns.evil.example/x.pem"; },
+       aws::sns_error::cert_url_refused},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    auto m = good;
+    c.spoil(m);
+    auto r = v.verify(m);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == c.expect);
+  }
+  CHECK(*f.calls == 0);
+  CHECK(v.cert_stats().fetches == 0);
+  // Control: the good message fetches once, and then never again.
+  CHECK(v.verify(good).has_value());
+  CHECK(v.verify(good).has_value());
+  CHECK(*f.calls == 1);
+  CHECK(aws::to_id(aws::sns_error::version_refused) == "sns.signature_version_refused");
+}
+
+TEST_CASE("concurrent requests for one certificate share one fetch", "[sns_verify]") {
+  test::temp_dir dir;
+  test::pki pki;
+  const auto signer = pki.issue("sesami-test-signer");
+  write_file(dir.path / "ca.pem", pki.ca.cert_pem);
+  constexpr int requests = 8;
+  aws::sns_verifier* verifier = nullptr;
+  counting_fetcher f{signer.cert_pem};
+  // The fetch answers only once every other request is waiting for it (or after 20 s, when the
+  // counts below then fail): without single-flight, each of them would be fetching too.
+  f.before_answer = [&] {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (verifier->cert_stats().shared_fetches < requests - 1 &&
+           std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
+
+  SECTION("a certificate that loads") {
+    aws::sns_verifier_options o;
+    o.extra_ca_file = (dir.path / "ca.pem").string();
+    o.fetch = f.fn();
+    aws::sns_verifier v(o);
+    verifier = &v;
+    const auto m = signed_by(signer, "SimpleNotificationService-x.pem");
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < requests; ++i)
+      threads.emplace_back([&] { ok += v.verify(m).has_value() ? 1 : 0; });
+    for (auto& t : threads) t.join();
+    CHECK(*f.calls == 1);
+    CHECK(ok == requests);
+    CHECK(v.cert_stats().shared_fetches == requests - 1);
+  }
+  SECTION("a certificate that fails to load") {
+    f.pem.clear();
+    aws::sns_verifier_options o;
+    o.fetch = f.fn();
+    aws::sns_verifier v(o);
+    verifier = &v;
+    const auto m = signed_by(signer, "SimpleNotificationService-x.pem");
+    std::atomic<int> unavailable{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < requests; ++i)
+      threads.emplace_back([&] {
+        auto r = v.verify(m);
+        if (!r && r.error().code == aws::sns_error::cert_unavailable) ++unavailable;
+      });
+    for (auto& t : threads) t.join();
+    CHECK(*f.calls == 1);
+    CHECK(unavailable == requests);
+  }
+}
+
+TEST_CASE("a failed fetch is remembered for a while, per URL", "[sns_verify]") {
+  test::pki pki;
+  const auto signer = pki.issue("sesami-test-signer");
+  counting_fetcher f;  // every fetch fails
+  aws::sns_verifier_options o;
+  o.fetch = f.fn();
+  const auto m = signed_by(signer, "SimpleNotificationService-x.pem");
+
+  SECTION("remembered: the next requests are answered without a fetch") {
+    aws::sns_verifier v(o);
+    for (int i = 0; i < 3; ++i) {
+      auto r = v.verify(m);
+      REQUIRE_FALSE(r);
+      CHECK(r.error().code == aws::sns_error::cert_unavailable);
+      if (i > 0) CHECK(r.error().message.find("remembered") != std::string::npos);
+    }
+    CHECK(*f.calls == 1);
+    CHECK(v.cert_stats().remembered_failures == 2);
+    // Another certificate URL is another question.
+    CHECK_FALSE(v.verify(signed_by(signer, "SimpleNotificationService-y.pem")));
+    CHECK(*f.calls == 2);
+  }
+  SECTION("not remembered when the time is 0: every request tries again") {
+    o.failure_ttl_ms = 0;
+    aws::sns_verifier v(o);
+    for (int i = 0; i < 3; ++i) CHECK_FALSE(v.verify(m));
+    CHECK(*f.calls == 3);
+  }
+  SECTION("a certificate that is not trusted is remembered too") {
+    f.pem = pki.issue("sesami-test-rogue", true).cert_pem;  // self-signed, no test CA here
+    aws::sns_verifier v(o);
+    for (int i = 0; i < 3; ++i) {
+      auto r = v.verify(m);
+      REQUIRE_FALSE(r);
+      CHECK(r.error().code == aws::sns_error::bad_cert);
+    }
+    CHECK(*f.calls == 1);
+  }
+}
+
+TEST_CASE("the account of an SNS topic ARN", "[sns_verify]") {
+  CHECK(aws::topic_account("arn:aws:sns:us-east-1:123456789012:ses-events") == "123456789012");
+  CHECK(aws::topic_account("arn:aws-cn:sns:cn-north-1:123456789012:t") == "123456789012");
+  CHECK(aws::topic_account("arn:aws-us-gov:sns:us-gov-west-1:123456789012:t.fifo") ==
+        "123456789012");
+  for (const char* bad :
+       {"", "arn:aws:sns:us-east-1:123456789012", "arn:aws:sns:us-east-1:123456789012:",
+        "arn:aws:sqs:us-east-1:123456789012:q", "arn:aws:sns::123456789012:t",
+        "arn:aws:sns:us-east-1:12345678901:t", "arn:aws:sns:us-east-1:1234567890123:t",
+        "arn:aws:sns:us-east-1:12345678901x:t", "arn:gcp:sns:us-east-1:123456789012:t",
+        "xrn:aws:sns:us-east-1:123456789012:t", "arn:aws:sns:US_EAST:123456789012:t"})
+    CHECK_FALSE(aws::topic_account(bad));
 }
 
 // ---- certificate trust: a chain to the system's roots, not just a name --------------------------

@@ -375,6 +375,73 @@ TEST_CASE("SNS envelopes", "[parse]") {
   }
 }
 
+TEST_CASE("only an SNS envelope's Message is read, never fields beside it", "[parse]") {
+  const std::string text = fixture("sns/event-delivery.json");
+  auto env = parse_sns_envelope(text);
+  REQUIRE(env.has_value());
+  CHECK(env->unsigned_event_field.empty());
+  // What the endpoint stores: the Message's events, as parse_document reads the whole envelope.
+  const auto from_message = parse_sns_message(*env);
+  REQUIRE(from_message.diagnostics.empty());
+  auto whole = parse_document(text);
+  REQUIRE(whole.has_value());
+  REQUIRE(from_message.events.size() == whole->size());
+  for (std::size_t i = 0; i < whole->size(); ++i) {
+    CHECK(to_json(from_message.events[i]) == to_json((*whole)[i]));
+    CHECK(from_message.events[i].source.shape == "sns");
+    CHECK(from_message.events[i].source.sns_message_id == env->message_id);
+  }
+
+  // A forged bounce beside the envelope: the envelope names the field, every parser refuses it.
+  auto forged = boost::json::parse(text).as_object();
+  const auto bounce = boost::json::parse(fixture("ses/event-bounce.json"));
+  for (const auto& kv : bounce.as_object()) forged[kv.key()] = kv.value();
+  const auto forged_text = boost::json::serialize(forged);
+  auto forged_env = parse_sns_envelope(forged_text);
+  REQUIRE(forged_env.has_value());
+  CHECK_FALSE(forged_env->unsigned_event_field.empty());
+  // The Message alone still gives the delivery, never the bounce.
+  const auto signed_part = parse_sns_message(*forged_env);
+  REQUIRE(signed_part.events.size() == whole->size());
+  CHECK(signed_part.events[0].type == event_type::delivery);
+  // Read as a document (import, SQS bodies, Lambda records): refused as a whole.
+  auto doc = parse_document(forged_text);
+  REQUIRE_FALSE(doc.has_value());
+  CHECK(doc.error().code == errc::unknown_shape);
+  for (const char* field : {"eventType", "notificationType", "mail", "bounce", "Records", "Body"}) {
+    INFO(field);
+    auto one = boost::json::parse(text).as_object();
+    one[field] = boost::json::object{};
+    const auto one_text = boost::json::serialize(one);
+    CHECK(parse_sns_envelope(one_text)->unsigned_event_field == field);
+    CHECK_FALSE(parse_document(one_text).has_value());
+  }
+  // SNS's own optional fields are no event fields.
+  auto attrs = boost::json::parse(text).as_object();
+  attrs["MessageAttributes"] = boost::json::object{{"a", boost::json::object{{"Type", "String"}}}};
+  CHECK(parse_sns_envelope(boost::json::serialize(attrs))->unsigned_event_field.empty());
+  CHECK(parse_document(boost::json::serialize(attrs)).has_value());
+
+  SECTION("a Message that is not an event is a diagnostic at Message") {
+    auto e = *env;
+    e.message = "{\"not\":\"ses\"}";
+    const auto r = parse_sns_message(e);
+    REQUIRE(r.diagnostics.size() == 1);
+    CHECK(r.diagnostics[0].err.code == errc::unknown_shape);
+    CHECK(r.diagnostics[0].path == "Message");
+    e.message = "{";
+    CHECK(parse_sns_message(e).diagnostics.at(0).err.code == errc::bad_json);
+  }
+  SECTION("confirmations carry no events") {
+    auto c = parse_sns_envelope(fixture("sns/subscription-confirmation.json"));
+    REQUIRE(c.has_value());
+    const auto r = parse_sns_message(*c);
+    CHECK(r.events.empty());
+    CHECK(r.diagnostics.empty());
+    CHECK(r.skipped == 1);
+  }
+}
+
 TEST_CASE("unknown event types are kept with the raw document", "[parse]") {
   const std::string text = fixture("derived/unknown-event-type.json");
   auto ev = parse_document(text);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { awsErrorHint, checkAwsForm, formatVerify, trustPolicyCondition, type AwsForm } from '../../src/modules/settings/aws';
+import { awsErrorHint, checkAwsForm, formatVerify, roleAccount, trustPolicyCondition, type AwsForm } from '../../src/modules/settings/aws';
 import type { VerifyStsResult } from '../../src/modules/settings/settings.api';
 import { changeText, syncErrorText, syncSummary } from '../../src/modules/suppression/sync';
 
@@ -7,6 +7,13 @@ const form = (over: Partial<AwsForm> = {}): AwsForm =>
   ({ roleArn: 'arn:aws:iam::123456789012:role/SESami', region: 'eu-west-1', configurationSet: '', queueUrl: '', mode: '', ...over });
 
 describe('AWS connection form', () => {
+  it('names the connected role\'s account (its SNS topics are accepted too)', () => {
+    expect(roleAccount('arn:aws:iam::444455556666:role/SesamiAccess')).toBe('444455556666');
+    expect(roleAccount('arn:aws-cn:iam::444455556666:role/p/R')).toBe('444455556666');
+    for (const bad of [null, undefined, '', 'arn:aws:iam::4444:role/R', 'arn:aws:iam::444455556666:user/R', 'arn:aws:sns:eu-west-1:444455556666:t'])
+      expect(roleAccount(bad)).toBeNull();
+  });
+
   it('sends only what was given, trimmed', () => {
     expect(checkAwsForm(form({ roleArn: ' arn:aws:iam::123456789012:role/path/to/SESami-role ' })))
       .toEqual({ ok: true, input: { roleArn: 'arn:aws:iam::123456789012:role/path/to/SESami-role', region: 'eu-west-1' } });

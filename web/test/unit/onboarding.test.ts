@@ -41,7 +41,7 @@ describe('template form', () => {
     expect(deploySteps('sqs', 'sesami-sqs.json').join('\n')).toMatch(/QueueUrl/);
     const api = deploySteps('api-destination', 'sesami-api-destination.json').join('\n');
     expect(api).toMatch(/IngestSecret/);
-    expect(api).toMatch(/EventBridge source accounts/);
+    expect(api).toMatch(/"Source accounts"/);
     expect(api).not.toMatch(/QueueUrl/);
     expect(deploySteps('event-bus', 'f.json')[1]).toMatch(/f\.json/);
   });

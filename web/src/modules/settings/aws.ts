@@ -19,6 +19,12 @@ export const MODES: readonly { value: AwsMode; label: string }[] = [
 ];
 
 const ROLE_ARN = /^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+
+/// The account of a role ARN (arn:aws:iam::123456789012:role/x): SNS topics of that account are
+/// accepted like those of the source accounts. Null when there is no (valid) role.
+export function roleAccount(roleArn: string | null | undefined): string | null {
+  return /^arn:aws(?:-cn|-us-gov)?:iam::(\d{12}):role\//.exec(roleArn ?? '')?.[1] ?? null;
+}
 const REGION = /^[a-z]{2}(?:-gov)?-[a-z]+-\d{1,2}$/;
 const CONFIGURATION_SET = /^[A-Za-z0-9_-]{1,64}$/;
 

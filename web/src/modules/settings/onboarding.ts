@@ -64,7 +64,7 @@ export function deploySteps(mode: AwsMode, fileName: string): string[] {
   steps.push(mode === 'sqs'
     ? 'When the stack is complete, copy its outputs RoleArn, Region, ConfigurationSet and QueueUrl into the form above, choose "SQS queue", Save.'
     : 'When the stack is complete, copy its outputs RoleArn, Region and ConfigurationSet into the form above, Save.');
-  if (mode === 'api-destination') steps.push('Add your AWS account id under "EventBridge source accounts": events from other accounts are refused.');
+  if (mode === 'api-destination') steps.push('Add your AWS account id under "Source accounts": events from other accounts are refused.');
   steps.push('Press Verify: it checks each step and names the first one that fails.');
   return steps;
 }
@@ -172,7 +172,7 @@ export function missingEventsHint(mode: AwsMode | null, queueUrl: string | null)
   if (mode === 'sqs')
     return `SES publishes to the default EventBridge bus, the stack's rule puts the events on the queue, SESami polls it. Is the stack's QueueUrl saved (now: ${queueUrl ?? 'none'})? Look for messages in the stack's dead-letter queue.`;
   if (mode === 'api-destination')
-    return 'The API destination posts to /ingest/eventbridge/<token>: is IngestUrl this SESami\'s public address with the current token, IngestSecret the current secret (redeploy after rotating), and the AWS account added under EventBridge source accounts?';
+    return 'The API destination posts to /ingest/eventbridge/<token>: is IngestUrl this SESami\'s public address with the current token, IngestSecret the current secret (redeploy after rotating), and the AWS account added under Source accounts?';
   if (mode === 'event-bus')
     return 'The stack forwards events to SESami\'s bus: does the SESami-side stack list this account in ConnectedAccountIds, and does SESami poll its queue?';
   return 'No delivery mode is saved: choose how events reach SESami and save.';

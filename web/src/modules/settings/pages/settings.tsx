@@ -8,7 +8,7 @@ import { checkTemplateForm, connectionSteps, deploySteps, eventsVerdict, ingestU
   type VerifyStep } from '../onboarding';
 import { fetchMessageEvents, sendMail } from '../../send/send.api';
 import { newIdempotencyKey } from '../../send/idempotency';
-import { awsErrorHint, checkAwsForm, formatVerify, MODES, SES_REGIONS, trustPolicyCondition, type AwsErrors, type AwsForm } from '../aws';
+import { awsErrorHint, checkAwsForm, formatVerify, MODES, roleAccount, SES_REGIONS, trustPolicyCondition, type AwsErrors, type AwsForm } from '../aws';
 import { canAdmin, role, session } from '../../auth/session';
 import { Async } from '../../../components/states';
 import { formatTime } from '../../../lib/time';
@@ -340,9 +340,12 @@ function AwsSection(): JSX.Element {
   );
 }
 
-/// AWS accounts whose EventBridge events this workspace accepts.
-function EventBridgeAccounts(): JSX.Element {
+/// Source accounts: AWS accounts whose SNS topics and EventBridge events this workspace accepts
+/// (plus, for SNS, the connected role's own account).
+function SourceAccounts(): JSX.Element {
   const [accounts, { refetch }] = createResource(fetchAwsAccounts);
+  const [aws] = createResource(fetchAwsSettings);
+  const roleAcc = () => { const a = aws(); return a?.ok ? roleAccount(a.value.roleArn) : null; };
   const [account, setAccount] = createSignal('');
   const [accError, setAccError] = createSignal<ApiError | null>(null);
   const connect = async (e: Event) => {
@@ -352,8 +355,10 @@ function EventBridgeAccounts(): JSX.Element {
   };
   return (
     <section class="card stack" aria-labelledby="eb-title">
-      <h2 id="eb-title">EventBridge source accounts</h2>
-      <p class="muted">AWS accounts whose SES events this workspace accepts through EventBridge.</p>
+      <h2 id="eb-title">Source accounts</h2>
+      <p class="muted">AWS accounts whose SES events this workspace accepts, through SNS topics (by the topic's account) and
+        EventBridge (by the event's account). Anything from another account is refused.</p>
+      <Show when={roleAcc()}>{(id) => <p class="muted">The connected role's account <span class="mono">{id()}</span> is accepted for SNS as well.</p>}</Show>
       <Async data={accounts()} retry={refetch}>{(a) => (
         <Show when={a.accounts.length} fallback={<p class="muted">None yet.</p>}>
           <ul class="plain mono"><For each={a.accounts}>{(id) => <li>{id}</li>}</For></ul>
@@ -480,7 +485,7 @@ export function SettingsPage(): JSX.Element {
       </section>
       <AwsSection />
       <IngestSection />
-      <EventBridgeAccounts />
+      <SourceAccounts />
       <Show when={canAdmin(role()) && session()}>
         <KeysSection />
         <UsersSection />
