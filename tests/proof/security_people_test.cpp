@@ -4,6 +4,7 @@
 // password and no default workspace until the account accepts), a known and an unknown email get
 // the same answer, a password change ends the other sessions, and concurrent wrong passwords are
 // refused before any password hash runs.
+#include <algorithm>
 #include <latch>
 #include <set>
 #include <thread>
@@ -204,6 +205,43 @@ TEST_CASE("security/people: the last owner is neither demoted nor removed",
   CHECK(code_of(c.request("DELETE", "/users/" + second_id, "", bearer(acme.key))) ==
         "users.last_owner");
   CHECK(role_of(c, bearer(acme.key), "second@example.com") == "owner");
+
+  // Two owners demoted at the same moment: the check and the change are one transaction, so
+  // exactly one of them goes through, whatever the interleaving.
+  for (int round = 0; round < 8; ++round) {
+    INFO("round " << round);
+    REQUIRE(
+        c.request("PATCH", "/users/" + owner_id, R"({"role":"owner"})", bearer(acme.key)).status ==
+        200);
+    std::vector<int> statuses(2);
+    {
+      http_client c0(srv.port()), c1(srv.port());
+      std::latch go(2);
+      std::thread t0([&] {
+        go.arrive_and_wait();
+        statuses[0] =
+            c0.request("PATCH", "/users/" + owner_id, R"({"role":"admin"})", bearer(acme.key))
+                .status;
+      });
+      std::thread t1([&] {
+        go.arrive_and_wait();
+        statuses[1] =
+            c1.request("PATCH", "/users/" + second_id, R"({"role":"viewer"})", bearer(acme.key))
+                .status;
+      });
+      t0.join();
+      t1.join();
+    }
+    CHECK(std::count(statuses.begin(), statuses.end(), 200) == 1);
+    CHECK(std::count(statuses.begin(), statuses.end(), 409) == 1);
+    const bool first_owner = role_of(c, bearer(acme.key), "owner@example.com") == "owner";
+    const bool second_owner = role_of(c, bearer(acme.key), "second@example.com") == "owner";
+    CHECK(first_owner != second_owner);
+    // Back to two owners for the next round.
+    if (!second_owner)
+      REQUIRE(c.request("PATCH", "/users/" + second_id, R"({"role":"owner"})", bearer(acme.key))
+                  .status == 200);
+  }
 }
 
 TEST_CASE("security/people: another workspace's invitation opens nothing until it is accepted",
