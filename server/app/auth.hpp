@@ -3,6 +3,7 @@
 // login sessions (cookie + CSRF token), API keys for programs, per-workspace ingestion tokens,
 // roles owner > admin > viewer. Secrets are random (libsodium), shown once, and stored only as
 // SHA-256 hashes; comparisons of secrets are constant-time. No sockets, no SQL.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -19,6 +20,7 @@
 #include "../store/accounts.hpp"
 #include "../store/store.hpp"
 #include "login_throttle.hpp"
+#include "password_gate.hpp"
 
 namespace sesami::app {
 
@@ -69,6 +71,17 @@ struct login_result {
   std::vector<store::membership_row> workspaces;
 };
 
+/// An invitation as its workspace sees it, with its one-time token when just created.
+struct invitation {
+  store::invitation_row row;
+  std::string token;  // shown once, to the inviter
+};
+/// A pending invitation as the invited account sees it.
+struct invitation_for_user {
+  store::invitation_row row;
+  std::string workspace_name;
+};
+
 struct ingest_target {
   std::string workspace;
   std::string secret_hash;
@@ -102,12 +115,40 @@ class auth {
   /// `email` with a random password, returned once. nullopt when users exist.
   outcome<std::optional<std::string>> bootstrap_owner(std::string_view workspace,
                                                       std::string_view email);
+  /// Checks the current password (throttled like a sign-in), sets the new one and ends every
+  /// other session of the user: only `keep_session` (the caller's) stays signed in.
   outcome<void> change_password(std::string_view user_id, std::string_view old_password,
-                                std::string_view new_password);
+                                std::string_view new_password, std::string_view keep_session,
+                                std::string_view remote);
+
+  // ---- members and invitations (docs/security.md, section 3) ----
+  /// Invites `email` to `by.workspace` with role `r`: the same answer whether or not the email has
+  /// an account (nothing is hashed, no account is read into the answer). "users.member" when the
+  /// email's account is a member already, "users.invited" when an invitation is pending.
+  outcome<invitation> invite(const principal& by, std::string_view email, role r);
+  /// Changes a member's role under the rules: only an owner grants or revokes owner, and the last
+  /// owner stays one. "users.not_found", "auth.forbidden", "users.last_owner", "users.changed".
+  outcome<role> change_role(const principal& by, std::string_view user_id, role r);
+  /// Removes a member (the same rules as change_role) or revokes a pending invitation ("inv_" id).
+  outcome<void> remove_member(const principal& by, std::string_view id);
+  /// The signed-in user's pending invitations (not expired).
+  outcome<std::vector<invitation_for_user>> invitations_for(std::string_view user_id);
+  /// The signed-in user accepts (or declines) one of its invitations; "invite.not_found" for an
+  /// invitation that is not the user's, used, revoked or expired.
+  outcome<store::membership_row> accept_invitation(std::string_view user_id, std::string_view id);
+  outcome<void> decline_invitation(std::string_view user_id, std::string_view id);
+  /// The invitation's one-time token and a password: for an email without an account, creates it
+  /// with that password; for an existing account, the password must be that account's (checked
+  /// and throttled like a sign-in; it is never changed). Either way the invitation becomes a
+  /// membership and the caller is signed in.
+  outcome<login_result> redeem_invitation(std::string_view token, std::string_view password,
+                                          std::string_view remote);
 
   // ---- login ----
   /// Throttled per email and per remote address: after 5 failures in 15 minutes, "auth.throttled"
-  /// until the window passes (the answer does not say whether the password was right).
+  /// until the window passes (the answer does not say whether the password was right). The
+  /// attempt is reserved before the password is hashed, and at most `max_concurrent_hashes`
+  /// hashes run at once: beyond them "auth.busy" at once.
   outcome<login_result> login(std::string_view email, std::string_view password,
                               std::string_view remote);
   void logout(std::string_view session);
@@ -118,6 +159,9 @@ class auth {
   /// workspace the user does not belong to answers not_found, like one that does not exist.
   outcome<principal> from_session(std::string_view session, std::string_view workspace);
   outcome<std::vector<store::membership_row>> session_workspaces(std::string_view session);
+  /// The signed-in user of a session cookie, in no particular workspace (a user invited
+  /// somewhere may belong to none yet): its user id and CSRF token.
+  outcome<store::session_row> session_user(std::string_view session);
 
   // ---- API keys ----
   outcome<std::pair<std::string, std::string>> create_api_key(std::string_view workspace, role r,
@@ -129,8 +173,21 @@ class auth {
   outcome<ingest_target> ingest_for_token(std::string_view token);
 
   static constexpr std::int64_t session_lifetime_ms = 7LL * 24 * 3600 * 1000;
+  static constexpr std::int64_t invitation_lifetime_ms = 7LL * 24 * 3600 * 1000;
+  static constexpr int max_concurrent_hashes = 4;
+  /// Password hashes computed or verified by this process so far.
+  static std::uint64_t password_hashes() noexcept;
+  /// Prometheus families: password hashes, sign-ins refused before hashing (by reason).
+  void render_metrics(std::string& out) const;
 
  private:
+  /// A reserved attempt and a hash slot, or the refusal to answer instead.
+  struct password_attempt {
+    login_throttle::ticket ticket;
+    password_gate::slot slot;
+  };
+  outcome<password_attempt> begin_password_check(std::string_view email, std::string_view remote);
+  outcome<login_result> start_session(const store::user_row& u);
   outcome<void> set_ingest(std::string_view workspace, const std::string& token,
                            const std::string& secret);
 
@@ -144,6 +201,8 @@ class auth {
   std::map<std::string, std::vector<std::string>, std::less<>> aws_cache_;
 
   login_throttle throttle_;
+  password_gate gate_{max_concurrent_hashes};
+  std::atomic<std::uint64_t> throttled_{0};
 };
 
 }  // namespace sesami::app

@@ -198,6 +198,12 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::delete_, "/api-keys/{id}", bind(&api::delete_api_key));
     r.add(verb::get, "/users", bind(&api::users));
     r.add(verb::post, "/users", bind(&api::add_user));
+    r.add(verb::patch, "/users/{id}", bind(&api::change_user));
+    r.add(verb::delete_, "/users/{id}", bind(&api::remove_user));
+    r.add(verb::get, "/invitations", bind(&api::invitations));
+    r.add(verb::post, "/invitations/redeem", bind(&api::redeem_invitation));
+    r.add(verb::post, "/invitations/{id}/accept", bind(&api::accept_invitation));
+    r.add(verb::post, "/invitations/{id}/decline", bind(&api::decline_invitation));
     if (opt_.bench_endpoint) r.add(verb::post, "/bench/bare", bind(&api::bare));
     if (opt_.debug_routes)
       r.add(verb::get, "/debug/fail", [](context&) -> response {
@@ -224,6 +230,7 @@ class api : public std::enable_shared_from_this<api> {
     res.set("X-Request-Id", ctx.request_id);
     res.body() = d_.stats.render();
     if (d_.extra_metrics) d_.extra_metrics(res.body());
+    d_.auth.render_metrics(res.body());
     res.keep_alive(ctx.req.keep_alive());
     res.prepare_payload();
     return res;
@@ -260,22 +267,58 @@ class api : public std::enable_shared_from_this<api> {
     if (!email || !password)
       return error_response(ctx, "validation.login", "send {\"email\": ..., \"password\": ...}");
     auto r = d_.auth.login(*email, *password, ctx.remote);
-    if (!r) {
-      auto res = fail(ctx, r.error());
-      if (r.error().code == code::throttled) res.set(bhttp::field::retry_after, "900");
-      return res;
-    }
+    if (!r) return password_refusal(ctx, r.error());
+    return signed_in(ctx, *r);
+  }
+
+  // A refused password check; throttled and busy answers say when to come back.
+  response password_refusal(const context& ctx, const app::failure& f) {
+    auto res = fail(ctx, f);
+    if (f.code == code::throttled) res.set(bhttp::field::retry_after, "900");
+    if (f.code == code::busy) res.set(bhttp::field::retry_after, "1");
+    return res;
+  }
+
+  // The answer to a sign-in (POST /auth/login, POST /invitations/redeem): the session cookie.
+  response signed_in(const context& ctx, const app::login_result& r) {
     json::array ws;
-    for (const auto& m : r->workspaces) ws.push_back({{"id", m.workspace}, {"role", m.role}});
+    for (const auto& m : r.workspaces) ws.push_back({{"id", m.workspace}, {"role", m.role}});
     auto res = json_response(ctx, status::ok,
-                             {{"user", {{"id", r->user_id}, {"email", r->email}}},
-                              {"csrfToken", r->csrf},
+                             {{"user", {{"id", r.user_id}, {"email", r.email}}},
+                              {"csrfToken", r.csrf},
                               {"workspaces", std::move(ws)}});
     res.set(bhttp::field::set_cookie,
-            std::string(session_cookie) + "=" + r->session + "; Path=/; HttpOnly; " +
+            std::string(session_cookie) + "=" + r.session + "; Path=/; HttpOnly; " +
                 (secure_cookie(ctx) ? "Secure; " : "") + "SameSite=Strict; Max-Age=" +
                 std::to_string(app::auth::session_lifetime_ms / 1000));
     return res;
+  }
+
+  /// The signed-in user of the session cookie, in no workspace (invitations are the user's own,
+  /// not a workspace's), the CSRF token checked on unsafe methods; or the answer to send instead.
+  std::optional<store::session_row> signed_in_user(const context& ctx, response& err) {
+    if (!ctx.header("Authorization").empty()) {
+      err = error_response(ctx, code::forbidden, "invitations are a signed-in user's, not a key's");
+      return std::nullopt;
+    }
+    const auto cookie = cookie_value(ctx.header("Cookie"), session_cookie);
+    if (cookie.empty()) {
+      err = error_response(ctx, code::unauthenticated, "sign in first");
+      return std::nullopt;
+    }
+    auto s = d_.auth.session_user(cookie);
+    if (!s) {
+      err = fail(ctx, s.error());
+      return std::nullopt;
+    }
+    if (unsafe_method(ctx.req.method())) {
+      const auto sent = ctx.header("X-CSRF-Token");
+      if (sent.empty() || !app::auth::equal_secret(sent, s->csrf)) {
+        err = error_response(ctx, code::csrf, "missing or wrong X-CSRF-Token header");
+        return std::nullopt;
+      }
+    }
+    return *s;
   }
 
   response logout(context& ctx) {
@@ -321,7 +364,9 @@ class api : public std::enable_shared_from_this<api> {
     if (!cur || !nw)
       return error_response(ctx, "validation.password",
                             "send {\"currentPassword\": ..., \"newPassword\": ...}");
-    if (auto r = d_.auth.change_password(p->user_id, *cur, *nw); !r) return fail(ctx, r.error());
+    const auto cookie = cookie_value(ctx.header("Cookie"), session_cookie);
+    if (auto r = d_.auth.change_password(p->user_id, *cur, *nw, cookie, ctx.remote); !r)
+      return password_refusal(ctx, r.error());
     return no_content(ctx);
   }
 
@@ -1077,6 +1122,16 @@ class api : public std::enable_shared_from_this<api> {
     return no_content(ctx);
   }
 
+  // ---- members and invitations (docs/security.md, section 3) ----
+  static json::object invitation_json(const store::invitation_row& i) {
+    return {{"id", i.id},
+            {"email", i.email},
+            {"role", i.role},
+            {"status", "invited"},
+            {"invitedAt", time_json(i.created_at)},
+            {"expiresAt", time_json(i.expires_at)}};
+  }
+
   response users(context& ctx) {
     response err;
     auto p = authenticate(ctx, role::admin, err);
@@ -1089,27 +1144,113 @@ class api : public std::enable_shared_from_this<api> {
       if (!u) return fail_store(ctx, u.error());
       a.push_back({{"id", m.user_id},
                    {"email", *u ? json::value((*u)->email) : json::value(nullptr)},
-                   {"role", m.role}});
+                   {"role", m.role},
+                   {"status", "active"}});
     }
+    auto inv = d_.accounts.invitations_of(p->workspace);
+    if (!inv) return fail_store(ctx, inv.error());
+    const auto now = app::now_ms();
+    for (const auto& i : *inv)
+      if (i.expires_at > now) a.push_back(invitation_json(i));
     return json_response(ctx, status::ok, {{"users", std::move(a)}});
   }
 
+  // Adding someone is always an invitation, answered alike whether or not the email has an
+  // account: the account accepts after signing in, a new person redeems the token.
   response add_user(context& ctx) {
     response err;
     auto p = authenticate(ctx, role::admin, err);
     if (!p) return err;
     auto body = body_object(ctx, err);
     if (!body) return err;
-    const auto email = str_field(*body, "email"), pw = str_field(*body, "password");
+    const auto email = str_field(*body, "email");
+    if (!email) return error_response(ctx, "validation.user", "send {\"email\", \"role\"}");
+    if (body->contains("password"))
+      return error_response(ctx, "validation.user",
+                            "an inviter sets no password: the invitation's token lets the person "
+                            "choose one (POST /invitations/redeem)");
     const auto r = app::parse_role(str_field(*body, "role").value_or("viewer"));
-    if (!email || !pw) return error_response(ctx, "validation.user", "send email and password");
     if (!r) return error_response(ctx, "validation.role", "role: owner, admin or viewer");
     if (!p->allows(*r))
       return error_response(ctx, code::forbidden, "cannot grant a role above your own");
-    auto id = d_.auth.add_user(*email, *pw, p->workspace, *r);
-    if (!id) return fail(ctx, id.error());
-    return json_response(ctx, status::created,
-                         {{"id", *id}, {"email", lower(*email)}, {"role", app::to_string(*r)}});
+    auto inv = d_.auth.invite(*p, *email, *r);
+    if (!inv) return fail(ctx, inv.error());
+    return json_response(
+        ctx, status::created,
+        {{"status", "invited"}, {"invitation", invitation_json(inv->row)}, {"token", inv->token}});
+  }
+
+  response change_user(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    auto body = body_object(ctx, err);
+    if (!body) return err;
+    const auto r = app::parse_role(str_field(*body, "role").value_or(""));
+    if (!r)
+      return error_response(ctx, "validation.role", "send {\"role\": owner, admin or viewer}");
+    auto done = d_.auth.change_role(*p, ctx.param("id"), *r);
+    if (!done) return fail(ctx, done.error());
+    return json_response(ctx, status::ok,
+                         {{"id", ctx.param("id")}, {"role", app::to_string(*done)}});
+  }
+
+  response remove_user(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    if (auto r = d_.auth.remove_member(*p, ctx.param("id")); !r) return fail(ctx, r.error());
+    return no_content(ctx);
+  }
+
+  response invitations(context& ctx) {
+    response err;
+    auto u = signed_in_user(ctx, err);
+    if (!u) return err;
+    auto list = d_.auth.invitations_for(u->user_id);
+    if (!list) return fail(ctx, list.error());
+    json::array a;
+    for (const auto& i : *list)
+      a.push_back({{"id", i.row.id},
+                   {"workspace", i.row.workspace},
+                   {"workspaceName", i.workspace_name},
+                   {"role", i.row.role},
+                   {"invitedAt", time_json(i.row.created_at)},
+                   {"expiresAt", time_json(i.row.expires_at)}});
+    return json_response(ctx, status::ok, {{"invitations", std::move(a)}});
+  }
+
+  response accept_invitation(context& ctx) {
+    response err;
+    auto u = signed_in_user(ctx, err);
+    if (!u) return err;
+    auto m = d_.auth.accept_invitation(u->user_id, ctx.param("id"));
+    if (!m) return fail(ctx, m.error());
+    return json_response(ctx, status::ok, {{"workspace", m->workspace}, {"role", m->role}});
+  }
+
+  response decline_invitation(context& ctx) {
+    response err;
+    auto u = signed_in_user(ctx, err);
+    if (!u) return err;
+    if (auto r = d_.auth.decline_invitation(u->user_id, ctx.param("id")); !r)
+      return fail(ctx, r.error());
+    return no_content(ctx);
+  }
+
+  // No credential but the invitation's one-time token (and, for an existing account, its
+  // password): a sign-in, throttled like one.
+  response redeem_invitation(context& ctx) {
+    response err;
+    auto body = body_object(ctx, err);
+    if (!body) return err;
+    const auto token = str_field(*body, "token"), password = str_field(*body, "password");
+    if (!token || !password)
+      return error_response(ctx, "validation.invitation",
+                            "send {\"token\": ..., \"password\": ...}");
+    auto r = d_.auth.redeem_invitation(*token, *password, ctx.remote);
+    if (!r) return password_refusal(ctx, r.error());
+    return signed_in(ctx, *r);
   }
 
   api_deps& d_;

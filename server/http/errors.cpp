@@ -23,6 +23,15 @@ boost::beast::http::status status_for(std::string_view c) noexcept {
       {code::forbidden, s::forbidden},
       {code::csrf, s::forbidden},
       {code::throttled, s::too_many_requests},
+      // Every password-hash slot is taken: retry in a second (Retry-After).
+      {code::busy, s::service_unavailable},
+      // Members and invitations (app/auth.hpp, docs/security.md section 3).
+      {"users.member", s::conflict},
+      {"users.invited", s::conflict},
+      {"users.changed", s::conflict},
+      {"users.last_owner", s::conflict},
+      {"users.not_found", s::not_found},
+      {"invite.not_found", s::not_found},
       // A wrong ingest token is answered like a missing route: it tells a prober nothing.
       {code::bad_token, s::not_found},
       {code::bad_signature, s::forbidden},

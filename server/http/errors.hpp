@@ -36,6 +36,7 @@ inline constexpr std::string_view bad_credentials = "auth.bad_credentials";
 inline constexpr std::string_view forbidden = "auth.forbidden";
 inline constexpr std::string_view csrf = "auth.csrf";
 inline constexpr std::string_view throttled = "auth.throttled";
+inline constexpr std::string_view busy = "auth.busy";
 inline constexpr std::string_view bad_token = "ingest.bad_token";
 inline constexpr std::string_view bad_signature = "sns.bad_signature";
 inline constexpr std::string_view cert_refused = "sns.cert_refused";

@@ -11,6 +11,13 @@ using sqlite::connection;
 using sqlite::reset_guard;
 using sqlite::statement;
 
+// Milliseconds since the epoch, in SQL: when a membership was joined (the first joined is a user's
+// default workspace).
+#define NOW_MS "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
+#define INVITATION_COLUMNS                                                                  \
+  "SELECT id, token_hash, workspace, email, role, invited_by, created_at, expires_at FROM " \
+  "invitations"
+
 class sqlite_accounts final : public accounts {
  public:
   explicit sqlite_accounts(std::unique_ptr<connection> c) : db_(std::move(c)) {}
@@ -27,15 +34,7 @@ class sqlite_accounts final : public accounts {
 
   status create_user(const user_row& u) override {
     std::lock_guard lock(mu_);
-    auto s = prep("INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)");
-    if (!s) return s.error();
-    reset_guard g{**s};
-    (*s)->bind(1, u.id), (*s)->bind(2, u.email), (*s)->bind(3, u.password_hash);
-    (*s)->bind(4, u.created_at);
-    const int rc = (*s)->step();
-    if (rc == SQLITE_CONSTRAINT) return error{errc::bad_input, "a user with that email exists"};
-    if (rc != SQLITE_DONE) return db_->fail(rc, "cannot create user");
-    return {};
+    return insert_user(u);
   }
 
   result<std::optional<user_row>> user_by_email(std::string_view email) override {
@@ -54,18 +53,57 @@ class sqlite_accounts final : public accounts {
   status set_membership(const membership_row& m) override {
     std::lock_guard lock(mu_);
     auto s = prep(
-        "INSERT INTO memberships (workspace, user_id, role) VALUES (?, ?, ?) "
-        "ON CONFLICT (workspace, user_id) DO UPDATE SET role = excluded.role");
+        "INSERT INTO memberships (workspace, user_id, role, joined_at) VALUES (?, ?, ?, " NOW_MS
+        ") ON CONFLICT (workspace, user_id) DO UPDATE SET role = excluded.role");
     if (!s) return s.error();
     reset_guard g{**s};
     (*s)->bind(1, m.workspace), (*s)->bind(2, m.user_id), (*s)->bind(3, m.role);
     return sqlite::run(*db_, **s, "cannot set membership");
   }
 
+  result<bool> add_membership(const membership_row& m) override {
+    std::lock_guard lock(mu_);
+    return insert_membership(m);
+  }
+
+  result<member_change> change_member(const membership_row& m, std::string_view expected) override {
+    std::lock_guard lock(mu_);
+    member_change out = member_change::done;
+    // BEGIN IMMEDIATE: the check and the change see and make one state, even across processes.
+    auto r = sqlite::in_transaction(*db_, [&]() -> status {
+      auto s = prep("SELECT user_id, role FROM memberships WHERE workspace = ?");
+      if (!s) return s.error();
+      std::string current;
+      bool found = false;
+      int owners = 0, rc;
+      {
+        reset_guard g{**s};
+        (*s)->bind(1, m.workspace);
+        while ((rc = (*s)->step()) == SQLITE_ROW) {
+          if ((*s)->text(1) == "owner") ++owners;
+          if ((*s)->text(0) == m.user_id) found = true, current = std::string((*s)->text(1));
+        }
+        if (rc != SQLITE_DONE) return db_->fail(rc, "cannot read memberships");
+      }
+      out = decide_member_change(found, current, expected, m.role, owners);
+      if (out != member_change::done) return {};
+      auto w = prep(m.role.empty()
+                        ? "DELETE FROM memberships WHERE workspace = ?1 AND user_id = ?2"
+                        : "UPDATE memberships SET role = ?3 WHERE workspace = ?1 AND user_id = ?2");
+      if (!w) return w.error();
+      reset_guard g{**w};
+      (*w)->bind(1, m.workspace), (*w)->bind(2, m.user_id);
+      if (!m.role.empty()) (*w)->bind(3, m.role);
+      return sqlite::run(*db_, **w, "cannot change membership");
+    });
+    if (!r) return r.error();
+    return out;
+  }
+
   result<std::vector<membership_row>> memberships_of_user(std::string_view user_id) override {
     return memberships(
         "SELECT workspace, user_id, role FROM memberships WHERE user_id = ? "
-        "ORDER BY workspace",
+        "ORDER BY joined_at, workspace",
         user_id);
   }
   result<std::vector<membership_row>> members_of(std::string_view workspace) override {
@@ -171,6 +209,102 @@ class sqlite_accounts final : public accounts {
     return sqlite::run(*db_, **s, "cannot expire sessions");
   }
 
+  status delete_other_sessions(std::string_view user_id, std::string_view keep_hash) override {
+    std::lock_guard lock(mu_);
+    auto s = prep("DELETE FROM sessions WHERE user_id = ? AND hash <> ?");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, user_id), (*s)->bind_blob(2, keep_hash);
+    return sqlite::run(*db_, **s, "cannot end sessions");
+  }
+
+  status add_invitation(const invitation_row& i) override {
+    std::lock_guard lock(mu_);
+    auto s = prep(
+        "INSERT INTO invitations (id, token_hash, workspace, email, role, invited_by, created_at, "
+        "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, i.id), (*s)->bind_blob(2, i.token_hash), (*s)->bind(3, i.workspace);
+    (*s)->bind(4, i.email), (*s)->bind(5, i.role), (*s)->bind(6, i.invited_by);
+    (*s)->bind(7, i.created_at), (*s)->bind(8, i.expires_at);
+    const int rc = (*s)->step();
+    if (rc == SQLITE_CONSTRAINT)
+      return error{errc::bad_input, "that email has a pending invitation to this workspace"};
+    if (rc != SQLITE_DONE) return db_->fail(rc, "cannot add invitation");
+    return {};
+  }
+
+  result<std::vector<invitation_row>> invitations_of(std::string_view workspace) override {
+    return invitations(INVITATION_COLUMNS " WHERE workspace = ? ORDER BY created_at, id",
+                       workspace);
+  }
+  result<std::vector<invitation_row>> invitations_for(std::string_view email) override {
+    return invitations(INVITATION_COLUMNS " WHERE email = ? ORDER BY created_at, id", email);
+  }
+  result<std::optional<invitation_row>> invitation_by_id(std::string_view id) override {
+    auto r = invitations(INVITATION_COLUMNS " WHERE id = ?", id);
+    if (!r) return r.error();
+    if (r->empty()) return std::optional<invitation_row>{};
+    return std::optional<invitation_row>{std::move(r->front())};
+  }
+  result<std::optional<invitation_row>> invitation_by_token(std::string_view hash) override {
+    auto r = invitations(INVITATION_COLUMNS " WHERE token_hash = ?", hash, true);
+    if (!r) return r.error();
+    if (r->empty()) return std::optional<invitation_row>{};
+    return std::optional<invitation_row>{std::move(r->front())};
+  }
+
+  result<bool> delete_invitation(std::string_view id) override {
+    std::lock_guard lock(mu_);
+    auto s = prep("DELETE FROM invitations WHERE id = ?");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, id);
+    if (auto r = sqlite::run(*db_, **s, "cannot delete invitation"); !r) return r.error();
+    return db_->changes() > 0;
+  }
+
+  status delete_expired_invitations(std::int64_t now) override {
+    std::lock_guard lock(mu_);
+    auto s = prep("DELETE FROM invitations WHERE expires_at <= ?");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, now);
+    return sqlite::run(*db_, **s, "cannot expire invitations");
+  }
+
+  result<std::optional<membership_row>> accept_invitation(std::string_view id,
+                                                          std::string_view user_id,
+                                                          const user_row* new_user) override {
+    std::lock_guard lock(mu_);
+    std::optional<membership_row> out;
+    auto r = sqlite::in_transaction(*db_, [&]() -> status {
+      auto s = prep("DELETE FROM invitations WHERE id = ? RETURNING workspace, role");
+      if (!s) return s.error();
+      membership_row m;
+      {
+        reset_guard g{**s};
+        (*s)->bind(1, id);
+        int rc = (*s)->step();
+        if (rc == SQLITE_DONE) return {};  // gone: nothing to do
+        if (rc != SQLITE_ROW) return db_->fail(rc, "cannot read invitation");
+        m = {std::string((*s)->text(0)), std::string(user_id), std::string((*s)->text(1))};
+        while ((rc = (*s)->step()) == SQLITE_ROW) {
+        }
+        if (rc != SQLITE_DONE) return db_->fail(rc, "cannot consume invitation");
+      }
+      if (new_user) {
+        if (auto c = insert_user(*new_user); !c) return c;
+      }
+      if (auto a = insert_membership(m); !a) return a.error();
+      out = std::move(m);
+      return {};
+    });
+    if (!r) return r.error();
+    return out;
+  }
+
   status set_ingest(const ingest_row& r) override {
     std::lock_guard lock(mu_);
     auto s = prep(
@@ -221,6 +355,51 @@ class sqlite_accounts final : public accounts {
 
  private:
   result<statement*> prep(const char* sql) { return db_->prepare(sql); }
+
+  // The bodies shared by a public call and a transaction; the caller holds mu_.
+  status insert_user(const user_row& u) {
+    auto s = prep("INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, u.id), (*s)->bind(2, u.email), (*s)->bind(3, u.password_hash);
+    (*s)->bind(4, u.created_at);
+    const int rc = (*s)->step();
+    if (rc == SQLITE_CONSTRAINT) return error{errc::bad_input, "a user with that email exists"};
+    if (rc != SQLITE_DONE) return db_->fail(rc, "cannot create user");
+    return {};
+  }
+  result<bool> insert_membership(const membership_row& m) {
+    auto s = prep(
+        "INSERT INTO memberships (workspace, user_id, role, joined_at) VALUES (?, ?, ?, " NOW_MS
+        ") ON CONFLICT (workspace, user_id) DO NOTHING");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, m.workspace), (*s)->bind(2, m.user_id), (*s)->bind(3, m.role);
+    if (auto r = sqlite::run(*db_, **s, "cannot add membership"); !r) return r.error();
+    return db_->changes() > 0;
+  }
+
+  result<std::vector<invitation_row>> invitations(const char* sql, std::string_view v,
+                                                  bool blob = false) {
+    std::lock_guard lock(mu_);
+    auto s = prep(sql);
+    if (!s) return s.error();
+    reset_guard g{**s};
+    if (blob)
+      (*s)->bind_blob(1, v);
+    else
+      (*s)->bind(1, v);
+    std::vector<invitation_row> out;
+    int rc;
+    while ((rc = (*s)->step()) == SQLITE_ROW) {
+      const auto& st = **s;
+      out.push_back({std::string(st.text(0)), std::string(st.blob(1)), std::string(st.text(2)),
+                     std::string(st.text(3)), std::string(st.text(4)), std::string(st.text(5)),
+                     st.int64(6), st.int64(7)});
+    }
+    if (rc != SQLITE_DONE) return db_->fail(rc, "cannot read invitations");
+    return out;
+  }
 
   static api_key_row key_of(const statement& st) {
     return {std::string(st.blob(0)), std::string(st.text(1)), std::string(st.text(2)),

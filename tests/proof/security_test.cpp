@@ -255,11 +255,17 @@ TEST_CASE("security/sessions: fixation, CSRF on every state-changing route, thro
         {"POST /suppression-list", R"({"address":"csrf@example.com"})"},
         {"DELETE /suppression-list/keep%40example.com", ""},
         {"POST /api-keys", R"({"name":"csrf","role":"owner"})"},
-        {"POST /users", R"({"email":"csrf@example.com","password":"long enough pw","role":"owner"})"},
+        {"POST /users", R"({"email":"csrf@example.com","role":"owner"})"},
+        {"PATCH /users/u_any", R"({"role":"viewer"})"},
+        {"DELETE /users/u_any", ""},
+        {"POST /invitations/inv_any/accept", ""},
+        {"POST /invitations/inv_any/decline", ""},
         {"POST /workspace/ingest-token", ""},
         {"POST /workspace/aws-accounts", R"({"accountId":"333333333333"})"},
-        {"POST /auth/password", R"({"currentPassword":")" + pw + R"(","newPassword":"csrf-changed-1"})"},
-        {"POST /mail", R"({"from":"a@example.com","to":["b@example.com"],"subject":"s","text":"t"})"},
+        {"POST /auth/password",
+         R"({"currentPassword":")" + pw + R"(","newPassword":"csrf-changed-1"})"},
+        {"POST /mail",
+         R"({"from":"a@example.com","to":["b@example.com"],"subject":"s","text":"t"})"},
         {"POST /auth/logout", ""},
     };
     // Something for DELETE to (not) remove.
@@ -334,7 +340,7 @@ TEST_CASE("security/logs: no password, key, token, secret or session id in debug
                                                  {"newPassword", new_pw}}),
                     {{"Cookie", cookie}, {"X-CSRF-Token", csrf}})
               .status == 204);
-    // Keys made, used, used wrongly, deleted; users added with passwords.
+    // Keys made, used, used wrongly, deleted; a user invited, its token redeemed with a password.
     auto made = c.request("POST", "/api-keys", R"({"name":"k","role":"viewer"})", bearer(ws.key));
     REQUIRE(made.status == 201);
     const auto key2 = s(json::parse(made.body).at("key"));
@@ -342,8 +348,14 @@ TEST_CASE("security/logs: no password, key, token, secret or session id in debug
     CHECK(c.request("GET", "/events", "", bearer(key2)).status == 200);
     CHECK(c.request("GET", "/events", "", bearer(key2 + "x")).status == 401);
     secrets.push_back(key2 + "x");
-    c.request("POST", "/users", R"({"email":"u@example.com","password":"user password 99"})",
-              bearer(ws.key));
+    auto invited = c.request("POST", "/users", R"({"email":"u@example.com"})", bearer(ws.key));
+    REQUIRE(invited.status == 201);
+    const auto invitation = s(json::parse(invited.body).at("token"));
+    secrets.push_back(invitation);
+    CHECK(c.request("POST", "/invitations/redeem",
+                    json::serialize(
+                        json::object{{"token", invitation}, {"password", "user password 99"}}))
+              .status == 200);
     secrets.push_back("user password 99");
     // Ingestion with the token and secret, right and wrong, and a token rotation.
     const auto body = fixture("eventbridge/event-delivery.json");

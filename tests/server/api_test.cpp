@@ -209,11 +209,14 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
   }
 
   SECTION("users added by an owner sign in with their role") {
-    auto add =
-        c.request("POST", "/users",
-                  R"({"email":"Viewer@Example.com","password":"correct horse","role":"viewer"})",
-                  bearer(acme.key));
+    // Adding is an invitation; the new person redeems its token with a password of their own.
+    auto add = c.request("POST", "/users", R"({"email":"Viewer@Example.com","role":"viewer"})",
+                         bearer(acme.key));
     REQUIRE(add.status == 201);
+    auto redeem = c.request("POST", "/invitations/redeem",
+                            json::serialize(json::object{{"token", s(parse(add).at("token"))},
+                                                         {"password", "correct horse"}}));
+    REQUIRE(redeem.status == 200);
     auto login = c.request("POST", "/auth/login",
                            R"({"email":"viewer@example.com","password":"correct horse"})");
     REQUIRE(login.status == 200);

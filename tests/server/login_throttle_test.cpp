@@ -4,11 +4,16 @@
 #include "../../server/app/login_throttle.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "../../server/app/password_gate.hpp"
+
 using sesami::app::login_throttle;
+using sesami::app::password_gate;
 
 namespace {
 constexpr std::int64_t t0 = 1'800'000'000'000;  // any fixed "now", in ms
@@ -70,4 +75,47 @@ TEST_CASE("login throttle: a flood of made-up names does not free throttled keys
     t.record_failure("late-" + std::to_string(i) + "@example.com", "192.0.2.250", later);
   CHECK_FALSE(t.throttled("owner@example.com", "192.0.2.200", later));
   CHECK_FALSE(t.throttled("admin@example.com", "192.0.2.200", later));
+}
+
+TEST_CASE("login throttle: attempts in flight count as failures until they are decided",
+          "[auth][throttle]") {
+  login_throttle t;
+  // Five attempts reserved at once (none decided yet): the sixth is refused before any hash.
+  std::vector<login_throttle::ticket> in_flight;
+  for (int i = 0; i < 5; ++i) {
+    auto k = t.reserve("a@example.com", "192.0.2." + std::to_string(i), t0);
+    REQUIRE(k);
+    in_flight.push_back(std::move(*k));
+  }
+  CHECK_FALSE(t.reserve("a@example.com", "192.0.2.99", t0));
+  CHECK(t.throttled("a@example.com", "192.0.2.99", t0));
+  // Attempts that checked no password (busy, store down) leave nothing behind.
+  for (auto& k : in_flight) k.not_tried();
+  in_flight.clear();
+  CHECK_FALSE(t.throttled("a@example.com", "192.0.2.99", t0));
+  // Decided as failures, they are remembered for the window.
+  for (int i = 0; i < 5; ++i) REQUIRE(t.reserve("b@example.com", "198.51.100.1", t0));
+  CHECK(t.throttled("b@example.com", "198.51.100.2", t0 + 1));
+  // A success clears its email's failures and its own reservation.
+  {
+    auto k = t.reserve("c@example.com", "203.0.113.1", t0);
+    REQUIRE(k);
+    k->succeeded();
+  }
+  CHECK(t.size() == 2);  // b's email and address only
+}
+
+TEST_CASE("password gate: at most `slots` hashes at once, refused beyond at once",
+          "[auth][throttle]") {
+  password_gate g(2);
+  auto a = g.try_enter(), b = g.try_enter();
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK_FALSE(g.try_enter());
+  CHECK(g.refused() == 1);
+  a.reset();
+  auto c = g.try_enter();
+  CHECK(c);
+  CHECK_FALSE(g.try_enter());
+  CHECK(g.refused() == 2);
 }

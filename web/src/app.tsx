@@ -5,6 +5,7 @@ import { setUnauthorizedHandler } from './lib/api';
 import { currentSession, logout, switchWorkspace } from './modules/auth/auth.api';
 import { session, setSession } from './modules/auth/session';
 import { SignInPage } from './modules/auth/pages/sign-in';
+import { InvitePage } from './modules/auth/pages/invite';
 import { OverviewPage } from './modules/overview/pages/overview';
 import { EventsPage } from './modules/events/pages/events';
 import { RecipientPage } from './modules/recipients/pages/recipient';
@@ -93,7 +94,7 @@ export function App(): JSX.Element {
   });
   setUnauthorizedHandler(() => {
     setSession(null);
-    if (location().path !== '/sign-in' && location().path !== '/explore')
+    if (location().path !== '/sign-in' && location().path !== '/explore' && location().path !== '/invite')
       navigate('/sign-in', new URLSearchParams({ next: location().path + (location().params.toString() ? `?${location().params}` : '') }), true);
   });
   const path = () => location().path;
@@ -101,12 +102,16 @@ export function App(): JSX.Element {
   const unreachable = () => { const c = checked(); return c && !c.ok && c.error.status !== 401 ? c.error : undefined; };
   const param = (pattern: string, name: string) => matchRoute(pattern, path())?.[name] ?? '';
   // Explore needs no server: it works signed out, and when the server is down.
-  const needsAuth = () => path() !== '/explore' && path() !== '/sign-in';
+  // An invitation link works signed out: redeeming it signs in.
+  const needsAuth = () => path() !== '/explore' && path() !== '/sign-in' && path() !== '/invite';
 
   return (
     <Switch>
       <Match when={path() === '/sign-in'}>
         <SignInPage next={location().params.get('next') ?? '/'} />
+      </Match>
+      <Match when={path() === '/invite'}>
+        <InvitePage token={location().params.get('token') ?? ''} />
       </Match>
       <Match when={needsAuth() && checked.loading}><Loading label="Checking your session…" /></Match>
       <Match when={needsAuth() && !session() && unreachable()}>

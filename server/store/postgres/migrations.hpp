@@ -376,6 +376,22 @@ INSERT INTO rollups_daily (workspace, day, type, count, machine, uniq, uniq_huma
          sum(suppressed), sum(undetermined), sum(sim_count), sum(sim_uniq_human), sum(sim_hard)
   FROM rollups GROUP BY workspace, d, type;
 )sql"},
+    {7, "invitations; memberships remember when they were joined", R"sql(
+-- SQLite's migration 13 (same columns and meaning; see sqlite/migrations.hpp).
+CREATE TABLE invitations (
+  id text COLLATE "C" PRIMARY KEY,
+  token_hash bytea NOT NULL UNIQUE,
+  workspace text COLLATE "C" NOT NULL,
+  email text COLLATE "C" NOT NULL,
+  role text NOT NULL,
+  invited_by text NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  UNIQUE (workspace, email)
+);
+CREATE INDEX invitations_email ON invitations (email);
+ALTER TABLE memberships ADD COLUMN joined_at bigint NOT NULL DEFAULT 0;
+)sql"},
 };
 
 // The highest version, wherever it sits in the list (migrations written in parallel may land out

@@ -11,6 +11,23 @@ using pg::params;
 using pg::done;
 using pg::rows;
 
+// When a membership was joined, in ms (the first joined is a user's default workspace).
+#define NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+#define INVITATION_COLUMNS                                                                 \
+  "SELECT id, encode(token_hash, 'hex'), workspace, email, role, invited_by, created_at, " \
+  "expires_at FROM invitations"
+
+/// BEGIN, `f`, COMMIT on one pooled connection; any failure rolls back (as in pg_mail.cpp).
+template <class F>
+status in_transaction(connection& c, F&& f) {
+  if (auto b = c.script("BEGIN", "cannot begin a transaction"); !b) return b;
+  if (auto r = f(); !r) {
+    c.rollback();
+    return r;
+  }
+  return c.script("COMMIT", "cannot commit");
+}
+
 std::string hex(std::string_view raw) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string out;
@@ -63,14 +80,54 @@ class pg_accounts final : public accounts {
 
   status set_membership(const membership_row& m) override {
     return done(
-        pool_.exec("INSERT INTO memberships (workspace, user_id, role) VALUES ($1, $2, $3) "
-            "ON CONFLICT (workspace, user_id) DO UPDATE SET role = excluded.role",
-            params().text(m.workspace).text(m.user_id).text(m.role), "cannot set membership"));
+        pool_.exec("INSERT INTO memberships (workspace, user_id, role, joined_at) "
+                   "VALUES ($1, $2, $3, " NOW_MS ") "
+                   "ON CONFLICT (workspace, user_id) DO UPDATE SET role = excluded.role",
+                   params().text(m.workspace).text(m.user_id).text(m.role),
+                   "cannot set membership"));
+  }
+
+  result<bool> add_membership(const membership_row& m) override {
+    auto c = pool_.acquire();
+    if (!c) return c.error();
+    return insert_membership(**c, m);
+  }
+
+  result<member_change> change_member(const membership_row& m, std::string_view expected) override {
+    auto c = pool_.acquire();
+    if (!c) return c.error();
+    member_change out = member_change::done;
+    auto r = in_transaction(**c, [&]() -> status {
+      // FOR UPDATE locks the workspace's memberships: two owners demoting each other at once are
+      // serialised, and the second sees the first's change (no workspace left without owners).
+      auto all = (*c)->exec("SELECT user_id, role FROM memberships WHERE workspace = $1 FOR UPDATE",
+                            params().text(m.workspace), "cannot read memberships");
+      if (!all) return all.error();
+      std::string current;
+      bool found = false;
+      int owners = 0;
+      for (int i = 0; i < all->size(); ++i) {
+        if (all->text(i, 1) == "owner") ++owners;
+        if (all->text(i, 0) == m.user_id) found = true, current = std::string(all->text(i, 1));
+      }
+      out = decide_member_change(found, current, expected, m.role, owners);
+      if (out != member_change::done) return {};
+      if (m.role.empty())
+        return done((*c)->exec("DELETE FROM memberships WHERE workspace = $1 AND user_id = $2",
+                               params().text(m.workspace).text(m.user_id),
+                               "cannot remove membership"));
+      return done((*c)->exec(
+          "UPDATE memberships SET role = $3 WHERE workspace = $1 AND user_id = $2",
+          params().text(m.workspace).text(m.user_id).text(m.role), "cannot change membership"));
+    });
+    if (!r) return r.error();
+    return out;
   }
 
   result<std::vector<membership_row>> memberships_of_user(std::string_view user_id) override {
     return memberships(
-        "SELECT workspace, user_id, role FROM memberships WHERE user_id = $1 ORDER BY workspace",
+        "SELECT workspace, user_id, role FROM memberships WHERE user_id = $1 "
+        "ORDER BY joined_at, workspace",
         user_id);
   }
   result<std::vector<membership_row>> members_of(std::string_view workspace) override {
@@ -156,6 +213,98 @@ class pg_accounts final : public accounts {
                     "cannot expire sessions"));
   }
 
+  status delete_other_sessions(std::string_view user_id, std::string_view keep_hash) override {
+    return done(pool_.exec("DELETE FROM sessions WHERE user_id = $1 AND hash <> decode($2, 'hex')",
+                           params().text(user_id).text(hex(keep_hash)), "cannot end sessions"));
+  }
+
+  status add_invitation(const invitation_row& i) override {
+    auto r = pool_.exec(
+        "INSERT INTO invitations (id, token_hash, workspace, email, role, invited_by, created_at, "
+        "expires_at) VALUES ($1, decode($2, 'hex'), $3, $4, $5, $6, $7, $8)",
+        params()
+            .text(i.id)
+            .text(hex(i.token_hash))
+            .text(i.workspace)
+            .text(i.email)
+            .text(i.role)
+            .text(i.invited_by)
+            .integer(i.created_at)
+            .integer(i.expires_at),
+        "cannot add invitation");
+    if (!r) {
+      if (r.error().message.find("23505") != std::string::npos)
+        return error{errc::bad_input, "that email has a pending invitation to this workspace"};
+      return r.error();
+    }
+    return {};
+  }
+
+  result<std::vector<invitation_row>> invitations_of(std::string_view workspace) override {
+    return invitations(INVITATION_COLUMNS " WHERE workspace = $1 ORDER BY created_at, id",
+                       params().text(workspace));
+  }
+  result<std::vector<invitation_row>> invitations_for(std::string_view email) override {
+    return invitations(INVITATION_COLUMNS " WHERE email = $1 ORDER BY created_at, id",
+                       params().text(email));
+  }
+  result<std::optional<invitation_row>> invitation_by_id(std::string_view id) override {
+    return first(invitations(INVITATION_COLUMNS " WHERE id = $1", params().text(id)));
+  }
+  result<std::optional<invitation_row>> invitation_by_token(std::string_view hash) override {
+    return first(invitations(INVITATION_COLUMNS " WHERE token_hash = decode($1, 'hex')",
+                             params().text(hex(hash))));
+  }
+
+  result<bool> delete_invitation(std::string_view id) override {
+    auto r = pool_.exec("DELETE FROM invitations WHERE id = $1", params().text(id),
+                        "cannot delete invitation");
+    if (!r) return r.error();
+    return r->affected() > 0;
+  }
+
+  status delete_expired_invitations(std::int64_t now) override {
+    return done(pool_.exec("DELETE FROM invitations WHERE expires_at <= $1", params().integer(now),
+                           "cannot expire invitations"));
+  }
+
+  result<std::optional<membership_row>> accept_invitation(std::string_view id,
+                                                          std::string_view user_id,
+                                                          const user_row* new_user) override {
+    auto c = pool_.acquire();
+    if (!c) return c.error();
+    std::optional<membership_row> out;
+    auto r = in_transaction(**c, [&]() -> status {
+      // The DELETE takes the row: of two concurrent acceptances only one gets it back.
+      auto inv = (*c)->exec("DELETE FROM invitations WHERE id = $1 RETURNING workspace, role",
+                            params().text(id), "cannot consume invitation");
+      if (!inv) return inv.error();
+      if (inv->size() == 0) return {};
+      membership_row m{std::string(inv->text(0, 0)), std::string(user_id),
+                       std::string(inv->text(0, 1))};
+      if (new_user) {
+        auto u = (*c)->exec(
+            "INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)",
+            params()
+                .text(new_user->id)
+                .text(new_user->email)
+                .text(new_user->password_hash)
+                .integer(new_user->created_at),
+            "cannot create user");
+        if (!u) {
+          if (u.error().message.find("23505") != std::string::npos)
+            return error{errc::bad_input, "a user with that email exists"};
+          return u.error();
+        }
+      }
+      if (auto a = insert_membership(**c, m); !a) return a.error();
+      out = std::move(m);
+      return {};
+    });
+    if (!r) return r.error();
+    return out;
+  }
+
   status set_ingest(const ingest_row& r) override {
     return done(pool_.exec(
         "INSERT INTO ingest_tokens (workspace, token_hash, secret_hash, rotated_at) "
@@ -197,6 +346,29 @@ class pg_accounts final : public accounts {
   }
 
  private:
+  static result<bool> insert_membership(connection& c, const membership_row& m) {
+    auto r = c.exec(
+        "INSERT INTO memberships (workspace, user_id, role, joined_at) VALUES ($1, $2, $3, " NOW_MS
+        ") ON CONFLICT (workspace, user_id) DO NOTHING",
+        params().text(m.workspace).text(m.user_id).text(m.role), "cannot add membership");
+    if (!r) return r.error();
+    return r->affected() > 0;
+  }
+  result<std::vector<invitation_row>> invitations(const char* sql, const params& p) {
+    auto r = pool_.exec(sql, p, "cannot read invitations");
+    if (!r) return r.error();
+    std::vector<invitation_row> out;
+    for (int i = 0; i < r->size(); ++i)
+      out.push_back({std::string(r->text(i, 0)), unhex(r->text(i, 1)), std::string(r->text(i, 2)),
+                     std::string(r->text(i, 3)), std::string(r->text(i, 4)),
+                     std::string(r->text(i, 5)), r->int64(i, 6), r->int64(i, 7)});
+    return out;
+  }
+  static result<std::optional<invitation_row>> first(result<std::vector<invitation_row>> r) {
+    if (!r) return r.error();
+    if (r->empty()) return std::optional<invitation_row>{};
+    return std::optional<invitation_row>{std::move(r->front())};
+  }
   static api_key_row key_of(const rows& r, int i) {
     return {unhex(r.text(i, 0)),       std::string(r.text(i, 1)), std::string(r.text(i, 2)),
             std::string(r.text(i, 3)), std::string(r.text(i, 4)), r.int64(i, 5)};

@@ -478,6 +478,25 @@ INSERT INTO rollups_daily (workspace, day, type, count, machine, uniq, uniq_huma
          sum(suppressed), sum(undetermined), sum(sim_count), sum(sim_uniq_human), sum(sim_hard)
   FROM rollups GROUP BY workspace, d, type;
 )sql"},
+    {13, "invitations; memberships remember when they were joined", R"sql(
+-- Joining another workspace is an invitation the invited account accepts (docs/security.md,
+-- section 3). The token is one-time and kept as its SHA-256 like every other secret here.
+CREATE TABLE invitations (
+  id TEXT PRIMARY KEY,                  -- public handle ("inv_..."), shown in GET /users
+  token_hash BLOB NOT NULL UNIQUE,      -- SHA-256 of the one-time token
+  workspace TEXT NOT NULL,
+  email TEXT NOT NULL,                  -- lower-cased; need not have an account yet
+  role TEXT NOT NULL,
+  invited_by TEXT NOT NULL,             -- user or API key id
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  UNIQUE (workspace, email)
+);
+CREATE INDEX invitations_email ON invitations (email);
+-- A user's default workspace is the one joined first, never one another workspace added later
+-- (0: joined before this migration; those keep their order by workspace id).
+ALTER TABLE memberships ADD COLUMN joined_at INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 inline constexpr int latest_version = migrations[std::size(migrations) - 1].version;

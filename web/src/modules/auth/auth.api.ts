@@ -34,6 +34,16 @@ export async function login(email: string, password: string): Promise<Result<Ses
   return s.ok ? { ok: true, value: { ...s.value, email: r.value.user.email } } : s;
 }
 
+/// Joins a workspace with an invitation's one-time token: a new account chooses its password, an
+/// existing one confirms its own; either way the answer is a sign-in.
+export async function redeemInvitation(token: string, password: string): Promise<Result<Session>> {
+  const r = await json<LoginBody>('POST', '/invitations/redeem', { body: { token, password } });
+  if (!r.ok) return r;
+  setCsrfToken(r.value.csrfToken);
+  const s = await currentSession();
+  return s.ok ? { ok: true, value: { ...s.value, email: r.value.user.email } } : s;
+}
+
 export async function logout(): Promise<Result<void>> {
   const r = await json<void>('POST', '/auth/logout');
   setCsrfToken(undefined);

@@ -62,7 +62,10 @@ export interface FilledTemplate {
 }
 export interface WorkspaceInfo { id: string; name: string; role: Role; retentionDays: number; createdAt: string }
 export interface ApiKey { id: string; name: string; role: Role; createdAt: string }
-export interface User { id: string; email: string | null; role: Role }
+/// A member ("active") or a pending invitation ("invited", id "inv_…").
+export interface User { id: string; email: string | null; role: Role; status: 'active' | 'invited'; expiresAt?: string }
+/// POST /users: the same answer for every email; the token is shown once and goes in the link.
+export interface Invitation { status: 'invited'; invitation: User; token: string }
 
 export const verifySts = () => json<VerifyStsResult>('GET', '/verify-sts');
 export const fetchAwsTemplate = (t: TemplateInput) => json<FilledTemplate>('POST', '/settings/aws/template', { body: t });
@@ -77,4 +80,8 @@ export const fetchApiKeys = () => json<{ keys: ApiKey[] }>('GET', '/api-keys');
 export const createApiKey = (name: string, role: Role) => json<{ id: string; key: string; role: Role }>('POST', '/api-keys', { body: { name, role } });
 export const deleteApiKey = (id: string): Promise<Result<void>> => json<void>('DELETE', `/api-keys/${encodeURIComponent(id)}`);
 export const fetchUsers = () => json<{ users: User[] }>('GET', '/users');
-export const addUser = (email: string, password: string, role: Role) => json<User>('POST', '/users', { body: { email, password, role } });
+export const inviteUser = (email: string, role: Role) => json<Invitation>('POST', '/users', { body: { email, role } });
+export const removeUser = (id: string): Promise<Result<void>> => json<void>('DELETE', `/users/${encodeURIComponent(id)}`);
+/// The dashboard page that redeems an invitation token (auth/pages/invite.tsx).
+export const invitationLink = (token: string) =>
+  `${window.location.origin}${window.location.pathname}#/invite?token=${encodeURIComponent(token)}`;

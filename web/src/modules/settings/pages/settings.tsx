@@ -2,7 +2,7 @@
 // events, API keys, users.
 // Admin-only sections are hidden from viewers (and the API refuses them anyway).
 import { createEffect, createResource, createSignal, For, on, Show, type JSX } from 'solid-js';
-import { addUser, connectAwsAccount, createApiKey, deleteApiKey, disconnectAws, fetchApiKeys, fetchAwsAccounts, fetchAwsSettings, fetchAwsTemplate,
+import { inviteUser, invitationLink, removeUser, connectAwsAccount, createApiKey, deleteApiKey, disconnectAws, fetchApiKeys, fetchAwsAccounts, fetchAwsSettings, fetchAwsTemplate,
   fetchUsers, fetchWorkspace, rotateIngest, saveAwsSettings, verifySts, type AwsSettings, type FilledTemplate, type VerifyStsResult } from '../settings.api';
 import { checkTemplateForm, connectionSteps, deploySteps, eventsVerdict, ingestUrlFor, STEP, type TemplateErrors, type TemplateForm,
   type VerifyStep } from '../onboarding';
@@ -441,27 +441,37 @@ function KeysSection(): JSX.Element {
 function UsersSection(): JSX.Element {
   const [users, { refetch }] = createResource(fetchUsers);
   const [email, setEmail] = createSignal('');
-  const [password, setPassword] = createSignal('');
   const [userRole, setUserRole] = createSignal<Role>('viewer');
+  const [link, setLink] = createSignal<string | null>(null);
   const [error, setError] = createSignal<ApiError | null>(null);
-  const add = async (e: Event) => {
+  // Adding someone is an invitation (the same answer whether or not the email has an account):
+  // they open the link, and choose a password or confirm the one of their account.
+  const invite = async (e: Event) => {
     e.preventDefault();
-    const r = await addUser(email().trim(), password(), userRole());
-    if (r.ok) { setEmail(''); setPassword(''); setError(null); refetch(); } else setError(r.error);
+    const r = await inviteUser(email().trim(), userRole());
+    if (r.ok) { setEmail(''); setError(null); setLink(invitationLink(r.value.token)); refetch(); } else setError(r.error);
+  };
+  const revoke = async (id: string) => {
+    const r = await removeUser(id);
+    if (r.ok) { setError(null); refetch(); } else setError(r.error);
   };
   return (
     <section class="card stack" aria-labelledby="users-title">
       <h2 id="users-title">Users</h2>
       <Async data={users()} retry={refetch}>{(u) => (
-        <ul class="plain"><For each={u.users}>{(x) => <li>{x.email ?? x.id} <span class="badge">{x.role}</span></li>}</For></ul>
+        <ul class="plain"><For each={u.users}>{(x) => (
+          <li>{x.email ?? x.id} <span class="badge">{x.role}</span>
+            <Show when={x.status === 'invited'}> <span class="badge">invited</span>
+              <button type="button" class="link" onClick={() => revoke(x.id)}>Revoke</button></Show></li>
+        )}</For></ul>
       )}</Async>
-      <form class="row wrap gap end" onSubmit={add}>
+      <form class="row wrap gap end" onSubmit={invite}>
         <label class="field">Email<input type="email" name="userEmail" required value={email()} onInput={(e) => setEmail(e.currentTarget.value)} /></label>
-        <label class="field">Initial password<input type="password" name="userPassword" required minLength={12} autocomplete="new-password" value={password()} onInput={(e) => setPassword(e.currentTarget.value)} /></label>
         <label class="field">Role<select value={userRole()} onChange={(e) => setUserRole(e.currentTarget.value as Role)}>
           <option value="viewer">viewer</option><option value="admin">admin</option><option value="owner">owner</option></select></label>
-        <button type="submit">Add user</button>
+        <button type="submit">Invite</button>
       </form>
+      <Show when={link()}>{(l) => <Secret label="Invitation link (valid 7 days; send it to the person)" value={l()} />}</Show>
       <Problem error={error()} />
     </section>
   );
