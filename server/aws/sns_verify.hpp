@@ -31,6 +31,9 @@ struct sns_verifier_options {
   std::filesystem::path cert_dir;  // empty: memory cache only
   bool allow_fetch = true;         // false: only certificates already in cert_dir are used
   long fetch_timeout_ms = 5000;
+  /// The outbound-URL policy's operator switch for SubscribeURL confirmations (outbound_url.hpp):
+  /// false refuses a SubscribeURL whose host resolves to a loopback or private address.
+  bool allow_private_targets = false;
   // ---- test-only: lets tests sign with their own CA and serve "SNS" from loopback
   // ----------------
   std::string extra_ca_file;  // PEM: certificates issued by it are accepted whatever their name,
