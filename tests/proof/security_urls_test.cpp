@@ -383,3 +383,17 @@ TEST_CASE("security/urls: a SubscribeURL whose host resolves to loopback is neve
     }
   }
 }
+
+TEST_CASE("security/urls: serve refuses an event-bus queue that is not an SQS queue URL",
+          "[proof][security]") {
+  temp_dir dir;
+  for (const char* url :
+       {"http://127.0.0.1:9324/111122223333/bus", "https://169.254.169.254/111122223333/bus",
+        "https://sqs.us-east-1.amazonaws.com@127.0.0.1/111122223333/bus"}) {
+    INFO(url);
+    auto r = run_sesami_err({"serve", "--db", (dir.path / "sesami.db").string(), "--port", "0",
+                             "--event-bus-queue", url});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("--event-bus-queue") != std::string::npos);
+  }
+}
