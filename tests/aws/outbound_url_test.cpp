@@ -27,16 +27,27 @@ namespace {
 /// A TCP listener on 127.0.0.1 that accepts, counts and closes every connection.
 class counting_listener {
  public:
-  counting_listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(fd_, 16) == 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+  /// On 127.0.0.1, or on ::1 when `v6` (ok() is false where the machine has no IPv6 loopback).
+  explicit counting_listener(bool v6 = false) {
+    fd_ = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+    sockaddr_storage st{};
+    socklen_t len = 0;
+    if (v6) {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&st);
+      a->sin6_family = AF_INET6;
+      a->sin6_addr = in6addr_loopback;
+      len = sizeof *a;
+    } else {
+      auto* a = reinterpret_cast<sockaddr_in*>(&st);
+      a->sin_family = AF_INET;
+      a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      len = sizeof *a;
+    }
+    ok_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&st), len) == 0 && ::listen(fd_, 16) == 0;
+    if (!v6) REQUIRE(ok_);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&st), &len);
+    port_ = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&st)->sin6_port
+                     : reinterpret_cast<sockaddr_in*>(&st)->sin_port);
     thread_ = std::thread([this] {
       while (!stop_) {
         pollfd p{fd_, POLLIN, 0};
@@ -55,9 +66,11 @@ class counting_listener {
   }
   std::uint16_t port() const { return port_; }
   int connections() const { return connections_.load(); }
+  bool ok() const { return ok_; }
 
  private:
   int fd_ = -1;
+  bool ok_ = false;
   std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> connections_{0};
@@ -343,4 +356,27 @@ TEST_CASE("outbound_url: http_client never connects to a refused address", "[out
   plain.timeout_ms = 2000;
   (void)http.perform(plain);
   CHECK(listener.connections() == 2);
+}
+
+TEST_CASE("outbound_url: an IPv6 target is pinned to its checked address", "[outbound_url]") {
+  counting_listener listener(/*v6=*/true);
+  if (!listener.ok()) {
+    WARN("no IPv6 loopback on this machine: skipped");
+    return;
+  }
+  http_client http;
+  http_request req;
+  req.url = "https://[::1]:" + std::to_string(listener.port()) + "/";
+  req.policy = strict;
+  auto refused = http.perform(req);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().refused);
+  CHECK(listener.connections() == 0);
+  // Allowed: curl connects to exactly [::1]:port through the CONNECT_TO pin (TLS then fails).
+  req.policy = open_private;
+  req.timeout_ms = 2000;
+  auto opened = http.perform(req);
+  REQUIRE_FALSE(opened.has_value());
+  CHECK_FALSE(opened.error().refused);
+  CHECK(listener.connections() == 1);
 }
