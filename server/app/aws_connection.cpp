@@ -24,12 +24,37 @@ std::string new_external_id() {
   return hex;
 }
 
+std::string role_account(std::string_view role_arn) {
+  const auto p = role_arn.find("::");
+  if (p == std::string_view::npos) return {};
+  const auto rest = role_arn.substr(p + 2);
+  return std::string(rest.substr(0, rest.find(':')));
+}
+
+std::optional<failure> validate_queue_url(std::string_view url, std::string_view role_arn,
+                                          std::string_view region) {
+  // The queue is read with the workspace's role and nothing else, so it must be in the role's
+  // account; the region signs the requests, so the queue must be in it.
+  const std::string account = role_account(role_arn);
+  const std::string expected = "queueUrl must be the URL of an SQS queue in the role's account " +
+                               account + " and region " + std::string(region) + ": " +
+                               aws::sqs_endpoint(region) + "/" + account + "/<queue name>";
+  auto q = aws::parse_sqs_queue_url(url);
+  if (!q) return failure{"validation.queue_url", expected + " (" + q.error() + ")"};
+  if (q->account != account)
+    return failure{"validation.queue_url",
+                   expected + " (this queue is in account " + q->account + ")"};
+  if (q->region != region)
+    return failure{"validation.queue_url",
+                   expected + " (this queue is in region " + q->region + ")"};
+  return std::nullopt;
+}
+
 std::optional<failure> validate(const aws_settings_input& in) {
   // IAM role ARNs (with an optional path) in the aws, aws-cn and aws-us-gov partitions.
   static const std::regex role(R"(arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512})");
   static const std::regex region(R"([a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2})");
   static const std::regex set(R"([A-Za-z0-9_-]{1,64})");
-  static const std::regex queue(R"(https?://[A-Za-z0-9.:-]+/\d{12}/[A-Za-z0-9_-]{1,80}(\.fifo)?)");
   if (in.role_arn.empty() || !std::regex_match(in.role_arn, role))
     return failure{
         "validation.role_arn",
@@ -39,11 +64,8 @@ std::optional<failure> validate(const aws_settings_input& in) {
   if (!in.configuration_set.empty() && !std::regex_match(in.configuration_set, set))
     return failure{"validation.configuration_set",
                    "configurationSet: 1 to 64 letters, digits, '_' or '-'"};
-  if (!in.queue_url.empty() &&
-      (in.queue_url.size() > 1024 || !std::regex_match(in.queue_url, queue)))
-    return failure{"validation.queue_url",
-                   "queueUrl must be an SQS queue URL such as "
-                   "https://sqs.eu-west-1.amazonaws.com/123456789012/sesami-events"};
+  if (!in.queue_url.empty())
+    if (auto bad = validate_queue_url(in.queue_url, in.role_arn, in.region)) return bad;
   if (!in.mode.empty() && in.mode != "sqs" && in.mode != "api-destination" &&
       in.mode != "event-bus")
     return failure{"validation.mode", "mode must be one of sqs, api-destination, event-bus"};

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <future>
+#include <map>
 
 #include <sesami/parse.hpp>
 
@@ -151,8 +152,9 @@ void sqs_poller::run() {
 }
 
 bool sqs_poller::process(aws::credentials c, std::vector<aws::sqs_message>& batch) {
-  // Parse every body; a body that does not parse is poison and stays on the queue.
-  std::vector<sesami::event> events;
+  // Parse every body; a body that does not parse is poison and stays on the queue. The events of
+  // the others go to the source's workspace, or where the router says (nowhere: dropped, deleted).
+  std::map<std::string, std::vector<sesami::event>> events;
   std::vector<aws::sqs_message> good;
   for (auto& m : batch) {
     batch_result parsed = parse_batch(m.body);
@@ -165,7 +167,17 @@ bool sqs_poller::process(aws::credentials c, std::vector<aws::sqs_message>& batc
             {"code", d.err.id()}});
       continue;
     }
-    for (auto& e : parsed.events) events.push_back(std::move(e));
+    if (src_.route) {
+      const auto to = src_.route(m.body, parsed.events);
+      if (to.empty()) stats_.dropped.fetch_add(1, std::memory_order_relaxed);
+      for (const auto& ws : to) {
+        auto& list = events[ws];
+        list.insert(list.end(), parsed.events.begin(), parsed.events.end());
+      }
+    } else {
+      auto& list = events[src_.workspace];
+      for (auto& e : parsed.events) list.push_back(std::move(e));
+    }
     good.push_back(std::move(m));
   }
   if (good.empty()) return true;
@@ -175,11 +187,18 @@ bool sqs_poller::process(aws::credentials c, std::vector<aws::sqs_message>& batc
   // this one, later) receives them before the delete.
   const auto now = now_ms();
   auto commit = std::async(std::launch::async, [&]() -> store::result<store::ingest_summary> {
-    if (events.empty()) return store::ingest_summary{};
-    const auto items = prepare(events);
-    store::ingest_options o;
-    o.remember_sns_message_ids = false;  // identity makes redeliveries exactly-once already
-    return store_.ingest(src_.workspace, items, now, o);
+    store::ingest_summary total;
+    for (const auto& [ws, list] : events) {
+      if (list.empty()) continue;
+      const auto items = prepare(list);
+      store::ingest_options o;
+      o.remember_sns_message_ids = false;  // identity makes redeliveries exactly-once already
+      // A failure leaves the whole batch on the queue; what was committed dedupes on redelivery.
+      auto r = store_.ingest(ws, items, now, o);
+      if (!r) return r;
+      total += *r;
+    }
+    return total;
   });
   const auto half = std::chrono::milliseconds(opt_.visibility_seconds * 500L);
   while (commit.wait_for(half) != std::future_status::ready) {

@@ -21,6 +21,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/system/result.hpp>
+#include <sesami/event.hpp>
 
 #include "../aws/http_client.hpp"
 #include "../aws/sigv4.hpp"
@@ -30,9 +31,15 @@
 
 namespace sesami::app {
 
-/// One queue to poll, and the workspace its events belong to.
+/// Where one message's events go, decided per message: the workspaces to store them in. Empty:
+/// the message is dropped — deleted with its batch, counted, never stored. Used by SESami's
+/// shared event bus (event_bus.hpp), which routes by the event's AWS account.
+using sqs_router = std::function<std::vector<std::string>(
+    std::string_view body, const std::vector<sesami::event>& events)>;
+
+/// One queue to poll, and the workspace its events belong to (or a router that decides).
 struct sqs_source {
-  std::string workspace;
+  std::string workspace;  // where every event goes when there is no router
   std::string queue_url;
   std::string region;    // signing region; empty: taken from the queue URL (sqs.<region>.amazonaws.com)
   std::string endpoint;  // where requests go; empty: the queue URL's scheme and host
@@ -41,6 +48,8 @@ struct sqs_source {
   /// fetches fresh ones. Called once when SQS answers ExpiredToken or InvalidClientTokenId (a
   /// session revoked or expired early), then the call is retried once. Empty: nothing cached.
   std::function<void()> invalidate_credentials;
+  /// Set: each message's events go where it says instead of to `workspace`.
+  sqs_router route;
 };
 
 struct sqs_poller_options {
@@ -61,6 +70,7 @@ struct sqs_poller_stats {
   std::atomic<std::uint64_t> duplicates{0};   // events already stored (redeliveries)
   std::atomic<std::uint64_t> deleted{0};      // messages deleted after their commit
   std::atomic<std::uint64_t> poison{0};       // receipts of bodies that do not parse
+  std::atomic<std::uint64_t> dropped{0};      // messages the router sent nowhere (deleted)
   std::atomic<std::uint64_t> extended{0};     // ChangeMessageVisibilityBatch calls for slow batches
   std::atomic<std::uint64_t> errors{0};       // failed calls or commits (throttling included)
   std::atomic<std::uint64_t> throttled{0};    // of which throttling

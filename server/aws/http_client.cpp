@@ -1,5 +1,11 @@
 #include "http_client.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <tuple>
+
 #include <curl/curl.h>
 
 namespace sesami::aws {
@@ -28,6 +34,53 @@ std::size_t on_body(char* p, std::size_t size, std::size_t n, void* ud) {
   }
   s->res->body.append(p, len);
   return len;
+}
+
+/// What the open-socket callback of a policy-bound request checks: the address curl is about to
+/// connect to must be the one resolved and checked before (DNS rebinding cannot swap it), and
+/// still permitted.
+struct pin {
+  const outbound_policy* policy = nullptr;
+  resolved_address address;
+  bool refused = false;
+};
+
+bool same_address(const sockaddr* a, const sockaddr_storage& b) noexcept {
+  if (a->sa_family != b.ss_family) return false;
+  if (a->sa_family == AF_INET)
+    return std::memcmp(&reinterpret_cast<const sockaddr_in*>(a)->sin_addr,
+                       &reinterpret_cast<const sockaddr_in*>(&b)->sin_addr, sizeof(in_addr)) == 0;
+  if (a->sa_family == AF_INET6)
+    return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(a)->sin6_addr,
+                       &reinterpret_cast<const sockaddr_in6*>(&b)->sin6_addr,
+                       sizeof(in6_addr)) == 0;
+  return false;
+}
+
+curl_socket_t open_pinned(void* ud, curlsocktype, curl_sockaddr* a) {
+  auto* p = static_cast<pin*>(ud);
+  if (!permitted(classify(&a->addr), *p->policy) || !same_address(&a->addr, p->address.addr)) {
+    p->refused = true;
+    return CURL_SOCKET_BAD;
+  }
+  return ::socket(a->family, a->socktype, a->protocol);
+}
+
+/// "HOST:PORT" → host (brackets kept) and port; nullopt when malformed.
+std::optional<std::pair<std::string, std::uint16_t>> split_host_port(std::string_view hp) {
+  const auto colon = hp.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == hp.size()) return std::nullopt;
+  unsigned n = 0;
+  for (char ch : hp.substr(colon + 1)) {
+    if (ch < '0' || ch > '9' || n > 65535) return std::nullopt;
+    n = n * 10 + static_cast<unsigned>(ch - '0');
+  }
+  if (n == 0 || n > 65535) return std::nullopt;
+  return std::pair{std::string(hp.substr(0, colon)), static_cast<std::uint16_t>(n)};
+}
+
+std::string bracketed(const resolved_address& a) {
+  return a.addr.ss_family == AF_INET6 ? "[" + a.text + "]" : a.text;
 }
 
 std::string_view trim(std::string_view v) noexcept {
@@ -99,6 +152,31 @@ void http_client::release(void* h) {
 }
 
 boost::system::result<http_response, http_error> http_client::perform(const http_request& req) {
+  // A policy-bound request: the URL's syntax, then every address its host (or the override)
+  // resolves to, before curl is handed anything.
+  std::optional<pin> pinned;
+  std::string connect_rule;
+  if (req.policy) {
+    auto t = parse_outbound_url(req.url);
+    if (!t) return http_error{t.error().message, false, true};
+    std::string host = t->host;
+    std::uint16_t port = t->port;
+    if (!req.connect_to.empty()) {
+      auto hp = split_host_port(req.connect_to);
+      if (!hp) return http_error{"connect_to is not HOST:PORT", false, true};
+      std::tie(host, port) = *hp;
+    }
+    auto addrs = resolve_outbound(host, port, *req.policy);
+    if (!addrs) return http_error{addrs.error().message, false, true};
+    pinned.emplace();
+    pinned->policy = &*req.policy;
+    pinned->address = addrs->front();
+    // Connect to exactly the address that was checked; TLS still verifies the URL's name.
+    connect_rule = t->host + ":" + std::to_string(t->port) + ":" + bracketed(pinned->address) +
+                   ":" + std::to_string(port);
+  } else if (!req.connect_to.empty()) {
+    connect_rule = "::" + req.connect_to;
+  }
   CURL* c = static_cast<CURL*>(acquire());
   if (!c) return http_error{"curl_easy_init failed", false};
   http_response res;
@@ -122,6 +200,17 @@ boost::system::result<http_response, http_error> http_client::perform(const http
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // a signed request is never re-sent elsewhere
+  curl_slist* connect_to = nullptr;
+  if (!connect_rule.empty()) {
+    connect_to = curl_slist_append(nullptr, connect_rule.c_str());
+    curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
+  }
+  if (pinned) {
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(c, CURLOPT_PROXY, "");  // a proxy would connect elsewhere than checked
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_pinned);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &*pinned);
+  }
   if (!opt_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, opt_.ca_file.c_str());
   if (!opt_.verify_tls) {
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -142,9 +231,13 @@ boost::system::result<http_response, http_error> http_client::perform(const http
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(hdrs);
+  curl_slist_free_all(connect_to);
   if (rc != CURLE_OK) {
     curl_easy_cleanup(c);  // its connection state is unknown: do not pool it
     if (s.overflow) return http_error{"response larger than the allowed size", false};
+    if (pinned && pinned->refused)
+      return http_error{"the connection would have gone to another address than the one checked",
+                        false, true};
     return http_error{curl_easy_strerror(rc), rc == CURLE_OPERATION_TIMEDOUT};
   }
   release(c);

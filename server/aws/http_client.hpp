@@ -12,6 +12,8 @@
 
 #include <boost/system/result.hpp>
 
+#include "outbound_url.hpp"
+
 namespace sesami::aws {
 
 struct http_header {
@@ -25,6 +27,13 @@ struct http_request {
   std::string body;
   long timeout_ms = 10'000;         // whole exchange
   long connect_timeout_ms = 3'000;  // TCP + TLS handshake
+  /// Set for a URL someone other than the operator chose or shaped (outbound_url.hpp): https
+  /// only, every resolved address checked, the connection pinned to the checked address, no
+  /// proxy from the environment. Empty: the operator's own endpoints (AWS's, or overrides).
+  std::optional<outbound_policy> policy = std::nullopt;
+  /// Operator / test override "HOST:PORT": connect there instead of the URL's host (TLS still
+  /// checks the URL's name). Under a policy it is what the host resolves to, and is checked.
+  std::string connect_to = {};
 };
 
 struct http_response {
@@ -40,6 +49,7 @@ struct http_response {
 struct http_error {
   std::string message;  // curl's description; never contains request headers or bodies
   bool timeout = false;
+  bool refused = false;  // the request's policy refused the URL or its address: nothing was sent
 };
 
 struct http_client_options {

@@ -1,6 +1,7 @@
 #include "sns_verify.hpp"
 
 #include "amazon_intermediates.hpp"
+#include "http_client.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -490,8 +491,23 @@ boost::system::result<void, sns_failure> sns_verifier::confirm(const sesami::sns
   if (!sns_host_url(m.subscribe_url))
     return fail(sns_error::cert_url_refused,
                 "SubscribeURL must be https://sns.<region>.amazonaws.com/...; not called");
-  auto got = https_get(m.subscribe_url);
-  if (!got) return fail(sns_error::confirm_failed, got.error().message);
+  // Under the outbound-URL policy (the SNS name must resolve to a public address; the connection
+  // is pinned to the address checked), on a client of its own: confirmations are rare.
+  http_client_options ho;
+  ho.ca_file = opt_.extra_ca_file;
+  http_client http(ho);
+  http_request req;
+  req.url = m.subscribe_url;
+  req.timeout_ms = opt_.fetch_timeout_ms;
+  req.connect_to = opt_.connect_to;
+  req.policy = outbound_policy{opt_.allow_private_targets};
+  auto got = http.perform(req);
+  if (!got)
+    return fail(got.error().refused ? sns_error::cert_url_refused : sns_error::confirm_failed,
+                "SubscribeURL not called: " + got.error().message);
+  if (got->status != 200)
+    return fail(sns_error::confirm_failed,
+                "SubscribeURL answered HTTP " + std::to_string(got->status));
   return {};
 }
 

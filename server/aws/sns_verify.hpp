@@ -71,6 +71,9 @@ struct sns_verifier_options {
   int min_signature_version = 1;
   /// How long a failed fetch of a certificate URL is answered from memory (0: not remembered).
   long failure_ttl_ms = 60000;
+  /// The outbound-URL policy's operator switch for SubscribeURL confirmations (outbound_url.hpp):
+  /// false refuses a SubscribeURL whose host resolves to a loopback or private address.
+  bool allow_private_targets = false;
   // ---- test-only: lets tests sign with their own CA and serve "SNS" from loopback
   // ----------------
   std::string extra_ca_file;  // PEM: certificates issued by it are accepted whatever their name,

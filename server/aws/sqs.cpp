@@ -1,8 +1,12 @@
 #include "sqs.hpp"
 
+#include <regex>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+
+#include "outbound_url.hpp"
 
 namespace sesami::aws {
 namespace {
@@ -95,35 +99,63 @@ sqs_error bad_answer(std::string_view what) {
 
 }  // namespace
 
+namespace {
+boost::system::result<sqs_queue_url, std::string> not_a_queue(std::string why) {
+  return {boost::system::in_place_error, std::move(why)};
+}
+}  // namespace
+
+boost::system::result<sqs_queue_url, std::string> parse_sqs_queue_url(std::string_view url) {
+  // The whole string, anchored: what is not in this pattern is not an SQS queue URL.
+  static const std::regex shape(
+      R"(https://(?:sqs\.([a-z0-9-]{1,32})\.amazonaws\.com(\.cn)?|([a-z0-9-]{1,32})\.queue\.amazonaws\.com)/(\d{12})/([A-Za-z0-9_-]{1,80}(?:\.fifo)?))");
+  static const std::regex region_name(R"([a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2})");
+  if (url.size() > 256) return not_a_queue("an SQS queue URL is at most 256 characters");
+  std::match_results<std::string_view::const_iterator> m;
+  if (!std::regex_match(url.begin(), url.end(), m, shape))
+    return not_a_queue(
+        "not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue name>, "
+        "nothing before or after)");
+  sqs_queue_url q;
+  const bool legacy = m[3].matched;
+  q.region = legacy ? m[3].str() : m[1].str();
+  q.account = m[4].str();
+  q.name = m[5].str();
+  if (!std::regex_match(q.region, region_name))
+    return not_a_queue("'" + q.region + "' is not an AWS region name");
+  const bool china = q.region.starts_with("cn-");
+  if (m[2].matched != china || (legacy && china))
+    return not_a_queue(china ? "queues in the China regions are on sqs.<region>.amazonaws.com.cn"
+                             : "only queues in the China regions are on amazonaws.com.cn");
+  // The policy's parser (libcurl's) must see the host the pattern saw: no parser differential.
+  const std::string host = legacy ? q.region + ".queue.amazonaws.com"
+                                  : "sqs." + q.region + ".amazonaws.com" + (china ? ".cn" : "");
+  auto t = parse_outbound_url(url);
+  if (!t) return not_a_queue(t.error().message);
+  if (t->host != host || t->port != 443) return not_a_queue("the URL's host is not SQS's");
+  return q;
+}
+
+std::string sqs_endpoint(std::string_view region) {
+  return "https://sqs." + std::string(region) + ".amazonaws.com" +
+         (region.starts_with("cn-") ? ".cn" : "");
+}
+
 std::string sqs_region_of(std::string_view url) {
-  const auto p = parse_url(url);
-  if (!p) return {};
-  std::string_view h = p->host;
-  if (!h.starts_with("sqs.")) return {};
-  h.remove_prefix(4);
-  const auto dot = h.find('.');
-  if (dot == std::string_view::npos || h.substr(dot).find("amazonaws.com") == std::string_view::npos)
-    return {};
-  return std::string(h.substr(0, dot));
+  auto q = parse_sqs_queue_url(url);
+  return q ? q->region : std::string();
 }
 
 sqs_client::sqs_client(http_client& http, std::string region, std::string endpoint)
     : http_(http), region_(std::move(region)), endpoint_(std::move(endpoint)) {}
 
-sqs_result<std::string> sqs_client::call(const credentials& c, std::string_view queue_url,
-                                         std::string_view operation, std::string body,
-                                         long timeout_ms) {
+sqs_result<std::string> sqs_client::call(const credentials& c, std::string_view operation,
+                                         std::string body, long timeout_ms) {
   http_request req;
   req.method = "POST";
-  if (!endpoint_.empty()) {
-    req.url = endpoint_;
-  } else {
-    const auto p = parse_url(queue_url);
-    if (!p)
-      return sqs_error{sqs_error::kind::client, 0, "InvalidQueueUrl",
-                       "not an http(s) queue URL: " + std::string(queue_url)};
-    req.url = p->scheme + "://" + p->host + "/";
-  }
+  // Requests go to SQS's endpoint for the signing region (or the operator's override), never to
+  // a host read from the queue URL: the URL is only the QueueUrl parameter, which SQS checks.
+  req.url = endpoint_.empty() ? sqs_endpoint(region_) + "/" : endpoint_;
   req.headers.push_back({"Content-Type", "application/x-amz-json-1.0"});
   req.headers.push_back({"X-Amz-Target", "AmazonSQS." + std::string(operation)});
   req.body = std::move(body);
@@ -149,8 +181,7 @@ sqs_result<std::vector<sqs_message>> sqs_client::receive(const credentials& c,
   if (visibility_seconds >= 0) in["VisibilityTimeout"] = visibility_seconds;
   in["MessageSystemAttributeNames"] = json::array{"ApproximateReceiveCount"};
   // The long poll holds the connection for wait_seconds: the timeout must outlast it.
-  auto body = call(c, queue_url, "ReceiveMessage", json::serialize(in),
-                   wait_seconds * 1000L + 10'000L);
+  auto body = call(c, "ReceiveMessage", json::serialize(in), wait_seconds * 1000L + 10'000L);
   if (!body) return body.error();
   boost::system::error_code ec;
   json::value doc = json::parse(*body, ec);
@@ -187,7 +218,7 @@ sqs_result<std::vector<sqs_batch_failure>> sqs_client::delete_batch(
   json::object in;
   in["QueueUrl"] = queue_url;
   in["Entries"] = entries(handles, -1);
-  auto body = call(c, queue_url, "DeleteMessageBatch", json::serialize(in), 10'000);
+  auto body = call(c, "DeleteMessageBatch", json::serialize(in), 10'000);
   if (!body) return body.error();
   boost::system::error_code ec;
   json::value doc = json::parse(*body, ec);
@@ -202,7 +233,7 @@ sqs_result<std::vector<sqs_batch_failure>> sqs_client::change_visibility_batch(
   json::object in;
   in["QueueUrl"] = queue_url;
   in["Entries"] = entries(handles, visibility_seconds);
-  auto body = call(c, queue_url, "ChangeMessageVisibilityBatch", json::serialize(in), 10'000);
+  auto body = call(c, "ChangeMessageVisibilityBatch", json::serialize(in), 10'000);
   if (!body) return body.error();
   boost::system::error_code ec;
   json::value doc = json::parse(*body, ec);
@@ -215,7 +246,7 @@ sqs_result<sqs_queue_depth> sqs_client::depth(const credentials& c, std::string_
   in["QueueUrl"] = queue_url;
   in["AttributeNames"] =
       json::array{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"};
-  auto body = call(c, queue_url, "GetQueueAttributes", json::serialize(in), 10'000);
+  auto body = call(c, "GetQueueAttributes", json::serialize(in), 10'000);
   if (!body) return body.error();
   boost::system::error_code ec;
   json::value doc = json::parse(*body, ec);

@@ -54,13 +54,29 @@ struct sqs_queue_depth {
   std::int64_t inflight = 0;  // ApproximateNumberOfMessagesNotVisible
 };
 
-/// Region of a queue URL `https://sqs.<region>.amazonaws.com/<account>/<name>`; empty otherwise.
+/// A queue URL's parts.
+struct sqs_queue_url {
+  std::string region;
+  std::string account;  // 12 digits
+  std::string name;     // with ".fifo" for a FIFO queue
+};
+/// A queue URL exactly as AWS prints it, and nothing else:
+/// `https://sqs.<region>.amazonaws.com/<account>/<name>`, the legacy
+/// `https://<region>.queue.amazonaws.com/<account>/<name>`, and
+/// `https://sqs.cn-<...>.amazonaws.com.cn/<account>/<name>` in the China regions. No other host,
+/// no port, user info, query, fragment, percent-encoding, trailing dot or upper case; libcurl's own
+/// parser (the outbound-URL policy's) must agree on the host. The error says what is wrong.
+boost::system::result<sqs_queue_url, std::string> parse_sqs_queue_url(std::string_view url);
+/// SQS's own endpoint for a region: `https://sqs.<region>.amazonaws.com` (`.com.cn` for cn-*).
+std::string sqs_endpoint(std::string_view region);
+/// Region of a queue URL (parse_sqs_queue_url); empty when it is not one.
 std::string sqs_region_of(std::string_view queue_url);
 
 class sqs_client {
  public:
-  /// `region` signs the requests; `endpoint` overrides where they go (empty: the queue URL's
-  /// scheme and host, which is SQS's own endpoint for real queues).
+  /// `region` signs the requests; `endpoint` overrides where they go (the operator's: tests, VPC
+  /// endpoints; empty: SQS's own endpoint for the region, sqs_endpoint()). The host of a queue URL
+  /// is never where a request goes.
   sqs_client(http_client& http, std::string region, std::string endpoint = {});
 
   /// Long poll: waits up to `wait_seconds` (0-20) for up to `max` (1-10) messages, hiding them
@@ -78,8 +94,8 @@ class sqs_client {
   sqs_result<sqs_queue_depth> depth(const credentials& c, std::string_view queue_url);
 
  private:
-  sqs_result<std::string> call(const credentials& c, std::string_view queue_url,
-                               std::string_view operation, std::string body, long timeout_ms);
+  sqs_result<std::string> call(const credentials& c, std::string_view operation, std::string body,
+                               long timeout_ms);
 
   http_client& http_;
   std::string region_;

@@ -141,7 +141,9 @@ std::string missing_events_hint(const std::string& mode, const std::string& queu
     return "SES publishes the events of " + cs +
            " to the default bus, the stack's rule forwards them to SESami's bus. Check that the "
            "SesamiSide stack lists this account in ConnectedAccountIds, that SESami polls that "
-           "stack's QueueUrl, and look in both stacks' dead-letter queues";
+           "stack's QueueUrl (serve --event-bus-queue), that the role check above passes (the "
+           "bus stores an account's events only in workspaces whose role in it SESami can "
+           "assume), and look in both stacks' dead-letter queues";
   return "unknown delivery mode '" + mode + "' in Settings > AWS";
 }
 

@@ -22,6 +22,7 @@
 #include "../aws/credentials.hpp"
 #include "../aws/ses_transport.hpp"
 #include "../aws/sns_verify.hpp"
+#include "../aws/sqs.hpp"
 #include "../http/api.hpp"
 #include "../http/log.hpp"
 #include "../http/server.hpp"
@@ -114,6 +115,21 @@ int run_serve(args a) {
                  "SES v2 endpoint URL instead of https://email.REGION.amazonaws.com "
                  "(env SESAMI_AWS_SES_ENDPOINT)")
       ->envname("SESAMI_AWS_SES_ENDPOINT");
+  // Issue 16: where SQS requests go is the operator's choice, never a tenant's queue URL; SESami's
+  // own event-bus queue; and the outbound-URL policy for URLs a tenant or the internet supplies.
+  std::string aws_sqs_endpoint, event_bus_queue;
+  bool allow_private_targets = false;
+  app.add_option("--aws-sqs-endpoint", aws_sqs_endpoint,
+                 "SQS endpoint URL instead of https://sqs.REGION.amazonaws.com, for every queue "
+                 "(a VPC endpoint; tests) (env SESAMI_AWS_SQS_ENDPOINT)")
+      ->envname("SESAMI_AWS_SQS_ENDPOINT");
+  app.add_option("--event-bus-queue", event_bus_queue,
+                 "SESami's own SQS queue behind its shared event bus "
+                 "(https://sqs.REGION.amazonaws.com/ACCOUNT/NAME): read with SESami's own AWS "
+                 "credentials, each event stored in the workspaces that proved its account");
+  app.add_flag("--allow-private-targets", allow_private_targets,
+               "let URLs from tenants and the internet (SNS SubscribeURLs) reach loopback, "
+               "private, link-local and CGNAT addresses (never cloud metadata addresses)");
   // SQS ingestion and suppression sync (issue #5).
   int sync_minutes = 15;
   app.add_option("--suppression-sync-minutes", sync_minutes,
@@ -135,6 +151,11 @@ int run_serve(args a) {
                  "(env SESAMI_REDIS_KEY_FILE)")
       ->envname("SESAMI_REDIS_KEY_FILE");
   if (int rc = parse_args(app, a); rc >= 0) return rc;
+  if (!event_bus_queue.empty())
+    if (auto q = aws::parse_sqs_queue_url(event_bus_queue); !q) {
+      std::fprintf(stderr, "sesami serve: --event-bus-queue: %s\n", q.error().c_str());
+      return 2;
+    }
   cfg.request_timeout = std::chrono::milliseconds(request_timeout_ms);
   cfg.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
 
@@ -217,6 +238,7 @@ int run_serve(args a) {
   vo.min_signature_version = sns_min_version;
   vo.extra_ca_file = test_ca;
   vo.connect_to = test_connect_to;
+  vo.allow_private_targets = allow_private_targets;
   aws::sns_verifier sns(vo);
 
   http::metrics stats;
@@ -273,8 +295,11 @@ int run_serve(args a) {
   }
   app::aws_ingest_options aio;
   aio.ses_endpoint = aws_ses_endpoint;
+  aio.sqs_endpoint = aws_sqs_endpoint;
+  aio.event_bus_queue = event_bus_queue;
   aio.sync_every = std::chrono::minutes(sync_minutes);
   aio.reconcile_every = std::chrono::milliseconds(aws_reconcile_ms);
+  // SESami's own identity reads SESami's own event-bus queue; a workspace's queue only its role.
   aio.own_credentials = [&own_creds]() -> boost::system::result<aws::credentials, std::string> {
     auto c = own_creds.get();
     if (!c) return {boost::system::in_place_error, c.error().message};

@@ -46,8 +46,9 @@ TEST_CASE("serve: an sqs-mode workspace is polled and its suppression list synce
                              (dir.path / "sesami.db").string(), "--json"});
   REQUIRE(created.status == 0);
   const std::string key = std::string(json::parse(created.out).at("apiKey").as_string());
-  server_process srv(dir.path, {"--aws-sts-endpoint", aws.base(), "--aws-ses-endpoint", aws.base(),
-                                "--test-aws-reconcile-ms", "200"});
+  server_process srv(dir.path,
+                     {"--aws-sts-endpoint", aws.base(), "--aws-ses-endpoint", aws.base(),
+                      "--aws-sqs-endpoint", aws.base(), "--test-aws-reconcile-ms", "200"});
   http_client c(srv.port());
   const std::vector<std::pair<std::string, std::string>> h{
       {"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}};
@@ -68,7 +69,8 @@ TEST_CASE("serve: an sqs-mode workspace is polled and its suppression list synce
                                        {"arn", role_arn},
                                        {"externalId", external_id},
                                        {"trustedAccounts", json::array{"111122223333"}}}}}});
-  const std::string queue = aws.base() + "/444455556666/ses-events";
+  // The queue URL as AWS prints it; requests go to the stand-in (--aws-sqs-endpoint).
+  const std::string queue = "https://sqs.us-east-1.amazonaws.com/444455556666/ses-events";
   r = c.request("PUT", "/settings/aws",
                 json::serialize(json::object{{"roleArn", role_arn},
                                              {"region", "us-east-1"},

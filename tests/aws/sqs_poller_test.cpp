@@ -8,11 +8,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include <catch2/catch.hpp>
 #include <sesami/parse.hpp>
 
+#include "app/event_bus.hpp"
 #include "aws/sts.hpp"
 #include "standin_process.hpp"
 #include "store/store.hpp"
@@ -74,12 +76,16 @@ struct fixture_env {
     store = std::move(*s);
     REQUIRE(store->ensure_workspace("acme"));
   }
-  std::string queue_url() const { return aws.base() + "/111122223333/events"; }
+  // Queue URLs as AWS prints them; requests go to the stand-in (the operator's endpoint override).
+  std::string queue_url() const {
+    return "https://sqs.us-east-1.amazonaws.com/111122223333/events";
+  }
   sesami::app::sqs_source source(std::string secret = own_secret) const {
     sesami::app::sqs_source src;
     src.workspace = "acme";
     src.queue_url = queue_url();
     src.region = "us-east-1";
+    src.endpoint = aws.base();
     src.credentials = [secret]() -> boost::system::result<sesami::aws::credentials, std::string> {
       sesami::aws::credentials c;
       c.access_key_id = own_key;
@@ -234,7 +240,7 @@ TEST_CASE("sqs poller: throttling and 5xx back off, then the queue drains", "[sq
 
 TEST_CASE("sqs client: a wrong secret is refused by the stand-in's SigV4 check", "[sqs_poller]") {
   fixture_env env(config());
-  sesami::aws::sqs_client c(env.http, "us-east-1");
+  sesami::aws::sqs_client c(env.http, "us-east-1", env.aws.base());
   sesami::aws::credentials bad;
   bad.access_key_id = own_key;
   bad.secret_access_key = "wrong";
@@ -246,7 +252,7 @@ TEST_CASE("sqs client: a wrong secret is refused by the stand-in's SigV4 check",
   sesami::aws::credentials good;
   good.access_key_id = own_key;
   good.secret_access_key = own_secret;
-  auto missing = c.receive(good, env.aws.base() + "/111122223333/nope", 1, 0, -1);
+  auto missing = c.receive(good, "https://sqs.us-east-1.amazonaws.com/111122223333/nope", 1, 0, -1);
   REQUIRE(!missing);
   CHECK(missing.error().what == sesami::aws::sqs_error::kind::client);
   CHECK(missing.error().code == "NonExistentQueue");
@@ -288,8 +294,9 @@ TEST_CASE("sqs poller: an ExpiredToken answer invalidates the role session and r
   const sesami::aws::role_target target{"acme", role_arn, external_id, "us-east-1"};
   sesami::app::sqs_source src;
   src.workspace = "acme";
-  src.queue_url = env.aws.base() + "/444455556666/customer-events";
+  src.queue_url = "https://sqs.us-east-1.amazonaws.com/444455556666/customer-events";
   src.region = "us-east-1";
+  src.endpoint = env.aws.base();
   src.credentials = [&]() -> boost::system::result<sesami::aws::credentials, std::string> {
     auto got = roles.get(target);
     if (!got) return {boost::system::in_place_error, got.error().message};
@@ -338,4 +345,64 @@ TEST_CASE("sqs poller: a refusal fresh credentials cannot heal is not retried", 
   p.stop();
   CHECK(invalidated == 0);
   CHECK(p.stats().errors.load() == 1);
+}
+
+TEST_CASE("sqs poller: a router sends each message to the workspaces of its account, or nowhere",
+          "[sqs_poller]") {
+  fixture_env env(config());
+  REQUIRE(env.store->ensure_workspace("beta"));
+  REQUIRE(env.store->ensure_workspace("gamma"));
+  std::vector<std::string> lines;
+  std::mutex lines_mu;
+  sesami::app::event_bus_router router([&](int, std::string_view msg, json::object f) {
+    std::lock_guard lock(lines_mu);
+    lines.push_back(std::string(msg) + " " + json::serialize(f));
+  });
+  // 444455556666: proved by acme (every configuration set) and beta (ConfigSet only);
+  // 555566667777: gamma, but only for another configuration set.
+  router.replace({{"444455556666", {{"acme", ""}, {"beta", "ConfigSet"}}},
+                  {"555566667777", {{"gamma", "marketing"}}}});
+  auto event = [](const std::string& account, const std::string& source = "aws.ses") {
+    auto v = json::parse(fixture("eventbridge/event-delivery.json"));
+    v.as_object()["account"] = account;
+    v.as_object()["source"] = source;
+    return json::serialize(v);
+  };
+  env.aws.send("events", event("444455556666"));
+  env.aws.send("events", event("555566667777"));  // configuration set ConfigSet: not gamma's
+  env.aws.send("events", event("777788889999"));  // nobody proved this account
+  env.aws.send("events", event("444455556666", "my.app"));  // not SES's own event
+  auto src = env.source();
+  src.workspace.clear();
+  src.route = [&](std::string_view body, const std::vector<sesami::event>& events) {
+    return router.route(body, events);
+  };
+  sesami::app::sqs_poller p(*env.store, env.http, std::move(src), quick());
+  p.start();
+  REQUIRE(eventually([&] { return p.stats().deleted.load() == 4; }));
+  p.stop();
+  CHECK(p.stats().dropped.load() == 3);
+  CHECK(env.queued("events") == 0);
+  auto count = [&](const std::string& ws) {
+    sesami::store::event_query q;
+    q.limit = 100;
+    auto page = env.store->list_events(ws, q);
+    REQUIRE(page);
+    return page->events.size();
+  };
+  CHECK(count("acme") == 1);
+  CHECK(count("beta") == 1);
+  CHECK(count("gamma") == 0);
+  CHECK(router.routed() == 1);
+  using drop = sesami::app::event_bus_router::drop;
+  CHECK(router.dropped(drop::other_configuration_set) == 1);
+  CHECK(router.dropped(drop::unregistered_account) == 1);
+  CHECK(router.dropped(drop::not_an_ses_event) == 1);
+  std::string metrics;
+  router.render_metrics(metrics);
+  CHECK(metrics.find("sesami_event_bus_dropped_total{reason=\"unregistered_account\"} 1") !=
+        std::string::npos);
+  std::lock_guard lock(lines_mu);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[1].find("777788889999") != std::string::npos);
 }

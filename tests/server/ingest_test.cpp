@@ -59,7 +59,9 @@ struct setup {
     srv = std::make_unique<server_process>(
         dir.path, std::vector<std::string>{
                       "--test-sns-ca", (dir.path / "ca.pem").string(), "--test-sns-connect-to",
-                      "127.0.0.1:" + std::to_string(stub->port()), "--body-limit", "65536"});
+                      "127.0.0.1:" + std::to_string(stub->port()), "--body-limit", "65536",
+                      // The stub is on loopback: the SubscribeURL policy lets it be reached.
+                      "--allow-private-targets"});
   }
   std::size_t stored_events(http_client& c, const std::string& query = "") {
     auto r =

@@ -25,6 +25,7 @@ export function createStandins(config) {
     config: { region: 'us-east-1', accountId: '111122223333', ...config },
     keys: new Map(),
     calls: {},
+    keysUsed: {}, // service → access key id → verified requests signed with it
     rejected: {},
     issued: [],
     denied: [],
@@ -67,7 +68,7 @@ export function createStandins(config) {
     const json = () => (body.length ? JSON.parse(body.toString()) : {});
     if (req.method === 'GET' && p === '/_admin/state')
       return sendJson(res, 200, {
-        calls: state.calls, rejected: state.rejected, issued: state.issued, denied: state.denied,
+        calls: state.calls, keysUsed: state.keysUsed, rejected: state.rejected, issued: state.issued, denied: state.denied,
         queues: sqs.snapshot(), suppressions: [...ses.list.values()], faults: state.faults,
       });
     let m;
@@ -124,6 +125,8 @@ export function createStandins(config) {
     );
     if (!v.ok) return refuse(res, service, v, target);
     const principal = v.principal;
+    const used = (state.keysUsed[service] ||= {});
+    used[v.accessKeyId] = (used[v.accessKeyId] || 0) + 1;
     if (service === 'sts') {
       const params = req.method === 'POST' ? new URLSearchParams(body.toString()) : url.searchParams;
       return sts.handle(res, params, principal);

@@ -39,6 +39,17 @@ describe('AWS connection form', () => {
     expect(!sqs.ok && sqs.errors.queueUrl).toMatch(/SQS/);
   });
 
+  it('takes only an SQS queue of the role\'s account and region (the server reads it with the role alone)', () => {
+    for (const queueUrl of ['https://sqs.eu-west-1.amazonaws.com/123456789012/q', 'https://eu-west-1.queue.amazonaws.com/123456789012/q.fifo'])
+      expect(checkAwsForm(form({ queueUrl })).ok, queueUrl).toBe(true);
+    for (const queueUrl of ['http://sqs.eu-west-1.amazonaws.com/123456789012/q', 'https://169.254.169.254/123456789012/q',
+      'https://sqs.eu-west-1.amazonaws.com/999999999999/q', 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+      'https://sqs.eu-west-1.amazonaws.com@127.0.0.1/123456789012/q', 'https://sqs.eu-west-1.evil.example/123456789012/q']) {
+      const c = checkAwsForm(form({ queueUrl }));
+      expect(!c.ok && c.errors.queueUrl, queueUrl).toBe("The queue in the role's account, https://sqs.eu-west-1.amazonaws.com/123456789012/<queue>.");
+    }
+  });
+
   it('writes the trust policy condition with the External ID', () => {
     expect(JSON.parse(trustPolicyCondition('abc123'))).toEqual({ StringEquals: { 'sts:ExternalId': 'abc123' } });
   });

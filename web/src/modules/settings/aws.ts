@@ -27,6 +27,8 @@ export function roleAccount(roleArn: string | null | undefined): string | null {
 }
 const REGION = /^[a-z]{2}(?:-gov)?-[a-z]+-\d{1,2}$/;
 const CONFIGURATION_SET = /^[A-Za-z0-9_-]{1,64}$/;
+/// An SQS queue URL as AWS prints it (the server's rule, server/aws/sqs.cpp): region, account, name.
+const QUEUE_URL = /^https:\/\/(?:sqs\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?|([a-z0-9-]+)\.queue\.amazonaws\.com)\/(\d{12})\/[A-Za-z0-9_-]{1,80}(?:\.fifo)?$/;
 
 export interface AwsForm { roleArn: string; region: string; configurationSet: string; queueUrl: string; mode: AwsMode | '' }
 export type AwsErrors = Partial<Record<keyof AwsForm, string>>;
@@ -44,9 +46,11 @@ export function checkAwsForm(f: AwsForm): { ok: true; input: AwsSettingsInput } 
   if (configurationSet && !CONFIGURATION_SET.test(configurationSet))
     errors.configurationSet = 'Letters, digits, _ and - only, at most 64 characters (SES configuration set names).';
   if (queueUrl) {
-    let u: URL | null = null;
-    try { u = new URL(queueUrl); } catch { /* below */ }
-    if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) errors.queueUrl = 'The queue URL, https://sqs.<region>.amazonaws.com/<account>/<queue>.';
+    // The queue is read with the role and nothing else: it must be in the role's account and region.
+    const account = /::(\d{12}):/.exec(roleArn)?.[1] ?? '<account>';
+    const expected = `The queue in the role's account, https://sqs.${region || '<region>'}.amazonaws.com/${account}/<queue>.`;
+    const m = QUEUE_URL.exec(queueUrl);
+    if (!m || (m[1] ?? m[2]) !== region || m[3] !== account) errors.queueUrl = expected;
   }
   if (f.mode === 'sqs' && !queueUrl && !errors.queueUrl) errors.queueUrl = 'SQS mode reads this queue: its URL.';
   if (Object.keys(errors).length) return { ok: false, errors };

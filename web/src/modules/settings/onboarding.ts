@@ -174,7 +174,7 @@ export function missingEventsHint(mode: AwsMode | null, queueUrl: string | null)
   if (mode === 'api-destination')
     return 'The API destination posts to /ingest/eventbridge/<token>: is IngestUrl this SESami\'s public address with the current token, IngestSecret the current secret (redeploy after rotating), and the AWS account added under Source accounts?';
   if (mode === 'event-bus')
-    return 'The stack forwards events to SESami\'s bus: does the SESami-side stack list this account in ConnectedAccountIds, and does SESami poll its queue?';
+    return 'The stack forwards events to SESami\'s bus: does the SESami-side stack list this account in ConnectedAccountIds, does SESami poll its queue (serve --event-bus-queue), and does Verify pass? The bus stores an account\'s events only in workspaces whose role in that account SESami can assume.';
   return 'No delivery mode is saved: choose how events reach SESami and save.';
 }
 
