@@ -24,13 +24,6 @@ std::string new_external_id() {
   return hex;
 }
 
-std::string role_account(std::string_view role_arn) {
-  const auto p = role_arn.find("::");
-  if (p == std::string_view::npos) return {};
-  const auto rest = role_arn.substr(p + 2);
-  return std::string(rest.substr(0, rest.find(':')));
-}
-
 std::optional<failure> validate_queue_url(std::string_view url, std::string_view role_arn,
                                           std::string_view region) {
   // The queue is read with the workspace's role and nothing else, so it must be in the role's

@@ -27,8 +27,6 @@ std::string new_external_id();
 
 /// Field checks, each a validation.* failure naming the field; nullopt when the input is valid.
 std::optional<failure> validate(const aws_settings_input& in);
-/// The account of an IAM role ARN ("123456789012" from arn:aws:iam::123456789012:role/x).
-std::string role_account(std::string_view role_arn);
 /// A queue the workspace may poll: an SQS queue URL (aws::parse_sqs_queue_url) in the role's own
 /// account and the connection's region; else validation.queue_url saying what is expected.
 std::optional<failure> validate_queue_url(std::string_view url, std::string_view role_arn,
