@@ -1,5 +1,6 @@
 #include "sns_verify.hpp"
 
+#include "../app/private_files.hpp"
 #include "amazon_intermediates.hpp"
 
 #include <fstream>
@@ -343,15 +344,9 @@ boost::system::result<std::shared_ptr<sns_verifier::key>, sns_failure> sns_verif
     return fail(sns_error::bad_cert, "the signing certificate has no RSA key");
 
   if (!from_disk && !opt_.cert_dir.empty()) {
-    // Write then rename: a crash never leaves a truncated certificate behind.
-    std::error_code ec;
-    fs::create_directories(opt_.cert_dir, ec);
-    const fs::path tmp = opt_.cert_dir / ("." + *name + ".tmp");
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out << pem;
-    }
-    fs::rename(tmp, opt_.cert_dir / *name, ec);
+    // Owner-only, written then renamed: a crash never leaves a truncated certificate behind.
+    if (!app::create_private_directory(opt_.cert_dir))
+      (void)app::write_private_file(opt_.cert_dir / *name, pem);
   }
   std::lock_guard lock(mu_);
   return cache_.emplace(std::string(url), std::move(k)).first->second;
