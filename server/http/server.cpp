@@ -71,6 +71,7 @@ struct server::impl {
   }
 };
 
+namespace {
 // Every answer, whatever made it: never sniffed into another type, no referrer to other sites, and,
 // unless the handler set its own (the dashboard, the unsubscribe page), a policy under which a
 // JSON answer rendered as a page runs nothing and cannot be framed.
@@ -81,6 +82,7 @@ void set_security_headers(response& res) {
     res.set("Content-Security-Policy",
             "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
 }
+}  // namespace
 
 class session : public std::enable_shared_from_this<session> {
  public:
