@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <sodium.h>
 #include <unistd.h>
 
 #include "app/import.hpp"
@@ -57,11 +58,15 @@ int main(int argc, char** argv) {
   app::mail_options mo;
   mo.bulk_worker = false;
   mo.public_url = "https://sesami.example.com";
-  app::mailer mailer(**st, **md, limiter,
-                     [&sim](std::string_view) -> app::outcome<app::transport_choice> {
-                       return app::transport_choice{&sim, "bench", "simulator", 1e9};
-                     },
-                     mo);
+  app::secret_key key{};  // a throwaway server key: the bench's database lives for one run
+  randombytes_buf(key.data(), key.size());
+  const app::secret_box box(app::database_key(key));
+  app::mailer mailer(
+      **st, **md, limiter,
+      [&sim](std::string_view) -> app::outcome<app::transport_choice> {
+        return app::transport_choice{&sim, "bench", "simulator", 1e9};
+      },
+      box, mo);
 
   app::outgoing_mail direct;
   direct.from = "shop@example.com";

@@ -23,6 +23,7 @@ L=$B/bench/http_load
 [ -x "$S" ] && [ -x "$L" ] || { echo "build $S and $L first (targets sesami, http_load)" >&2; exit 2; }
 psql "$PG" -qtAc "SELECT 1" >/dev/null || { echo "PostgreSQL unreachable at $PG" >&2; exit 2; }
 W=$(mktemp -d)
+openssl rand -hex 32 > "$W/metrics.token"  # /metrics answers only the operator's token
 PIDS=()
 SCHEMA=
 cleanup() {
@@ -59,7 +60,10 @@ run() {
   PIDS=()
   for ((i = 1; i <= n; i++)); do
     local out="$W/out-$n-$wsmode-$i.txt"  # a new file: never an earlier run's port
-    "$S" serve --db "$db" --port 0 --log-level warn --sns-cert-dir "$W/certs" > "$out" 2>> "$W/err.txt" &
+    # Every node of one database shares one server key file.
+    "$S" serve --db "$db" --port 0 --log-level warn --sns-cert-dir "$W/certs" \
+      --secret-key-file "$W/sesami.key" --metrics-token-file "$W/metrics.token" \
+      > "$out" 2>> "$W/err.txt" &
     PIDS+=($!)
     until grep -q 'listening on http://127.0.0.1:[0-9]*$' "$out" 2>/dev/null; do
       kill -0 "${PIDS[-1]}" 2>/dev/null || { cat "$W/err.txt" >&2; exit 1; }
@@ -80,7 +84,7 @@ run() {
   for p in "${lpids[@]}"; do wait "$p" || rc=1; done
   local committed=0 m
   for ((i = 1; i <= n; i++)); do
-    m=$(curl -s "http://127.0.0.1:${ports[i-1]}/metrics" | awk '/^sesami_events_ingested_total/ {s+=$2} END {print s+0}')
+    m=$(curl -s -H "Authorization: Bearer $(cat "$W/metrics.token")" "http://127.0.0.1:${ports[i-1]}/metrics" | awk '/^sesami_events_ingested_total/ {s+=$2} END {print s+0}')
     committed=$((committed + m))
   done
   for p in "${PIDS[@]}"; do kill -TERM "$p"; wait "$p" || true; done

@@ -23,12 +23,15 @@ L=$B/bench/http_load
 W=$(mktemp -d)
 trap 'kill $PID 2>/dev/null || true; rm -rf "$W"' EXIT
 PID=
+# /metrics answers only the operator's metrics token (docs/security.md §4).
+openssl rand -hex 32 > "$W/metrics.token"
 
 field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$2"; }
 start() {  # start DB [extra args]: sets PID and PORT, and STARTUP_MS (spawn -> first /health 200)
   local db=$1; shift
   local t0; t0=$(date +%s%N)
-  "$S" serve --db "$db" --port 0 --log-level warn "$@" > "$W/out.txt" 2>> "$W/err.txt" &
+  "$S" serve --db "$db" --port 0 --log-level warn --metrics-token-file "$W/metrics.token" "$@" \
+    > "$W/out.txt" 2>> "$W/err.txt" &
   PID=$!
   until grep -q 'listening on' "$W/out.txt" 2>/dev/null; do sleep 0.005; done
   PORT=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$W/out.txt")
@@ -93,7 +96,7 @@ common=(--port "$PORT" --method POST --body-file "$W/event.json" --unique --conn
 "$L" "${common[@]}" --path "/ingest/eventbridge/$TOKEN" --header "X-Sesami-Secret: $SECRET" | tee "$W/ingest.json"
 "$L" "${common[@]}" --path /bench/bare | tee "$W/bare2.json"
 echo "RSS after ingestion: $(rss_mib) MiB"
-STORED=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^sesami_events_ingested_total/ {s+=$2} END {print s+0}')
+STORED=$(curl -s -H "Authorization: Bearer $(cat "$W/metrics.token")" "http://127.0.0.1:$PORT/metrics" | awk '/^sesami_events_ingested_total/ {s+=$2} END {print s+0}')
 echo "events committed during the run (metrics): $STORED"
 stop
 python3 - "$W" <<'PY'

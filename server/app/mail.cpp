@@ -8,11 +8,13 @@
 //   give the caller several message ids for one SendEmail.
 // - Tokens: base64url(workspace NUL address) "." base64url(HMAC-SHA256(secret, "unsubscribe" NUL
 //   workspace NUL address)). No expiry: an unsubscribe link must keep working as long as the mail
-//   sits in an inbox. The secret is generated at first start and kept in the database.
+//   sits in an inbox. The secret is generated at first start and kept in the database, sealed
+//   with the server key (--secret-key-file); one stored in plaintext by an older version is
+//   sealed at start, keeping its value so that links already sent keep working.
 // - Idempotency-Key: claimed before sending. The answer is stored whatever it is, except when
 //   certainly nothing was sent — throttled to the end, or a failure before the transport call
-//   (the key is released, so a later retry may send). A request that died mid-send leaves its key "in progress": retries get a
-//   409 rather than a second send (at most once).
+//   (the key is released, so a later retry may send). A request that died mid-send leaves its key
+//   "in progress": retries get a 409 rather than a second send (at most once).
 // - Bulk crash boundary: a batch is marked in flight (committed) before the transport call and
 //   done after it. A batch found in flight by the next worker (the previous one died during the
 //   call) is NOT sent again: its destinations are counted failed with "mail.outcome_unknown".
@@ -358,12 +360,35 @@ failure send_failure(const send_error& e) {
 }  // namespace
 
 // ---- construction ---------------------------------------------------------------------------------
+namespace {
+constexpr std::string_view secret_ad = "mail_secret";  // what the sealed value is, where it lives
+
+// The stored unsubscribe secret, opened; a plaintext one (an older version's) is sealed first.
+std::string unsubscribe_secret(store::mail_store& m, const secret_box& box) {
+  auto fresh = [&] { return box.seal_text(auth::random_token(32), secret_ad); };
+  auto stored = m.server_secret(fresh());  // stored only when there is none yet (first start)
+  for (int tries = 0; stored && !secret_box::is_sealed_text(*stored) && tries < 5; ++tries) {
+    // Compare and swap: another node sealing it at the same moment wins, and we read theirs.
+    auto swapped = m.replace_server_secret(*stored, box.seal_text(*stored, secret_ad));
+    if (!swapped)
+      throw std::runtime_error("cannot seal the unsubscribe secret: " + swapped.error().message);
+    stored = m.server_secret(fresh());
+  }
+  if (!stored)
+    throw std::runtime_error("cannot read the unsubscribe secret: " + stored.error().message);
+  auto plain = box.open_text(*stored, secret_ad);
+  if (!plain)
+    throw std::runtime_error(
+        "the unsubscribe secret in the database does not open with this --secret-key-file: the "
+        "key file is not the one that sealed it (every node of one database needs the same file)");
+  return std::move(*plain);
+}
+}  // namespace
+
 mailer::mailer(store::store& s, store::mail_store& m, rate_limiter& limiter,
-               transport_resolver pick, mail_options opt)
+               transport_resolver pick, const secret_box& box, mail_options opt)
     : store_(s), mail_(m), limiter_(limiter), pick_(std::move(pick)), opt_(std::move(opt)) {
-  auto sec = mail_.server_secret(auth::random_token(32));
-  if (!sec) throw std::runtime_error("cannot read the unsubscribe secret: " + sec.error().message);
-  secret_ = std::move(*sec);
+  secret_ = unsubscribe_secret(mail_, box);
   owner_ = new_id("w_");
   set_public_url(opt_.public_url);
 }

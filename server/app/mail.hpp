@@ -26,6 +26,7 @@
 #include "auth.hpp"
 #include "mail_transport.hpp"
 #include "rate_limiter.hpp"
+#include "secret_box.hpp"
 
 namespace sesami::app {
 
@@ -61,8 +62,11 @@ struct mail_reply {
 
 class mailer {
  public:
+  /// `box` seals the unsubscribe secret in the database (--secret-key-file's database key); a
+  /// secret an older version stored in plaintext is sealed now. Throws when the stored secret
+  /// does not open with it (another key file).
   mailer(store::store& s, store::mail_store& m, rate_limiter& limiter, transport_resolver pick,
-         mail_options opt);
+         const secret_box& box, mail_options opt);
   ~mailer();
   mailer(const mailer&) = delete;
   mailer& operator=(const mailer&) = delete;
@@ -113,7 +117,7 @@ class mailer {
   rate_limiter& limiter_;
   transport_resolver pick_;
   mail_options opt_;
-  std::string secret_;  // HMAC key of unsubscribe tokens (from the database)
+  std::string secret_;  // HMAC key of unsubscribe tokens (sealed in the database)
   std::string owner_;   // this process's bulk lease owner id
 
   mutable std::mutex mu_;

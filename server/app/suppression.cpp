@@ -2,24 +2,10 @@
 
 #include <sesami/detail/iso8601.hpp>
 
+#include "csv.hpp"
+
 namespace sesami::app {
 namespace {
-
-void put_field(std::string& out, std::string_view v) {
-  // Quote only when needed (RFC 4180 §2.6); a leading = + - @ is quoted too, so a spreadsheet
-  // never evaluates an address or a reason as a formula.
-  const bool formula = !v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@');
-  if (v.find_first_of(",\"\r\n") == std::string_view::npos && !formula) {
-    out.append(v);
-    return;
-  }
-  out.push_back('"');
-  for (char c : v) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -32,8 +18,17 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
+// A field's value: trimmed, and without the apostrophe an export put before a formula-like cell.
+std::string_view cell(const std::string& field) { return csv_cell_value(trim(field)); }
 
 }  // namespace
+
+bool reason_too_long(std::string_view reason) noexcept {
+  std::size_t chars = 0;
+  for (char c : reason)
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++chars;  // not a UTF-8 continuation
+  return chars > max_reason_chars;
+}
 
 bool plausible_address(std::string_view a) noexcept {
   const auto at = a.find('@');
@@ -50,13 +45,13 @@ std::string suppression_to_csv(std::span<const store::suppression_entry> entries
   std::string out(suppression_csv_header);
   out += "\r\n";
   for (const auto& e : entries) {
-    put_field(out, e.address);
+    append_csv_cell(out, e.address);
     out.push_back(',');
-    put_field(out, e.reason);
+    append_csv_cell(out, e.reason);
     out.push_back(',');
-    put_field(out, store::to_string(e.source));
+    append_csv_cell(out, store::to_string(e.source));
     out.push_back(',');
-    put_field(out, e.event_id);
+    append_csv_cell(out, e.event_id);
     out.push_back(',');
     out += sesami::detail::format_iso8601(e.created_at);
     out += "\r\n";
@@ -134,16 +129,21 @@ csv_import suppression_from_csv(std::string_view text, std::int64_t now) {
       continue;
     }
     store::suppression_entry e;
-    e.address = lower(trim(fields[0]));
+    e.address = lower(cell(fields[0]));
     if (!plausible_address(e.address)) {
       res.problems.push_back(
           {record_line, "not an email address: '" + std::string(trim(fields[0])) + "'"});
       continue;
     }
     e.reason =
-        fields.size() > 1 && !trim(fields[1]).empty() ? std::string(trim(fields[1])) : "imported";
+        fields.size() > 1 && !cell(fields[1]).empty() ? std::string(cell(fields[1])) : "imported";
+    if (reason_too_long(e.reason)) {
+      res.problems.push_back(
+          {record_line, "reason: longer than " + std::to_string(max_reason_chars) + " characters"});
+      continue;
+    }
     e.source = store::suppression_source::import;
-    if (fields.size() > 3) e.event_id = std::string(trim(fields[3]));
+    if (fields.size() > 3) e.event_id = std::string(cell(fields[3]));
     e.created_at = now;
     if (fields.size() > 4 && !trim(fields[4]).empty()) {
       auto t = sesami::detail::parse_iso8601(trim(fields[4]));

@@ -1,5 +1,6 @@
 #pragma once
-// The suppression list's use cases beyond the store's CRUD: CSV import and export (RFC 4180).
+// The suppression list's use cases beyond the store's CRUD: CSV import and export (RFC 4180; cells
+// written through app/csv.hpp, so a spreadsheet never runs one as a formula), and the reason's cap.
 #include <cstddef>
 #include <span>
 #include <string>
@@ -28,6 +29,13 @@ struct csv_import {
 };
 /// Parses suppression CSV. `now` stamps entries without created_at.
 csv_import suppression_from_csv(std::string_view text, std::int64_t now);
+
+/// A reason (why an address is suppressed) is at most this many characters, however it arrives:
+/// POST /suppression-list (400 validation.reason_too_long), CSV import (that line is refused with
+/// its number), `sesami suppression add --reason`.
+inline constexpr std::size_t max_reason_chars = 500;
+/// More than max_reason_chars characters (UTF-8 code points, not bytes).
+bool reason_too_long(std::string_view reason) noexcept;
 
 /// A plausible email address: one '@', a local part and a dotted domain, no spaces or controls.
 bool plausible_address(std::string_view a) noexcept;

@@ -1,5 +1,6 @@
 #include "sns_verify.hpp"
 
+#include "../app/private_files.hpp"
 #include "amazon_intermediates.hpp"
 #include "http_client.hpp"
 
@@ -439,15 +440,9 @@ sns_verifier::key_result sns_verifier::load_key(std::string_view url, const std:
     return fail(sns_error::bad_cert, "the signing certificate has no RSA key");
 
   if (!from_disk && !opt_.cert_dir.empty()) {
-    // Write then rename: a crash never leaves a truncated certificate behind.
-    std::error_code ec;
-    fs::create_directories(opt_.cert_dir, ec);
-    const fs::path tmp = opt_.cert_dir / ("." + file_name + ".tmp");
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out << pem;
-    }
-    fs::rename(tmp, opt_.cert_dir / file_name, ec);
+    // Owner-only, written then renamed: a crash never leaves a truncated certificate behind.
+    if (!app::create_private_directory(opt_.cert_dir))
+      (void)app::write_private_file(opt_.cert_dir / file_name, pem);
   }
   return k;
 }

@@ -6,9 +6,11 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include <sesami/detail/iso8601.hpp>
@@ -17,7 +19,9 @@
 #include "../app/aws_connection.hpp"
 #include "../app/aws_ingest.hpp"
 #include "../app/mail.hpp"
+#include "../app/private_files.hpp"
 #include "../app/rate_limiter.hpp"
+#include "../app/secret_box.hpp"
 #include "../app/simulator.hpp"
 #include "../aws/credentials.hpp"
 #include "../aws/ses_transport.hpp"
@@ -150,6 +154,22 @@ int run_serve(args a) {
                  "32-byte key (64 hex digits or base64) sealing the credentials cached in Redis "
                  "(env SESAMI_REDIS_KEY_FILE)")
       ->envname("SESAMI_REDIS_KEY_FILE");
+  // Operational surfaces (issue #16): secrets at rest and who reads /metrics.
+  std::string secret_key_file, metrics_token_file, metrics_address;
+  app.add_option("--secret-key-file", secret_key_file,
+                 "32-byte server key sealing the secrets kept in the database (the unsubscribe "
+                 "key); made owner-only on first start when missing (default: DB.key next to an "
+                 "SQLite database, sesami.key in the working directory with PostgreSQL; every "
+                 "node of one database needs the same file) (env SESAMI_SECRET_KEY_FILE)")
+      ->envname("SESAMI_SECRET_KEY_FILE");
+  app.add_option("--metrics-token-file", metrics_token_file,
+                 "GET /metrics on the main listener answers `Authorization: Bearer <the file's "
+                 "content>` (at least 32 characters, e.g. `openssl rand -hex 32`); without it "
+                 "and --metrics-address, /metrics is not served (env SESAMI_METRICS_TOKEN_FILE)")
+      ->envname("SESAMI_METRICS_TOKEN_FILE");
+  app.add_option("--metrics-address", metrics_address,
+                 "serve GET /metrics without credentials on HOST:PORT (e.g. 127.0.0.1:9464), an "
+                 "address only the scraper reaches");
   if (int rc = parse_args(app, a); rc >= 0) return rc;
   if (!event_bus_queue.empty())
     if (auto q = aws::parse_sqs_queue_url(event_bus_queue); !q) {
@@ -202,6 +222,73 @@ int run_serve(args a) {
     shared->start_probe();
   }
 
+  // The metrics token and the private metrics listener's address: checked before anything opens.
+  std::string metrics_token;
+  if (!metrics_token_file.empty()) {
+    std::ifstream in(metrics_token_file, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    const std::string text = std::move(ss).str();
+    if (!in && !in.eof()) {
+      std::fprintf(stderr, "sesami serve: %s: cannot read the metrics token file\n",
+                   metrics_token_file.c_str());
+      return 2;
+    }
+    const auto first = text.find_first_not_of(" \t\r\n");
+    const auto last = text.find_last_not_of(" \t\r\n");
+    if (first != std::string::npos) metrics_token = text.substr(first, last - first + 1);
+    if (metrics_token.size() < 32 || metrics_token.find_first_of(" \t\r\n") != std::string::npos) {
+      std::fprintf(stderr,
+                   "sesami serve: %s: the metrics token must be one word of at least 32 "
+                   "characters (e.g. `openssl rand -hex 32`)\n",
+                   metrics_token_file.c_str());
+      return 2;
+    }
+  }
+  std::optional<http::server_config> metrics_cfg;
+  if (!metrics_address.empty()) {
+    const auto colon = metrics_address.rfind(':');
+    unsigned port = 0;
+    std::string host = colon == std::string::npos ? "" : metrics_address.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+      host = host.substr(1, host.size() - 2);
+    const auto port_text = colon == std::string::npos ? "" : metrics_address.substr(colon + 1);
+    if (host.empty() || port_text.empty() || port_text.size() > 5 ||
+        port_text.find_first_not_of("0123456789") != std::string::npos ||
+        (port = static_cast<unsigned>(std::stoul(port_text))) > 65535) {
+      std::fprintf(stderr, "sesami serve: --metrics-address: expected HOST:PORT, got '%s'\n",
+                   metrics_address.c_str());
+      return 2;
+    }
+    metrics_cfg.emplace();
+    metrics_cfg->address = host;
+    metrics_cfg->port = static_cast<std::uint16_t>(port);
+    metrics_cfg->max_connections = 64;
+    metrics_cfg->io_threads = 1;
+    metrics_cfg->worker_threads = 2;
+  }
+
+  // The server key: sealed database secrets open only with it. Made on first start.
+  if (secret_key_file.empty())
+    secret_key_file = store::is_postgres_url(sa.db) ? std::string("sesami.key") : sa.db + ".key";
+  auto server_key = app::load_or_create_key_file(secret_key_file, "the server key");
+  if (!server_key) {
+    std::fprintf(stderr, "sesami serve: --secret-key-file %s\n", server_key.error().c_str());
+    return 2;
+  }
+  if (server_key->created)
+    http::log::info(
+        "created the server key file (keep it: the database's secrets open only with it)",
+        {{"file", secret_key_file}});
+  for (const auto& [file, flag] : {std::pair{secret_key_file, "--secret-key-file"},
+                                   std::pair{redis_key_file, "--redis-key-file"},
+                                   std::pair{metrics_token_file, "--metrics-token-file"}})
+    if (!file.empty() && app::readable_by_others(file))
+      http::log::warn("a key file is readable by other users of this machine: chmod 600 it",
+                      {{"file", file}, {"flag", flag}});
+  const app::secret_box db_secrets(app::database_key(server_key->key));
+  server_key->key.fill(0);
+
   auto st = store::open_store(sa.db);  // a postgresql:// URL or an SQLite file
   if (!st) {
     http::log::error("cannot open the database", {{"error", st.error().message}});
@@ -236,6 +323,13 @@ int run_serve(args a) {
                                  : std::filesystem::path(cert_dir);
   vo.allow_fetch = !no_fetch;
   vo.min_signature_version = sns_min_version;
+  if (vo.allow_fetch) {
+    // Made now, owner-only: certificates read from it are trusted, and a failure shows at start.
+    if (auto ec = app::create_private_directory(vo.cert_dir))
+      http::log::warn(
+          "cannot create the SNS certificate directory; fetched certificates stay in memory",
+          {{"dir", vo.cert_dir.string()}, {"error", ec.message()}});
+  }
   vo.extra_ca_file = test_ca;
   vo.connect_to = test_connect_to;
   vo.allow_private_targets = allow_private_targets;
@@ -371,7 +465,7 @@ int run_serve(args a) {
   };
   std::optional<app::mailer> mailer;
   try {
-    mailer.emplace(**st, **mail_db, rate_limit, pick, mo);
+    mailer.emplace(**st, **mail_db, rate_limit, pick, db_secrets, mo);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sesami serve: %s\n", e.what());
     return 2;
@@ -382,13 +476,28 @@ int run_serve(args a) {
   ao.bench_endpoint = bench;
   ao.debug_routes = debug_routes;
   ao.public_url = public_url;
+  ao.metrics_token = metrics_token;
   http::add_api_routes(routes, deps, ao);
+  http::router metrics_routes;
+  if (metrics_cfg) http::add_private_metrics_route(metrics_routes, deps);
 
   http::server srv(cfg, routes, stats);
   std::string err;
   if (!srv.start(err)) {
     std::fprintf(stderr, "sesami serve: %s\n", err.c_str());
     return 2;
+  }
+  std::optional<http::server> metrics_srv;
+  if (metrics_cfg) {
+    metrics_srv.emplace(*metrics_cfg, metrics_routes, stats);
+    if (!metrics_srv->start(err)) {
+      std::fprintf(stderr, "sesami serve: --metrics-address: %s\n", err.c_str());
+      return 2;
+    }
+    http::log::info("serving metrics",
+                    {{"address", metrics_cfg->address}, {"port", metrics_srv->port()}});
+    std::printf("sesami: metrics on http://%s:%u/metrics\n", metrics_cfg->address.c_str(),
+                metrics_srv->port());
   }
   if (public_url.empty())  // known only now when --port 0 picked one
     mailer->set_public_url("http://" + cfg.address + ":" + std::to_string(srv.port()));
@@ -409,6 +518,7 @@ int run_serve(args a) {
   sigwait(&sigs, &sig);
   http::log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   srv.stop();
+  if (metrics_srv) metrics_srv->stop();
   mailer->stop();    // the bulk job in hand goes back to the queue
   aws_ingest.stop();  // pollers finish their batch: committed, then deleted
   simulator.stop();  // events not yet due are dropped

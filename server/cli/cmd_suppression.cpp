@@ -60,7 +60,7 @@ int run_suppression(args a) {
   std::vector<std::string> add_addresses;
   std::string reason = "manual";
   add->add_option("addresses", add_addresses)->required();
-  add->add_option("--reason", reason, "why (default \"manual\")");
+  add->add_option("--reason", reason, "why (default \"manual\"; at most 500 characters)");
 
   auto* remove = app.add_subcommand("remove", "remove addresses");
   std::vector<std::string> remove_addresses;
@@ -132,6 +132,11 @@ int run_suppression(args a) {
     return 0;
   }
   if (add->parsed()) {
+    if (app::reason_too_long(reason)) {
+      std::fprintf(stderr, "sesami suppression: --reason: at most %zu characters\n",
+                   app::max_reason_chars);
+      return 2;
+    }
     std::vector<store::suppression_entry> entries;
     for (const auto& addr : add_addresses) {
       if (!app::plausible_address(addr)) {

@@ -224,7 +224,23 @@ class api : public std::enable_shared_from_this<api> {
     return json_response(ctx, w ? status::ok : status::service_unavailable, o);
   }
 
+  // The numbers are the whole server's (every workspace's volumes, queue names): on the main
+  // listener only the operator's metrics token opens them, never a workspace's credential.
   response metrics_text(context& ctx) {
+    if (opt_.metrics_token.empty())
+      return error_response(ctx, code::not_found,
+                            "metrics are not served on this listener (see --metrics-token-file "
+                            "and --metrics-address)");
+    const auto authz = ctx.header("Authorization");
+    if (!authz.starts_with("Bearer ") ||
+        !app::auth::equal_secret(authz.substr(7), opt_.metrics_token))
+      return error_response(ctx, code::unauthenticated,
+                            "GET /metrics needs Authorization: Bearer <metrics token>");
+    return metrics_open(ctx);
+  }
+
+ public:
+  response metrics_open(context& ctx) {
     response res{status::ok, ctx.req.version()};
     res.set(bhttp::field::content_type, "text/plain; version=0.0.4");
     res.set("X-Request-Id", ctx.request_id);
@@ -236,6 +252,7 @@ class api : public std::enable_shared_from_this<api> {
     return res;
   }
 
+ private:
   // ---- auth ----
   // Whether the session cookie is Secure: when the browser reached us over HTTPS (an https
   // --public-url, or a proxy saying so in X-Forwarded-Proto / Forwarded), or on a loopback name
@@ -609,7 +626,10 @@ class api : public std::enable_shared_from_this<api> {
     store::suppression_entry e;
     e.address = lower(*address);
     e.reason = std::string(str_field(*body, "reason").value_or("manual"));
-    if (e.reason.size() > 500) return error_response(ctx, "validation.reason", "reason too long");
+    if (app::reason_too_long(e.reason))
+      return error_response(
+          ctx, "validation.reason_too_long",
+          "reason: at most " + std::to_string(app::max_reason_chars) + " characters");
     e.source = store::suppression_source::manual;
     e.created_at = now;
     auto added = d_.store.add_suppressions(p->workspace, std::span(&e, 1));
@@ -938,7 +958,9 @@ class api : public std::enable_shared_from_this<api> {
     res.set(bhttp::field::content_type, "text/html; charset=utf-8");
     res.set(bhttp::field::cache_control, "no-store");
     res.set("Referrer-Policy", "no-referrer");
-    res.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+    res.set("Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'");
     res.set("X-Request-Id", ctx.request_id);
     std::string body =
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
@@ -1260,6 +1282,12 @@ class api : public std::enable_shared_from_this<api> {
 
 void add_api_routes(router& r, api_deps& deps, const api_options& opt) {
   std::make_shared<api>(deps, opt)->add(r);
+}
+
+void add_private_metrics_route(router& r, api_deps& deps) {
+  r.add(verb::get, "/metrics", [a = std::make_shared<api>(deps, api_options{})](context& c) {
+    return a->metrics_open(c);
+  });
 }
 
 }  // namespace sesami::http

@@ -30,6 +30,10 @@ struct api_options {
   bool debug_routes = false;
   /// --public-url: when it is https://, session cookies are Secure on every request.
   std::string public_url;
+  /// --metrics-token-file's token: GET /metrics on this listener answers only
+  /// `Authorization: Bearer <token>`. Empty: GET /metrics is 404 here (the numbers are the
+  /// whole server's, every workspace's: no workspace credential opens them).
+  std::string metrics_token;
 };
 
 struct api_deps {
@@ -54,6 +58,10 @@ struct api_deps {
 
 /// Adds every route (and the static-file fallback) to `r`. `deps` must outlive `r`.
 void add_api_routes(router& r, api_deps& deps, const api_options& opt);
+
+/// GET /metrics alone, without credentials: the router of the --metrics-address listener, which
+/// the operator binds to an address only the scraper reaches.
+void add_private_metrics_route(router& r, api_deps& deps);
 
 /// The session cookie's name.
 inline constexpr std::string_view session_cookie = "sesami_session";

@@ -58,7 +58,8 @@ handler static_files(fs::path root_in) {
       const auto end = rel.find('/', i);
       const auto seg =
           std::string_view(rel).substr(i, end == std::string::npos ? rel.size() - i : end - i);
-      if (seg == ".." || seg == ".") return error_response(ctx, code::not_found, "no such file");
+      if (seg.starts_with('.'))  // "..", ".", and dotfiles (.env, .git/...) alike
+        return error_response(ctx, code::not_found, "no such file");
       if (end == std::string::npos) break;
       i = end + 1;
     }
@@ -87,7 +88,7 @@ handler static_files(fs::path root_in) {
     const bool hashed = rel.starts_with("/assets/");
     res.set(bhttp::field::cache_control,
             hashed && !spa ? "public, max-age=31536000, immutable" : "no-cache");
-    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Content-Security-Policy", dashboard_csp);
     res.set("X-Request-Id", ctx.request_id);
     res.body() = std::move(body).str();
     res.keep_alive(ctx.req.keep_alive());

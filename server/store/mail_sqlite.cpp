@@ -46,6 +46,18 @@ class sqlite_mail final : public mail_store {
     return std::string((*s)->text(0));
   }
 
+  result<bool> replace_server_secret(std::string_view expected,
+                                     std::string_view replacement) override {
+    std::lock_guard lock(mu_);
+    auto s = prep("UPDATE mail_secret SET secret = ? WHERE id = 1 AND secret = ?");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, replacement);
+    (*s)->bind(2, expected);
+    if (auto r = sqlite::run(*db_, **s, "cannot replace the server secret"); !r) return r.error();
+    return db_->changes() > 0;
+  }
+
   result<bool> claim_idempotency(std::string_view ws, std::string_view key, std::string_view hash,
                                  std::int64_t now) override {
     std::lock_guard lock(mu_);

@@ -83,6 +83,10 @@ class mail_store {
   /// The server secret for unsubscribe links: `candidate` is stored when there is none yet, and
   /// the stored one is returned (so every process of one database signs with the same key).
   virtual result<std::string> server_secret(std::string_view candidate) = 0;
+  /// Replaces the stored secret with `replacement` when it still is `expected` (compare and
+  /// swap: of several processes sealing the same old value, one wins and the others re-read).
+  virtual result<bool> replace_server_secret(std::string_view expected,
+                                             std::string_view replacement) = 0;
 
   /// Claims an Idempotency-Key: true when it was free (a new, not-done record now holds it);
   /// false when a record exists (read it with find_idempotency).

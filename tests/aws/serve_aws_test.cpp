@@ -48,7 +48,8 @@ TEST_CASE("serve: an sqs-mode workspace is polled and its suppression list synce
   const std::string key = std::string(json::parse(created.out).at("apiKey").as_string());
   server_process srv(dir.path,
                      {"--aws-sts-endpoint", aws.base(), "--aws-ses-endpoint", aws.base(),
-                      "--aws-sqs-endpoint", aws.base(), "--test-aws-reconcile-ms", "200"});
+                      "--aws-sqs-endpoint", aws.base(), "--test-aws-reconcile-ms", "200",
+                      "--metrics-token-file", metrics_token_args(dir.path).back()});
   http_client c(srv.port());
   const std::vector<std::pair<std::string, std::string>> h{
       {"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}};
@@ -94,7 +95,7 @@ TEST_CASE("serve: an sqs-mode workspace is polled and its suppression list synce
   r = c2.request("GET", "/events?limit=10", "", h);
   REQUIRE(r.status == 200);
   CHECK(parse(r).at("events").as_array().size() == 1);
-  r = c2.request("GET", "/metrics");
+  r = c2.request("GET", "/metrics", "", metrics_auth());
   CHECK(r.body.find("sesami_sqs_deleted_total{workspace=") != std::string::npos);
 
   // Suppression sync through the same role: the SES entry is pulled, a local one pushed.

@@ -89,10 +89,10 @@ std::vector<std::string> workspace_ids(const json::value& login_answer) {
   return out;
 }
 
-/// A counter of GET /metrics (asked with an API key, so the test still reads it where /metrics
-/// needs a credential); -1 when the family is missing.
-long long metric(http_client& c, const std::string& key, const std::string& name) {
-  auto r = c.request("GET", "/metrics", "", bearer(key));
+/// A counter of GET /metrics (presenting the operator's metrics token); -1 when the family is
+/// missing.
+long long metric(http_client& c, const std::string& name) {
+  auto r = c.request("GET", "/metrics", "", metrics_auth());
   REQUIRE(r.status == 200);
   const auto at = r.body.find("\n" + name + " ");
   if (at == std::string::npos) return -1;
@@ -452,9 +452,9 @@ TEST_CASE("security/people: 24 concurrent wrong passwords run at most 6 password
   temp_dir dir;
   const auto db = test_db(dir.path);
   const auto ws = create_workspace(db, "acme");
-  server_process srv(dir.path, {}, db);
+  server_process srv(dir.path, metrics_token_args(dir.path), db);
   http_client c(srv.port());
-  const auto before = metric(c, ws.key, "sesami_password_hashes_total");
+  const auto before = metric(c, "sesami_password_hashes_total");
 
   constexpr int n = 24;
   std::vector<int> statuses(n);
@@ -490,7 +490,7 @@ TEST_CASE("security/people: 24 concurrent wrong passwords run at most 6 password
   INFO("refused " << refused << ", wrong " << wrong);
   CHECK(refused >= 18);
   REQUIRE(before >= 0);
-  const auto hashes = metric(c, ws.key, "sesami_password_hashes_total") - before;
+  const auto hashes = metric(c, "sesami_password_hashes_total") - before;
   INFO("hashes " << hashes);
   CHECK(hashes <= n - 18);
   CHECK(hashes >= wrong);  // every "wrong password" answer did check a hash
@@ -501,7 +501,7 @@ TEST_CASE("security/people: 24 concurrent wrong passwords run at most 6 password
          c.request("POST", "/auth/login", login_body("admin", "one more wrong 1")).status == 401)
     ++more;
   CHECK(wrong + more == 5);
-  const auto mid = metric(c, ws.key, "sesami_password_hashes_total");
+  const auto mid = metric(c, "sesami_password_hashes_total");
   CHECK(c.request("POST", "/auth/login", login_body("admin", srv.owner_password())).status == 429);
-  CHECK(metric(c, ws.key, "sesami_password_hashes_total") == mid);
+  CHECK(metric(c, "sesami_password_hashes_total") == mid);
 }

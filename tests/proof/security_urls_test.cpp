@@ -278,7 +278,8 @@ TEST_CASE(
       std::string("https://sqs.us-east-1.amazonaws.com/") + sesami_account + "/sesami-bus";
   server_process srv(dir.path, {"--aws-sts-endpoint", aws.base(), "--aws-sqs-endpoint", aws.base(),
                                 "--aws-ses-endpoint", aws.base(), "--event-bus-queue", bus_url,
-                                "--test-aws-reconcile-ms", "100"});
+                                "--test-aws-reconcile-ms", "100", "--metrics-token-file",
+                                metrics_token_args(dir.path).back()});
   http_client c(srv.port());
 
   // acme's role in the tenant account trusts acme's External ID. mallory names the same role and
@@ -323,7 +324,7 @@ TEST_CASE(
   auto state = aws.state();
   CHECK(signers(state, "sqs") == std::vector<std::string>{own_key});
   // Dropped events are counted and logged, by reason.
-  auto m = c2.request("GET", "/metrics", "", bearer(acme.key));
+  auto m = c2.request("GET", "/metrics", "", metrics_auth());
   REQUIRE(m.status == 200);
   CHECK(m.body.find("sesami_event_bus_dropped_total{reason=\"unregistered_account\"} 1") !=
         std::string::npos);

@@ -16,8 +16,11 @@ std::string error_code_of(const http_response& r) {
 
 TEST_CASE("serve: keep-alive, health, metrics, limits and malformed HTTP", "[http]") {
   temp_dir dir;
-  server_process srv(dir.path, {"--body-limit", "4096", "--header-limit", "2048",
-                                "--request-timeout-ms", "700", "--test-debug-routes"});
+  auto args = metrics_token_args(dir.path);
+  for (const char* a : {"--body-limit", "4096", "--header-limit", "2048", "--request-timeout-ms",
+                        "700", "--test-debug-routes"})
+    args.emplace_back(a);
+  server_process srv(dir.path, args);
 
   SECTION("two requests on one kept-alive connection, then metrics count them") {
     http_client c(srv.port());
@@ -28,7 +31,7 @@ TEST_CASE("serve: keep-alive, health, metrics, limits and malformed HTTP", "[htt
     auto b = c.request("GET", "/health");
     CHECK(b.status == 200);
     CHECK(b.header("x-request-id") != a.header("x-request-id"));
-    auto m = c.request("GET", "/metrics");
+    auto m = c.request("GET", "/metrics", "", metrics_auth());
     CHECK(m.status == 200);
     CHECK(m.header("content-type").starts_with("text/plain"));
     CHECK(m.body.find(

@@ -61,7 +61,8 @@ struct setup {
                       "--test-sns-ca", (dir.path / "ca.pem").string(), "--test-sns-connect-to",
                       "127.0.0.1:" + std::to_string(stub->port()), "--body-limit", "65536",
                       // The stub is on loopback: the SubscribeURL policy lets it be reached.
-                      "--allow-private-targets"});
+                      "--allow-private-targets", "--metrics-token-file",
+                      metrics_token_args(dir.path).back()});
   }
   std::size_t stored_events(http_client& c, const std::string& query = "") {
     auto r =
@@ -151,7 +152,7 @@ TEST_CASE("ingest/sns: signed notifications are stored once and forgeries refuse
   }
   SECTION("metrics count ingested events by source and type, and rejects by reason") {
     (void)c.request("POST", url, "{");
-    auto m = c.request("GET", "/metrics");
+    auto m = c.request("GET", "/metrics", "", metrics_auth());
     CHECK(m.body.find("sesami_events_ingested_total{source=\"sns\",type=\"bounce\"} 1") !=
           std::string::npos);
     CHECK(m.body.find("sesami_ingest_rejects_total{reason=\"sesami.bad_json\"} 1") !=

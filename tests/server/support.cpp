@@ -252,6 +252,11 @@ server_process::server_process(const fs::path& dir, std::vector<std::string> ext
   }
 }
 
+std::vector<std::string> metrics_token_args(const fs::path& dir) {
+  write_file(dir / "metrics.token", test_metrics_token + "\n");
+  return {"--metrics-token-file", (dir / "metrics.token").string()};
+}
+
 bool server_process::running() const {
   if (pid_ <= 0) return false;
   return waitpid(pid_, nullptr, WNOHANG) == 0;

@@ -107,6 +107,15 @@ class server_process {
   int exit_status_ = -1;
 };
 
+/// GET /metrics on the main listener needs the operator's metrics token (docs/security.md §4):
+/// `metrics_token_args(dir)` writes it to DIR/metrics.token and answers the serve flags naming
+/// it; `metrics_auth()` is the header that presents it.
+inline const std::string test_metrics_token = "test-metrics-token-0123456789abcdef0123456789";
+std::vector<std::string> metrics_token_args(const fs::path& dir);
+inline std::vector<std::pair<std::string, std::string>> metrics_auth() {
+  return {{"Authorization", "Bearer " + test_metrics_token}};
+}
+
 /// Seconds from now; the default is valid from an hour ago for 30 days. A window entirely in
 /// the past or the future makes an expired or a not-yet-valid certificate. (Outside pki: a nested
 /// struct's member initialisers cannot serve a default argument of the enclosing class.)

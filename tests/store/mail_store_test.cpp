@@ -55,6 +55,10 @@ TEST_CASE("mail store: server secret and Idempotency-Keys, per workspace", "[mai
   CHECK(must(m->server_secret("first-secret")) == "first-secret");
   auto m2 = must(sesami::store::open_mail(db_of(path)));
   CHECK(must(m2->server_secret("second-secret")) == "first-secret");
+  // Sealing an old plaintext secret: compare and swap, so of two processes only one replaces it.
+  CHECK(must(m->replace_server_secret("first-secret", "sealed-a")));
+  CHECK_FALSE(must(m2->replace_server_secret("first-secret", "sealed-b")));
+  CHECK(must(m2->server_secret("third-secret")) == "sealed-a");
 
   CHECK(must(m->claim_idempotency("default", "k1", "hash-a", t0)));
   CHECK_FALSE(must(m2->claim_idempotency("default", "k1", "hash-b", t0 + 1)));

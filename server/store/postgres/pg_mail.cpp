@@ -92,6 +92,15 @@ class pg_mail final : public mail_store {
     return std::string(r->text(0, 0));
   }
 
+  result<bool> replace_server_secret(std::string_view expected,
+                                     std::string_view replacement) override {
+    auto r =
+        pool_.exec("UPDATE mail_secret SET secret = $1 WHERE id = 1 AND secret = $2",
+                   params().text(replacement).text(expected), "cannot replace the server secret");
+    if (!r) return r.error();
+    return r->affected() > 0;
+  }
+
   result<bool> claim_idempotency(std::string_view ws, std::string_view key, std::string_view hash,
                                  std::int64_t now) override {
     auto r = pool_.exec(

@@ -17,16 +17,19 @@
 
 #include <boost/system/result.hpp>
 
+#include "../../app/secret_box.hpp"
 #include "../../aws/sts.hpp"
 #include "client.hpp"
 
 namespace sesami::redis {
 
-using secret_key = std::array<unsigned char, 32>;
+using secret_key = app::secret_key;
 
-/// 32 bytes written as 64 hex digits or as base64 (surrounding whitespace ignored). The error
-/// names the file, never its content.
-boost::system::result<secret_key, std::string> load_key_file(const std::filesystem::path& p);
+/// The --redis-key-file: app::load_key_file (64 hex digits or base64; errors never show it).
+inline boost::system::result<secret_key, std::string> load_key_file(
+    const std::filesystem::path& p) {
+  return app::load_key_file(p, "the Redis key");
+}
 
 /// Log sink: level (spdlog's numbering: 3 warn), message, and a field that is never a secret.
 using log_fn = std::function<void(int level, std::string_view message, std::string_view detail)>;
@@ -45,10 +48,9 @@ class credential_cache final : public aws::credential_cache {
   std::string redis_key(std::string_view cache_key) const;
 
  private:
-  std::string seal(const std::string& name, std::string_view plain) const;
-  std::optional<std::string> open(const std::string& name, std::string_view sealed) const;
   client& redis_;
-  secret_key enc_key_{}, name_key_{};
+  app::secret_box box_;  // seals entries; the Redis key name is the associated data
+  secret_key name_key_{};
   log_fn log_;
   std::function<std::chrono::system_clock::time_point()> now_;
   aws::memory_credential_cache local_;

@@ -1,5 +1,7 @@
 #include "connection.hpp"
 
+#include "../../app/private_files.hpp"
+
 namespace sesami::store::sqlite {
 
 error make_error(int rc, sqlite3* db, std::string_view what) {
@@ -33,6 +35,11 @@ error make_error(int rc, sqlite3* db, std::string_view what) {
 
 result<std::unique_ptr<connection>> connection::open(const std::string& path, int flags,
                                                      int busy_timeout_ms) {
+  // A new database file is owner-only whatever the umask: SQLite would make it 0644 & ~umask, and
+  // it gives the -wal and -shm files the database file's mode.
+  if ((flags & SQLITE_OPEN_CREATE) && !path.empty() && path != ":memory:" &&
+      !path.starts_with("file:"))
+    (void)app::create_private_file(path);  // a failure shows in sqlite3_open_v2's answer
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
