@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -429,4 +430,72 @@ TEST_CASE("security/resources: one client address cannot take every connection",
   INFO(other.substr(0, 200));
   CHECK(other.rfind("HTTP/1.1 200 ", 0) == 0);
   for (int fd : held) close(fd);
+}
+
+TEST_CASE("security/resources: recipient and message histories come a page at a time",
+          "[proof][security][resources]") {
+  temp_dir dir;
+  const auto db = dir.path / "sesami.db";
+  const auto ws = create_workspace(db, "acme");
+  REQUIRE(run_sesami({"workspace", "connect-account", "acme", "123456789012", "--db", db.string()})
+              .status == 0);
+  limited_server srv(dir.path, 0, {});
+  http_client c(srv.port());
+  const headers secret{{"X-Sesami-Secret", ws.secret}};
+  // One bounce to 250 recipients, and 25 mails to one of them.
+  {
+    auto v = json::parse(eventbridge_send("paged", [](json::object&) {}));
+    v.as_object()["detail-type"] = "Email Bounced";
+    v.as_object()["detail"] = bounce_record("paged", 250);
+    REQUIRE(
+        c.request("POST", "/ingest/eventbridge/" + ws.token, json::serialize(v), secret).status ==
+        200);
+  }
+  for (int i = 0; i < 25; ++i) {
+    const auto body = eventbridge_send("mail-" + std::to_string(i), [&](json::object& m) {
+      m["destination"] = json::array{address(0)};
+      m["timestamp"] = "2026-03-02T10:00:" + std::to_string(10 + i) + ".000Z";
+    });
+    REQUIRE(c.request("POST", "/ingest/eventbridge/" + ws.token, body, secret).status == 200);
+  }
+
+  // Walks a history's pages; returns {statuses, events, pages}.
+  auto walk = [&](const std::string& path, const std::string& list, const std::string& limit) {
+    std::size_t statuses = 0, events = 0, pages = 0;
+    std::string cursor;
+    for (;;) {
+      auto r =
+          c.request("GET", path + "?limit=" + limit + (cursor.empty() ? "" : "&cursor=" + cursor),
+                    "", bearer(ws.key));
+      INFO(r.body.substr(0, 300));
+      REQUIRE(r.status == 200);
+      const auto v = json::parse(r.body);
+      CHECK(v.at(list).as_array().size() <= std::stoul(limit));
+      CHECK(v.at("events").as_array().size() <= std::stoul(limit));
+      statuses += v.at(list).as_array().size();
+      events += v.at("events").as_array().size();
+      ++pages;
+      if (v.at("next").is_null()) break;
+      cursor = s(v.at("next"));
+      REQUIRE(pages < 100);
+    }
+    return std::array<std::size_t, 3>{statuses, events, pages};
+  };
+  const auto m = walk("/messages/paged", "recipients", "100");
+  CHECK(m == std::array<std::size_t, 3>{250, 250, 3});
+  const auto r = walk("/recipients/" + address(0), "messages", "10");
+  CHECK(r == std::array<std::size_t, 3>{26, 26, 3});
+  // Without a limit: the first 100, and the cursor of the rest.
+  const auto first = json::parse(c.request("GET", "/messages/paged", "", bearer(ws.key)).body);
+  CHECK(first.at("recipients").as_array().size() == 100);
+  CHECK(first.at("next").is_string());
+  // The recipient's status is over all its messages, on every page: the bounce outranks the sends.
+  CHECK(json::parse(
+            c.request("GET", "/recipients/" + address(0) + "?limit=1", "", bearer(ws.key)).body)
+            .at("status") == "bounced");
+  for (const char* bad : {"limit=0", "limit=1001", "limit=x", "cursor=garbage"}) {
+    INFO(bad);
+    const auto b = c.request("GET", std::string("/messages/paged?") + bad, "", bearer(ws.key));
+    CHECK(b.status == 400);
+  }
 }
