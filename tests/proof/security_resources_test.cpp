@@ -135,7 +135,9 @@ measured_run run_measured(const fs::path& dir, std::vector<std::string> args) {
 /// `nofile` is 0), and its pid at hand for /proc/PID/stat.
 class limited_server {
  public:
-  limited_server(const fs::path& dir, rlim_t nofile, std::vector<std::string> extra) : dir_(dir) {
+  limited_server(const fs::path& dir, rlim_t nofile, std::vector<std::string> extra,
+                 rlim_t nofile_hard = 0)
+      : dir_(dir) {
     std::vector<std::string> args{
         sesami_bin(), "serve", "--db",           (dir / "sesami.db").string(),
         "--port",     "0",     "--sns-cert-dir", (dir / "certs").string()};
@@ -145,7 +147,8 @@ class limited_server {
     const auto log = (dir / "server.log").string();
     pid_ = fork();
     if (pid_ == 0) {
-      const rlimit lim{nofile, nofile};  // the hard limit too: nothing to raise it to
+      // The hard limit too, unless given: nothing to raise the soft one to.
+      const rlimit lim{nofile, nofile_hard != 0 ? nofile_hard : nofile};
       if (nofile != 0) setrlimit(RLIMIT_NOFILE, &lim);
       dup2(fds[1], 1);
       const int lf = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -186,6 +189,19 @@ class limited_server {
 
   unsigned short port() const { return port_; }
   std::string log() const { return read_file(dir_ / "server.log"); }
+  /// The soft limit on open files in force in the server (/proc/PID/limits).
+  std::string open_files_limit() const {
+    std::ifstream f("/proc/" + std::to_string(pid_) + "/limits");
+    std::string line;
+    while (std::getline(f, line))
+      if (line.rfind("Max open files", 0) == 0) {
+        std::istringstream in(line.substr(std::string_view("Max open files").size()));
+        std::string soft;
+        in >> soft;
+        return soft;
+      }
+    return {};
+  }
 
   /// User + system CPU time the server has used, in seconds (/proc/PID/stat fields 14 and 15).
   double cpu_seconds() const {
@@ -403,6 +419,10 @@ TEST_CASE("security/resources: out of descriptors the server neither spins nor f
   SECTION("the default connection limits, derived from a 256-descriptor limit") {
     limited_server srv(dir.path, 256, {});
     hold_idle_sockets(srv, 300);
+  }
+  SECTION("the soft descriptor limit is raised to the hard one at start") {
+    limited_server srv(dir.path, 256, {}, 1024);
+    CHECK(srv.open_files_limit() == "1024");
   }
   SECTION("connection limits above what the descriptors allow: accepting backs off") {
     limited_server srv(dir.path, 256,
