@@ -24,6 +24,7 @@ enum class errc {
   too_large,          // an input beyond the configured size limit
   bad_batch,          // a columnar batch that does not decode
   bad_filter,         // a filter that does not make sense (unknown type, from > to ...)
+  limit_exceeded,     // beyond a documented limit: recipients, tags (docs/events.md "Limits")
 };
 
 namespace detail {
@@ -45,6 +46,7 @@ inline constexpr entry error_table[] = {
     {errc::too_large, "sesami.too_large", "input too large"},
     {errc::bad_batch, "sesami.bad_batch", "not a valid columnar batch"},
     {errc::bad_filter, "sesami.bad_filter", "invalid filter"},
+    {errc::limit_exceeded, "sesami.limit_exceeded", "beyond a documented limit"},
 };
 inline const entry& lookup(int code) noexcept {
   for (const auto& e : error_table)

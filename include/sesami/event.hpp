@@ -1,7 +1,10 @@
 #pragma once
 // The normalized event: one per affected recipient. A stable contract — the CLI, the HTTP API,
 // the wasm package and the database all use these names (see docs/events.md).
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -101,6 +104,45 @@ constexpr delivery_status merge_status(delivery_status a, delivery_status b) noe
 /// SES message tags and click link tags: name → values, sorted by name, as SES sends them.
 using tag_map = std::vector<std::pair<std::string, std::vector<std::string>>>;
 
+/// A mail's tags, held once and shared by the events of that mail: a bounce to 4 000 recipients
+/// makes 4 000 events, and copying an event copies a pointer, not the tags (the per-recipient
+/// copies made one payload's cost quadratic). Reads like a const tag_map; a write copies first, so
+/// changing one event's tags never changes another's.
+class shared_tags {
+ public:
+  using value_type = tag_map::value_type;
+  shared_tags() = default;
+  shared_tags(tag_map t)  // NOLINT(google-explicit-constructor): a tag_map is a shared_tags
+      : p_(t.empty() ? nullptr : std::make_shared<const tag_map>(std::move(t))) {}
+  shared_tags(std::initializer_list<value_type> il) : shared_tags(tag_map(il)) {}
+
+  const tag_map& get() const noexcept { return p_ ? *p_ : empty_map(); }
+  operator const tag_map&() const noexcept { return get(); }  // NOLINT: reads as a tag_map
+  tag_map::const_iterator begin() const noexcept { return get().begin(); }
+  tag_map::const_iterator end() const noexcept { return get().end(); }
+  std::size_t size() const noexcept { return get().size(); }
+  bool empty() const noexcept { return get().empty(); }
+  const value_type& operator[](std::size_t i) const noexcept { return get()[i]; }
+  const value_type& front() const noexcept { return get().front(); }
+  const value_type& back() const noexcept { return get().back(); }
+  void push_back(value_type v) {
+    tag_map t = get();
+    t.push_back(std::move(v));
+    *this = shared_tags(std::move(t));
+  }
+  friend bool operator==(const shared_tags& a, const shared_tags& b) noexcept {
+    return a.p_ == b.p_ || a.get() == b.get();
+  }
+  friend bool operator==(const shared_tags& a, const tag_map& b) noexcept { return a.get() == b; }
+
+ private:
+  static const tag_map& empty_map() noexcept {
+    static const tag_map empty;
+    return empty;
+  }
+  std::shared_ptr<const tag_map> p_;
+};
+
 struct bounce_info {
   std::string type;             // SES bounceType: Permanent, Transient, Undetermined
   std::string sub_type;         // SES bounceSubType: General, NoEmail, OnAccountSuppressionList ...
@@ -177,7 +219,7 @@ struct event {
   std::int64_t sent_at = 0;               // mail.timestamp, ms since epoch
   std::string sender;                     // mail.source
   std::string subject;                    // mail.commonHeaders.subject when present
-  tag_map tags;                           // mail.tags
+  shared_tags tags;                       // mail.tags, shared by the mail's events
   std::string configuration_set;          // ses:configuration-set tag, or EventBridge/mail field
   event_details details;
   std::string raw;  // the original document, kept for unknown events only

@@ -29,7 +29,9 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <boost/json/monotonic_resource.hpp>
@@ -45,9 +47,23 @@
 
 namespace sesami {
 
+/// What SES itself bounds, bounded here too — generously (at least ten times SES's own limits, see
+/// docs/events.md "Limits") — so that one payload's cost stays in proportion to its size. Beyond
+/// any of them a document is refused with sesami.limit_exceeded.
+struct parse_limits {
+  std::size_t destinations = 10'000;  // mail.destination entries (SES: 50 recipients a message)
+  std::size_t recipients = 10'000;    // bounced/complained/delayed/delivered recipients (SES: 50)
+  std::size_t tags = 500;          // tag values of mail.tags, and of a click's linkTags (SES: 50)
+  std::size_t tag_length = 2'560;  // characters of a tag's name or value (SES: 256)
+  /// The text each recipient's event repeats (message id, sender, subject, configuration set,
+  /// tags, the type's shared fields), times the events one record makes: what storing them costs.
+  std::size_t expansion = 16u << 20;
+};
+
 struct parse_options {
   std::size_t max_depth = 64;    // JSON nesting limit, also bounds carriers inside carriers
   std::size_t max_document = 0;  // bytes per document; 0 = no limit
+  parse_limits limits;
 };
 
 /// One rejected item of a batch. `line` is 1-based where the item starts (JSON Lines, or the line
@@ -276,24 +292,93 @@ class path_scope {
   std::size_t size_;
 };
 
-inline tag_map read_tags(const boost::json::object* o) {
-  tag_map tags;
-  if (!o) return tags;
-  tags.reserve(o->size());
+/// Tags (mail.tags, a click's linkTags) within parse_limits; false (and a failure) beyond them.
+inline bool read_tags(parser_state& st, const boost::json::object* o, std::string_view where,
+                      tag_map& tags) {
+  tags.clear();
+  if (!o) return true;
+  const parse_limits& lim = st.options().limits;
+  auto too_long = [&](std::string_view what, std::size_t n) {
+    st.fail(errc::limit_exceeded, std::string(where) + ": a tag " + std::string(what) + " of " +
+                                      std::to_string(n) + " characters exceeds the limit of " +
+                                      std::to_string(lim.tag_length));
+    return false;
+  };
+  std::size_t count = 0;
+  auto one_more = [&] {
+    if (++count <= lim.tags) return true;
+    st.fail(errc::limit_exceeded,
+            std::string(where) + ": more than " + std::to_string(lim.tags) + " tag values");
+    return false;
+  };
+  tags.reserve(std::min(o->size(), lim.tags));
   for (const auto& kv : *o) {
+    if (kv.key().size() > lim.tag_length) return too_long("name", kv.key().size());
     std::vector<std::string> values;
+    auto add = [&](const boost::json::string& v) {
+      if (v.size() > lim.tag_length) return too_long("value", v.size());
+      if (!one_more()) return false;
+      values.emplace_back(to_sv(v));
+      return true;
+    };
     if (const auto* arr = kv.value().if_array()) {
-      values.reserve(arr->size());
+      values.reserve(std::min(arr->size(), lim.tags));
       for (const auto& v : *arr)
-        if (const auto* s = v.if_string()) values.emplace_back(to_sv(*s));
+        if (const auto* s = v.if_string())
+          if (!add(*s)) return false;
     } else if (const auto* s = kv.value().if_string()) {
-      values.emplace_back(to_sv(*s));
+      if (!add(*s)) return false;
     }
+    if (values.empty() && !one_more()) return false;  // a name alone still costs its text
     tags.emplace_back(std::string(kv.key()), std::move(values));
   }
   std::sort(tags.begin(), tags.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  return tags;
+  return true;
+}
+
+/// The text an event repeats from its record: what each further recipient's copy costs to keep.
+inline std::size_t repeated_text(const event& e) noexcept {
+  std::size_t n = e.message_id.size() + e.sender.size() + e.subject.size() +
+                  e.configuration_set.size() + e.source.sns_message_id.size() +
+                  e.source.shape.size();
+  for (const auto& [name, values] : e.tags) {
+    n += name.size();
+    for (const auto& v : values) n += v.size();
+  }
+  std::visit(
+      [&](const auto& d) {
+        using T = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<T, bounce_info>)
+          n += d.type.size() + d.sub_type.size() + d.reporting_mta.size() + d.feedback_id.size();
+        else if constexpr (std::is_same_v<T, complaint_info>)
+          n += d.feedback_type.size() + d.sub_type.size() + d.user_agent.size() +
+               d.feedback_id.size();
+        else if constexpr (std::is_same_v<T, delivery_info>)
+          n += d.smtp_response.size() + d.reporting_mta.size() + d.remote_mta_ip.size();
+        else if constexpr (std::is_same_v<T, delay_info>)
+          n += d.type.size() + d.reporting_mta.size();
+        else if constexpr (std::is_same_v<T, reject_info>)
+          n += d.reason.size();
+        else if constexpr (std::is_same_v<T, failure_info>)
+          n += d.template_name.size() + d.error_message.size();
+      },
+      e.details);
+  return n;
+}
+
+/// False (and a failure) when `events` copies of a record whose events repeat `text` characters
+/// would exceed parse_limits::expansion.
+inline bool within_expansion(parser_state& st, std::size_t events, std::size_t text) {
+  const std::size_t budget = st.options().limits.expansion;
+  // 64 bytes an event for what is not text: a record of 10 000 recipients of a few characters
+  // each still fits; text + 64 cannot overflow for any text this parser holds.
+  if (events <= 1 || events <= budget / (text + 64)) return true;
+  st.fail(errc::limit_exceeded, std::to_string(events) + " events repeating " +
+                                    std::to_string(text) +
+                                    " characters of the mail each exceed the limit of " +
+                                    std::to_string(budget) + " bytes a record");
+  return false;
 }
 
 /// SES has no events before the Unix epoch; the bound also keeps every time printable as
@@ -333,7 +418,10 @@ inline std::string_view config_set_from_arn(std::string_view arn) noexcept {
 }
 
 /// Emits one copy of `base` per address, or one with recipient null and the destinations listed.
-inline void emit_for_destinations(event&& base, std::vector<event>& out, bool one_per_destination) {
+inline void emit_for_destinations(parser_state& st, event&& base, std::vector<event>& out,
+                                  bool one_per_destination) {
+  if (one_per_destination && !within_expansion(st, base.destinations.size(), repeated_text(base)))
+    return;
   if (base.destinations.size() == 1) {
     base.recipient = std::move(base.destinations.front());
     base.destinations.clear();
@@ -341,6 +429,7 @@ inline void emit_for_destinations(event&& base, std::vector<event>& out, bool on
   } else if (one_per_destination && !base.destinations.empty()) {
     std::vector<std::string> dests = std::move(base.destinations);
     base.destinations.clear();
+    out.reserve(out.size() + dests.size());
     for (std::size_t i = 0; i < dests.size(); ++i) {
       event e = (i + 1 == dests.size()) ? std::move(base) : base;
       e.recipient = std::move(dests[i]);
@@ -396,7 +485,11 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec,
   base.sender = std::string(string_or_empty(*mail, "source"));
   if (const auto* ch = get_object(*mail, "commonHeaders"))
     base.subject = std::string(string_or_empty(*ch, "subject"));
-  base.tags = read_tags(get_object(*mail, "tags"));
+  {
+    tag_map tags;
+    if (!read_tags(st, get_object(*mail, "tags"), "mail.tags", tags)) return;
+    base.tags = std::move(tags);  // held once: every event of this record shares it
+  }
   for (const auto& t : base.tags)
     if (t.first == "ses:configuration-set" && !t.second.empty())
       base.configuration_set = t.second.front();
@@ -404,6 +497,12 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec,
     base.configuration_set = std::string(string_or_empty(*mail, "configurationSet"));
   if (base.configuration_set.empty()) base.configuration_set = std::string(car.configuration_set);
   if (const auto* dest = get_array(*mail, "destination")) {
+    if (dest->size() > st.options().limits.destinations) {
+      st.fail(errc::limit_exceeded, "mail.destination: " + std::to_string(dest->size()) +
+                                        " addresses exceed the limit of " +
+                                        std::to_string(st.options().limits.destinations));
+      return;
+    }
     base.destinations.reserve(dest->size());
     for (const auto& d : *dest)
       if (const auto* s = d.if_string()) base.destinations.push_back(normalize_address(to_sv(*s)));
@@ -434,10 +533,23 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec,
   base.timestamp = *when;
 
   // Per-recipient lists: an entry without an address is reported and skipped, the others kept.
-  auto for_each_recipient = [&](std::string_view list_key, auto&& make) -> bool {
+  // Each recipient's event shares the record's tags and carries no destination list (it has its
+  // recipient): the copies cost what the record's repeated text costs, bounded by the limits.
+  // `shared` is the type's own text every recipient's event repeats.
+  auto for_each_recipient = [&](std::string_view list_key, std::size_t shared,
+                                auto&& make) -> bool {
     const boost::json::array* list = get_array(*body, list_key);
     if (!list || list->empty()) return false;
     path_scope ps(st.path, std::string(key) + "." + std::string(list_key));
+    if (list->size() > st.options().limits.recipients) {
+      st.fail(errc::limit_exceeded, std::to_string(list->size()) +
+                                        " recipients exceed the limit of " +
+                                        std::to_string(st.options().limits.recipients));
+      return true;
+    }
+    if (!within_expansion(st, list->size(), repeated_text(base) + shared)) return true;
+    base.destinations = {};  // not copied into each recipient's event
+    out.reserve(out.size() + list->size());
     for (std::size_t i = 0; i < list->size(); ++i) {
       const boost::json::value& item = (*list)[i];
       std::optional<std::string_view> address;
@@ -453,7 +565,6 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec,
         continue;
       }
       event e = base;
-      e.destinations.clear();
       e.recipient = normalize_address(*address);
       make(e, item_obj);
       out.push_back(std::move(e));
@@ -468,8 +579,10 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec,
       b.sub_type = std::string(string_or_empty(*body, "bounceSubType"));
       b.reporting_mta = std::string(string_or_empty(*body, "reportingMTA"));
       b.feedback_id = std::string(string_or_empty(*body, "feedbackId"));
-      const bool listed =
-          for_each_recipient("bouncedRecipients", [&](event& e, const boost::json::object* r) {
+      const bool listed = for_each_recipient(
+          "bouncedRecipients",
+          b.type.size() + b.sub_type.size() + b.reporting_mta.size() + b.feedback_id.size(),
+          [&](event& e, const boost::json::object* r) {
             bounce_info bi = b;
             if (r) {
               bi.action = std::string(string_or_empty(*r, "action"));
@@ -482,7 +595,7 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec,
       if (!listed) {
         b.cls = classify_bounce(b);
         base.details = std::move(b);
-        emit_for_destinations(std::move(base), out, false);
+        emit_for_destinations(st, std::move(base), out, false);
       }
       return;
     }
@@ -493,10 +606,12 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec,
       c.user_agent = std::string(string_or_empty(*body, "userAgent"));
       c.feedback_id = std::string(string_or_empty(*body, "feedbackId"));
       const bool listed = for_each_recipient(
-          "complainedRecipients", [&](event& e, const boost::json::object*) { e.details = c; });
+          "complainedRecipients",
+          c.feedback_type.size() + c.sub_type.size() + c.user_agent.size() + c.feedback_id.size(),
+          [&](event& e, const boost::json::object*) { e.details = c; });
       if (!listed) {
         base.details = std::move(c);
-        emit_for_destinations(std::move(base), out, false);
+        emit_for_destinations(st, std::move(base), out, false);
       }
       return;
     }
@@ -507,10 +622,11 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec,
       d.reporting_mta = std::string(string_or_empty(*body, "reportingMTA"));
       d.remote_mta_ip = std::string(string_or_empty(*body, "remoteMtaIp"));
       const bool listed = for_each_recipient(
-          "recipients", [&](event& e, const boost::json::object*) { e.details = d; });
+          "recipients", d.smtp_response.size() + d.reporting_mta.size() + d.remote_mta_ip.size(),
+          [&](event& e, const boost::json::object*) { e.details = d; });
       if (!listed) {
         base.details = std::move(d);
-        emit_for_destinations(std::move(base), out, false);
+        emit_for_destinations(st, std::move(base), out, false);
       }
       return;
     }
@@ -521,8 +637,9 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec,
       std::optional<std::int64_t> expires;
       if (!read_time(st, *body, "expirationTime", key, expires)) return;
       d.expiration_time = expires.value_or(0);
-      const bool listed =
-          for_each_recipient("delayedRecipients", [&](event& e, const boost::json::object* r) {
+      const bool listed = for_each_recipient(
+          "delayedRecipients", d.type.size() + d.reporting_mta.size(),
+          [&](event& e, const boost::json::object* r) {
             delay_info di = d;
             if (r) {
               di.status = std::string(string_or_empty(*r, "status"));
@@ -532,7 +649,7 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec,
           });
       if (!listed) {
         base.details = std::move(d);
-        emit_for_destinations(std::move(base), out, false);
+        emit_for_destinations(st, std::move(base), out, false);
       }
       return;
     }
@@ -545,7 +662,7 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec,
       o.machine_reason = std::string(v.reason);
       base.details = std::move(o);
       // SES does not say which destination opened: one event, recipient null when several.
-      emit_for_destinations(std::move(base), out, false);
+      emit_for_destinations(st, std::move(base), out, false);
       return;
     }
     case event_type::click: {
@@ -553,22 +670,22 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec,
       c.link = std::string(string_or_empty(*body, "link"));
       c.ip_address = std::string(string_or_empty(*body, "ipAddress"));
       c.user_agent = std::string(string_or_empty(*body, "userAgent"));
-      c.link_tags = read_tags(get_object(*body, "linkTags"));
+      if (!read_tags(st, get_object(*body, "linkTags"), "click.linkTags", c.link_tags)) return;
       const machine_verdict v = classify_click(c.user_agent, base.timestamp, base.sent_at);
       c.machine = v.machine;
       c.machine_reason = std::string(v.reason);
       base.details = std::move(c);
-      emit_for_destinations(std::move(base), out, false);
+      emit_for_destinations(st, std::move(base), out, false);
       return;
     }
     case event_type::reject:
       base.details = reject_info{std::string(string_or_empty(*body, "reason"))};
-      emit_for_destinations(std::move(base), out, true);
+      emit_for_destinations(st, std::move(base), out, true);
       return;
     case event_type::rendering_failure:
       base.details = failure_info{std::string(string_or_empty(*body, "templateName")),
                                   std::string(string_or_empty(*body, "errorMessage"))};
-      emit_for_destinations(std::move(base), out, true);
+      emit_for_destinations(st, std::move(base), out, true);
       return;
     case event_type::subscription: {
       subscription_info s;
@@ -579,12 +696,12 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec,
       if (const auto* p = body->if_contains("oldTopicPreferences"); p && !p->is_null())
         s.old_topic_preferences = boost::json::serialize(*p);
       base.details = std::move(s);
-      emit_for_destinations(std::move(base), out, false);
+      emit_for_destinations(st, std::move(base), out, false);
       return;
     }
     case event_type::send:
     default:
-      emit_for_destinations(std::move(base), out, true);
+      emit_for_destinations(st, std::move(base), out, true);
       return;
   }
 }

@@ -28,6 +28,7 @@
 #include "../aws/sns_verify.hpp"
 #include "../aws/sqs.hpp"
 #include "../http/api.hpp"
+#include "../http/fd_limits.hpp"
 #include "../http/log.hpp"
 #include "../http/server.hpp"
 #include "../store/accounts.hpp"
@@ -72,7 +73,16 @@ int run_serve(args a) {
   app.add_option("--request-timeout-ms", request_timeout_ms,
                  "a whole request must arrive within this (default 30000)");
   app.add_option("--idle-timeout-ms", idle_timeout_ms, "keep-alive idle limit (default 60000)");
-  app.add_option("--max-connections", cfg.max_connections, "beyond this, 503 (default 4096)");
+  // Descriptors first: the soft limit raised to the hard one, the connection limits sized from it.
+  const std::size_t nofile = http::raise_nofile_limit();
+  cfg.max_connections = http::default_max_connections(nofile);
+  app.add_option("--max-connections", cfg.max_connections,
+                 "beyond this, 503 (default: the descriptor limit less 64 and an eighth, at most "
+                 "65536; " +
+                     std::to_string(cfg.max_connections) + " here)");
+  app.add_option("--max-connections-per-client", cfg.max_connections_per_client,
+                 "connections one client address may hold; beyond, 503 (default: a quarter of "
+                 "--max-connections, at least 16, at most 256; raise it behind a reverse proxy)");
   app.add_option("--io-threads", cfg.io_threads, "socket threads (default 2)");
   app.add_option("--workers", cfg.worker_threads, "request handler threads (default 64)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");

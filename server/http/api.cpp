@@ -498,27 +498,49 @@ class api : public std::enable_shared_from_this<api> {
     return out;
   }
 
+  // `limit` (1..1000, default 100) and `cursor` of a history page (store::history_query); an
+  // error response when they do not parse.
+  std::optional<store::history_query> history_query_of(context& ctx, response& err) {
+    store::history_query q;
+    if (const auto* l = ctx.query_one("limit")) {
+      std::size_t n = 0;
+      const auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), n);
+      if (ec != std::errc{} || ptr != l->data() + l->size() || n < 1 ||
+          n > store::max_history_page) {
+        err = error_response(ctx, "validation.limit",
+                             "limit must be 1.." + std::to_string(store::max_history_page));
+        return std::nullopt;
+      }
+      q.limit = n;
+    }
+    if (const auto* c = ctx.query_one("cursor")) q.cursor = *c;
+    return q;
+  }
+
+  // Histories come a page at a time: up to `limit` statuses and `limit` events, and `next` (the
+  // cursor of the following page, null on the last). The first page is what the route always
+  // answered, plus `next`.
   response recipient(context& ctx) {
     response err;
     auto p = authenticate(ctx, role::viewer, err);
     if (!p) return err;
+    const auto q = history_query_of(ctx, err);
+    if (!q) return err;
     const auto address = lower(ctx.param("address"));
-    auto h = d_.store.recipient(p->workspace, address);
+    auto h = d_.store.recipient(p->workspace, address, *q);
     if (!h) return fail_store(ctx, h.error());
-    if (h->messages.empty() && h->events.empty() && !h->suppressed)
+    if (q->cursor.empty() && h->messages.empty() && h->events.empty() && !h->suppressed)
       return error_response(ctx, code::not_found, "no events for this recipient");
     json::array msgs;
     for (const auto& m : h->messages) msgs.push_back(status_json(m));
-    // The recipient's status: the highest-ranked over all their messages.
-    std::optional<delivery_status> overall;
-    for (const auto& m : h->messages)
-      overall = overall ? merge_status(*overall, m.status) : m.status;
     json::object o{
         {"address", h->address},
-        {"status", overall ? json::value(to_string(*overall)) : json::value(nullptr)},
+        // The highest-ranked status over all the recipient's messages, on every page.
+        {"status", h->status ? json::value(to_string(*h->status)) : json::value(nullptr)},
         {"suppressed", h->suppressed ? json::value(*h->suppressed) : json::value(nullptr)},
         {"messages", std::move(msgs)},
-        {"events", docs_json(h->events)}};
+        {"events", docs_json(h->events)},
+        {"next", h->next ? json::value(*h->next) : json::value(nullptr)}};
     return json_response(ctx, status::ok, o);
   }
 
@@ -526,16 +548,19 @@ class api : public std::enable_shared_from_this<api> {
     response err;
     auto p = authenticate(ctx, role::viewer, err);
     if (!p) return err;
-    auto h = d_.store.message(p->workspace, ctx.param("messageId"));
+    const auto q = history_query_of(ctx, err);
+    if (!q) return err;
+    auto h = d_.store.message(p->workspace, ctx.param("messageId"), *q);
     if (!h) return fail_store(ctx, h.error());
-    if (h->recipients.empty() && h->events.empty())
+    if (q->cursor.empty() && h->recipients.empty() && h->events.empty())
       return error_response(ctx, code::not_found, "no such message");
     json::array rs;
     for (const auto& r : h->recipients) rs.push_back(status_json(r));
     return json_response(ctx, status::ok,
                          {{"messageId", h->message_id},
                           {"recipients", std::move(rs)},
-                          {"events", docs_json(h->events)}});
+                          {"events", docs_json(h->events)},
+                          {"next", h->next ? json::value(*h->next) : json::value(nullptr)}});
   }
 
   // ---- suppression list ----

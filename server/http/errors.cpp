@@ -45,6 +45,8 @@ boost::beast::http::status status_for(std::string_view c) noexcept {
       {code::store_unavailable, s::service_unavailable},
       {code::internal, s::internal_server_error},
       {"sesami.too_large", s::payload_too_large},
+      // Past a documented limit (docs/events.md "Limits"): the payload, not its size, is at fault.
+      {"sesami.limit_exceeded", s::bad_request},
       {"sns.missing_field", s::bad_request},
       {"sns.unknown_type", s::bad_request},
       {"sns.bad_signature_version", s::forbidden},

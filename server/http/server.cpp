@@ -13,11 +13,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "fd_limits.hpp"
 #include "log.hpp"
 
 namespace sesami::http {
@@ -36,9 +38,10 @@ struct server::impl {
   std::atomic<std::uint64_t> next_id{0};
   std::string id_prefix;
 
-  std::mutex mu;  // guards sessions, stopped, stopping
+  std::mutex mu;  // guards sessions, per_client, stopped, stopping
   std::condition_variable cv;
   std::unordered_map<session*, std::weak_ptr<session>> sessions;
+  std::unordered_map<std::string, std::size_t> per_client;  // open connections by client address
   bool stopped = false;
   bool stopping = false;
 
@@ -47,10 +50,22 @@ struct server::impl {
   asio::io_context io;
   asio::thread_pool workers;
   tcp::acceptor acceptor;
+  asio::steady_timer accept_pause;  // out of descriptors: accepting resumes when it fires
   std::vector<std::thread> threads;
+  // Accept failures, logged at most once a second (touched by the accept handler only: one
+  // accept is outstanding at a time).
+  std::chrono::steady_clock::time_point accept_logged{};
+  std::uint64_t accept_failures_unlogged = 0;
 
   impl(server_config c, const router& r, metrics& m)
-      : cfg(std::move(c)), routes(r), stats(m), workers(cfg.worker_threads), acceptor(io) {
+      : cfg(std::move(c)),
+        routes(r),
+        stats(m),
+        workers(cfg.worker_threads),
+        acceptor(io),
+        accept_pause(io) {
+    if (cfg.max_connections_per_client == 0)
+      cfg.max_connections_per_client = default_max_connections_per_client(cfg.max_connections);
     // Request ids: a per-process random prefix and a counter — unique, cheap, and not guessable
     // enough to matter (they are labels, not secrets).
     std::random_device rd;
@@ -62,9 +77,12 @@ struct server::impl {
     return id_prefix + "-" + std::to_string(next_id.fetch_add(1, std::memory_order_relaxed));
   }
   void do_accept();
-  void session_closed(session* s) {
+  void accept_failed(const beast::error_code& ec);
+  void session_closed(session* s, const std::string& remote) {
     std::lock_guard lock(mu);
     sessions.erase(s);
+    if (auto it = per_client.find(remote); it != per_client.end() && --it->second == 0)
+      per_client.erase(it);
     connections.fetch_sub(1);
     stats.connections_add(-1);
     cv.notify_all();
@@ -86,13 +104,9 @@ void set_security_headers(response& res) {
 
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(tcp::socket&& socket, server::impl& srv, bool reject)
-      : stream_(std::move(socket)), srv_(srv), reject_(reject) {
-    beast::error_code ec;
-    const auto ep = stream_.socket().remote_endpoint(ec);
-    if (!ec) remote_ = ep.address().to_string();
-  }
-  ~session() { srv_.session_closed(this); }
+  session(tcp::socket&& socket, server::impl& srv, std::string remote, bool reject)
+      : stream_(std::move(socket)), srv_(srv), remote_(std::move(remote)), reject_(reject) {}
+  ~session() { srv_.session_closed(this, remote_); }
 
   void run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
@@ -230,22 +244,51 @@ class session : public std::enable_shared_from_this<session> {
 
 void server::impl::do_accept() {
   acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      // Out of descriptors and the like: keep accepting, the condition may pass.
-      log::warn("accept failed", {{"error", ec.message()}});
-      return do_accept();
-    }
+    if (ec) return accept_failed(ec);
     if (draining.load()) return;
-    const bool reject = connections.load() >= cfg.max_connections;
-    auto s = std::make_shared<session>(std::move(socket), *this, reject);
+    beast::error_code rec;
+    const auto ep = socket.remote_endpoint(rec);
+    std::string remote = rec ? std::string() : ep.address().to_string();
+    // Refused connections are answered 503 and closed at once (session::refuse_overloaded): a
+    // client over its share, or anyone once the server is full. Counted while open, like any.
+    auto s = std::shared_ptr<session>();
     {
       std::lock_guard lock(mu);
+      std::size_t& mine = per_client[remote];
+      const bool reject =
+          connections.load() >= cfg.max_connections || mine >= cfg.max_connections_per_client;
+      ++mine;
+      s = std::make_shared<session>(std::move(socket), *this, std::move(remote), reject);
       sessions.emplace(s.get(), s);
       connections.fetch_add(1);
       stats.connections_add(1);
     }
     s->run();
+    do_accept();
+  });
+}
+
+void server::impl::accept_failed(const beast::error_code& ec) {
+  if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+  // A connection reset before it was accepted: nothing is wrong here, accept the next.
+  if (ec == asio::error::connection_aborted) return do_accept();
+  // Out of descriptors (EMFILE, ENFILE) or memory: the pending connection stays in the backlog and
+  // the listening socket stays readable, so accepting again at once fails again at once — a core
+  // spinning and a log line per attempt. Pause instead; connections closing free descriptors.
+  ++accept_failures_unlogged;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - accept_logged >= std::chrono::seconds(1)) {
+    log::warn("accept failed; pausing accepts",
+              {{"error", ec.message()},
+               {"failures", accept_failures_unlogged},
+               {"pauseMs", static_cast<std::int64_t>(cfg.accept_backoff.count())},
+               {"connections", connections.load()}});
+    accept_logged = now;
+    accept_failures_unlogged = 0;
+  }
+  accept_pause.expires_after(cfg.accept_backoff);
+  accept_pause.async_wait([this](beast::error_code wec) {
+    if (wec || draining.load() || !acceptor.is_open()) return;
     do_accept();
   });
 }
@@ -299,6 +342,7 @@ void server::stop() {
   asio::post(i.io, [&i] {
     beast::error_code ec;
     i.acceptor.close(ec);
+    i.accept_pause.cancel();
   });
   std::vector<std::shared_ptr<session>> live;
   {

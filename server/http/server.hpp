@@ -20,7 +20,14 @@ struct server_config {
   std::uint32_t header_limit = 16 * 1024;             // larger headers: 431
   std::chrono::milliseconds request_timeout{30'000};  // a whole request must arrive within this
   std::chrono::milliseconds idle_timeout{60'000};     // a kept-alive connection may idle this long
-  std::size_t max_connections = 4096;                 // beyond: 503 and close
+  // Beyond: 503 and close. `sesami serve` derives its default from the descriptor limit
+  // (fd_limits.hpp).
+  std::size_t max_connections = 4096;
+  // Connections one client address may hold (beyond: 503 and close), so that one client cannot
+  // make everyone else get 503; 0: default_max_connections_per_client(max_connections).
+  std::size_t max_connections_per_client = 0;
+  // Out of descriptors (EMFILE, ENFILE) accepting pauses this long instead of spinning.
+  std::chrono::milliseconds accept_backoff{100};
   unsigned io_threads = 2;
   unsigned worker_threads = 64;
   std::chrono::milliseconds drain_timeout{15'000};  // graceful shutdown waits at most this

@@ -151,17 +151,31 @@ struct recipient_status {
   std::int64_t last_seen = 0;   // latest event timestamp
 };
 
+/// A page of a recipient's or a message's history: up to `limit` of each of its two lists (the
+/// statuses and the events), each going on from where the cursor says. A history can be as long
+/// as the mail sent: it is read a page at a time, never whole.
+inline constexpr std::size_t default_history_page = 100;
+inline constexpr std::size_t max_history_page = 1000;
+
+struct history_query {
+  std::size_t limit = default_history_page;  // per list; capped at max_history_page
+  std::string cursor;                        // opaque, from a previous page's `next`
+};
+
 struct recipient_history {
   std::string address;
-  std::vector<recipient_status> messages;  // newest first
+  std::vector<recipient_status> messages;  // newest first (last_seen, then message id)
   std::vector<stored_event> events;        // newest first, every event still retained
   std::optional<std::string> suppressed;   // reason, when the address is on the suppression list
+  std::optional<delivery_status> status;   // the highest-ranked over all the messages (every page)
+  std::optional<std::string> next;         // cursor of the next page; nullopt on the last
 };
 
 struct message_history {
   std::string message_id;
-  std::vector<recipient_status> recipients;
-  std::vector<stored_event> events;  // oldest first: a message reads as a story
+  std::vector<recipient_status> recipients;  // by address
+  std::vector<stored_event> events;          // oldest first: a message reads as a story
+  std::optional<std::string> next;           // cursor of the next page; nullopt on the last
 };
 
 // ---- rollups
@@ -259,10 +273,18 @@ class store {
 
   // reads
   virtual result<event_page> list_events(std::string_view workspace, const event_query& q) = 0;
-  virtual result<recipient_history> recipient(std::string_view workspace,
-                                              std::string_view address) = 0;
-  virtual result<message_history> message(std::string_view workspace,
-                                          std::string_view message_id) = 0;
+  /// One page of a recipient's history (store.bad_input for a cursor it did not give out).
+  virtual result<recipient_history> recipient(std::string_view workspace, std::string_view address,
+                                              const history_query& q) = 0;
+  result<recipient_history> recipient(std::string_view workspace, std::string_view address) {
+    return recipient(workspace, address, history_query{});
+  }
+  /// One page of a message's history.
+  virtual result<message_history> message(std::string_view workspace, std::string_view message_id,
+                                          const history_query& q) = 0;
+  result<message_history> message(std::string_view workspace, std::string_view message_id) {
+    return message(workspace, message_id, history_query{});
+  }
   /// Rollup rows for hours in [since, until) (ms; rounded down to the hour), ordered by hour, type.
   virtual result<std::vector<rollup_row>> rollups(std::string_view workspace, std::int64_t since,
                                                   std::int64_t until) = 0;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
 #include <sesami/to_json.hpp>
@@ -595,5 +596,108 @@ TEST_CASE("batches: one bad item never stops the rest", "[parse]") {
     parse_batch(fixture("ses/event-open.json"), r);
     CHECK(r.events.size() == 2);
     CHECK(r.documents == 2);
+  }
+}
+
+namespace {
+// A bounce record of `n` recipients (each also in mail.destination), its mail shaped by `edit`.
+template <class Edit>
+std::string bounce_of(std::size_t n, Edit&& edit) {
+  boost::json::array dest, rcpts;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string a = "u" + std::to_string(i) + "@example.com";
+    dest.emplace_back(a);
+    rcpts.emplace_back(boost::json::object{{"emailAddress", a}});
+  }
+  boost::json::object mail{{"timestamp", "2026-03-01T10:00:00.000Z"},
+                           {"messageId", "m-1"},
+                           {"source", "news@example.com"},
+                           {"destination", std::move(dest)},
+                           {"tags", {{"campaign", boost::json::array{"spring"}}}}};
+  boost::json::object rec{{"eventType", "Bounce"},
+                          {"bounce",
+                           {{"bounceType", "Permanent"},
+                            {"bounceSubType", "General"},
+                            {"timestamp", "2026-03-01T10:00:01.000Z"},
+                            {"bouncedRecipients", std::move(rcpts)}}}};
+  edit(mail, rec);
+  rec["mail"] = std::move(mail);
+  return boost::json::serialize(rec);
+}
+auto no_edit = [](boost::json::object&, boost::json::object&) {};
+}  // namespace
+
+TEST_CASE("one record's events share its tags and copy no destination list", "[parse][limits]") {
+  auto ev = parse_document(bounce_of(300, no_edit));
+  REQUIRE(ev.has_value());
+  REQUIRE(ev->size() == 300);
+  for (const auto& e : *ev) {
+    CHECK(e.destinations.empty());
+    CHECK(&e.tags.get() == &ev->front().tags.get());  // one list, not 300 copies
+  }
+  CHECK(ev->back().tags[0].first == "campaign");
+  // Writing one event's tags copies them first: the others keep theirs.
+  event changed = (*ev)[1];
+  changed.tags.push_back({"extra", {"x"}});
+  CHECK(changed.tags.size() == 2);
+  CHECK((*ev)[1].tags.size() == 1);
+  // The JSON of each event still carries the tags whole.
+  CHECK(to_json(ev->back()).at("tags").at("campaign").at(0) == "spring");
+}
+
+TEST_CASE("past the documented limits a document is refused with limit_exceeded",
+          "[parse][limits]") {
+  const parse_limits lim;
+  auto refused = [](const std::string& doc) {
+    auto r = parse_document(doc);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == errc::limit_exceeded);
+    CHECK(r.error().id() == "sesami.limit_exceeded");
+  };
+  SECTION("recipients and destinations") {
+    CHECK(parse_document(bounce_of(lim.recipients, no_edit)).has_value());
+    refused(bounce_of(lim.recipients + 1, no_edit));
+    refused(bounce_of(1, [&](boost::json::object& mail, boost::json::object&) {
+      boost::json::array d;
+      for (std::size_t i = 0; i <= lim.destinations; ++i) d.emplace_back("d@x.com");
+      mail["destination"] = std::move(d);
+    }));
+  }
+  SECTION("tags: how many, how long") {
+    auto with_tags = [](boost::json::object tags) {
+      return bounce_of(2, [&](boost::json::object& mail, boost::json::object&) {
+        mail["tags"] = std::move(tags);
+      });
+    };
+    boost::json::object many;
+    for (std::size_t i = 0; i < lim.tags; ++i) many["t" + std::to_string(i)] = {"v"};
+    CHECK(parse_document(with_tags(many)).has_value());
+    many["one-more"] = {"v"};
+    refused(with_tags(many));
+    const std::string longest(lim.tag_length, 'x'), too_long(lim.tag_length + 1, 'x');
+    CHECK(parse_document(with_tags({{longest, {longest}}})).has_value());
+    refused(with_tags({{too_long, {"v"}}}));
+    refused(with_tags({{"campaign", {too_long}}}));
+    refused(with_tags({{"campaign", boost::json::array(lim.tags + 1, "v")}}));
+  }
+  SECTION("the text every recipient's event repeats, times the recipients") {
+    // 2 000 recipients repeating a 10 000-character subject: 20 MB of copies from a 70 KB record.
+    const std::string subject(10'000, 's');
+    refused(bounce_of(2000, [&](boost::json::object& mail, boost::json::object&) {
+      mail["commonHeaders"] = {{"subject", subject}};
+    }));
+    // The same subject on a few recipients is fine.
+    CHECK(parse_document(bounce_of(50, [&](boost::json::object& mail, boost::json::object&) {
+            mail["commonHeaders"] = {{"subject", subject}};
+          })).has_value());
+  }
+  SECTION("in a batch, only the document past a limit is rejected") {
+    const std::string lines =
+        bounce_of(1, no_edit) + "\n" + bounce_of(lim.recipients + 1, no_edit) + "\n";
+    const auto b = parse_batch(lines);
+    CHECK(b.events.size() == 1);
+    REQUIRE(b.diagnostics.size() == 1);
+    CHECK(b.diagnostics[0].line == 2);
+    CHECK(b.diagnostics[0].err.code == errc::limit_exceeded);
   }
 }

@@ -3,10 +3,24 @@
 // one transaction, and each caller returns only after the transaction holding its request
 // committed (so acknowledging after the call never acknowledges something that could be lost).
 #include <condition_variable>
+#include <cstddef>
+#include <exception>
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace sesami::store::detail {
+
+/// What a failed group's requests are told: the exception's own words when it has them.
+inline std::string describe(const std::exception_ptr& e) {
+  try {
+    if (e) std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return std::string("the write failed (") + x.what() + "); retry later";
+  } catch (...) {
+  }
+  return "the write failed; retry later";
+}
 
 template <class Request>
 class group_committer {
@@ -18,8 +32,14 @@ class group_committer {
   /// std::binary_semaphore: libstdc++'s spins with sched_yield before sleeping, which on two
   /// cores took 9 % of the server's time at 64 concurrent webhooks. When a commit ends with
   /// requests queued behind it, the first of them is woken to lead the next.
-  template <class Commit>
-  void submit(Request& r, Commit&& commit) {
+  ///
+  /// A commit that throws fails its group, not the queue: `failed(std::vector<Request*>&,
+  /// std::exception_ptr)` is called for the whole group (it rolls back and gives every request an
+  /// error), the followers are released and the next group proceeds. Without it a leader's
+  /// exception left its followers asleep forever and leader_active_ set, so no later writer
+  /// could commit either.
+  template <class Commit, class Failed>
+  void submit(Request& r, Commit&& commit, Failed&& failed) {
     waiter self(&r);
     std::unique_lock lock(mu_);
     queue_.push_back(&self);
@@ -36,7 +56,12 @@ class group_committer {
     std::vector<Request*> requests;
     requests.reserve(group.size());
     for (auto* w : group) requests.push_back(w->request);
-    commit(requests);
+    try {
+      commit(requests);
+    } catch (...) {
+      // `failed` must not throw: it only rolls back and records outcomes.
+      failed(requests, std::current_exception());
+    }
     lock.lock();
     // Signalled under the lock: a woken caller cannot return (and free its waiter) before the
     // lock is released, and nothing touches a waiter after that.
@@ -48,6 +73,12 @@ class group_committer {
     } else {
       leader_active_ = false;
     }
+  }
+
+  /// Requests waiting for the next group (for tests and diagnostics).
+  std::size_t queued() {
+    std::lock_guard lock(mu_);
+    return queue_.size();
   }
 
  private:

@@ -23,6 +23,7 @@
 #include <sesami/aggregate.hpp>  // simulator_domain, detail::domain_of
 
 #include "../detail/group_commit.hpp"
+#include "../detail/page_cursor.hpp"
 #include "../detail/rollup_time.hpp"
 #include "../store.hpp"
 #include "connection.hpp"
@@ -139,32 +140,10 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// ---- cursors: the same encoding as SQLite's ("v1.<ts hex>.<seq hex>") -------------------------
-std::string encode_cursor(std::int64_t ts, std::int64_t seq) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "v1.%llx.%llx", static_cast<unsigned long long>(ts),
-                static_cast<unsigned long long>(seq));
-  return buf;
-}
-bool decode_cursor(std::string_view c, std::int64_t& ts, std::int64_t& seq) {
-  if (c.size() < 6 || c.substr(0, 3) != "v1.") return false;
-  c.remove_prefix(3);
-  const auto dot = c.find('.');
-  if (dot == std::string_view::npos || dot == 0 || dot + 1 >= c.size() || dot > 16 ||
-      c.size() - dot - 1 > 16)
-    return false;
-  auto parse = [](std::string_view h, std::int64_t& out) {
-    unsigned long long v = 0;
-    for (char ch : h) {
-      const int d = hex_value(ch);
-      if (d < 0) return false;
-      v = v * 16 + static_cast<unsigned>(d);
-    }
-    out = static_cast<std::int64_t>(v);
-    return true;
-  };
-  return parse(c.substr(0, dot), ts) && parse(c.substr(dot + 1), seq);
-}
+// ---- cursors: detail/page_cursor.hpp, the same as SQLite's
+// ----------------------------------------
+using sesami::store::detail::decode_cursor;
+using sesami::store::detail::encode_cursor;
 
 // Collects parameters while a query's text is assembled ($1, $2, ...).
 struct sql_builder {
@@ -344,7 +323,16 @@ class pg_store final : public store {
   result<ingest_summary> ingest(std::string_view workspace, std::span<const ingest_item> items,
                                 std::int64_t now, const ingest_options& o) override {
     request req{workspace, items, now, o.remember_sns_message_ids};
-    committer_.submit(req, [this](std::vector<request*>& group) { commit_group(group); });
+    committer_.submit(
+        req, [this](std::vector<request*>& group) { commit_group(group); },
+        [this](std::vector<request*>& group, const std::exception_ptr& e) {
+          // An exception inside the transaction: drop the connection (and with it the open
+          // transaction); the next group opens a new one.
+          std::lock_guard lock(write_mu_);
+          writer_.reset();
+          const error err{errc::unavailable, sesami::store::detail::describe(e)};
+          for (auto* r : group) r->outcome = err;
+        });
     return std::move(req.outcome);
   }
 
@@ -506,50 +494,98 @@ class pg_store final : public store {
     return page;
   }
 
-  result<recipient_history> recipient(std::string_view workspace,
-                                      std::string_view address) override {
+  using store::message;
+  using store::recipient;
+
+  // Histories are read a page at a time (detail/page_cursor.hpp), as in SQLite.
+  result<recipient_history> recipient(std::string_view workspace, std::string_view address,
+                                      const history_query& q) override {
     recipient_history h;
     h.address = lower(address);
+    sesami::store::detail::history_cursor cur;
+    if (!sesami::store::detail::decode_history_cursor(q.cursor, cur))
+      return error{errc::bad_input, "cursor: not one this server gave out"};
+    const std::size_t limit = std::clamp<std::size_t>(q.limit, 1, max_history_page);
+    const auto rows_wanted = static_cast<std::int64_t>(limit + 1);
     auto c = pool_.acquire();
     if (!c) return c.error();
-    const auto p = params().text(workspace).text(h.address);
-    auto st = (*c)->exec(
-        "SELECT message_id, recipient, status, first_seen, last_seen FROM recipient_status "
-        "WHERE workspace = $1 AND recipient = $2 ORDER BY last_seen DESC",
-        p, "cannot read recipient status");
-    if (!st) return st.error();
-    for (int i = 0; i < st->size(); ++i) h.messages.push_back(read_status(*st, i));
-    auto ev = (*c)->exec("SELECT " + std::string(event_columns) +
-                             " FROM events WHERE workspace = $1 AND recipient = $2 "
-                             "ORDER BY ts DESC, seq DESC",
-                         p, "cannot read recipient events");
-    if (!ev) return ev.error();
-    for (int i = 0; i < ev->size(); ++i) h.events.push_back(read_event(*ev, i));
+    if (cur.first || cur.statuses) {
+      auto p = params().text(workspace).text(h.address).integer(rows_wanted);
+      if (cur.statuses) p.integer(cur.statuses->last_seen).text(cur.statuses->key);
+      auto st = (*c)->exec(
+          std::string("SELECT message_id, recipient, status, first_seen, last_seen FROM "
+                      "recipient_status WHERE workspace = $1 AND recipient = $2 ") +
+              (cur.statuses ? "AND (last_seen < $4 OR (last_seen = $4 AND message_id > $5)) "
+                            : "") +
+              "ORDER BY last_seen DESC, message_id LIMIT $3",
+          p, "cannot read recipient status");
+      if (!st) return st.error();
+      for (int i = 0; i < st->size(); ++i) h.messages.push_back(read_status(*st, i));
+    }
+    if (cur.first || cur.events) {
+      auto p = params().text(workspace).text(h.address).integer(rows_wanted);
+      if (cur.events) p.integer(cur.events->first).integer(cur.events->second);
+      auto ev = (*c)->exec("SELECT " + std::string(event_columns) +
+                               " FROM events WHERE workspace = $1 AND recipient = $2 " +
+                               (cur.events ? "AND (ts, seq) < ($4, $5) " : "") +
+                               "ORDER BY ts DESC, seq DESC LIMIT $3",
+                           p, "cannot read recipient events");
+      if (!ev) return ev.error();
+      for (int i = 0; i < ev->size(); ++i) h.events.push_back(read_event(*ev, i));
+    }
+    h.next = sesami::store::detail::finish_history_page(
+        h.messages, h.events, limit, [](const recipient_status& s) { return s.message_id; });
+    // The recipient's status, over all their messages (not only this page's).
+    auto all = (*c)->exec(
+        "SELECT max(status) FROM recipient_status WHERE workspace = $1 AND recipient = $2",
+        params().text(workspace).text(h.address), "cannot read recipient status");
+    if (!all) return all.error();
+    if (all->size() > 0 && !all->is_null(0, 0)) {
+      const auto v = all->int64(0, 0);
+      if (v >= 0 && v < static_cast<std::int64_t>(delivery_status_count))
+        h.status = static_cast<delivery_status>(v);
+    }
     auto sup = find_suppression_with(**c, workspace, h.address);
     if (!sup) return sup.error();
     if (*sup) h.suppressed = (*sup)->reason;
     return h;
   }
 
-  result<message_history> message(std::string_view workspace,
-                                  std::string_view message_id) override {
+  result<message_history> message(std::string_view workspace, std::string_view message_id,
+                                  const history_query& q) override {
     message_history h;
     h.message_id = message_id;
+    sesami::store::detail::history_cursor cur;
+    if (!sesami::store::detail::decode_history_cursor(q.cursor, cur))
+      return error{errc::bad_input, "cursor: not one this server gave out"};
+    const std::size_t limit = std::clamp<std::size_t>(q.limit, 1, max_history_page);
+    const auto rows_wanted = static_cast<std::int64_t>(limit + 1);
     auto c = pool_.acquire();
     if (!c) return c.error();
-    const auto p = params().text(workspace).text(message_id);
-    auto st = (*c)->exec(
-        "SELECT message_id, recipient, status, first_seen, last_seen FROM recipient_status "
-        "WHERE workspace = $1 AND message_id = $2 ORDER BY recipient",
-        p, "cannot read message status");
-    if (!st) return st.error();
-    for (int i = 0; i < st->size(); ++i) h.recipients.push_back(read_status(*st, i));
-    auto ev = (*c)->exec("SELECT " + std::string(event_columns) +
-                             " FROM events WHERE workspace = $1 AND message_id = $2 "
-                             "ORDER BY ts, seq",
-                         p, "cannot read message events");
-    if (!ev) return ev.error();
-    for (int i = 0; i < ev->size(); ++i) h.events.push_back(read_event(*ev, i));
+    if (cur.first || cur.statuses) {
+      auto p = params().text(workspace).text(message_id).integer(rows_wanted);
+      if (cur.statuses) p.text(cur.statuses->key);
+      auto st = (*c)->exec(
+          std::string("SELECT message_id, recipient, status, first_seen, last_seen FROM "
+                      "recipient_status WHERE workspace = $1 AND message_id = $2 ") +
+              (cur.statuses ? "AND recipient > $4 " : "") + "ORDER BY recipient LIMIT $3",
+          p, "cannot read message status");
+      if (!st) return st.error();
+      for (int i = 0; i < st->size(); ++i) h.recipients.push_back(read_status(*st, i));
+    }
+    if (cur.first || cur.events) {
+      auto p = params().text(workspace).text(message_id).integer(rows_wanted);
+      if (cur.events) p.integer(cur.events->first).integer(cur.events->second);
+      auto ev = (*c)->exec("SELECT " + std::string(event_columns) +
+                               " FROM events WHERE workspace = $1 AND message_id = $2 " +
+                               (cur.events ? "AND (ts, seq) > ($4, $5) " : "") +
+                               "ORDER BY ts, seq LIMIT $3",
+                           p, "cannot read message events");
+      if (!ev) return ev.error();
+      for (int i = 0; i < ev->size(); ++i) h.events.push_back(read_event(*ev, i));
+    }
+    h.next = sesami::store::detail::finish_history_page(
+        h.recipients, h.events, limit, [](const recipient_status& s) { return s.recipient; });
     return h;
   }
 

@@ -17,6 +17,7 @@
 #include <sesami/aggregate.hpp>  // simulator_domain, detail::domain_of
 
 #include "../detail/group_commit.hpp"
+#include "../detail/page_cursor.hpp"
 #include "../detail/rollup_time.hpp"
 #include "../store.hpp"
 #include "connection.hpp"
@@ -69,33 +70,9 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// ---- cursors: opaque to clients, "<ts>.<seq>" in hex with a version prefix
-// -----------------------
-std::string encode_cursor(std::int64_t ts, std::int64_t seq) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "v1.%llx.%llx", static_cast<unsigned long long>(ts),
-                static_cast<unsigned long long>(seq));
-  return buf;
-}
-bool decode_cursor(std::string_view c, std::int64_t& ts, std::int64_t& seq) {
-  if (c.size() < 6 || c.substr(0, 3) != "v1.") return false;
-  c.remove_prefix(3);
-  const auto dot = c.find('.');
-  if (dot == std::string_view::npos || dot == 0 || dot + 1 >= c.size() || dot > 16 ||
-      c.size() - dot - 1 > 16)
-    return false;
-  auto parse = [](std::string_view h, std::int64_t& out) {
-    unsigned long long v = 0;
-    for (char ch : h) {
-      const int d = hex_value(ch);
-      if (d < 0) return false;
-      v = v * 16 + static_cast<unsigned>(d);
-    }
-    out = static_cast<std::int64_t>(v);
-    return true;
-  };
-  return parse(c.substr(0, dot), ts) && parse(c.substr(dot + 1), seq);
-}
+// ---- cursors: detail/page_cursor.hpp ------------------------------------------------------------
+using sesami::store::detail::decode_cursor;
+using sesami::store::detail::encode_cursor;
 
 bool is_writable(const std::string& path) { return ::access(path.c_str(), W_OK) == 0; }
 std::string directory_of(const std::string& path) {
@@ -317,7 +294,15 @@ class sqlite_store final : public store {
   result<ingest_summary> ingest(std::string_view workspace, std::span<const ingest_item> items,
                                 std::int64_t now, const ingest_options& o) override {
     request req{workspace, items, now, o.remember_sns_message_ids, o.durable};
-    committer_.submit(req, [this](std::vector<request*>& group) { commit_group(group); });
+    committer_.submit(
+        req, [this](std::vector<request*>& group) { commit_group(group); },
+        [this](std::vector<request*>& group, const std::exception_ptr& e) {
+          // An exception (out of memory ...) inside the transaction: undo it, fail the group.
+          std::lock_guard lock(write_mu_);
+          (void)writer_->exec("ROLLBACK");
+          const error err{errc::unavailable, sesami::store::detail::describe(e)};
+          for (auto* r : group) r->outcome = err;
+        });
     return std::move(req.outcome);
   }
 
@@ -527,38 +512,80 @@ class sqlite_store final : public store {
     return page;
   }
 
-  result<recipient_history> recipient(std::string_view workspace,
-                                      std::string_view address) override {
+  using store::message;
+  using store::recipient;
+
+  // Histories are read a page at a time (detail/page_cursor.hpp): each list with one row more
+  // than the page holds, to know whether it goes on.
+  result<recipient_history> recipient(std::string_view workspace, std::string_view address,
+                                      const history_query& q) override {
     recipient_history h;
     h.address = lower(address);
+    sesami::store::detail::history_cursor cur;
+    if (!sesami::store::detail::decode_history_cursor(q.cursor, cur))
+      return error{errc::bad_input, "cursor: not one this server gave out"};
+    const std::size_t limit = std::clamp<std::size_t>(q.limit, 1, max_history_page);
+    const auto rows = static_cast<std::int64_t>(limit + 1);
     auto r = reader();
     if (!r) return r.error();
-    {
+    if (cur.first || cur.statuses) {
       auto st = (*r)->prepare(
           // Named: without ANALYZE statistics the planner prefers the primary key's workspace
           // prefix (a scan of every pair of the workspace) over this index.
-          "SELECT message_id, recipient, status, first_seen, last_seen FROM recipient_status "
-          "INDEXED BY recipient_status_recipient "
-          "WHERE workspace = ?1 AND recipient = ?2 ORDER BY last_seen DESC");
+          std::string("SELECT message_id, recipient, status, first_seen, last_seen FROM "
+                      "recipient_status INDEXED BY recipient_status_recipient "
+                      "WHERE workspace = ?1 AND recipient = ?2 ") +
+          (cur.statuses ? "AND (last_seen < ?4 OR (last_seen = ?4 AND message_id > ?5)) " : "") +
+          "ORDER BY last_seen DESC, message_id LIMIT ?3");
       if (!st) return st.error();
       reset_on_exit guard{*st};
       (*st)->bind(1, workspace);
       (*st)->bind(2, h.address);
+      (*st)->bind(3, rows);
+      if (cur.statuses) {
+        (*st)->bind(4, cur.statuses->last_seen);
+        (*st)->bind(5, cur.statuses->key);
+      }
       int rc;
       while ((rc = (*st)->step()) == SQLITE_ROW) h.messages.push_back(read_status(**st));
       if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot read recipient status");
     }
-    {
+    if (cur.first || cur.events) {
       auto st = (*r)->prepare("SELECT " + std::string(event_columns) +
-                              " FROM events WHERE workspace = ?1 AND recipient = ?2 "
-                              "ORDER BY ts DESC, seq DESC");
+                              " FROM events WHERE workspace = ?1 AND recipient = ?2 " +
+                              (cur.events ? "AND (ts < ?4 OR (ts = ?4 AND seq < ?5)) " : "") +
+                              "ORDER BY ts DESC, seq DESC LIMIT ?3");
       if (!st) return st.error();
       reset_on_exit guard{*st};
       (*st)->bind(1, workspace);
       (*st)->bind(2, h.address);
+      (*st)->bind(3, rows);
+      if (cur.events) {
+        (*st)->bind(4, cur.events->first);
+        (*st)->bind(5, cur.events->second);
+      }
       int rc;
       while ((rc = (*st)->step()) == SQLITE_ROW) h.events.push_back(read_event(**st));
       if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot read recipient events");
+    }
+    h.next = sesami::store::detail::finish_history_page(
+        h.messages, h.events, limit, [](const recipient_status& s) { return s.message_id; });
+    {
+      // The recipient's status, over all their messages (not only this page's).
+      auto st = (*r)->prepare(
+          "SELECT max(status) FROM recipient_status INDEXED BY recipient_status_recipient "
+          "WHERE workspace = ?1 AND recipient = ?2");
+      if (!st) return st.error();
+      reset_on_exit guard{*st};
+      (*st)->bind(1, workspace);
+      (*st)->bind(2, h.address);
+      const int rc = (*st)->step();
+      if (rc != SQLITE_ROW) return (*r)->fail(rc, "cannot read recipient status");
+      if (!(*st)->is_null(0)) {
+        const auto v = (*st)->int64(0);
+        if (v >= 0 && v < static_cast<std::int64_t>(delivery_status_count))
+          h.status = static_cast<delivery_status>(v);
+      }
     }
     auto sup = find_suppression_with(**r, workspace, h.address);
     if (!sup) return sup.error();
@@ -566,36 +593,53 @@ class sqlite_store final : public store {
     return h;
   }
 
-  result<message_history> message(std::string_view workspace,
-                                  std::string_view message_id) override {
+  result<message_history> message(std::string_view workspace, std::string_view message_id,
+                                  const history_query& q) override {
     message_history h;
     h.message_id = message_id;
+    sesami::store::detail::history_cursor cur;
+    if (!sesami::store::detail::decode_history_cursor(q.cursor, cur))
+      return error{errc::bad_input, "cursor: not one this server gave out"};
+    const std::size_t limit = std::clamp<std::size_t>(q.limit, 1, max_history_page);
+    const auto rows = static_cast<std::int64_t>(limit + 1);
     auto r = reader();
     if (!r) return r.error();
-    {
+    if (cur.first || cur.statuses) {
       auto st = (*r)->prepare(
-          "SELECT message_id, recipient, status, first_seen, last_seen FROM recipient_status "
-          "WHERE workspace = ?1 AND message_id = ?2 ORDER BY recipient");
+          std::string("SELECT message_id, recipient, status, first_seen, last_seen FROM "
+                      "recipient_status WHERE workspace = ?1 AND message_id = ?2 ") +
+          (cur.statuses ? "AND recipient > ?4 " : "") + "ORDER BY recipient LIMIT ?3");
       if (!st) return st.error();
       reset_on_exit guard{*st};
       (*st)->bind(1, workspace);
       (*st)->bind(2, message_id);
+      (*st)->bind(3, rows);
+      if (cur.statuses) (*st)->bind(4, cur.statuses->key);
       int rc;
       while ((rc = (*st)->step()) == SQLITE_ROW) h.recipients.push_back(read_status(**st));
       if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot read message status");
     }
-    {
+    if (cur.first || cur.events) {
       auto st = (*r)->prepare("SELECT " + std::string(event_columns) +
-                              " FROM events WHERE workspace = ?1 AND message_id = ?2 "
-                              "ORDER BY ts, seq");
+                              " FROM events WHERE workspace = ?1 AND message_id = ?2 " +
+                              (cur.events ? "AND (ts > ?4 OR (ts = ?4 AND seq > ?5)) " : "") +
+                              "ORDER BY ts, seq LIMIT ?3");
       if (!st) return st.error();
       reset_on_exit guard{*st};
       (*st)->bind(1, workspace);
       (*st)->bind(2, message_id);
+      (*st)->bind(3, rows);
+      if (cur.events) {
+        (*st)->bind(4, cur.events->first);
+        (*st)->bind(5, cur.events->second);
+      }
       int rc;
       while ((rc = (*st)->step()) == SQLITE_ROW) h.events.push_back(read_event(**st));
       if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot read message events");
     }
+    // A message's statuses are in address order: the position is the address alone.
+    h.next = sesami::store::detail::finish_history_page(
+        h.recipients, h.events, limit, [](const recipient_status& s) { return s.recipient; });
     return h;
   }
 
