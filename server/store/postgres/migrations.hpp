@@ -376,6 +376,10 @@ INSERT INTO rollups_daily (workspace, day, type, count, machine, uniq, uniq_huma
          sum(suppressed), sum(undetermined), sum(sim_count), sum(sim_uniq_human), sum(sim_hard)
   FROM rollups GROUP BY workspace, d, type;
 )sql"},
+    {9, "users: a one-time password must be changed before anything else", R"sql(
+-- As SQLite's migration 15: set for server-made passwords, cleared when the user sets one.
+ALTER TABLE users ADD COLUMN must_change_password boolean NOT NULL DEFAULT false;
+)sql"},
 };
 
 // The highest version, wherever it sits in the list (migrations written in parallel may land out

@@ -478,6 +478,12 @@ INSERT INTO rollups_daily (workspace, day, type, count, machine, uniq, uniq_huma
          sum(suppressed), sum(undetermined), sum(sim_count), sum(sim_uniq_human), sum(sim_hard)
   FROM rollups GROUP BY workspace, d, type;
 )sql"},
+    {15, "users: a one-time password must be changed before anything else", R"sql(
+-- Set when the password was made by the server (first start, `sesami user add` without
+-- --password, `sesami user reset-password`); cleared when the user sets one. While set, a session
+-- of the user may only set the password, read the session and sign out (app/auth.cpp).
+ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 inline constexpr int latest_version = migrations[std::size(migrations) - 1].version;
