@@ -38,9 +38,6 @@ session sign_in(http_client& c, const std::string& email, const std::string& pas
   s.must_change = body.at("mustChangePassword").as_bool();
   return s;
 }
-std::string code_of(const http_response& r) {
-  return std::string(json::parse(r.body).at("error").at("code").as_string());
-}
 std::string set_password_body(const std::string& current, const std::string& next) {
   return json::serialize(json::object{{"currentPassword", current}, {"newPassword", next}});
 }
@@ -70,7 +67,7 @@ TEST_CASE("the login rule is the form's: an email address as <input type=email> 
   CHECK(add.err.find("not an email address") != std::string::npos);
 }
 
-TEST_CASE("first start prints the sign-in; its one-time password only sets a password",
+TEST_CASE("first start prints the sign-in, and its one-time password only sets a password",
           "[first-run]") {
   temp_dir dir;
   // The helper signs the first owner in and sets a password, as the first sign-in must; the
@@ -197,7 +194,7 @@ TEST_CASE("user add on an existing user never prints a password that does not wo
   CHECK(c.request("GET", "/events", "", s.h()).status == 200);
 }
 
-TEST_CASE("read commands need an existing database and workspace; they create neither",
+TEST_CASE("read commands need an existing database and workspace and create neither",
           "[first-run][cli]") {
   temp_dir dir;
   const auto typo = dir.path / "typo.db";
@@ -219,12 +216,13 @@ TEST_CASE("read commands need an existing database and workspace; they create ne
   const auto db = (dir.path / "sesami.db").string();
   REQUIRE(run_sesami_err({"demo", "--db", db, "--events", "10"}).status == 0);
   create_workspace(db, "acme");
+  write_file(dir.path / "empty.jsonl", "");
   auto stats = run_sesami_err({"stats", "--db", db, "--workspace", "acmee"});
   CHECK(stats.status == 2);
   CHECK(stats.err.find("no workspace 'acmee' (known: acme, default;") != std::string::npos);
   for (std::vector<std::string> args :
        {std::vector<std::string>{"events", "-w", "acmee"},
-        {"import", "-w", "acmee", (dir.path / "none.jsonl").string()},
+        {"import", "-w", "acmee", (dir.path / "empty.jsonl").string()},
         {"demo", "-w", "acmee", "--events", "10"},
         {"suppression", "-w", "acmee", "list"},
         {"user", "add", "b@example.com", "-w", "acmee"}}) {
