@@ -182,7 +182,7 @@ TEST_CASE("migration 11 files an existing database's events under their pairs' s
     auto s = open(path);
     ingest(*s, events);
   }
-  // Back to schema 10: what a database written before migration 11 (and 12) looks like.
+  // Back to schema 10: what a database written before migration 11 (and 12, 15) looks like.
   {
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
@@ -190,7 +190,9 @@ TEST_CASE("migration 11 files an existing database's events under their pairs' s
     const int rc = sqlite3_exec(db,
                                 "DROP TABLE status_events; DROP TABLE status_orphans; "
                                 "ALTER TABLE recipient_status DROP COLUMN events; "
-                                "DROP TABLE rollups_daily; PRAGMA user_version = 10;",
+                                "DROP TABLE rollups_daily; "
+                                "ALTER TABLE users DROP COLUMN must_change_password; "
+                                "PRAGMA user_version = 10;",
                                 nullptr, nullptr, &err);
     INFO((err ? err : ""));
     sqlite3_free(err);
