@@ -60,6 +60,29 @@ std::optional<std::string> slug(std::string_view name) {
 }
 }  // namespace
 
+bool valid_email(std::string_view e) noexcept {
+  if (e.empty() || e.size() > 254) return false;
+  const auto at = e.find('@');
+  if (at == 0 || at == std::string_view::npos) return false;
+  static constexpr std::string_view local_extra = ".!#$%&'*+/=?^_`{|}~-";
+  for (char c : e.substr(0, at))
+    if (!std::isalnum(static_cast<unsigned char>(c)) &&
+        local_extra.find(c) == std::string_view::npos)
+      return false;
+  auto domain = e.substr(at + 1);  // labels: [A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?
+  if (domain.empty()) return false;
+  while (true) {
+    const auto dot = domain.find('.');
+    const auto label = domain.substr(0, dot);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+      return false;
+    for (char c : label)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    if (dot == std::string_view::npos) return true;
+    domain.remove_prefix(dot + 1);
+  }
+}
+
 std::string_view to_string(role r) noexcept {
   switch (r) {
     case role::owner:
@@ -194,10 +217,12 @@ outcome<bool> auth::aws_account_connected(std::string_view workspace, std::strin
 }
 
 outcome<std::string> auth::add_user(std::string_view email_in, std::string_view password,
-                                    std::string_view workspace, role r) {
+                                    std::string_view workspace, role r, bool one_time) {
   const std::string email = lower(email_in);
   if (!valid_email(email))
-    return fail("validation.email", "a user needs a login name (an email address)");
+    return fail("validation.email",
+                "'" + email.substr(0, 254) +
+                    "' is not an email address (a login is one, e.g. admin@localhost)");
   auto ws = store_.find_workspace(workspace);
   if (!ws) return from_store(ws.error());
   if (!*ws) return fail("store.not_found", "no workspace '" + std::string(workspace) + "'");
@@ -211,7 +236,7 @@ outcome<std::string> auth::add_user(std::string_view email_in, std::string_view 
     auto hash = hash_password(password);
     if (!hash) return hash.error();
     user_id = "u_" + random_token(12);
-    if (auto c = acc_.create_user({user_id, email, *hash, now_ms()}); !c)
+    if (auto c = acc_.create_user({user_id, email, *hash, now_ms(), one_time}); !c)
       return from_store(c.error());
   }
   if (auto m = acc_.set_membership({std::string(workspace), user_id, std::string(to_string(r))});
@@ -227,7 +252,7 @@ outcome<std::optional<std::string>> auth::bootstrap_owner(std::string_view works
   if (*n > 0) return std::optional<std::string>{};
   if (auto w = store_.ensure_workspace(workspace); !w) return from_store(w.error());
   auto password = random_token(18);
-  if (auto u = add_user(email, password, workspace, role::owner); !u) return u.error();
+  if (auto u = add_user(email, password, workspace, role::owner, true); !u) return u.error();
   return std::optional<std::string>{password};
 }
 
@@ -259,6 +284,8 @@ outcome<void> auth::change_password(std::string_view user_id, std::string_view o
   if (!check_password((*u)->password_hash, old_password))
     return fail("auth.bad_credentials", "the current password is wrong");
   attempt->ticket.succeeded();
+  if (new_password == old_password)
+    return fail("validation.password", "choose a new password, not the current one");
   auto hash = hash_password(new_password);
   if (!hash) return hash.error();
   if (auto r = acc_.set_password(user_id, *hash); !r) return from_store(r.error());
@@ -266,6 +293,21 @@ outcome<void> auth::change_password(std::string_view user_id, std::string_view o
   if (auto r = acc_.delete_other_sessions(user_id, sha256(keep_session)); !r)
     return from_store(r.error());
   return {};
+}
+
+outcome<std::string> auth::reset_password(std::string_view email_in) {
+  const std::string email = lower(email_in);
+  auto u = acc_.user_by_email(email);
+  if (!u) return from_store(u.error());
+  if (!*u) return fail("store.not_found", "no user '" + email + "'");
+  auto password = random_token(18);
+  auto hash = hash_password(password);
+  if (!hash) return hash.error();
+  auto r = acc_.reset_password((*u)->id, *hash);
+  if (!r) return from_store(r.error());
+  if (!*r) return fail("store.not_found", "no user '" + email + "'");  // deleted meanwhile
+  throttle_.clear_email(email);
+  return password;
 }
 
 outcome<login_result> auth::start_session(const store::user_row& u) {
@@ -276,6 +318,7 @@ outcome<login_result> auth::start_session(const store::user_row& u) {
   out.csrf = random_token();
   out.user_id = u.id;
   out.email = u.email;
+  out.must_change_password = u.must_change_password;
   if (auto r = acc_.add_session(
           {sha256(out.session), out.user_id, out.csrf, now, now + session_lifetime_ms});
       !r)
@@ -585,6 +628,7 @@ outcome<principal> auth::from_session(std::string_view session, std::string_view
   p.user_id = (*s)->user_id;
   p.via_cookie = true;
   p.csrf = (*s)->csrf;
+  p.must_change_password = (*s)->must_change_password;
   return p;
 }
 

@@ -39,6 +39,12 @@ template <class T>
 using outcome = boost::system::result<T, failure>;
 inline failure from_store(const store::error& e) { return {std::string(e.id()), e.message}; }
 
+/// The one rule for a login name, shared by the sign-in form, the API and the CLI: an email
+/// address as HTML's <input type="email"> accepts it (WHATWG "valid email address": local part of
+/// letters, digits and .!#$%&'*+/=?^_`{|}~-, then @, then dot-separated labels of letters, digits
+/// and inner hyphens, at most 63 each; no dot needed, so admin@localhost is one), at most 254.
+bool valid_email(std::string_view email) noexcept;
+
 enum class role : std::uint8_t { viewer, admin, owner };  // ordered: a role includes those below
 std::string_view to_string(role r) noexcept;
 std::optional<role> parse_role(std::string_view s) noexcept;
@@ -51,6 +57,8 @@ struct principal {
   std::string key_id;   // empty for users
   bool via_cookie = false;
   std::string csrf;  // the session's CSRF token (cookie callers only)
+  /// Signed in with a one-time password: only setting a password, the session and sign-out allowed.
+  bool must_change_password = false;
   bool allows(role need) const noexcept { return access >= need; }
 };
 
@@ -69,6 +77,7 @@ struct login_result {
   std::string user_id;
   std::string email;
   std::vector<store::membership_row> workspaces;
+  bool must_change_password = false;
 };
 
 /// An invitation as its workspace sees it, with its one-time token when just created.
@@ -109,10 +118,12 @@ class auth {
   outcome<std::vector<std::string>> aws_accounts(std::string_view workspace);
 
   // ---- users ----
+  /// Returns the user id. `one_time`: the password was made for the user (printed once), so the
+  /// first sign-in must set a new one. An existing user only joins the workspace.
   outcome<std::string> add_user(std::string_view email, std::string_view password,
-                                std::string_view workspace, role r);  // returns the user id
+                                std::string_view workspace, role r, bool one_time = false);
   /// On a database without users: creates workspace `workspace` (if needed) and an owner
-  /// `email` with a random password, returned once. nullopt when users exist.
+  /// `email` with a random one-time password, returned once. nullopt when users exist.
   outcome<std::optional<std::string>> bootstrap_owner(std::string_view workspace,
                                                       std::string_view email);
   /// Checks the current password (throttled like a sign-in), sets the new one and ends every
@@ -120,6 +131,10 @@ class auth {
   outcome<void> change_password(std::string_view user_id, std::string_view old_password,
                                 std::string_view new_password, std::string_view keep_session,
                                 std::string_view remote);
+
+  /// The operator's reset (`sesami user reset-password`): a new random one-time password,
+  /// returned once; every session of the user ends. "store.not_found" for an unknown email.
+  outcome<std::string> reset_password(std::string_view email);
 
   // ---- members and invitations (docs/security.md, section 3) ----
   /// Invites `email` to `by.workspace` with role `r`: the same answer whether or not the email has

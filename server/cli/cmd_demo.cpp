@@ -16,7 +16,7 @@ namespace sesami::cli {
 int run_demo(args a) {
   CLI::App app{"Generate a realistic demo data set and import it.", "sesami demo"};
   store_args sa;
-  add_store_options(app, sa);
+  add_store_options(app, sa, open_mode::create);
   demo::options opt;
   bool json = false, show_progress = false;
   app.add_option("--events", opt.events, "events to generate (default 50000)")
@@ -33,7 +33,7 @@ int run_demo(args a) {
   constexpr std::int64_t day = 86'400'000;
   opt.end = app::now_ms() / day * day;
 
-  auto st = open_store("demo", sa);
+  auto st = open_store("demo", sa, open_mode::create);
   if (!st) return 2;
   app::importer im(*st, sa.workspace, 10000);
   const bool progress = show_progress || ::isatty(2);

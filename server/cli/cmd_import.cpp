@@ -68,7 +68,7 @@ bool import_stream(std::FILE* f, const std::string& name, app::importer& im, pro
 int run_import(args a) {
   CLI::App app{"Import SES event payloads into the store, exactly once.", "sesami import"};
   store_args sa;
-  add_store_options(app, sa);
+  add_store_options(app, sa, open_mode::create);
   bool json = false, show_progress = false;
   std::size_t batch = 10000;
   std::vector<std::string> inputs;
@@ -113,7 +113,7 @@ int run_import(args a) {
   }
   if (std::count(files.begin(), files.end(), "-")) pr.total_bytes = 0;
 
-  auto st = open_store("import", sa);
+  auto st = open_store("import", sa, open_mode::create);
   if (!st) return 2;
   app::importer im(*st, sa.workspace, batch);
   im.on_commit([](void* ctx, const app::importer& i) { static_cast<progress*>(ctx)->show(i); },

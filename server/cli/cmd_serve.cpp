@@ -48,10 +48,10 @@ int run_serve(args a) {
   const auto started = std::chrono::steady_clock::now();
   CLI::App app{"Serve the HTTP API, webhook ingestion and the dashboard.", "sesami serve"};
   store_args sa;
-  add_store_options(app, sa);
+  add_store_options(app, sa, open_mode::create);
   http::server_config cfg;
   cfg.port = 8080;
-  std::string static_dir, cert_dir, owner_email = "admin", log_level = "info";
+  std::string static_dir, cert_dir, owner_email = "admin@localhost", log_level = "info";
   std::string test_ca, test_connect_to;
   bool no_fetch = false, bench = false, debug_routes = false;
   std::int64_t request_timeout_ms = 30000, idle_timeout_ms = 60000;
@@ -67,7 +67,9 @@ int run_serve(args a) {
                  "2: refuse SNS messages signed with SHA1 (SignatureVersion 1); default 1")
       ->check(CLI::Range(1, 2));
   app.add_option("--owner-email", owner_email,
-                 "login of the owner created on first start (default \"admin\")");
+                 "email address (the sign-in) of the owner created on first start, with a "
+                 "one-time password (default admin@localhost)")
+      ->envname("SESAMI_OWNER_EMAIL");
   app.add_option("--body-limit", cfg.body_limit, "largest request body in bytes (default 1 MiB)");
   app.add_option("--header-limit", cfg.header_limit, "largest request header in bytes (16 KiB)");
   app.add_option("--request-timeout-ms", request_timeout_ms,
@@ -186,6 +188,13 @@ int run_serve(args a) {
       std::fprintf(stderr, "sesami serve: --event-bus-queue: %s\n", q.error().c_str());
       return 2;
     }
+  if (!app::valid_email(owner_email)) {  // the sign-in form would refuse it: say so now
+    std::fprintf(stderr,
+                 "sesami serve: --owner-email '%s' is not an email address (the sign-in is one, "
+                 "e.g. admin@localhost)\n",
+                 owner_email.c_str());
+    return 2;
+  }
   cfg.request_timeout = std::chrono::milliseconds(request_timeout_ms);
   cfg.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
 
@@ -318,13 +327,20 @@ int run_serve(args a) {
     return 2;
   }
   if (*boot) {
-    // Printed once, to the terminal only (never to the log).
+    // Printed once, to the terminal only (never to the log). Stable lines: scripts/run and the
+    // README-following test read them.
     std::printf(
-        "sesami: created owner '%s' in workspace '%s' with one-time password: %s\n"
-        "sesami: sign in and change it (POST /auth/password).\n",
-        owner_email.c_str(), sa.workspace.c_str(), (*boot)->c_str());
-    std::fflush(stdout);
+        "sesami: created owner %s in workspace '%s'\n"
+        "sesami: sign in with email: %s\n"
+        "sesami: one-time password: %s\n"
+        "sesami: the first sign-in asks for a new password.\n",
+        owner_email.c_str(), sa.workspace.c_str(), owner_email.c_str(), (*boot)->c_str());
+  } else {
+    std::printf(
+        "sesami: users exist; a forgotten password: sesami user reset-password EMAIL --db %s\n",
+        store::is_postgres_url(sa.db) ? "postgresql://..." : sa.db.c_str());
   }
+  std::fflush(stdout);
 
   aws::sns_verifier_options vo;
   vo.cert_dir = cert_dir.empty() ? (store::is_postgres_url(sa.db)

@@ -3,6 +3,7 @@
 // and --workspace options, opening the store with a clear message, and running a CLI11 app on
 // the arguments after the subcommand's name.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,23 +21,68 @@ struct store_args {
   std::string workspace = "default";
 };
 
-inline void add_store_options(CLI::App& app, store_args& s) {
+/// Whether a command may bring a database (and the "default" workspace) into being. Only import,
+/// demo, workspace create and serve do (docs/cli.md); every other command needs both to exist, so
+/// a typo in --db or --workspace is an error rather than a new, empty database or workspace.
+enum class open_mode { existing, create };
+
+inline void add_store_options(CLI::App& app, store_args& s, open_mode m = open_mode::existing) {
   app.add_option("--db", s.db,
                  "SQLite database file (default ./sesami.db) or postgresql://user:pass@host/db")
       ->envname("SESAMI_DB");
   app.add_option("--workspace,-w", s.workspace,
-                 "workspace (default \"default\", created on demand)");
+                 m == open_mode::create
+                     ? "workspace (default \"default\", created on demand; others must exist)"
+                     : "workspace (default \"default\"; must exist)");
 }
 
-/// Opens the store and makes sure the workspace exists; prints the error and returns nullptr.
-inline std::unique_ptr<store::store> open_store(const char* cmd, const store_args& s) {
+/// For open_mode::existing: an SQLite file that is not there is an error (printed), not a new
+/// database. PostgreSQL URLs name a server's database, which the server decides about.
+inline bool database_exists(const char* cmd, const std::string& db) {
+  if (store::is_postgres_url(db)) return true;
+  std::error_code ec;
+  if (std::filesystem::exists(db, ec)) return true;
+  std::fprintf(stderr,
+               "sesami %s: no database '%s' (check --db or SESAMI_DB; `sesami import`, `sesami "
+               "demo`, `sesami workspace create` and `sesami serve` create one)\n",
+               cmd, db.c_str());
+  return false;
+}
+
+/// Whether `workspace` exists in `st`; if not, prints an error naming the known ones.
+inline bool workspace_exists(const char* cmd, store::store& st, const std::string& workspace) {
+  auto found = st.find_workspace(workspace);
+  if (!found) {
+    std::fprintf(stderr, "sesami %s: %s\n", cmd, found.error().message.c_str());
+    return false;
+  }
+  if (*found) return true;
+  std::string known;
+  if (auto all = st.list_workspaces())
+    for (const auto& w : *all) known += (known.empty() ? "" : ", ") + w.id;
+  std::fprintf(stderr,
+               "sesami %s: no workspace '%s' (known: %s; `sesami workspace create NAME` "
+               "makes one)\n",
+               cmd, workspace.c_str(), known.empty() ? "none" : known.c_str());
+  return false;
+}
+
+/// Opens the store and checks the workspace (open_mode::create: the database may be new and the
+/// "default" workspace is made on demand); prints the error and returns nullptr.
+inline std::unique_ptr<store::store> open_store(const char* cmd, const store_args& s,
+                                                open_mode m = open_mode::existing) {
+  if (m == open_mode::existing && !database_exists(cmd, s.db)) return nullptr;
   auto st = store::open_store(s.db);  // a postgresql:// URL or an SQLite file
   if (!st) {
     std::fprintf(stderr, "sesami %s: %s\n", cmd, st.error().message.c_str());
     return nullptr;
   }
-  if (auto ws = (*st)->ensure_workspace(s.workspace); !ws) {
-    std::fprintf(stderr, "sesami %s: %s\n", cmd, ws.error().message.c_str());
+  if (m == open_mode::create && s.workspace == "default") {
+    if (auto ws = (*st)->ensure_workspace(s.workspace); !ws) {
+      std::fprintf(stderr, "sesami %s: %s\n", cmd, ws.error().message.c_str());
+      return nullptr;
+    }
+  } else if (!workspace_exists(cmd, **st, s.workspace)) {
     return nullptr;
   }
   return std::move(*st);

@@ -52,6 +52,8 @@ int run_workspace(args a) {
     s->add_flag("--json", json, "print JSON");
   }
   if (int rc = parse_args(app, a); rc >= 0) return rc;
+  // Only `create` may bring a database into being (docs/cli.md).
+  if (!create->parsed() && !database_exists("workspace", db)) return 2;
   auto o = open_all(db);
   if (!o) return 2;
   app::auth auth(*o->st, *o->acc);
@@ -78,11 +80,7 @@ int run_workspace(args a) {
     return 0;
   }
   if (rotate->parsed()) {
-    auto ws = o->st->find_workspace(id);
-    if (!ws || !*ws) {
-      std::fprintf(stderr, "sesami workspace rotate-token: no workspace '%s'\n", id.c_str());
-      return 2;
-    }
+    if (!workspace_exists("workspace rotate-token", *o->st, id)) return 2;
     auto r = auth.rotate_ingest(id);
     if (!r) {
       std::fprintf(stderr, "sesami workspace rotate-token: %s\n", r.error().message.c_str());
@@ -97,11 +95,7 @@ int run_workspace(args a) {
       std::printf("ingest token  %s\ningest secret %s\n", r->first.c_str(), r->second.c_str());
     return 0;
   }
-  auto ws = o->st->find_workspace(id);
-  if (!ws || !*ws) {
-    std::fprintf(stderr, "sesami workspace connect-account: no workspace '%s'\n", id.c_str());
-    return 2;
-  }
+  if (!workspace_exists("workspace connect-account", *o->st, id)) return 2;
   if (auto r = auth.connect_aws_account(id, account); !r) {
     std::fprintf(stderr, "sesami workspace connect-account: %s\n", r.error().message.c_str());
     return 2;

@@ -16,7 +16,7 @@ int run_suppression(args a);  // sesami suppression list|add|remove|import|expor
 int run_demo(args a);         // sesami demo --db PATH [--events N] [--seed S]
 int run_serve(args a);        // sesami serve --db PATH [--port N] [--static-dir DIR] ...
 int run_workspace(args a);    // sesami workspace create NAME --db PATH [--json]
-int run_user(args a);         // sesami user add EMAIL --workspace ID --role ROLE --db PATH
+int run_user(args a);         // sesami user add EMAIL [-w ID] [--role R] | reset-password EMAIL
 int run_connect(args a);      // sesami connect --sesami-account ID [--mode M] [--identity D]...
 int run_doctor(args a);       // sesami doctor --from ADDRESS [--timeout S] [--allow-simulator]
 }  // namespace sesami::cli

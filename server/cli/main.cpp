@@ -23,7 +23,7 @@ constexpr command commands[] = {
     {"demo", sesami::cli::run_demo, "generate a realistic demo data set and import it"},
     {"serve", sesami::cli::run_serve, "serve the HTTP API, webhook ingestion and the dashboard"},
     {"workspace", sesami::cli::run_workspace, "create workspaces, rotate ingestion tokens"},
-    {"user", sesami::cli::run_user, "add users to workspaces"},
+    {"user", sesami::cli::run_user, "add users to workspaces, reset a password"},
     {"connect", sesami::cli::run_connect, "the CloudFormation template that connects an AWS account"},
     {"doctor", sesami::cli::run_doctor, "check the AWS connection and the event pipeline, step by step"},
 };

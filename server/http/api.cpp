@@ -112,7 +112,10 @@ class api : public std::enable_shared_from_this<api> {
   api(api_deps& d, const api_options& o) : d_(d), opt_(o) {}
 
   /// Who is calling, in which workspace, with at least `need`; or the answer to send instead.
-  std::optional<app::principal> authenticate(const context& ctx, role need, response& err) {
+  /// A session of a one-time password gets 403 auth.password_change_required everywhere except
+  /// where `allow_must_change` (setting the password, the session, signing out).
+  std::optional<app::principal> authenticate(const context& ctx, role need, response& err,
+                                             bool allow_must_change = false) {
     const auto authz = ctx.header("Authorization");
     const auto ws_hint = ctx.header("X-Sesami-Workspace");
     app::outcome<app::principal> p = app::failure{};
@@ -146,6 +149,12 @@ class api : public std::enable_shared_from_this<api> {
     }
     if (!p) {
       err = fail(ctx, p.error());
+      return std::nullopt;
+    }
+    if (p->must_change_password && !allow_must_change) {
+      err = error_response(ctx, code::password_change_required,
+                           "signed in with a one-time password: set your own password first "
+                           "(POST /auth/password)");
       return std::nullopt;
     }
     if (!p->allows(need)) {
@@ -303,7 +312,8 @@ class api : public std::enable_shared_from_this<api> {
     auto res = json_response(ctx, status::ok,
                              {{"user", {{"id", r.user_id}, {"email", r.email}}},
                               {"csrfToken", r.csrf},
-                              {"workspaces", std::move(ws)}});
+                              {"workspaces", std::move(ws)},
+                              {"mustChangePassword", r.must_change_password}});
     res.set(bhttp::field::set_cookie,
             std::string(session_cookie) + "=" + r.session + "; Path=/; HttpOnly; " +
                 (secure_cookie(ctx) ? "Secure; " : "") + "SameSite=Strict; Max-Age=" +
@@ -328,6 +338,12 @@ class api : public std::enable_shared_from_this<api> {
       err = fail(ctx, s.error());
       return std::nullopt;
     }
+    if (s->must_change_password) {  // as authenticate(): a one-time password sets a password first
+      err = error_response(ctx, code::password_change_required,
+                           "signed in with a one-time password: set your own password first "
+                           "(POST /auth/password)");
+      return std::nullopt;
+    }
     if (unsafe_method(ctx.req.method())) {
       const auto sent = ctx.header("X-CSRF-Token");
       if (sent.empty() || !app::auth::equal_secret(sent, s->csrf)) {
@@ -342,7 +358,7 @@ class api : public std::enable_shared_from_this<api> {
     const auto cookie = cookie_value(ctx.header("Cookie"), session_cookie);
     if (cookie.empty()) return error_response(ctx, code::unauthenticated, "not signed in");
     response err;
-    if (!authenticate(ctx, role::viewer, err)) return err;
+    if (!authenticate(ctx, role::viewer, err, true)) return err;
     d_.auth.logout(cookie);
     auto res = no_content(ctx);
     res.set(bhttp::field::set_cookie, std::string(session_cookie) + "=; Path=/; HttpOnly; " +
@@ -355,7 +371,7 @@ class api : public std::enable_shared_from_this<api> {
     const auto cookie = cookie_value(ctx.header("Cookie"), session_cookie);
     if (cookie.empty()) return error_response(ctx, code::unauthenticated, "not signed in");
     response err;
-    auto p = authenticate(ctx, role::viewer, err);
+    auto p = authenticate(ctx, role::viewer, err, true);
     if (!p) return err;
     auto ws = d_.auth.session_workspaces(cookie);
     if (!ws) return fail(ctx, ws.error());
@@ -366,12 +382,13 @@ class api : public std::enable_shared_from_this<api> {
                           {"workspace", p->workspace},
                           {"role", app::to_string(p->access)},
                           {"csrfToken", p->csrf},
-                          {"workspaces", std::move(list)}});
+                          {"workspaces", std::move(list)},
+                          {"mustChangePassword", p->must_change_password}});
   }
 
   response password(context& ctx) {
     response err;
-    auto p = authenticate(ctx, role::viewer, err);
+    auto p = authenticate(ctx, role::viewer, err, true);
     if (!p) return err;
     if (p->user_id.empty())
       return error_response(ctx, code::forbidden, "API keys have no password");

@@ -19,6 +19,7 @@ struct user_row {
   std::string email;          // lower-cased
   std::string password_hash;  // argon2id string
   std::int64_t created_at = 0;
+  bool must_change_password = false;  // a one-time password: only setting a new one is allowed
 };
 struct membership_row {
   std::string workspace;
@@ -39,6 +40,7 @@ struct session_row {
   std::string csrf;
   std::int64_t created_at = 0;
   std::int64_t expires_at = 0;
+  bool must_change_password = false;  // read only: the user's flag (users.must_change_password)
 };
 /// An invitation to join a workspace, pending until the invited email's account accepts it (signed
 /// in) or redeems its one-time token; see app::auth::invite.
@@ -79,7 +81,11 @@ class accounts {
   virtual status create_user(const user_row& u) = 0;
   virtual result<std::optional<user_row>> user_by_email(std::string_view email) = 0;
   virtual result<std::optional<user_row>> user_by_id(std::string_view id) = 0;
+  /// A password the user chose: clears must_change_password.
   virtual status set_password(std::string_view user_id, std::string_view password_hash) = 0;
+  /// A one-time password set by the operator: sets must_change_password and ends every session of
+  /// the user, in one transaction. False when no such user.
+  virtual result<bool> reset_password(std::string_view user_id, std::string_view password_hash) = 0;
   /// Adds or changes a membership (the operator's `sesami user add`; the API never changes a
   /// membership this way).
   virtual status set_membership(const membership_row& m) = 0;

@@ -38,16 +38,42 @@ class sqlite_accounts final : public accounts {
   }
 
   result<std::optional<user_row>> user_by_email(std::string_view email) override {
-    return user_where("SELECT id, email, password_hash, created_at FROM users WHERE email = ?",
-                      email);
+    return user_where(
+        "SELECT id, email, password_hash, created_at, must_change_password FROM users "
+        "WHERE email = ?",
+        email);
   }
   result<std::optional<user_row>> user_by_id(std::string_view id) override {
-    return user_where("SELECT id, email, password_hash, created_at FROM users WHERE id = ?", id);
+    return user_where(
+        "SELECT id, email, password_hash, created_at, must_change_password FROM users WHERE id = ?",
+        id);
   }
 
   status set_password(std::string_view user_id, std::string_view hash) override {
-    return exec2("UPDATE users SET password_hash = ? WHERE id = ?", hash, user_id,
-                 "cannot set password");
+    return exec2("UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?", hash,
+                 user_id, "cannot set password");
+  }
+
+  result<bool> reset_password(std::string_view user_id, std::string_view hash) override {
+    std::lock_guard lock(mu_);
+    bool found = false;
+    auto r = sqlite::in_transaction(*db_, [&]() -> status {
+      auto s = prep("UPDATE users SET password_hash = ?, must_change_password = 1 WHERE id = ?");
+      if (!s) return s.error();
+      {
+        reset_guard g{**s};
+        (*s)->bind(1, hash), (*s)->bind(2, user_id);
+        if (auto x = sqlite::run(*db_, **s, "cannot reset password"); !x) return x;
+      }
+      found = db_->changes() > 0;
+      auto d = prep("DELETE FROM sessions WHERE user_id = ?");
+      if (!d) return d.error();
+      reset_guard g{**d};
+      (*d)->bind(1, user_id);
+      return sqlite::run(*db_, **d, "cannot end the user's sessions");
+    });
+    if (!r) return r.error();
+    return found;
   }
 
   status set_membership(const membership_row& m) override {
@@ -177,8 +203,10 @@ class sqlite_accounts final : public accounts {
 
   result<std::optional<session_row>> session_by_hash(std::string_view hash) override {
     std::lock_guard lock(mu_);
-    auto s =
-        prep("SELECT hash, user_id, csrf, created_at, expires_at FROM sessions WHERE hash = ?");
+    auto s = prep(
+        "SELECT s.hash, s.user_id, s.csrf, s.created_at, s.expires_at, "
+        "coalesce(u.must_change_password, 0) FROM sessions s "
+        "LEFT JOIN users u ON u.id = s.user_id WHERE s.hash = ?");
     if (!s) return s.error();
     reset_guard g{**s};
     (*s)->bind_blob(1, hash);
@@ -187,8 +215,8 @@ class sqlite_accounts final : public accounts {
     if (rc != SQLITE_ROW) return db_->fail(rc, "cannot read session");
     auto& st = **s;
     return std::optional<session_row>{session_row{std::string(st.blob(0)), std::string(st.text(1)),
-                                                  std::string(st.text(2)), st.int64(3),
-                                                  st.int64(4)}};
+                                                  std::string(st.text(2)), st.int64(3), st.int64(4),
+                                                  st.int64(5) != 0}};
   }
 
   status delete_session(std::string_view hash) override {
@@ -358,11 +386,13 @@ class sqlite_accounts final : public accounts {
 
   // The bodies shared by a public call and a transaction; the caller holds mu_.
   status insert_user(const user_row& u) {
-    auto s = prep("INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)");
+    auto s = prep(
+        "INSERT INTO users (id, email, password_hash, created_at, must_change_password) "
+        "VALUES (?, ?, ?, ?, ?)");
     if (!s) return s.error();
     reset_guard g{**s};
     (*s)->bind(1, u.id), (*s)->bind(2, u.email), (*s)->bind(3, u.password_hash);
-    (*s)->bind(4, u.created_at);
+    (*s)->bind(4, u.created_at), (*s)->bind(5, std::int64_t{u.must_change_password});
     const int rc = (*s)->step();
     if (rc == SQLITE_CONSTRAINT) return error{errc::bad_input, "a user with that email exists"};
     if (rc != SQLITE_DONE) return db_->fail(rc, "cannot create user");
@@ -426,7 +456,8 @@ class sqlite_accounts final : public accounts {
     if (rc != SQLITE_ROW) return db_->fail(rc, "cannot read user");
     auto& st = **s;
     return std::optional<user_row>{user_row{std::string(st.text(0)), std::string(st.text(1)),
-                                            std::string(st.text(2)), st.int64(3)}};
+                                            std::string(st.text(2)), st.int64(3),
+                                            st.int64(4) != 0}};
   }
 
   result<std::vector<membership_row>> memberships(const char* sql, std::string_view v) {

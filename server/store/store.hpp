@@ -252,6 +252,8 @@ class store {
   /// The workspace, created with defaults when absent (the CLI's "default" workspace).
   virtual result<workspace> ensure_workspace(std::string_view id) = 0;
   virtual result<std::optional<workspace>> find_workspace(std::string_view id) = 0;
+  /// Every workspace, by id (the CLI names them when given an unknown one).
+  virtual result<std::vector<workspace>> list_workspaces() = 0;
   virtual status set_retention(std::string_view workspace, int days) = 0;
 
   // writes

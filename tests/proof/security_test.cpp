@@ -228,14 +228,16 @@ TEST_CASE("security/sessions: fixation, CSRF on every state-changing route, thro
 
   SECTION("a session id chosen by someone else is never adopted") {
     const std::string planted = "sesami_session=attacker-chosen-0123456789abcdef";
-    auto r = c.request("POST", "/auth/login", login_body("admin", pw), {{"Cookie", planted}});
+    auto r =
+        c.request("POST", "/auth/login", login_body("admin@localhost", pw), {{"Cookie", planted}});
     REQUIRE(r.status == 200);
     const auto issued = session_of(r);
     CHECK(issued != planted);
     CHECK(issued.size() > std::string("sesami_session=").size() + 20);  // an unguessable value
     CHECK(c.request("GET", "/auth/session", "", {{"Cookie", planted}}).status == 401);
     // Signing in while signed in issues a fresh id as well.
-    auto again = c.request("POST", "/auth/login", login_body("admin", pw), {{"Cookie", issued}});
+    auto again =
+        c.request("POST", "/auth/login", login_body("admin@localhost", pw), {{"Cookie", issued}});
     REQUIRE(again.status == 200);
     CHECK(session_of(again) != issued);
     // The fresh session works.
@@ -243,12 +245,12 @@ TEST_CASE("security/sessions: fixation, CSRF on every state-changing route, thro
   }
 
   SECTION("every state-changing route refuses a cookie without the CSRF header, with no effect") {
-    auto login = c.request("POST", "/auth/login", login_body("admin", pw));
+    auto login = c.request("POST", "/auth/login", login_body("admin@localhost", pw));
     REQUIRE(login.status == 200);
     const auto cookie = session_of(login);
     const auto csrf = s(json::parse(login.body).at("csrfToken"));
     // A second session's CSRF token is no good for the first.
-    auto other = c.request("POST", "/auth/login", login_body("admin", pw));
+    auto other = c.request("POST", "/auth/login", login_body("admin@localhost", pw));
     const auto other_csrf = s(json::parse(other.body).at("csrfToken"));
     REQUIRE(other_csrf != csrf);
     const std::pair<std::string, std::string> unsafe[] = {
@@ -293,7 +295,7 @@ TEST_CASE("security/sessions: fixation, CSRF on every state-changing route, thro
     CHECK(state() == before);
     // Still signed in (logout was refused too), and the password did not change.
     CHECK(c.request("GET", "/auth/session", "", {{"Cookie", cookie}}).status == 200);
-    CHECK(c.request("POST", "/auth/login", login_body("admin", pw)).status == 200);
+    CHECK(c.request("POST", "/auth/login", login_body("admin@localhost", pw)).status == 200);
   }
 
   SECTION("failed sign-ins from one address are throttled across login names") {
@@ -304,7 +306,7 @@ TEST_CASE("security/sessions: fixation, CSRF on every state-changing route, thro
                        login_body("user" + std::to_string(i) + "@example.com", "wrong password"))
                  .status;
     CHECK(last == 429);
-    auto r = c.request("POST", "/auth/login", login_body("admin", pw));
+    auto r = c.request("POST", "/auth/login", login_body("admin@localhost", pw));
     CHECK(r.status == 429);
     CHECK_FALSE(r.header("retry-after").empty());
     CHECK(code_of(r) == "auth.throttled");
@@ -324,10 +326,12 @@ TEST_CASE("security/logs: no password, key, token, secret or session id in debug
     server_process srv(dir.path, {"--log-level", "debug", "--test-debug-routes"});
     http_client c(srv.port());
     secrets.push_back(srv.owner_password());
+    secrets.push_back(srv.one_time_password());
     // Sign in (and fail to), change the password, use cookies and CSRF tokens.
-    c.request("POST", "/auth/login", login_body("admin", "wrong-password-123"));
+    c.request("POST", "/auth/login", login_body("admin@localhost", "wrong-password-123"));
     secrets.push_back("wrong-password-123");
-    auto login = c.request("POST", "/auth/login", login_body("admin", srv.owner_password()));
+    auto login =
+        c.request("POST", "/auth/login", login_body("admin@localhost", srv.owner_password()));
     REQUIRE(login.status == 200);
     const auto cookie = session_of(login);
     const auto csrf = s(json::parse(login.body).at("csrfToken"));

@@ -165,11 +165,12 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
   }
 
   SECTION("sign-in: cookie flags, CSRF on unsafe methods, logout") {
-    auto bad = c.request("POST", "/auth/login", R"({"email":"admin","password":"wrong-password"})");
+    auto bad = c.request("POST", "/auth/login",
+                         R"({"email":"admin@localhost","password":"wrong-password"})");
     CHECK(bad.status == 401);
-    auto ok = c.request(
-        "POST", "/auth/login",
-        json::serialize(json::object{{"email", "admin"}, {"password", srv.owner_password()}}));
+    auto ok = c.request("POST", "/auth/login",
+                        json::serialize(json::object{{"email", "admin@localhost"},
+                                                     {"password", srv.owner_password()}}));
     REQUIRE(ok.status == 200);
     const auto cookie_header = ok.header("set-cookie");
     CHECK(cookie_header.find("HttpOnly") != std::string::npos);
@@ -199,9 +200,9 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
               .status == 201);
 
     // A new login gives a new session id (no fixation), and logout ends the old one.
-    auto again = c.request(
-        "POST", "/auth/login",
-        json::serialize(json::object{{"email", "admin"}, {"password", srv.owner_password()}}));
+    auto again = c.request("POST", "/auth/login",
+                           json::serialize(json::object{{"email", "admin@localhost"},
+                                                        {"password", srv.owner_password()}}));
     CHECK(again.header("set-cookie").substr(0, again.header("set-cookie").find(';')) != cookie);
     CHECK(c.request("POST", "/auth/logout", "", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}})
               .status == 204);
@@ -234,12 +235,14 @@ TEST_CASE("api: workspaces, auth, roles and every read route", "[api]") {
   SECTION("sign-in is throttled after repeated failures") {
     int last = 0;
     for (int i = 0; i < 6; ++i)
-      last = c.request("POST", "/auth/login", R"({"email":"admin","password":"nope-nope"})").status;
+      last =
+          c.request("POST", "/auth/login", R"({"email":"admin@localhost","password":"nope-nope"})")
+              .status;
     CHECK(last == 429);
     // Even the right password waits out the window.
-    auto r = c.request(
-        "POST", "/auth/login",
-        json::serialize(json::object{{"email", "admin"}, {"password", srv.owner_password()}}));
+    auto r = c.request("POST", "/auth/login",
+                       json::serialize(json::object{{"email", "admin@localhost"},
+                                                    {"password", srv.owner_password()}}));
     CHECK(r.status == 429);
     CHECK(r.header("retry-after") == "900");
   }

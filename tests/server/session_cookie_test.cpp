@@ -18,9 +18,10 @@ struct signed_in {
   std::string set_cookie, cookie, csrf;
 };
 signed_in login(http_client& c, const server_process& srv, headers h) {
-  auto r = c.request(
-      "POST", "/auth/login",
-      json::serialize(json::object{{"email", "admin"}, {"password", srv.owner_password()}}), h);
+  auto r = c.request("POST", "/auth/login",
+                     json::serialize(json::object{{"email", "admin@localhost"},
+                                                  {"password", srv.owner_password()}}),
+                     h);
   signed_in out;
   out.status = r.status;
   out.set_cookie = r.header("set-cookie");

@@ -244,11 +244,36 @@ server_process::server_process(const fs::path& dir, std::vector<std::string> ext
   close(fds[0]);
   const std::string marker = "one-time password: ";
   if (auto at = stdout_.find(marker); at != std::string::npos)
-    owner_password_ =
+    one_time_password_ =
         stdout_.substr(at + marker.size(), stdout_.find('\n', at) - at - marker.size());
+  const std::string email_marker = "sign in with email: ";
+  if (auto at = stdout_.find(email_marker); at != std::string::npos)
+    owner_email_ =
+        stdout_.substr(at + email_marker.size(), stdout_.find('\n', at) - at - email_marker.size());
   if (port_ == 0) {
     stop();
     throw std::runtime_error("sesami serve did not start: " + stdout_ + read_file(log));
+  }
+  if (!one_time_password_.empty()) {
+    // The owner's first sign-in sets a password of their own (the one-time one only allows that).
+    http_client c(port_);
+    auto login = c.request(
+        "POST", "/auth/login",
+        R"({"email":")" + owner_email_ + R"(","password":")" + one_time_password_ + R"("})");
+    const auto sc = login.header("set-cookie");
+    const auto at = login.body.find(R"("csrfToken":")");
+    if (login.status != 200 || at == std::string::npos)
+      throw std::runtime_error("the owner's first sign-in failed: " + login.body);
+    const auto from = at + std::string_view(R"("csrfToken":")").size();
+    const auto csrf = login.body.substr(from, login.body.find('"', from) - from);
+    const std::string chosen = "owner password " + one_time_password_.substr(0, 6);
+    auto set = c.request(
+        "POST", "/auth/password",
+        R"({"currentPassword":")" + one_time_password_ + R"(","newPassword":")" + chosen + R"("})",
+        {{"Cookie", sc.substr(0, sc.find(';'))}, {"X-CSRF-Token", csrf}});
+    if (set.status != 204)
+      throw std::runtime_error("setting the owner's password failed: " + set.body);
+    owner_password_ = chosen;
   }
 }
 

@@ -88,7 +88,14 @@ class server_process {
   server_process& operator=(const server_process&) = delete;
 
   unsigned short port() const { return port_; }
+  /// The first owner created at first start (--owner-email, default admin@localhost).
+  const std::string& owner_email() const { return owner_email_; }
+  /// The owner's password: the one-time password printed at first start, replaced (as the first
+  /// sign-in must) by a password of the owner's own before the constructor returns, so tests can
+  /// sign in and use the session. Empty when the database had users already.
   const std::string& owner_password() const { return owner_password_; }
+  /// The one-time password as printed (no longer valid once owner_password() is set).
+  const std::string& one_time_password() const { return one_time_password_; }
   fs::path db() const { return dir_ / "sesami.db"; }
   std::string log() const { return read_file(dir_ / "server.log"); }
   std::string out() const { return stdout_; }
@@ -102,7 +109,9 @@ class server_process {
   fs::path dir_;
   pid_t pid_ = -1;
   unsigned short port_ = 0;
+  std::string owner_email_ = "admin@localhost";
   std::string owner_password_;
+  std::string one_time_password_;
   std::string stdout_;
   int exit_status_ = -1;
 };

@@ -6,6 +6,7 @@ import { currentSession, logout, switchWorkspace } from './modules/auth/auth.api
 import { session, setSession } from './modules/auth/session';
 import { SignInPage } from './modules/auth/pages/sign-in';
 import { InvitePage } from './modules/auth/pages/invite';
+import { SetPasswordPage } from './modules/auth/pages/set-password';
 import { OverviewPage } from './modules/overview/pages/overview';
 import { EventsPage } from './modules/events/pages/events';
 import { RecipientPage } from './modules/recipients/pages/recipient';
@@ -119,6 +120,10 @@ export function App(): JSX.Element {
       </Match>
       <Match when={needsAuth() && !session()}>
         <SignInPage next={path() + (location().params.toString() ? `?${location().params}` : '')} />
+      </Match>
+      {/* A one-time password's session: setting a password comes before anything else. */}
+      <Match when={needsAuth() && session()?.mustChangePassword}>
+        <SetPasswordPage email={session()?.email} next={path() + (location().params.toString() ? `?${location().params}` : '')} />
       </Match>
       <Match when={true}>
         <Shell>

@@ -392,6 +392,10 @@ CREATE TABLE invitations (
 CREATE INDEX invitations_email ON invitations (email);
 ALTER TABLE memberships ADD COLUMN joined_at bigint NOT NULL DEFAULT 0;
 )sql"},
+    {8, "users: a one-time password must be changed before anything else", R"sql(
+-- As SQLite's migration 14: set for server-made passwords, cleared when the user sets one.
+ALTER TABLE users ADD COLUMN must_change_password boolean NOT NULL DEFAULT false;
+)sql"},
 };
 
 // The highest version, wherever it sits in the list (migrations written in parallel may land out

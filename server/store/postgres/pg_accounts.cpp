@@ -54,9 +54,16 @@ class pg_accounts final : public accounts {
   }
 
   status create_user(const user_row& u) override {
-    auto r = pool_.exec("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)",
-                 params().text(u.id).text(u.email).text(u.password_hash).integer(u.created_at),
-                 "cannot create user");
+    auto r = pool_.exec(
+        "INSERT INTO users (id, email, password_hash, created_at, "
+        "must_change_password) VALUES ($1, $2, $3, $4, $5)",
+        params()
+            .text(u.id)
+            .text(u.email)
+            .text(u.password_hash)
+            .integer(u.created_at)
+            .text(u.must_change_password ? "true" : "false"),
+        "cannot create user");
     if (!r) {
       if (r.error().message.find("23505") != std::string::npos)
         return error{errc::bad_input, "a user with that email exists"};
@@ -66,16 +73,34 @@ class pg_accounts final : public accounts {
   }
 
   result<std::optional<user_row>> user_by_email(std::string_view email) override {
-    return user_where("SELECT id, email, password_hash, created_at FROM users WHERE email = $1",
-                      email);
+    return user_where(
+        "SELECT id, email, password_hash, created_at, must_change_password::int FROM users "
+        "WHERE email = $1",
+        email);
   }
   result<std::optional<user_row>> user_by_id(std::string_view id) override {
-    return user_where("SELECT id, email, password_hash, created_at FROM users WHERE id = $1", id);
+    return user_where(
+        "SELECT id, email, password_hash, created_at, must_change_password::int FROM users "
+        "WHERE id = $1",
+        id);
   }
 
   status set_password(std::string_view user_id, std::string_view hash) override {
-    return done(pool_.exec("UPDATE users SET password_hash = $1 WHERE id = $2",
-                    params().text(hash).text(user_id), "cannot set password"));
+    return done(pool_.exec(
+        "UPDATE users SET password_hash = $1, must_change_password = false WHERE id = $2",
+        params().text(hash).text(user_id), "cannot set password"));
+  }
+
+  result<bool> reset_password(std::string_view user_id, std::string_view hash) override {
+    // One statement, so one transaction: the flag and the end of every session of the user.
+    auto r = pool_.exec(
+        "WITH u AS (UPDATE users SET password_hash = $1, must_change_password = true "
+        "WHERE id = $2 RETURNING id), "
+        "d AS (DELETE FROM sessions WHERE user_id IN (SELECT id FROM u)) "
+        "SELECT count(*) FROM u",
+        params().text(hash).text(user_id), "cannot reset password");
+    if (!r) return r.error();
+    return r->int64(0, 0) > 0;
   }
 
   status set_membership(const membership_row& m) override {
@@ -192,15 +217,16 @@ class pg_accounts final : public accounts {
   }
 
   result<std::optional<session_row>> session_by_hash(std::string_view hash) override {
-    auto r =
-        pool_.exec("SELECT encode(hash, 'hex'), user_id, csrf, created_at, expires_at FROM sessions "
-            "WHERE hash = decode($1, 'hex')",
-            params().text(hex(hash)), "cannot read session");
+    auto r = pool_.exec(
+        "SELECT encode(s.hash, 'hex'), s.user_id, s.csrf, s.created_at, s.expires_at, "
+        "coalesce(u.must_change_password, false)::int FROM sessions s "
+        "LEFT JOIN users u ON u.id = s.user_id WHERE s.hash = decode($1, 'hex')",
+        params().text(hex(hash)), "cannot read session");
     if (!r) return r.error();
     if (r->size() == 0) return std::optional<session_row>{};
     return std::optional<session_row>{session_row{unhex(r->text(0, 0)), std::string(r->text(0, 1)),
                                                   std::string(r->text(0, 2)), r->int64(0, 3),
-                                                  r->int64(0, 4)}};
+                                                  r->int64(0, 4), r->int64(0, 5) != 0}};
   }
 
   status delete_session(std::string_view hash) override {
@@ -378,7 +404,8 @@ class pg_accounts final : public accounts {
     if (!r) return r.error();
     if (r->size() == 0) return std::optional<user_row>{};
     return std::optional<user_row>{user_row{std::string(r->text(0, 0)), std::string(r->text(0, 1)),
-                                            std::string(r->text(0, 2)), r->int64(0, 3)}};
+                                            std::string(r->text(0, 2)), r->int64(0, 3),
+                                            r->int64(0, 4) != 0}};
   }
   result<std::vector<membership_row>> memberships(const char* sql, std::string_view v) {
     auto r = pool_.exec(sql, params().text(v), "cannot list memberships");

@@ -306,6 +306,17 @@ class pg_store final : public store {
                                               static_cast<int>(r->int64(0, 3))});
   }
 
+  result<std::vector<workspace>> list_workspaces() override {
+    auto r = pool_.exec("SELECT id, name, created_at, retention_days FROM workspaces ORDER BY id",
+                        {}, "cannot list workspaces");
+    if (!r) return r.error();
+    std::vector<workspace> out;
+    for (int i = 0; i < r->size(); ++i)
+      out.push_back({std::string(r->text(i, 0)), std::string(r->text(i, 1)), r->int64(i, 2),
+                     static_cast<int>(r->int64(i, 3))});
+    return out;
+  }
+
   status set_retention(std::string_view workspace, int days) override {
     if (days < 0)
       return error{errc::bad_input, "retention must be 0 (forever) or a number of days"};

@@ -497,6 +497,12 @@ CREATE INDEX invitations_email ON invitations (email);
 -- (0: joined before this migration; those keep their order by workspace id).
 ALTER TABLE memberships ADD COLUMN joined_at INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    {14, "users: a one-time password must be changed before anything else", R"sql(
+-- Set when the password was made by the server (first start, `sesami user add` without
+-- --password, `sesami user reset-password`); cleared when the user sets one. While set, a session
+-- of the user may only set the password, read the session and sign out (app/auth.cpp).
+ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 inline constexpr int latest_version = migrations[std::size(migrations) - 1].version;

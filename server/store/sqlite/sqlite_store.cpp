@@ -273,6 +273,23 @@ class sqlite_store final : public store {
     return std::optional<workspace>(std::move(w));
   }
 
+  result<std::vector<workspace>> list_workspaces() override {
+    auto r = reader();
+    if (!r) return r.error();
+    auto st =
+        (*r)->prepare("SELECT id, name, created_at, retention_days FROM workspaces ORDER BY id");
+    if (!st) return st.error();
+    auto& s = **st;
+    reset_on_exit guard{&s};
+    std::vector<workspace> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+      out.push_back({std::string(s.text(0)), std::string(s.text(1)), s.int64(2),
+                     static_cast<int>(s.int64(3))});
+    if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot list workspaces");
+    return out;
+  }
+
   status set_retention(std::string_view workspace, int days) override {
     if (days < 0)
       return error{errc::bad_input, "retention must be 0 (forever) or a number of days"};

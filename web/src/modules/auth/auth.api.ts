@@ -12,17 +12,20 @@ export interface Session {
   workspace: string;
   role: Role;
   workspaces: Membership[];
+  /// Signed in with a one-time password: the app shows only the set-password page (the API
+  /// answers 403 auth.password_change_required to everything else).
+  mustChangePassword: boolean;
 }
 
-interface SessionBody { user: { id: string; email?: string }; workspace: string; role: Role; csrfToken: string; workspaces: Membership[] }
-interface LoginBody { user: { id: string; email: string }; csrfToken: string; workspaces: Membership[] }
+interface SessionBody { user: { id: string; email?: string }; workspace: string; role: Role; csrfToken: string; workspaces: Membership[]; mustChangePassword?: boolean }
+interface LoginBody { user: { id: string; email: string }; csrfToken: string; workspaces: Membership[]; mustChangePassword?: boolean }
 
 export async function currentSession(): Promise<Result<Session>> {
   const r = await json<SessionBody>('GET', '/auth/session');
   if (!r.ok) return r;
   setCsrfToken(r.value.csrfToken);
   return { ok: true, value: { userId: r.value.user.id, email: r.value.user.email, workspace: r.value.workspace,
-    role: r.value.role, workspaces: r.value.workspaces ?? [] } };
+    role: r.value.role, workspaces: r.value.workspaces ?? [], mustChangePassword: r.value.mustChangePassword === true } };
 }
 
 export async function login(email: string, password: string): Promise<Result<Session>> {
@@ -42,6 +45,11 @@ export async function redeemInvitation(token: string, password: string): Promise
   setCsrfToken(r.value.csrfToken);
   const s = await currentSession();
   return s.ok ? { ok: true, value: { ...s.value, email: r.value.user.email } } : s;
+}
+
+/// The signed-in user's new password; the current one (a one-time password too) proves it is them.
+export function setPassword(currentPassword: string, newPassword: string): Promise<Result<void>> {
+  return json<void>('POST', '/auth/password', { body: { currentPassword, newPassword } });
 }
 
 export async function logout(): Promise<Result<void>> {

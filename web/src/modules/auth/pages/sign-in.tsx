@@ -1,6 +1,6 @@
 import { createSignal, Show, type JSX } from 'solid-js';
 import { login } from '../auth.api';
-import { setSession } from '../session';
+import { setOneTimePassword, setSession } from '../session';
 import { navigate } from '../../../lib/router';
 import type { ApiError } from '../../../lib/types';
 
@@ -17,6 +17,7 @@ export function SignInPage(props: { next?: string }): JSX.Element {
     const r = await login(email().trim(), password());
     setBusy(false);
     if (!r.ok) { setError(r.error); return; }
+    setOneTimePassword(r.value.mustChangePassword ? password() : null);
     setSession(r.value);
     navigate(props.next && props.next !== '/sign-in' ? props.next : '/');
   };
@@ -34,8 +35,8 @@ export function SignInPage(props: { next?: string }): JSX.Element {
           <p class="form-error" role="alert">{e().status === 401 ? 'Wrong email or password.' : e().message}</p>
         )}</Show>
         <button type="submit" class="primary" disabled={busy()}>{busy() ? 'Signing in…' : 'Sign in'}</button>
-        <p class="muted small">First start printed a one-time owner password in the server log
-          (or use <code>sesami user add</code>).</p>
+        <p class="muted small">The server's first start printed the sign-in: an email address and a
+          one-time password. Lost it? <code>sesami user reset-password EMAIL</code> prints a new one.</p>
       </form>
     </main>
   );
