@@ -39,11 +39,6 @@ void ensure_sodium() { static sodium_ready once; }
 
 std::atomic<std::uint64_t> hashes_run{0};
 
-bool valid_email(std::string_view email) {
-  return !email.empty() && email.size() <= 254 &&
-         email.find_first_of(" \t\r\n") == std::string_view::npos;
-}
-
 // Workspace ids double as CLI arguments and URL parts: a short lower-case slug.
 std::optional<std::string> slug(std::string_view name) {
   std::string out;
