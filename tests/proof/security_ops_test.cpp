@@ -158,7 +158,7 @@ TEST_CASE("security/ops: database, WAL, SHM, key file and certificate directory 
     const auto ws = create_workspace(db, "acme");
     // The message's topic is in this account (sns_message.hpp): the workspace allows it.
     REQUIRE(
-        run_sesami({"workspace", "connect-account", "acme", "123456789012", "--db", db.string()})
+        run_sesami({"workspace", "connect-account", "acme", sns_topic_account, "--db", db.string()})
             .status == 0);
     write_file(dir.path / "ca.pem", ca.ca.cert_pem);
     https_stub stub(ca.issue("sns.us-east-1.amazonaws.com"), {{"/" + file, signer.cert_pem}});

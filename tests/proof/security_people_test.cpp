@@ -432,8 +432,8 @@ TEST_CASE("security/people: a password change ends the user's other sessions",
   server_process srv(dir.path, {}, test_db(dir.path));
   http_client c(srv.port());
   const auto pw = srv.owner_password();
-  const auto here = sign_in(c, "admin", pw);
-  const auto stolen = sign_in(c, "admin", pw);  // another browser, or someone else's
+  const auto here = sign_in(c, srv.owner_email(), pw);
+  const auto stolen = sign_in(c, srv.owner_email(), pw);  // another browser, or someone else's
   REQUIRE(c.request("GET", "/auth/session", "", {{"Cookie", stolen.cookie}}).status == 200);
   auto change = c.request("POST", "/auth/password",
                           json::serialize(json::object{{"currentPassword", pw},

@@ -123,7 +123,9 @@ TEST_CASE("security/sns: a topic of another account is 403 before any certificat
   const std::string file = "SimpleNotificationService-fetched.pem";
   https_stub stub(t.ca.issue("sns.us-east-1.amazonaws.com"), {{"/" + file, t.signer.cert_pem}});
   server_process srv(
-      t.dir.path, t.flags({"--test-sns-connect-to", "127.0.0.1:" + std::to_string(stub.port())}));
+      t.dir.path, t.flags({"--test-sns-connect-to", "127.0.0.1:" + std::to_string(stub.port()),
+                           // the stand-in is on loopback: the outbound-URL policy must allow it
+                           "--allow-private-targets"}));
   http_client c(srv.port());
   const auto event = fixture("ses/event-bounce.json");
   auto from = [&](const std::string& topic, const std::string& id) {
@@ -243,7 +245,9 @@ TEST_CASE("security/sns: a subscription to a foreign topic is never confirmed",
   https_stub stub(t.ca.issue("sns.us-east-1.amazonaws.com"),
                   {{"/", "<ConfirmSubscriptionResponse/>"}});
   server_process srv(
-      t.dir.path, t.flags({"--test-sns-connect-to", "127.0.0.1:" + std::to_string(stub.port())}));
+      t.dir.path, t.flags({"--test-sns-connect-to", "127.0.0.1:" + std::to_string(stub.port()),
+                           // the stand-in is on loopback: the outbound-URL policy must allow it
+                           "--allow-private-targets"}));
   http_client c(srv.port());
   auto confirmation = [&](const std::string& type, const std::string& topic,
                           const std::string& id) {
@@ -276,7 +280,9 @@ TEST_CASE("security/sns: a failed certificate fetch is remembered, not repeated 
   // The stand-in answers 404 for the certificate: the fetch fails.
   https_stub stub(t.ca.issue("sns.us-east-1.amazonaws.com"), {});
   server_process srv(
-      t.dir.path, t.flags({"--test-sns-connect-to", "127.0.0.1:" + std::to_string(stub.port())}));
+      t.dir.path, t.flags({"--test-sns-connect-to", "127.0.0.1:" + std::to_string(stub.port()),
+                           // the stand-in is on loopback: the outbound-URL policy must allow it
+                           "--allow-private-targets"}));
   http_client c(srv.port());
   const std::string missing = "SimpleNotificationService-missing.pem";
   for (int i = 0; i < 5; ++i) {
