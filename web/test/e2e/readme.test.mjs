@@ -118,7 +118,10 @@ describe('README: first run, followed literally', () => {
       await page.getByLabel('Recipient').fill(BOUNCE);
       await page.getByLabel('Recipient').press('Enter');
       await page.waitForFunction(() => /recipient=/.test(location.hash));
-      const bounceRow = page.locator('.vbody .vrow').filter({ hasText: BOUNCE }).filter({ hasText: 'Bounce' });
+      // The type badge reads exactly "Bounce" (hasText alone would match the address "bounce@…"
+      // on the Send row, and the test would move on before the Bounce arrived).
+      const bounceRow = page.locator('.vbody .vrow').filter({ hasText: BOUNCE })
+        .filter({ has: page.getByText('Bounce', { exact: true }) });
       const deadline = Date.now() + EVENTS_TIMEOUT;
       while (!(await bounceRow.count())) {
         assert.ok(Date.now() < deadline, 'the Bounce shows on the Events page');
