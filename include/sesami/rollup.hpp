@@ -114,11 +114,11 @@ inline rollup_row& type_delta(rollup_deltas& d, std::int64_t t, event_type type)
 
 /// Rolls one newly stored event into its pair's state and appends what changes to `out`. Call it
 /// once per stored event identity (a duplicate would count twice), in any order: the state and
-/// the sums of the deltas do not depend on it. `link_first` is the pair's earliest click on this
-/// click's link (the store's per (pair, link) row), updated here; pass nullptr for other events.
-inline void roll_up(const event& ev, pair_state& pair, std::optional<std::int64_t>* link_first,
-                    rollup_deltas& out) {
-  const std::string_view recipient = ev.recipient ? std::string_view(*ev.recipient) : "";
+/// the sums of the deltas do not depend on it. `recipient` is the pair's recipient as the store
+/// keys it (lower-cased; "" for none). `link_first` is the pair's earliest click on this click's
+/// link (the store's per (pair, link) row), updated here; nullptr for other events.
+inline void roll_up(const event& ev, std::string_view recipient, pair_state& pair,
+                    std::optional<std::int64_t>* link_first, rollup_deltas& out) {
   const bool sim = is_simulator(recipient);
   const bool machine = ev.machine();
   const std::int64_t t = ev.timestamp;
@@ -185,6 +185,13 @@ inline void roll_up(const event& ev, pair_state& pair, std::optional<std::int64_
     first(base);
     if (!machine) first(base + 1);
   }
+}
+
+/// The same, for the pair of the event's own recipient.
+inline void roll_up(const event& ev, pair_state& pair, std::optional<std::int64_t>* link_first,
+                    rollup_deltas& out) {
+  roll_up(ev, ev.recipient ? std::string_view(*ev.recipient) : std::string_view(), pair, link_first,
+          out);
 }
 
 /// What a store reads back for a range of hours: per-type rows (hourly or summed by day, as long
