@@ -20,9 +20,10 @@
 #include <tuple>
 #include <unordered_map>
 
-#include <sesami/aggregate.hpp>  // simulator_domain, detail::domain_of
+#include <sesami/aggregate.hpp>
 
 #include "../detail/group_commit.hpp"
+#include "../detail/rollup_sums.hpp"
 #include "../detail/rollup_time.hpp"
 #include "../store.hpp"
 #include "connection.hpp"
@@ -35,6 +36,9 @@ namespace {
 
 using sesami::store::detail::day_of_hour;
 using sesami::store::detail::day_split;
+using sesami::store::detail::domain_delta;
+using sesami::store::detail::link_delta;
+using sesami::store::detail::rollup_delta;
 using sesami::store::detail::hour_of;
 using sesami::store::detail::ms_per_day;
 using sesami::store::detail::ms_per_hour;
@@ -234,17 +238,6 @@ suppression_entry read_suppression(const rows& r, int i) {
   e.created_at = r.int64(i, 4);
   return e;
 }
-
-struct rollup_delta {
-  std::int64_t count = 0, machine = 0, uniq = 0, uniq_human = 0, hard = 0, soft = 0, suppressed = 0,
-               undetermined = 0, sim_count = 0, sim_uniq_human = 0, sim_hard = 0;
-};
-struct link_delta {
-  std::int64_t clicks = 0, human = 0, uniq = 0;
-};
-struct domain_delta {
-  std::int64_t bounces = 0, hard = 0;
-};
 
 std::int64_t now_ms() noexcept {
   timespec ts{};
@@ -938,12 +931,7 @@ class pg_store final : public store {
     std::optional<std::int64_t> at;
     bool dirty = false;
   };
-  struct txn_state {
-    std::map<rollup_key, rollup_delta> rollups;
-    std::map<name_key, link_delta> links;
-    std::map<name_key, domain_delta> domains;
-    std::map<status_key, std::int64_t> statuses;      // workspace, status
-    std::map<rollup_key, std::int64_t> status_hours;  // workspace, hour of first_seen, status
+  struct txn_state : detail::rollup_sums {  // the deltas, summed
     std::unordered_map<pair_key, pair_state, pair_hash> pairs;
     std::map<link_key, first_click> clicks;
     std::map<std::string, int, std::less<>> retention;
@@ -1129,7 +1117,7 @@ class pg_store final : public store {
         sesami::roll_up(ev, recipient, p.state, link ? &link->at : nullptr, deltas);
         if (link && link->at != before) link->dirty = true;
         if (status_of(ev.type)) p.touched = true;
-        add_deltas(txn, ws, deltas);
+        txn.add(ws, deltas);
       }
       if (!recipient.empty()) {
         if (!item.suppress.empty()) {
@@ -1225,30 +1213,6 @@ class pg_store final : public store {
             .at = r->int64(i, 3);
     }
     return {};
-  }
-
-  // Sums one event's rollup deltas into the transaction's, keyed as the tables are (hour index).
-  static void add_deltas(txn_state& txn, const std::string& ws, const sesami::rollup_deltas& d) {
-    for (const auto& r : d.types) {
-      auto& x = txn.rollups[rollup_key{ws, hour_of(r.hour), static_cast<int>(r.type)}];
-      x.count += r.count, x.machine += r.machine, x.uniq += r.unique;
-      x.uniq_human += r.unique_human, x.hard += r.hard, x.soft += r.soft;
-      x.suppressed += r.suppressed, x.undetermined += r.undetermined;
-      x.sim_count += r.sim_count, x.sim_uniq_human += r.sim_unique_human;
-      x.sim_hard += r.sim_hard;
-    }
-    for (const auto& l : d.links) {
-      auto& x = txn.links[name_key{ws, hour_of(l.hour), l.link}];
-      x.clicks += l.clicks, x.human += l.human, x.uniq += l.unique;
-    }
-    for (const auto& m : d.domains) {
-      auto& x = txn.domains[name_key{ws, hour_of(m.hour), m.domain}];
-      x.bounces += m.bounces, x.hard += m.hard;
-    }
-    for (const auto& st : d.statuses) {
-      txn.status_hours[rollup_key{ws, hour_of(st.hour), static_cast<int>(st.status)}] += st.n;
-      txn.statuses[status_key{ws, static_cast<int>(st.status)}] += st.n;
-    }
   }
 
   // Writes back what the transaction changed: one multi-row upsert per table.

@@ -14,9 +14,10 @@
 #include <unordered_map>
 #include <variant>
 
-#include <sesami/aggregate.hpp>  // simulator_domain, detail::domain_of
+#include <sesami/aggregate.hpp>
 
 #include "../detail/group_commit.hpp"
+#include "../detail/rollup_sums.hpp"
 #include "../detail/rollup_time.hpp"
 #include "../store.hpp"
 #include "connection.hpp"
@@ -28,6 +29,9 @@ namespace {
 
 using sesami::store::detail::day_of_hour;
 using sesami::store::detail::day_split;
+using sesami::store::detail::domain_delta;
+using sesami::store::detail::link_delta;
+using sesami::store::detail::rollup_delta;
 using sesami::store::detail::hour_of;
 using sesami::store::detail::ms_per_day;
 using sesami::store::detail::ms_per_hour;
@@ -185,18 +189,6 @@ struct reset_on_exit {
   ~reset_on_exit() { s->reset(); }
 };
 
-struct rollup_delta {
-  std::int64_t count = 0, machine = 0, uniq = 0, uniq_human = 0, hard = 0, soft = 0, suppressed = 0,
-               undetermined = 0, sim_count = 0, sim_uniq_human = 0, sim_hard = 0;
-};
-rollup_delta& operator+=(rollup_delta& a, const rollup_delta& b) noexcept {
-  a.count += b.count, a.machine += b.machine, a.uniq += b.uniq, a.uniq_human += b.uniq_human;
-  a.hard += b.hard, a.soft += b.soft, a.suppressed += b.suppressed;
-  a.undetermined += b.undetermined, a.sim_count += b.sim_count;
-  a.sim_uniq_human += b.sim_uniq_human, a.sim_hard += b.sim_hard;
-  return a;
-}
-
 // The per-type counters' upserts, hourly and daily (migration 12): ?1 workspace, ?2 hour or day,
 // ?3 type, ?4.. the deltas in rollup_delta's order.
 constexpr char upsert_rollups[] =
@@ -223,13 +215,6 @@ constexpr char upsert_rollups_daily[] =
     "undetermined = undetermined + excluded.undetermined, "
     "sim_count = sim_count + excluded.sim_count, "
     "sim_uniq_human = sim_uniq_human + excluded.sim_uniq_human, sim_hard = sim_hard + excluded.sim_hard";
-
-struct link_delta {
-  std::int64_t clicks = 0, human = 0, uniq = 0;
-};
-struct domain_delta {
-  std::int64_t bounces = 0, hard = 0;
-};
 
 }  // namespace
 
@@ -1122,13 +1107,8 @@ class sqlite_store final : public store {
              h(std::get<0>(k));
     }
   };
-  struct txn_state {
-    std::map<rollup_key, rollup_delta> rollups;
+  struct txn_state : detail::rollup_sums {  // the deltas, summed
     std::unordered_map<pair_link_key, link_state, pair_link_hash> pair_links;
-    std::map<name_key, link_delta> links;
-    std::map<name_key, domain_delta> domains;
-    std::map<status_key, std::int64_t> statuses;      // workspace, status
-    std::map<rollup_key, std::int64_t> status_hours;  // workspace, hour of first_seen, status
     std::unordered_map<pair_key, pair_state, pair_hash> pairs;
     std::map<std::string, int, std::less<>> retention;  // workspace → days, read once per group
     std::map<std::string, std::int64_t, std::less<>> cutoffs;  // workspace → retention cutoff
@@ -1308,7 +1288,7 @@ class sqlite_store final : public store {
       sesami::roll_up(*l.ev, l.recipient, p.state, link ? &link->first : nullptr, deltas);
       if (link && link->first != first_click) link->dirty = true;
       if (l.status) p.dirty = true;
-      add_deltas(txn, ws, deltas);
+      txn.add(ws, deltas);
       p.added.emplace_back(l.ev->timestamp, l.seq);
     }
     return sum;
@@ -1390,26 +1370,6 @@ class sqlite_store final : public store {
       }
     }
     return {};
-  }
-
-  // Sums one event's rollup deltas into the transaction's, keyed as the tables are (hour index).
-  static void add_deltas(txn_state& txn, const std::string& ws, const sesami::rollup_deltas& d) {
-    for (const auto& r : d.types)
-      txn.rollups[rollup_key{ws, hour_of(r.hour), static_cast<int>(r.type)}] +=
-          rollup_delta{r.count, r.machine, r.unique, r.unique_human, r.hard, r.soft,
-                       r.suppressed, r.undetermined, r.sim_count, r.sim_unique_human, r.sim_hard};
-    for (const auto& l : d.links) {
-      auto& x = txn.links[name_key{ws, hour_of(l.hour), l.link}];
-      x.clicks += l.clicks, x.human += l.human, x.uniq += l.unique;
-    }
-    for (const auto& m : d.domains) {
-      auto& x = txn.domains[name_key{ws, hour_of(m.hour), m.domain}];
-      x.bounces += m.bounces, x.hard += m.hard;
-    }
-    for (const auto& st : d.statuses) {
-      txn.status_hours[rollup_key{ws, hour_of(st.hour), static_cast<int>(st.status)}] += st.n;
-      txn.statuses[status_key{ws, static_cast<int>(st.status)}] += st.n;
-    }
   }
 
   // ---- status_events (migration 11) ----------------------------------------------------------
