@@ -13,17 +13,20 @@
 // sends at most one of each per pair and a store keeps each event identity once.
 #include <array>        // pair state firsts
 #include <cstdint>      // counters
-#include <map>          // link and domain sums
+#include <map>          // link and domain sums, rollup_tables
 #include <optional>     // state fields
+#include <set>          // rollup_tables: identities
 #include <span>         // inputs
 #include <string>       // link and domain keys
 #include <string_view>  // recipient
+#include <tuple>        // rollup_tables: keys
 #include <utility>      // status counts
 #include <vector>       // deltas
 
 #include <sesami/aggregate.hpp>
 #include <sesami/error.hpp>
 #include <sesami/event.hpp>
+#include <sesami/identity.hpp>
 
 namespace sesami {
 
@@ -294,5 +297,91 @@ inline result<aggregation> aggregate_rollups(const rollup_input& in,
   finish_top_lists(out, options.top);
   return out;
 }
+
+/// The rollup tables in memory, as a store keeps them: each event identity once, the pair and
+/// pair-link states, the deltas summed by key (count = count + delta). A reference persister:
+/// after the same events, in any order and with repeats, it holds what a database store holds.
+class rollup_tables {
+ public:
+  /// Rolls up one event; false when its identity was seen before (nothing changes).
+  bool add(const event& ev) {
+    if (!ids_.insert(event_id(ev)).second) return false;
+    const std::string rcpt = ev.recipient.value_or("");
+    pair_state& p = pairs_[{ev.message_id, rcpt}];
+    std::optional<std::int64_t>* first_click = nullptr;
+    if (const auto* c = ev.get<click_info>(); c && !c->link.empty())
+      first_click = &pair_links_[{ev.message_id, rcpt, c->link}];
+    deltas_.clear();
+    roll_up(ev, rcpt, p, first_click, deltas_);
+    apply(deltas_);
+    return true;
+  }
+
+  /// The rows a store reads back for all hours: per-type rows by hour, link and domain rows by
+  /// hour, pairs per status. input() views them for aggregate_rollups().
+  struct rows {
+    std::vector<rollup_row> types;
+    std::vector<link_rollup> links;
+    std::vector<domain_rollup> domains;
+    std::vector<std::pair<delivery_status, std::int64_t>> statuses;
+    rollup_input input() const { return {types, links, domains, statuses}; }
+  };
+  rows read() const {
+    rows out;
+    for (const auto& [k, r] : types_) out.types.push_back(r);
+    for (const auto& [k, r] : links_) out.links.push_back(r);
+    for (const auto& [k, r] : domains_) out.domains.push_back(r);
+    std::map<delivery_status, std::int64_t> by_status;
+    for (const auto& [k, n] : statuses_) by_status[k.second] += n;
+    for (const auto& [st, n] : by_status)
+      if (n != 0) out.statuses.emplace_back(st, n);
+    return out;
+  }
+
+  std::size_t size() const noexcept { return ids_.size(); }
+  const std::map<std::pair<std::string, std::string>, pair_state>& pairs() const noexcept {
+    return pairs_;
+  }
+  /// Per-type rows keyed by (hour, type).
+  const std::map<std::pair<std::int64_t, event_type>, rollup_row>& types() const noexcept {
+    return types_;
+  }
+  /// Link rows keyed by (hour, link).
+  const std::map<std::pair<std::int64_t, std::string>, link_rollup>& links() const noexcept {
+    return links_;
+  }
+
+ private:
+  void apply(const rollup_deltas& d) {
+    for (const auto& r : d.types) {
+      rollup_row& s = types_[{r.hour, r.type}];
+      s.hour = r.hour, s.type = r.type;
+      s.count += r.count, s.machine += r.machine, s.unique += r.unique;
+      s.unique_human += r.unique_human, s.hard += r.hard, s.soft += r.soft;
+      s.suppressed += r.suppressed, s.undetermined += r.undetermined;
+      s.sim_count += r.sim_count, s.sim_unique_human += r.sim_unique_human;
+      s.sim_hard += r.sim_hard;
+    }
+    for (const auto& l : d.links) {
+      link_rollup& s = links_[{l.hour, l.link}];
+      s.link = l.link, s.clicks += l.clicks, s.human += l.human, s.unique += l.unique;
+    }
+    for (const auto& x : d.domains) {
+      domain_rollup& s = domains_[{x.hour, x.domain}];
+      s.domain = x.domain, s.bounces += x.bounces, s.hard += x.hard;
+    }
+    for (const auto& st : d.statuses) statuses_[{st.hour, st.status}] += st.n;
+  }
+
+  std::set<std::string> ids_;
+  std::map<std::pair<std::string, std::string>, pair_state> pairs_;  // (message, recipient)
+  std::map<std::tuple<std::string, std::string, std::string>, std::optional<std::int64_t>>
+      pair_links_;  // (message, recipient, link) → first click
+  std::map<std::pair<std::int64_t, event_type>, rollup_row> types_;
+  std::map<std::pair<std::int64_t, std::string>, link_rollup> links_;
+  std::map<std::pair<std::int64_t, std::string>, domain_rollup> domains_;
+  std::map<std::pair<std::int64_t, delivery_status>, std::int64_t> statuses_;
+  rollup_deltas deltas_;
+};
 
 }  // namespace sesami

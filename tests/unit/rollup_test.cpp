@@ -49,71 +49,7 @@ event bounce_at(std::string rcpt, bounce_class c, std::int64_t ts) {
   return e;
 }
 
-/// A store in memory: each identity once, pair and pair-link states, deltas summed by key (the
-/// upserts' count = count + delta), read back as rollup rows.
-struct memory_store {
-  std::set<std::string> ids;
-  std::map<std::pair<std::string, std::string>, pair_state> pairs;
-  std::map<std::tuple<std::string, std::string, std::string>, std::optional<std::int64_t>> links;
-  std::map<std::pair<std::int64_t, event_type>, rollup_row> types;
-  std::map<std::pair<std::int64_t, std::string>, link_rollup> link_rows;
-  std::map<std::pair<std::int64_t, std::string>, domain_rollup> domain_rows;
-  std::map<std::pair<std::int64_t, delivery_status>, std::int64_t> status_rows;
-
-  void ingest(const event& ev) {
-    if (!ids.insert(event_id(ev)).second) return;  // a duplicate: stored once
-    const std::string rcpt = ev.recipient.value_or("");
-    pair_state& p = pairs[{ev.message_id, rcpt}];
-    std::optional<std::int64_t>* lf = nullptr;
-    if (const auto* c = ev.get<click_info>(); c && !c->link.empty())
-      lf = &links[{ev.message_id, rcpt, c->link}];
-    rollup_deltas d;
-    roll_up(ev, p, lf, d);
-    apply(d);
-  }
-  void apply(const rollup_deltas& d) {
-    for (const auto& r : d.types) {
-      rollup_row& s = types[{r.hour, r.type}];
-      s.hour = r.hour, s.type = r.type;
-      s.count += r.count, s.machine += r.machine, s.unique += r.unique;
-      s.unique_human += r.unique_human, s.hard += r.hard, s.soft += r.soft;
-      s.suppressed += r.suppressed, s.undetermined += r.undetermined;
-      s.sim_count += r.sim_count, s.sim_unique_human += r.sim_unique_human;
-      s.sim_hard += r.sim_hard;
-    }
-    for (const auto& l : d.links) {
-      link_rollup& s = link_rows[{l.hour, l.link}];
-      s.link = l.link, s.clicks += l.clicks, s.human += l.human, s.unique += l.unique;
-    }
-    for (const auto& x : d.domains) {
-      domain_rollup& s = domain_rows[{x.hour, x.domain}];
-      s.domain = x.domain, s.bounces += x.bounces, s.hard += x.hard;
-    }
-    for (const auto& s : d.statuses) status_rows[{s.hour, s.status}] += s.n;
-  }
-
-  struct rows {
-    std::vector<rollup_row> types;
-    std::vector<link_rollup> links;
-    std::vector<domain_rollup> domains;
-    std::vector<std::pair<delivery_status, std::int64_t>> statuses;
-    rollup_input input() const { return {types, links, domains, statuses}; }
-  };
-  /// Every row, hourly (links and domains repeat per hour: aggregate_rollups sums them).
-  rows read() const {
-    rows out;
-    for (const auto& [k, r] : types) out.types.push_back(r);
-    for (const auto& [k, r] : link_rows) out.links.push_back(r);
-    for (const auto& [k, r] : domain_rows) out.domains.push_back(r);
-    std::map<delivery_status, std::int64_t> by_status;
-    for (const auto& [k, n] : status_rows) by_status[k.second] += n;
-    for (const auto& [st, n] : by_status)
-      if (n != 0) out.statuses.emplace_back(st, n);
-    return out;
-  }
-};
-
-aggregation from_rollups(const memory_store& s, const aggregate_options& o = {}) {
+aggregation from_rollups(const rollup_tables& s, const aggregate_options& o = {}) {
   const auto rows = s.read();
   auto a = aggregate_rollups(rows.input(), o);
   REQUIRE(a.has_value());
@@ -166,41 +102,41 @@ TEST_CASE("roll_up: status by precedence, in the hour of the first status event"
 
 TEST_CASE("roll_up: unique opens and clicks move to the earliest one", "[rollup]") {
   const std::int64_t h = at("2026-03-01T10:00:00Z");
-  memory_store s;
-  s.ingest(open_at("a@x.com", h + 3 * 3'600'000));
-  s.ingest(open_at("a@x.com", h + 5 * 3'600'000, true));
-  s.ingest(open_at("a@x.com", h + 3'600'000, true));  // earlier, machine: moves `unique` only
-  const auto& later = s.types.at({h + 3 * 3'600'000, event_type::open});
-  const auto& earlier = s.types.at({h + 3'600'000, event_type::open});
+  rollup_tables s;
+  s.add(open_at("a@x.com", h + 3 * 3'600'000));
+  s.add(open_at("a@x.com", h + 5 * 3'600'000, true));
+  s.add(open_at("a@x.com", h + 3'600'000, true));  // earlier, machine: moves `unique` only
+  const auto& later = s.types().at({h + 3 * 3'600'000, event_type::open});
+  const auto& earlier = s.types().at({h + 3'600'000, event_type::open});
   CHECK(later.unique == 0);
   CHECK(later.unique_human == 1);
   CHECK(earlier.unique == 1);
   CHECK(earlier.unique_human == 0);
   CHECK(earlier.machine == 1);
 
-  s.ingest(click_at("a@x.com", "https://l/1", h + 4 * 3'600'000));
-  s.ingest(click_at("a@x.com", "https://l/1", h + 2 * 3'600'000, true));
-  s.ingest(click_at("a@x.com", "https://l/2", h + 6 * 3'600'000));
+  s.add(click_at("a@x.com", "https://l/1", h + 4 * 3'600'000));
+  s.add(click_at("a@x.com", "https://l/1", h + 2 * 3'600'000, true));
+  s.add(click_at("a@x.com", "https://l/2", h + 6 * 3'600'000));
   const auto a = from_rollups(s);
   REQUIRE(a.top_links.size() == 2);
   CHECK(a.top_links[0] == link_stat{"https://l/1", 2, 1, 1});
   CHECK(a.top_links[1] == link_stat{"https://l/2", 1, 1, 1});
-  CHECK(s.link_rows.at({h + 4 * 3'600'000, "https://l/1"}).unique == 0);
-  CHECK(s.link_rows.at({h + 2 * 3'600'000, "https://l/1"}).unique == 1);
+  CHECK(s.links().at({h + 4 * 3'600'000, "https://l/1"}).unique == 0);
+  CHECK(s.links().at({h + 2 * 3'600'000, "https://l/1"}).unique == 1);
   CHECK(a.clicks.unique == 1);
   CHECK(a.clicks.unique_human == 1);
 }
 
 TEST_CASE("roll_up: bounce classes, domains and the simulator's share", "[rollup]") {
   const std::int64_t h = at("2026-03-01T10:00:00Z");
-  memory_store s;
-  s.ingest(make("m", event_type::send, "a@x.com", h));
-  s.ingest(make("m", event_type::send, "bounce@simulator.amazonses.com", h));
-  s.ingest(bounce_at("a@x.com", bounce_class::hard, h + 1));
-  s.ingest(bounce_at("bounce@simulator.amazonses.com", bounce_class::hard, h + 2));
-  s.ingest(bounce_at("c@y.com", bounce_class::soft, h + 3));
-  s.ingest(bounce_at("", bounce_class::undetermined, h + 4));  // no recipient: no domain
-  const auto& b = s.types.at({h, event_type::bounce});
+  rollup_tables s;
+  s.add(make("m", event_type::send, "a@x.com", h));
+  s.add(make("m", event_type::send, "bounce@simulator.amazonses.com", h));
+  s.add(bounce_at("a@x.com", bounce_class::hard, h + 1));
+  s.add(bounce_at("bounce@simulator.amazonses.com", bounce_class::hard, h + 2));
+  s.add(bounce_at("c@y.com", bounce_class::soft, h + 3));
+  s.add(bounce_at("", bounce_class::undetermined, h + 4));  // no recipient: no domain
+  const auto& b = s.types().at({h, event_type::bounce});
   CHECK(b.count == 4);
   CHECK(b.hard == 2);
   CHECK(b.soft == 1);
@@ -219,8 +155,8 @@ TEST_CASE("roll_up: bounce classes, domains and the simulator's share", "[rollup
 }
 
 TEST_CASE("aggregate_rollups checks its options", "[rollup]") {
-  memory_store s;
-  s.ingest(make("m", event_type::send, "a@x.com", at("2026-03-01T10:00:00Z")));
+  rollup_tables s;
+  s.add(make("m", event_type::send, "a@x.com", at("2026-03-01T10:00:00Z")));
   const auto rows = s.read();
   CHECK(aggregate_rollups(rows.input(), {.offset_minutes = 30}).error().code == errc::bad_filter);
   CHECK(aggregate_rollups(rows.input(), {.offset_minutes = 15 * 60}).error().code ==
@@ -263,9 +199,9 @@ TEST_CASE("aggregate_rollups of the rollup deltas equals aggregate of the events
   for (std::size_t i = arrivals.size(); i > 1; --i)
     std::swap(arrivals[i - 1], arrivals[static_cast<std::size_t>(r.below(i))]);
 
-  memory_store s;
-  for (const auto& e : arrivals) s.ingest(e);
-  REQUIRE(s.ids == ids);
+  rollup_tables s;
+  for (const auto& e : arrivals) s.add(e);
+  REQUIRE(s.size() == ids.size());
 
   for (const auto bucket :
        {bucket_kind::hour, bucket_kind::day, bucket_kind::week, bucket_kind::month})
@@ -298,8 +234,8 @@ TEST_CASE("aggregate_rollups of the rollup deltas equals aggregate of the events
       CHECK(to_json(from_rollups(s, o)) == to_json(from_events(events, o)));
     }
   // Rolling up the arrivals in another order ends in the same rows.
-  memory_store again;
-  for (auto it = arrivals.rbegin(); it != arrivals.rend(); ++it) again.ingest(*it);
-  CHECK(again.types == s.types);
-  CHECK(again.pairs == s.pairs);
+  rollup_tables again;
+  for (auto it = arrivals.rbegin(); it != arrivals.rend(); ++it) again.add(*it);
+  CHECK(again.types() == s.types());
+  CHECK(again.pairs() == s.pairs());
 }
