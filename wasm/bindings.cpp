@@ -30,6 +30,7 @@
 #include <sesami/identity.hpp>
 #include <sesami/json_src.hpp>  // Boost.JSON's implementation: this is the module's one TU
 #include <sesami/parse.hpp>
+#include <sesami/rollup.hpp>
 #include <sesami/to_json.hpp>
 #include <sesami/version.hpp>
 
@@ -183,6 +184,24 @@ sesami::result<sesami::aggregate_options> options_from(const std::string& bucket
   if (top < 0) return sesami::error{sesami::errc::bad_filter, "top: must not be negative"};
   o.top = static_cast<std::size_t>(top);
   return o;
+}
+
+/// aggregateRollups(text, ...) → {ok, json, documents, skipped, diagnostics}: the text's events
+/// stored as a store keeps them (each identity once, rolled up per hour) and aggregated from the
+/// rollups, as GET /stats answers.
+val aggregate_rollups(const input& text, const std::string& bucket, int offset_minutes,
+                      const std::string& from, const std::string& to, int top) {
+  auto o = options_from(bucket, offset_minutes, from, to, top);
+  if (!o) return fail(o.error());
+  const sesami::batch_result r = sesami::parse_batch(text.bytes());
+  sesami::rollup_tables tables;
+  for (const auto& e : r.events) tables.add(e);
+  auto a = sesami::aggregate_rollups(tables.read().input(), *o);
+  if (!a) return fail(a.error());
+  val v = ok();
+  v.set("json", sesami::to_json(*a));
+  set_parse_counts(v, r);
+  return v;
 }
 
 /// A columnar batch held on the wasm side, plus the current selection: JS loads data once, then
@@ -458,6 +477,7 @@ EMSCRIPTEN_BINDINGS(sesami) {
   em::function("findEnhancedStatus", &find_enhanced_status);
   em::function("inspectEvent", &inspect_event);
   em::function("canonicalFilter", &canonical_filter);
+  em::function("aggregateRollups", &aggregate_rollups);
   em::class_<input>("Input")
       .constructor<>()
       .function("resize", &input::resize)

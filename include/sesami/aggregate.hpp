@@ -50,6 +50,10 @@ struct aggregate_options {
 /// The mailbox simulator's domain: its traffic is test traffic and never counts in rates (USERS
 /// #9).
 inline constexpr std::string_view simulator_domain = "simulator.amazonses.com";
+/// Whether a (lower-cased) recipient address is the mailbox simulator's.
+inline bool is_simulator(std::string_view recipient) noexcept {
+  return detail::domain_of(recipient) == simulator_domain;
+}
 
 enum class rate_level : std::uint8_t { ok, warning, review };
 inline constexpr std::string_view to_string(rate_level l) noexcept {
@@ -337,6 +341,83 @@ void keep_top(std::vector<Stat>& v, std::size_t n, Key key, Name name) {
     std::sort(v.begin(), v.end(), by);
   }
 }
+
+/// The offset check every aggregation makes.
+inline result<void> check_offset(const aggregate_options& options) {
+  if (options.offset_minutes < -max_offset_minutes || options.offset_minutes > max_offset_minutes)
+    return error{errc::bad_filter, "offset: must be between -840 and 840 minutes"};
+  return {};
+}
+
+/// The buckets a series covers: from the first key, in local time = UTC + offset.
+struct bucket_span {
+  std::int64_t offset_ms = 0, first_key = 0;
+  std::size_t buckets = 0;
+
+  /// The bucket index of a UTC instant; `buckets` (out of the span) before or after it.
+  std::size_t index(bucket_kind k, std::int64_t t) const noexcept {
+    constexpr std::int64_t limit = std::int64_t{1} << 52;
+    const std::int64_t key = bucket_key(k, std::clamp(t, -limit, limit) + offset_ms) - first_key;
+    return key < 0 || static_cast<std::uint64_t>(key) >= buckets ? buckets
+                                                                 : static_cast<std::size_t>(key);
+  }
+};
+
+/// Sets up `out`'s bucket kind, offset and empty series over the instants [lo, hi] (inclusive; a
+/// missing end takes the other's value, both missing: no buckets). Fails (bad_filter) past
+/// options.max_buckets. Shared by aggregate() and aggregate_rollups().
+inline result<bucket_span> series_span(aggregation& out, const aggregate_options& options,
+                                       std::optional<std::int64_t> lo,
+                                       std::optional<std::int64_t> hi) {
+  out.bucket = options.bucket;
+  out.offset_minutes = options.offset_minutes;
+  bucket_span span;
+  span.offset_ms = std::int64_t{options.offset_minutes} * 60'000;
+  if (lo && !hi) hi = lo;
+  if (hi && !lo) lo = hi;
+  if (lo && hi && *lo <= *hi) {
+    // Keys from the clamped local instants: timestamps near the int64 limits cannot overflow.
+    constexpr std::int64_t limit = std::int64_t{1} << 52;  // ~142 000 years of milliseconds
+    const std::int64_t a = std::clamp(*lo, -limit, limit) + span.offset_ms;
+    const std::int64_t z = std::clamp(*hi, -limit, limit) + span.offset_ms;
+    span.first_key = bucket_key(options.bucket, a);
+    const auto count =
+        static_cast<std::uint64_t>(bucket_key(options.bucket, z) - span.first_key) + 1;
+    if (count > options.max_buckets)
+      return error{errc::bad_filter,
+                   std::to_string(count) + " " + std::string(to_string(options.bucket)) +
+                       " buckets exceed the limit of " + std::to_string(options.max_buckets) +
+                       ": choose a larger bucket or a shorter range"};
+    span.buckets = static_cast<std::size_t>(count);
+  }
+  out.bucket_starts.resize(span.buckets);
+  for (std::size_t k = 0; k < span.buckets; ++k)
+    out.bucket_starts[k] =
+        bucket_start(options.bucket, span.first_key + static_cast<std::int64_t>(k)) -
+        span.offset_ms;
+  for (auto& s : out.series) s.assign(span.buckets, 0);
+  out.machine_open_series.assign(span.buckets, 0);
+  out.machine_click_series.assign(span.buckets, 0);
+  return span;
+}
+
+/// The figures derived from the totals: all opens and clicks, and the human ones.
+inline void finish_engagement(aggregation& out) noexcept {
+  out.opens.total = out.totals[static_cast<std::size_t>(event_type::open)];
+  out.clicks.total = out.totals[static_cast<std::size_t>(event_type::click)];
+  out.opens.human = out.opens.total - out.opens.machine;
+  out.clicks.human = out.clicks.total - out.clicks.machine;
+}
+
+/// Sorts and cuts the top lists (by clicks then link, by bounces then domain).
+inline void finish_top_lists(aggregation& out, std::size_t top) {
+  keep_top(
+      out.top_links, top, [](const link_stat& s) { return s.clicks; },
+      [](const link_stat& s) -> const std::string& { return s.link; });
+  keep_top(
+      out.top_bouncing_domains, top, [](const domain_stat& s) { return s.bounces; },
+      [](const domain_stat& s) -> const std::string& { return s.domain; });
+}
 }  // namespace detail
 
 /// Aggregates the selected events of `b`. Fails (bad_filter) on an offset beyond ±14 h or a span
@@ -344,13 +425,9 @@ void keep_top(std::vector<Stat>& v, std::size_t n, Key key, Name name) {
 inline result<aggregation> aggregate(const batch& b, const selection& sel,
                                      const aggregate_options& options = {}) {
   using namespace detail;
-  if (options.offset_minutes < -max_offset_minutes || options.offset_minutes > max_offset_minutes)
-    return error{errc::bad_filter, "offset: must be between -840 and 840 minutes"};
+  if (auto c = check_offset(options); !c) return c.error();
   aggregation out;
-  out.bucket = options.bucket;
-  out.offset_minutes = options.offset_minutes;
   out.events = sel.size();
-  const std::int64_t offset_ms = std::int64_t{options.offset_minutes} * 60'000;
 
   // The series' span: the options' range, else the selected events'.
   std::optional<std::int64_t> lo = options.from, hi;
@@ -365,24 +442,10 @@ inline result<aggregation> aggregate(const batch& b, const selection& sel,
     if (!lo) lo = mn;
     if (!hi) hi = mx;
   }
-  if (lo && !hi) hi = lo;
-  if (hi && !lo) lo = hi;
-  std::int64_t first_key = 0;
-  std::size_t buckets = 0;
-  if (lo && hi && *lo <= *hi) {
-    // Keys from the clamped local instants: timestamps near the int64 limits cannot overflow.
-    constexpr std::int64_t limit = std::int64_t{1} << 52;  // ~142 000 years of milliseconds
-    const std::int64_t a = std::clamp(*lo, -limit, limit) + offset_ms;
-    const std::int64_t z = std::clamp(*hi, -limit, limit) + offset_ms;
-    first_key = bucket_key(options.bucket, a);
-    const auto count = static_cast<std::uint64_t>(bucket_key(options.bucket, z) - first_key) + 1;
-    if (count > options.max_buckets)
-      return error{errc::bad_filter,
-                   std::to_string(count) + " " + std::string(to_string(options.bucket)) +
-                       " buckets exceed the limit of " + std::to_string(options.max_buckets) +
-                       ": choose a larger bucket or a shorter range"};
-    buckets = static_cast<std::size_t>(count);
-  }
+  auto span = series_span(out, options, lo, hi);
+  if (!span) return span.error();
+  const std::int64_t offset_ms = span->offset_ms, first_key = span->first_key;
+  const std::size_t buckets = span->buckets;
 
   accumulator acc{
       b,
@@ -402,10 +465,6 @@ inline result<aggregation> aggregate(const batch& b, const selection& sel,
       std::vector<std::uint64_t>(b.links.size()),
       std::vector<std::uint64_t>(b.domains.size()),
       std::vector<std::uint64_t>(b.domains.size())};
-  out.bucket_starts.resize(buckets);
-  for (std::size_t k = 0; k < buckets; ++k)
-    out.bucket_starts[k] =
-        bucket_start(options.bucket, first_key + static_cast<std::int64_t>(k)) - offset_ms;
   if (options.bucket == bucket_kind::month && buckets > 0) {
     // Month lengths vary, so the day → month step is a table over the span's days (at most
     // 31 × max_buckets entries) instead of a calendar computation per event.
@@ -438,9 +497,6 @@ inline result<aggregation> aggregate(const batch& b, const selection& sel,
       break;
   }
 
-  for (auto& s : out.series) s.resize(buckets);
-  out.machine_open_series.resize(buckets);
-  out.machine_click_series.resize(buckets);
   for (std::size_t k = 0; k < buckets; ++k) {
     const std::uint32_t* row = &acc.counts[k * accumulator::stride];
     for (std::size_t t = 0; t < event_type_count; ++t) out.series[t][k] = row[t];
@@ -462,25 +518,17 @@ inline result<aggregation> aggregate(const batch& b, const selection& sel,
     out.human_opened += (bits & r_human_opened) != 0;
     out.human_clicked += (bits & r_human_clicked) != 0;
   }
-  out.opens.total = out.totals[static_cast<std::size_t>(event_type::open)];
-  out.clicks.total = out.totals[static_cast<std::size_t>(event_type::click)];
-  out.opens.human = out.opens.total - out.opens.machine;
-  out.clicks.human = out.clicks.total - out.clicks.machine;
+  finish_engagement(out);
 
   for (std::uint32_t l = 1; l < b.links.size(); ++l)
     if (acc.link_clicks[l] != 0)
       out.top_links.push_back(
           {std::string(b.links[l]), acc.link_clicks[l], acc.link_human[l], acc.link_unique[l]});
-  keep_top(
-      out.top_links, options.top, [](const link_stat& s) { return s.clicks; },
-      [](const link_stat& s) -> const std::string& { return s.link; });
   for (std::uint32_t d = 1; d < b.domains.size(); ++d)  // 0: no recipient, so no domain
     if (acc.domain_bounces[d] != 0)
       out.top_bouncing_domains.push_back(
           {std::string(b.domains[d]), acc.domain_bounces[d], acc.domain_hard[d]});
-  keep_top(
-      out.top_bouncing_domains, options.top, [](const domain_stat& s) { return s.bounces; },
-      [](const domain_stat& s) -> const std::string& { return s.domain; });
+  finish_top_lists(out, options.top);
   return out;
 }
 

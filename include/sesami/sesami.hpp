@@ -10,5 +10,6 @@
 #include <sesami/filter.hpp>
 #include <sesami/identity.hpp>
 #include <sesami/parse.hpp>
+#include <sesami/rollup.hpp>
 #include <sesami/to_json.hpp>
 #include <sesami/version.hpp>

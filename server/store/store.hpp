@@ -27,6 +27,7 @@
 
 #include <sesami/event.hpp>
 #include <sesami/filter.hpp>
+#include <sesami/rollup.hpp>
 
 namespace sesami::store {
 
@@ -180,34 +181,12 @@ struct message_history {
 
 // ---- rollups
 // -------------------------------------------------------------------------------------
-/// Counters for one hour and one event type, maintained on write for newly stored events only.
-struct rollup_row {
-  std::int64_t hour = 0;  // ms since epoch at the start of the hour (UTC)
-  event_type type = event_type::unknown;
-  std::int64_t count = 0;    // events
-  std::int64_t machine = 0;  // of which flagged machine (opens, clicks)
-  std::int64_t unique = 0;   // opens/clicks: (message, recipient) pairs whose first one is here
-  std::int64_t unique_human = 0;  // the same, counting human opens/clicks only
-  // bounces by our classification (bounce_class): hard, soft, suppressed, undetermined
-  std::int64_t hard = 0, soft = 0, suppressed = 0, undetermined = 0;
-  // The mailbox simulator's share (recipients @simulator.amazonses.com), left out of the rates:
-  // events, unique_human, hard.
-  std::int64_t sim_count = 0, sim_unique_human = 0, sim_hard = 0;
-  friend bool operator==(const rollup_row&, const rollup_row&) = default;
-};
-/// Clicks on one link over a range of hours; unique: (message, recipient) pairs whose first click
-/// on the link falls in the range.
-struct link_rollup {
-  std::string link;
-  std::int64_t clicks = 0, human = 0, unique = 0;
-  friend bool operator==(const link_rollup&, const link_rollup&) = default;
-};
-/// Bounces to one recipient domain over a range of hours.
-struct domain_rollup {
-  std::string domain;
-  std::int64_t bounces = 0, hard = 0;
-  friend bool operator==(const domain_rollup&, const domain_rollup&) = default;
-};
+/// Counters for one hour and one event type, maintained on write for newly stored events only;
+/// clicks per link and bounces per domain over a range of hours. The core's types: the core
+/// computes them (rollup.hpp), a store persists and reads them.
+using sesami::domain_rollup;
+using sesami::link_rollup;
+using sesami::rollup_row;
 
 // ---- suppression list
 // ----------------------------------------------------------------------------
@@ -298,9 +277,8 @@ class store {
     return rollups(workspace, since, until);
   }
   /// The n most clicked links in hours [since, until) (rounded like rollups), by clicks then link.
-  virtual result<std::vector<link_rollup>> top_links(std::string_view workspace,
-                                                     std::int64_t since, std::int64_t until,
-                                                     std::size_t n) = 0;
+  virtual result<std::vector<link_rollup>> top_links(std::string_view workspace, std::int64_t since,
+                                                     std::int64_t until, std::size_t n) = 0;
   /// The n recipient domains with most bounces in hours [since, until), by bounces then domain.
   virtual result<std::vector<domain_rollup>> top_bouncing_domains(std::string_view workspace,
                                                                   std::int64_t since,

@@ -438,6 +438,22 @@ export class Sesami {
     }
   }
 
+  /**
+   * The aggregation GET /stats answers for this text's events: each event stored once (by
+   * identity), rolled up per hour as the server's store keeps it, then aggregated from those
+   * rollups. Equal to aggregate() over the distinct events when SES sends at most one send,
+   * delivery, bounce and complaint per recipient; offsetMinutes must be whole hours. Text with
+   * rejected items throws SesamiError.
+   */
+  aggregateRollups(text: string, options: Omit<AggregateOptions, 'filter'> = {}): Aggregation {
+    const time = (t: TimeInput | undefined) => (t === undefined ? '' : isoTime(t));
+    const r = unwrap(withInput(this.#input, text, (b) =>
+      this.#m.aggregateRollups(b, options.bucket ?? 'day', options.offsetMinutes ?? 0, time(options.from),
+                               time(options.to), options.top ?? 10)));
+    strict(readDiagnostics(r.diagnostics));
+    return JSON.parse(r.json) as Aggregation;
+  }
+
   /** Our class of a bounce: SES's labels corrected by the enhanced status code and auto-replies. */
   classifyBounce(bounce: BounceInput): BounceClass {
     return this.#m.classifyBounce(bounce.type, bounce.subType ?? '', bounce.status ?? '',

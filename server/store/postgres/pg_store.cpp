@@ -20,10 +20,11 @@
 #include <tuple>
 #include <unordered_map>
 
-#include <sesami/aggregate.hpp>  // simulator_domain, detail::domain_of
+#include <sesami/aggregate.hpp>
 
 #include "../detail/group_commit.hpp"
 #include "../detail/page_cursor.hpp"
+#include "../detail/rollup_sums.hpp"
 #include "../detail/rollup_time.hpp"
 #include "../store.hpp"
 #include "connection.hpp"
@@ -36,6 +37,9 @@ namespace {
 
 using sesami::store::detail::day_of_hour;
 using sesami::store::detail::day_split;
+using sesami::store::detail::domain_delta;
+using sesami::store::detail::link_delta;
+using sesami::store::detail::rollup_delta;
 using sesami::store::detail::hour_of;
 using sesami::store::detail::ms_per_day;
 using sesami::store::detail::ms_per_hour;
@@ -212,21 +216,6 @@ suppression_entry read_suppression(const rows& r, int i) {
   e.event_id = r.text(i, 3);
   e.created_at = r.int64(i, 4);
   return e;
-}
-
-struct rollup_delta {
-  std::int64_t count = 0, machine = 0, uniq = 0, uniq_human = 0, hard = 0, soft = 0, suppressed = 0,
-               undetermined = 0, sim_count = 0, sim_uniq_human = 0, sim_hard = 0;
-};
-struct link_delta {
-  std::int64_t clicks = 0, human = 0, uniq = 0;
-};
-struct domain_delta {
-  std::int64_t bounces = 0, hard = 0;
-};
-
-bool is_simulator(std::string_view recipient) noexcept {
-  return sesami::detail::domain_of(recipient) == sesami::simulator_domain;
 }
 
 std::int64_t now_ms() noexcept {
@@ -971,10 +960,8 @@ class pg_store final : public store {
   struct pair_state {
     int original = -1;  // status in the database before this transaction; -1: no row yet
     std::int64_t original_first_seen = 0;
-    int status = -1;
-    std::int64_t first_seen = 0, last_seen = 0;
-    std::optional<std::int64_t> firsts[4];  // open, human open, click, human click
-    bool loaded = false;
+    sesami::pair_state state;  // status, first / last seen, first opens and clicks (rollup.hpp)
+    int status() const noexcept { return state.status ? static_cast<int>(*state.status) : -1; }
     bool touched = false;  // an event of this transaction changed it (else: read only)
   };
   struct pair_key {
@@ -991,10 +978,7 @@ class pg_store final : public store {
     std::optional<std::int64_t> at;
     bool dirty = false;
   };
-  struct txn_state {
-    std::map<rollup_key, rollup_delta> rollups;
-    std::map<name_key, link_delta> links;
-    std::map<name_key, domain_delta> domains;
+  struct txn_state : detail::rollup_sums {  // the deltas, summed
     std::unordered_map<pair_key, pair_state, pair_hash> pairs;
     std::map<link_key, first_click> clicks;
     std::map<std::string, int, std::less<>> retention;
@@ -1102,7 +1086,7 @@ class pg_store final : public store {
     for (const auto& sl : live) {
       const sesami::event& ev = *sl.item->ev;
       auto it = txn.pairs.find(pair_key{ws, ev.message_id, sl.recipient});
-      int st = it == txn.pairs.end() ? -1 : it->second.status;
+      int st = it == txn.pairs.end() ? -1 : it->second.status();
       if (auto s = status_of(ev.type)) st = std::max(st, static_cast<int>(*s));
       auto [a, fresh] = after.try_emplace(pair_key{ws, ev.message_id, sl.recipient}, st);
       if (!fresh) a->second = std::max(a->second, st);
@@ -1152,11 +1136,12 @@ class pg_store final : public store {
     }
     if (stored.empty()) return finish();
 
-    // 3. Update in memory, in arrival order (the SQLite store's per-event logic).
+    // 3. Update in memory, in arrival order, through the core's roll_up (as in SQLite).
     array t_name, t_value, t_ts, t_seq, s_id;
     std::vector<suppression_entry> suppress;
     std::vector<request*> suppress_owner;
     std::int64_t sns_now = 0;
+    sesami::rollup_deltas deltas;
     for (slot* sl : stored) {
       const auto& item = *sl->item;
       const sesami::event& ev = *item.ev;
@@ -1166,41 +1151,21 @@ class pg_store final : public store {
         for (const auto& v : values)
           t_name.text(name), t_value.text(v), t_ts.integer(ev.timestamp), t_seq.integer(sl->seq);
       }
-      auto& d = txn.rollups[rollup_key{ws, hour_of(ev.timestamp), static_cast<int>(ev.type)}];
-      ++d.count;
-      if (ev.machine()) ++d.machine;
-      const bool sim = is_simulator(recipient);
-      if (sim) ++d.sim_count;
-      if (auto* b = ev.get<bounce_info>()) {
-        if (sim && b->cls == bounce_class::hard) ++d.sim_hard;
-        if (const auto dom = sesami::detail::domain_of(recipient); !dom.empty()) {
-          auto& dd = txn.domains[name_key{ws, hour_of(ev.timestamp), std::string(dom)}];
-          ++dd.bounces;
-          if (b->cls == bounce_class::hard) ++dd.hard;
-        }
-        switch (b->cls) {
-          case bounce_class::hard:
-            ++d.hard;
-            break;
-          case bounce_class::soft:
-            ++d.soft;
-            break;
-          case bounce_class::suppressed:
-            ++d.suppressed;
-            break;
-          case bounce_class::undetermined:
-            ++d.undetermined;
-            break;
-          case bounce_class::none:
-            break;
-        }
-      }
-      if (auto* ck = ev.get<click_info>(); ck && !ck->link.empty())
-        count_link_click(txn, ws, ev, recipient, ck->link);
       // A recipient-less event (an open of a multi-recipient message) belongs to the pair
-      // (message, ''), as in SQLite and the core's aggregation: its opens and clicks count as
-      // unique once per message, and the pair has a status like any other.
-      if (auto st = status_of(ev.type)) update_status(txn, ws, ev, recipient, *st);
+      // (message, ''), as in SQLite and the core's aggregation. The core computes the event's
+      // effect on its pair and on the rollups (rollup.hpp); the transaction sums the deltas.
+      {
+        pair_state& p = txn.pairs[pair_key{ws, ev.message_id, recipient}];
+        first_click* link = nullptr;
+        if (auto* ck = ev.get<click_info>(); ck && !ck->link.empty())
+          link = &txn.clicks[link_key{ws, ev.message_id, recipient, ck->link}];
+        const std::optional<std::int64_t> before = link ? link->at : std::nullopt;
+        deltas.clear();
+        sesami::roll_up(ev, recipient, p.state, link ? &link->at : nullptr, deltas);
+        if (link && link->at != before) link->dirty = true;
+        if (status_of(ev.type)) p.touched = true;
+        txn.add(ws, deltas);
+      }
       if (!recipient.empty()) {
         if (!item.suppress.empty()) {
           suppress.push_back(
@@ -1273,12 +1238,12 @@ class pg_store final : public store {
       if (!r) return r.error();
       for (int i = 0; i < r->size(); ++i) {
         auto& p = txn.pairs[pair_key{ws, std::string(r->text(i, 0)), std::string(r->text(i, 1))}];
-        p.loaded = true;
-        p.original = p.status = static_cast<int>(r->int64(i, 2));
-        p.first_seen = p.original_first_seen = r->int64(i, 3);
-        p.last_seen = r->int64(i, 4);
+        p.original = static_cast<int>(r->int64(i, 2));
+        p.state.status = static_cast<delivery_status>(p.original);
+        p.state.first_seen = p.original_first_seen = r->int64(i, 3);
+        p.state.last_seen = r->int64(i, 4);
         for (int k = 0; k < 4; ++k)
-          if (!r->is_null(i, 5 + k)) p.firsts[k] = r->int64(i, 5 + k);
+          if (!r->is_null(i, 5 + k)) p.state.firsts[static_cast<std::size_t>(k)] = r->int64(i, 5 + k);
       }
     }
     if (!l_msg.empty()) {
@@ -1297,76 +1262,19 @@ class pg_store final : public store {
     return {};
   }
 
-  void count_link_click(txn_state& txn, const std::string& ws, const sesami::event& ev,
-                        const std::string& recipient, const std::string& link) {
-    auto& d = txn.links[name_key{ws, hour_of(ev.timestamp), link}];
-    ++d.clicks;
-    if (!ev.machine()) ++d.human;
-    auto& first = txn.clicks[link_key{ws, ev.message_id, recipient, link}];
-    if (first.at && *first.at <= ev.timestamp) return;
-    if (first.at) --txn.links[name_key{ws, hour_of(*first.at), link}].uniq;
-    ++d.uniq;
-    first.at = ev.timestamp;
-    first.dirty = true;
-  }
-
-  void update_status(txn_state& txn, const std::string& ws, const sesami::event& ev,
-                     const std::string& recipient, delivery_status st) {
-    pair_state& p = txn.pairs[pair_key{ws, ev.message_id, recipient}];
-    p.touched = true;
-    if (p.status < 0 && !p.loaded) {  // no row yet: this event starts the pair
-      p.first_seen = p.last_seen = ev.timestamp;
-      p.loaded = true;
-    }
-    p.status = std::max(p.status, static_cast<int>(st));
-    p.first_seen = std::min(p.first_seen, ev.timestamp);
-    p.last_seen = std::max(p.last_seen, ev.timestamp);
-    auto first = [&](int which, int type) {
-      auto& f = p.firsts[which];
-      if (f && *f <= ev.timestamp) return;
-      const bool human = which % 2 == 1;
-      const bool sim_human = human && is_simulator(recipient);
-      if (f) {
-        auto& old = txn.rollups[rollup_key{ws, hour_of(*f), type}];
-        --(human ? old.uniq_human : old.uniq);
-        if (sim_human) --old.sim_uniq_human;
-      }
-      auto& now = txn.rollups[rollup_key{ws, hour_of(ev.timestamp), type}];
-      ++(human ? now.uniq_human : now.uniq);
-      if (sim_human) ++now.sim_uniq_human;
-      f = ev.timestamp;
-    };
-    if (ev.type == event_type::open || ev.type == event_type::click) {
-      const int base = ev.type == event_type::open ? 0 : 2;
-      first(base, static_cast<int>(ev.type));
-      if (!ev.machine()) first(base + 1, static_cast<int>(ev.type));
-    }
-  }
-
   // Writes back what the transaction changed: one multi-row upsert per table.
   status flush_state(connection& c, txn_state& txn) {
-    std::map<status_key, std::int64_t> statuses;
-    std::map<rollup_key, std::int64_t> status_hours;
     {
       array ws, msg, rcpt, st, fs, ls, f[4];
       array c_ws, c_msg, c_rcpt, c_st;  // pairs whose status changed
       for (const auto& [key, p] : txn.pairs) {
-        if (p.status < 0 || !p.touched) continue;  // read but never touched by an event
-        if (p.status != p.original)
+        if (p.status() < 0 || !p.touched) continue;  // read but never touched by an event
+        if (p.status() != p.original)
           c_ws.text(key.workspace), c_msg.text(key.message_id), c_rcpt.text(key.recipient),
-              c_st.integer(p.status);
-        if (p.status != p.original || hour_of(p.first_seen) != hour_of(p.original_first_seen)) {
-          if (p.original >= 0)
-            --status_hours[{key.workspace, hour_of(p.original_first_seen), p.original}];
-          ++status_hours[{key.workspace, hour_of(p.first_seen), p.status}];
-        }
-        if (p.status != p.original) {
-          if (p.original >= 0) --statuses[{key.workspace, p.original}];
-          ++statuses[{key.workspace, p.status}];
-        }
+              c_st.integer(p.status());
         ws.text(key.workspace), msg.text(key.message_id), rcpt.text(key.recipient);
-        st.integer(p.status), fs.integer(p.first_seen), ls.integer(p.last_seen);
-        for (int i = 0; i < 4; ++i) f[i].optional(p.firsts[i]);
+        st.integer(p.status()), fs.integer(p.state.first_seen), ls.integer(p.state.last_seen);
+        for (std::size_t i = 0; i < 4; ++i) f[i].optional(p.state.firsts[i]);
       }
       if (!ws.empty()) {
         auto r = c.exec(
@@ -1594,7 +1502,7 @@ class pg_store final : public store {
     }
     {
       array ws, st, n;
-      for (const auto& [key, v] : statuses)
+      for (const auto& [key, v] : txn.statuses)
         if (v != 0) ws.text(key.first), st.integer(key.second), n.integer(v);
       if (!ws.empty()) {
         auto r = c.exec(
@@ -1607,7 +1515,7 @@ class pg_store final : public store {
     }
     {
       array ws, hour, st, n;
-      for (const auto& [key, v] : status_hours)
+      for (const auto& [key, v] : txn.status_hours)
         if (v != 0)
           ws.text(std::get<0>(key)), hour.integer(std::get<1>(key)), st.integer(std::get<2>(key)),
               n.integer(v);
@@ -1621,7 +1529,7 @@ class pg_store final : public store {
         if (!r) return r.error();
       }
       std::map<rollup_key, std::int64_t> days;
-      for (const auto& [key, v] : status_hours)
+      for (const auto& [key, v] : txn.status_hours)
         days[{std::get<0>(key), day_of_hour(std::get<1>(key)), std::get<2>(key)}] += v;
       array dws, dday, dst, dn;
       for (const auto& [key, v] : days)

@@ -14,10 +14,11 @@
 #include <unordered_map>
 #include <variant>
 
-#include <sesami/aggregate.hpp>  // simulator_domain, detail::domain_of
+#include <sesami/aggregate.hpp>
 
 #include "../detail/group_commit.hpp"
 #include "../detail/page_cursor.hpp"
+#include "../detail/rollup_sums.hpp"
 #include "../detail/rollup_time.hpp"
 #include "../store.hpp"
 #include "connection.hpp"
@@ -29,6 +30,9 @@ namespace {
 
 using sesami::store::detail::day_of_hour;
 using sesami::store::detail::day_split;
+using sesami::store::detail::domain_delta;
+using sesami::store::detail::link_delta;
+using sesami::store::detail::rollup_delta;
 using sesami::store::detail::hour_of;
 using sesami::store::detail::ms_per_day;
 using sesami::store::detail::ms_per_hour;
@@ -162,18 +166,6 @@ struct reset_on_exit {
   ~reset_on_exit() { s->reset(); }
 };
 
-struct rollup_delta {
-  std::int64_t count = 0, machine = 0, uniq = 0, uniq_human = 0, hard = 0, soft = 0, suppressed = 0,
-               undetermined = 0, sim_count = 0, sim_uniq_human = 0, sim_hard = 0;
-};
-rollup_delta& operator+=(rollup_delta& a, const rollup_delta& b) noexcept {
-  a.count += b.count, a.machine += b.machine, a.uniq += b.uniq, a.uniq_human += b.uniq_human;
-  a.hard += b.hard, a.soft += b.soft, a.suppressed += b.suppressed;
-  a.undetermined += b.undetermined, a.sim_count += b.sim_count;
-  a.sim_uniq_human += b.sim_uniq_human, a.sim_hard += b.sim_hard;
-  return a;
-}
-
 // The per-type counters' upserts, hourly and daily (migration 12): ?1 workspace, ?2 hour or day,
 // ?3 type, ?4.. the deltas in rollup_delta's order.
 constexpr char upsert_rollups[] =
@@ -200,17 +192,6 @@ constexpr char upsert_rollups_daily[] =
     "undetermined = undetermined + excluded.undetermined, "
     "sim_count = sim_count + excluded.sim_count, "
     "sim_uniq_human = sim_uniq_human + excluded.sim_uniq_human, sim_hard = sim_hard + excluded.sim_hard";
-
-struct link_delta {
-  std::int64_t clicks = 0, human = 0, uniq = 0;
-};
-struct domain_delta {
-  std::int64_t bounces = 0, hard = 0;
-};
-
-bool is_simulator(std::string_view recipient) noexcept {
-  return sesami::detail::domain_of(recipient) == sesami::simulator_domain;
-}
 
 }  // namespace
 
@@ -1156,9 +1137,8 @@ class sqlite_store final : public store {
     bool dirty = false;   // changed since it was read: written back at commit
     int original = -1;    // status in the database before this transaction; -1: no row yet
     std::int64_t original_first_seen = 0;  // likewise, for status_rollups' hour
-    int status = -1;
-    std::int64_t first_seen = 0, last_seen = 0;
-    std::optional<std::int64_t> firsts[4];  // open, human open, click, human click
+    sesami::pair_state state;  // status, first / last seen, first opens and clicks (rollup.hpp)
+    int status() const noexcept { return state.status ? static_cast<int>(*state.status) : -1; }
     std::string events;  // the row's event list as read: "ts.seq,ts.seq,..." (status_events keys)
     std::vector<std::pair<std::int64_t, std::int64_t>> added;  // (ts, seq) stored by this txn
   };
@@ -1188,11 +1168,8 @@ class sqlite_store final : public store {
              h(std::get<0>(k));
     }
   };
-  struct txn_state {
-    std::map<rollup_key, rollup_delta> rollups;
+  struct txn_state : detail::rollup_sums {  // the deltas, summed
     std::unordered_map<pair_link_key, link_state, pair_link_hash> pair_links;
-    std::map<name_key, link_delta> links;
-    std::map<name_key, domain_delta> domains;
     std::unordered_map<pair_key, pair_state, pair_hash> pairs;
     std::map<std::string, int, std::less<>> retention;  // workspace → days, read once per group
     std::map<std::string, std::int64_t, std::less<>> cutoffs;  // workspace → retention cutoff
@@ -1317,36 +1294,6 @@ class sqlite_store final : public store {
       const std::int64_t seq = sqlite3_last_insert_rowid(writer_->get());
       if (auto t = index_tags(ws, seq, ev); !t) return t.error();
 
-      auto& d = txn.rollups[rollup_key{ws, hour_of(ev.timestamp), static_cast<int>(ev.type)}];
-      ++d.count;
-      if (ev.machine()) ++d.machine;
-      const bool sim = is_simulator(recipient);
-      if (sim) ++d.sim_count;
-      if (auto* b = ev.get<bounce_info>()) {
-        if (sim && b->cls == bounce_class::hard) ++d.sim_hard;
-        if (const auto dom = sesami::detail::domain_of(recipient); !dom.empty()) {
-          auto& dd = txn.domains[name_key{ws, hour_of(ev.timestamp), std::string(dom)}];
-          ++dd.bounces;
-          if (b->cls == bounce_class::hard) ++dd.hard;
-        }
-        switch (b->cls) {
-          case bounce_class::hard:
-            ++d.hard;
-            break;
-          case bounce_class::soft:
-            ++d.soft;
-            break;
-          case bounce_class::suppressed:
-            ++d.suppressed;
-            break;
-          case bounce_class::undetermined:
-            ++d.undetermined;
-            break;
-          case bounce_class::none:
-            break;
-        }
-      }
-
       // A recipient-less event (an open of a multi-recipient message) belongs to the pair
       // (message, ''), as in the core's aggregation: its opens and clicks count as unique once
       // per message, and the pair has a status like any other. Events without a status
@@ -1389,11 +1336,20 @@ class sqlite_store final : public store {
     }
     if (auto r = load_pairs(txn, need); !r) return r.error();
     if (auto r = load_pair_links(txn, need_links); !r) return r.error();
+    // The core computes each event's effect on its pair and on the rollups (rollup.hpp); the
+    // transaction sums the deltas and persists them at commit.
+    sesami::rollup_deltas deltas;
     for (const auto& l : pending) {
-      if (auto* c = l.ev->get<click_info>(); c && !c->link.empty())
-        count_link_click(txn, ws, *l.ev, l.recipient, c->link);
       pair_state& p = txn.pairs[pair_key{ws, l.ev->message_id, l.recipient}];
-      if (l.status) update_status(p, txn, ws, *l.ev, l.recipient, *l.status);
+      link_state* link = nullptr;
+      if (auto* c = l.ev->get<click_info>(); c && !c->link.empty())
+        link = &txn.pair_links[pair_link_key{ws, l.ev->message_id, l.recipient, c->link}];
+      const std::optional<std::int64_t> first_click = link ? link->first : std::nullopt;
+      deltas.clear();
+      sesami::roll_up(*l.ev, l.recipient, p.state, link ? &link->first : nullptr, deltas);
+      if (link && link->first != first_click) link->dirty = true;
+      if (l.status) p.dirty = true;
+      txn.add(ws, deltas);
       p.added.emplace_back(l.ev->timestamp, l.seq);
     }
     return sum;
@@ -1418,11 +1374,12 @@ class sqlite_store final : public store {
       pair_state p;
       p.loaded = true;
       if (rc == SQLITE_ROW) {
-        p.original = p.status = static_cast<int>(s.int64(0));
-        p.first_seen = p.original_first_seen = s.int64(1);
-        p.last_seen = s.int64(2);
+        p.original = static_cast<int>(s.int64(0));
+        p.state.status = static_cast<delivery_status>(p.original);
+        p.state.first_seen = p.original_first_seen = s.int64(1);
+        p.state.last_seen = s.int64(2);
         for (int i = 0; i < 4; ++i)
-          if (!s.is_null(3 + i)) p.firsts[i] = s.int64(3 + i);
+          if (!s.is_null(3 + i)) p.state.firsts[static_cast<std::size_t>(i)] = s.int64(3 + i);
         p.events = s.text(7);
       }
       txn.pairs.emplace(std::move(k), p);
@@ -1474,55 +1431,6 @@ class sqlite_store final : public store {
       }
     }
     return {};
-  }
-
-  // A click on a link: clicks per hour, and the unique count in the hour of the pair's first click
-  // on that link, moved there if an earlier click arrives late (like unique opens below). The
-  // pair-link's row was loaded by load_pair_links; it is written back at commit.
-  void count_link_click(txn_state& txn, const std::string& ws, const sesami::event& ev,
-                        const std::string& recipient, const std::string& link) {
-    auto& d = txn.links[name_key{ws, hour_of(ev.timestamp), link}];
-    ++d.clicks;
-    if (!ev.machine()) ++d.human;
-    link_state& l = txn.pair_links[pair_link_key{ws, ev.message_id, recipient, link}];
-    if (l.first && *l.first <= ev.timestamp) return;
-    if (l.first) --txn.links[name_key{ws, hour_of(*l.first), link}].uniq;
-    ++d.uniq;
-    l.first = ev.timestamp;
-    l.dirty = true;
-  }
-
-  // Status precedence and unique opens/clicks, order-independent: the status is the max over all
-  // events; a unique open counts in the hour of the earliest open, and moves there if an earlier
-  // open arrives late.
-  void update_status(pair_state& p, txn_state& txn, const std::string& ws,
-                     const sesami::event& ev, const std::string& recipient, delivery_status st) {
-    if (p.original < 0 && !p.dirty) p.first_seen = p.last_seen = ev.timestamp;  // a new pair
-    p.dirty = true;
-    p.status = std::max(p.status, static_cast<int>(st));
-    p.first_seen = std::min(p.first_seen, ev.timestamp);
-    p.last_seen = std::max(p.last_seen, ev.timestamp);
-    auto first = [&](int slot, int type) {
-      auto& f = p.firsts[slot];
-      if (f && *f <= ev.timestamp) return;
-      const bool human = slot % 2 == 1;
-      // The simulator's first human opens/clicks are also kept apart, for the rates.
-      const bool sim_human = human && is_simulator(recipient);
-      if (f) {
-        auto& old = txn.rollups[rollup_key{ws, hour_of(*f), type}];
-        --(human ? old.uniq_human : old.uniq);
-        if (sim_human) --old.sim_uniq_human;
-      }
-      auto& now = txn.rollups[rollup_key{ws, hour_of(ev.timestamp), type}];
-      ++(human ? now.uniq_human : now.uniq);
-      if (sim_human) ++now.sim_uniq_human;
-      f = ev.timestamp;
-    };
-    if (ev.type == event_type::open || ev.type == event_type::click) {
-      const int base = ev.type == event_type::open ? 0 : 2;
-      first(base, static_cast<int>(ev.type));
-      if (!ev.machine()) first(base + 1, static_cast<int>(ev.type));
-    }
   }
 
   // ---- status_events (migration 11) ----------------------------------------------------------
@@ -1653,8 +1561,6 @@ class sqlite_store final : public store {
     std::vector<status_event_key> se_del, se_ins;
     std::vector<orphan_row> orphans;
     std::string list;
-    std::map<status_key, std::int64_t> statuses;
-    std::map<rollup_key, std::int64_t> status_hours;  // workspace, hour of first_seen, status
     // Written in primary key order: neighbouring rows share B-tree pages.
     std::vector<const std::pair<const pair_key, pair_state>*> order;
     order.reserve(txn.pairs.size());
@@ -1664,7 +1570,7 @@ class sqlite_store final : public store {
     for (const auto* e : order) {
       const pair_key& key = e->first;
       const pair_state& p = e->second;
-      if (p.status < 0) {  // only status-less events so far: no status row, wait as orphans
+      if (p.status() < 0) {  // only status-less events so far: no status row, wait as orphans
         for (const auto& [ts, seq] : p.added) orphans.push_back({&key, ts, seq});
         continue;
       }
@@ -1672,43 +1578,34 @@ class sqlite_store final : public store {
       // moved (dropping entries retention has deleted) when it changed; new ones added.
       const auto cut = txn.cutoffs.find(key.workspace);
       const std::int64_t cutoff = cut == txn.cutoffs.end() ? INT64_MIN : cut->second;
-      if (p.original >= 0 && p.status != p.original) {
+      if (p.original >= 0 && p.status() != p.original) {
         list.clear();
         for_each_listed(p.events, [&](std::int64_t ts, std::int64_t seq) {
           if (ts < cutoff) return;
           se_del.push_back({&key.workspace, p.original, ts, seq});
-          se_ins.push_back({&key.workspace, p.status, ts, seq});
+          se_ins.push_back({&key.workspace, p.status(), ts, seq});
           append_listed(list, ts, seq);
         });
       } else {
         list = p.events;
       }
       if (p.original < 0) {  // a new pair: adopt events that arrived before its first status
-        if (auto a = adopt_orphans(key, list, se_ins, p.status); !a) return a;
+        if (auto a = adopt_orphans(key, list, se_ins, p.status()); !a) return a;
       }
       for (const auto& [ts, seq] : p.added) {
-        se_ins.push_back({&key.workspace, p.status, ts, seq});
+        se_ins.push_back({&key.workspace, p.status(), ts, seq});
         append_listed(list, ts, seq);
-      }
-      if (p.status != p.original || hour_of(p.first_seen) != hour_of(p.original_first_seen)) {
-        if (p.original >= 0)
-          --status_hours[{key.workspace, hour_of(p.original_first_seen), p.original}];
-        ++status_hours[{key.workspace, hour_of(p.first_seen), p.status}];
-      }
-      if (p.status != p.original) {
-        if (p.original >= 0) --statuses[{key.workspace, p.original}];
-        ++statuses[{key.workspace, p.status}];
       }
       auto& u = p.original >= 0 ? **upd : **up;
       u.bind_static(1, key.workspace);
       u.bind_static(2, key.message_id);
       u.bind_static(3, key.recipient);
-      u.bind(4, p.status);
-      u.bind(5, p.first_seen);
-      u.bind(6, p.last_seen);
+      u.bind(4, p.status());
+      u.bind(5, p.state.first_seen);
+      u.bind(6, p.state.last_seen);
       for (int i = 0; i < 4; ++i) {
-        if (p.firsts[i])
-          u.bind(7 + i, *p.firsts[i]);
+        if (const auto& f = p.state.firsts[static_cast<std::size_t>(i)])
+          u.bind(7 + i, *f);
         else
           u.bind_null(7 + i);
       }
@@ -1837,7 +1734,7 @@ class sqlite_store final : public store {
         "INSERT INTO status_counts (workspace, status, n) VALUES (?1, ?2, ?3) "
         "ON CONFLICT (workspace, status) DO UPDATE SET n = n + excluded.n");
     if (!sc) return sc.error();
-    for (const auto& [key, n] : statuses) {
+    for (const auto& [key, n] : txn.statuses) {
       if (n == 0) continue;
       auto& s = **sc;
       s.bind(1, key.first);
@@ -1849,7 +1746,7 @@ class sqlite_store final : public store {
         "INSERT INTO status_rollups (workspace, hour, status, n) VALUES (?1, ?2, ?3, ?4) "
         "ON CONFLICT (workspace, hour, status) DO UPDATE SET n = n + excluded.n");
     if (!sh) return sh.error();
-    for (const auto& [key, n] : status_hours) {
+    for (const auto& [key, n] : txn.status_hours) {
       if (n == 0) continue;
       auto& s = **sh;
       s.bind(1, std::get<0>(key));
@@ -1859,7 +1756,7 @@ class sqlite_store final : public store {
       if (auto r = run(*writer_, s, "cannot update status rollups"); !r) return r;
     }
     std::map<rollup_key, std::int64_t> status_days;
-    for (const auto& [key, n] : status_hours)
+    for (const auto& [key, n] : txn.status_hours)
       status_days[{std::get<0>(key), day_of_hour(std::get<1>(key)), std::get<2>(key)}] += n;
     auto shd = writer_->prepare_static(
         "INSERT INTO status_rollups_daily (workspace, day, status, n) VALUES (?1, ?2, ?3, ?4) "
