@@ -192,6 +192,7 @@ describe('sesami doctor with an AWS connection (stand-ins)', { skip }, () => {
     AWS_CONFIG_FILE: '/nonexistent',
     SESAMI_AWS_STS_ENDPOINT: aws,
     SESAMI_AWS_SES_ENDPOINT: aws,
+    SESAMI_AWS_SQS_ENDPOINT: aws,
   });
   const waitFor = (p: ChildProcess, re: RegExp) =>
     new Promise<string>((resolve, reject) => {
@@ -244,7 +245,10 @@ describe('sesami doctor with an AWS connection (stand-ins)', { skip }, () => {
       method: 'PUT', headers: auth,
       // No configuration set: the stand-ins have no GetConfigurationSet, which the server's
       // /verify-sts would call; doctor's own configuration-set step then reports it missing.
-      body: JSON.stringify({ roleArn: ROLE, region: 'us-east-1', mode: 'sqs', queueUrl: `${aws}/444455556666/events` }),
+      // The queue URL as AWS prints it (the server accepts no other); the stand-in is reached
+      // through the operator's SQS endpoint override (SESAMI_AWS_SQS_ENDPOINT), never the URL.
+      body: JSON.stringify({ roleArn: ROLE, region: 'us-east-1', mode: 'sqs',
+        queueUrl: 'https://sqs.us-east-1.amazonaws.com/444455556666/events' }),
     });
     assert.equal(put.status, 200, await put.text());
   });
