@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
   store::open_options so;
   so.path = (dir / "bench.db").string();
   auto st = store::open_sqlite(so);
-  auto md = st ? store::open_sqlite_mail(so.path) : store::result<std::unique_ptr<store::mail_store>>(st.error());
+  auto md = st ? store::open_sqlite_mail(so.path)
+               : store::result<std::unique_ptr<store::mail_store>>(st.error());
   if (!st || !md) {
     std::fprintf(stderr, "mail_bench: cannot open %s\n", so.path.c_str());
     return 2;

@@ -234,8 +234,8 @@ void compare_queries(const char* name, sesami::store::store& s, const compare_pl
     }
   }
   std::printf("  %-10s", name);
-  const char* labels[] = {"stats 7 d", "stats 30 d", "stats 90 d", "recipient", "page types",
-                          "page status", "next status"};
+  const char* labels[] = {"stats 7 d",  "stats 30 d",  "stats 90 d", "recipient",
+                          "page types", "page status", "next status"};
   timing* all[] = {&st[0], &st[1], &st[2], &recipient, &page_type, &page_status, &page_next};
   for (int k = 0; k < 7; ++k) {
     std::printf(" | %s %.2f/%.2f", labels[k], all[k]->pct(0.5), all[k]->pct(0.95));

@@ -13,18 +13,18 @@ namespace sesami {
 
 enum class errc {
   ok = 0,
-  bad_json,           // not JSON at all, or truncated
-  not_an_object,      // JSON, but the document is not an object
-  unknown_shape,      // an object that is none of the shapes SES, SNS, SQS or EventBridge produce
-  missing_field,      // a field the shape requires is absent
-  wrong_type,         // a field has the wrong JSON type
-  bad_timestamp,      // a timestamp that is not ISO 8601
-  bad_value,          // a field has a value outside its domain
-  too_deep,           // nesting beyond the configured limit
-  too_large,          // an input beyond the configured size limit
-  bad_batch,          // a columnar batch that does not decode
-  bad_filter,         // a filter that does not make sense (unknown type, from > to ...)
-  limit_exceeded,     // beyond a documented limit: recipients, tags (docs/events.md "Limits")
+  bad_json,        // not JSON at all, or truncated
+  not_an_object,   // JSON, but the document is not an object
+  unknown_shape,   // an object that is none of the shapes SES, SNS, SQS or EventBridge produce
+  missing_field,   // a field the shape requires is absent
+  wrong_type,      // a field has the wrong JSON type
+  bad_timestamp,   // a timestamp that is not ISO 8601
+  bad_value,       // a field has a value outside its domain
+  too_deep,        // nesting beyond the configured limit
+  too_large,       // an input beyond the configured size limit
+  bad_batch,       // a columnar batch that does not decode
+  bad_filter,      // a filter that does not make sense (unknown type, from > to ...)
+  limit_exceeded,  // beyond a documented limit: recipients, tags (docs/events.md "Limits")
 };
 
 namespace detail {
@@ -79,7 +79,8 @@ inline std::string_view error_id(std::error_code ec) noexcept {
 /// An error with the detail a person needs: which field, what was found.
 struct error {
   errc code = errc::ok;
-  std::string message;  // human readable, names the field: "bounce.bouncedRecipients: expected an array"
+  std::string
+      message;  // human readable, names the field: "bounce.bouncedRecipients: expected an array"
   std::string_view id() const noexcept { return detail::lookup(static_cast<int>(code)).id; }
 };
 
@@ -87,7 +88,8 @@ template <class T>
 using result = boost::system::result<T, error>;
 
 /// Found by boost::system::result<T, error>::value() through ADL when a caller insists on a value.
-[[noreturn]] inline void throw_exception_from_error(const error& e, const boost::source_location& loc) {
+[[noreturn]] inline void throw_exception_from_error(const error& e,
+                                                    const boost::source_location& loc) {
   boost::throw_exception(std::system_error(make_error_code(e.code), e.message), loc);
 }
 

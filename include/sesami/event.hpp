@@ -51,10 +51,10 @@ enum class bounce_class : std::uint8_t { none, hard, soft, suppressed, undetermi
 
 namespace detail {
 inline constexpr std::string_view event_type_names[] = {
-    "send",   "delivery", "bounce",         "complaint",         "open",         "click",
-    "reject", "delivery_delay", "rendering_failure", "subscription", "unknown"};
-inline constexpr std::string_view status_names[] = {"sent",    "delayed", "delivered",
-                                                    "opened",  "clicked", "bounced",
+    "send",           "delivery",          "bounce",       "complaint", "open", "click", "reject",
+    "delivery_delay", "rendering_failure", "subscription", "unknown"};
+inline constexpr std::string_view status_names[] = {"sent",       "delayed",  "delivered",
+                                                    "opened",     "clicked",  "bounced",
                                                     "complained", "rejected", "failed"};
 inline constexpr std::string_view bounce_class_names[] = {"", "hard", "soft", "suppressed",
                                                           "undetermined"};
@@ -83,16 +83,26 @@ constexpr std::optional<delivery_status> parse_status(std::string_view s) noexce
 /// The status an event of this type gives its recipient; none for subscription and unknown.
 constexpr std::optional<delivery_status> status_of(event_type t) noexcept {
   switch (t) {
-    case event_type::send: return delivery_status::sent;
-    case event_type::delivery: return delivery_status::delivered;
-    case event_type::bounce: return delivery_status::bounced;
-    case event_type::complaint: return delivery_status::complained;
-    case event_type::open: return delivery_status::opened;
-    case event_type::click: return delivery_status::clicked;
-    case event_type::reject: return delivery_status::rejected;
-    case event_type::delivery_delay: return delivery_status::delayed;
-    case event_type::rendering_failure: return delivery_status::failed;
-    default: return std::nullopt;
+    case event_type::send:
+      return delivery_status::sent;
+    case event_type::delivery:
+      return delivery_status::delivered;
+    case event_type::bounce:
+      return delivery_status::bounced;
+    case event_type::complaint:
+      return delivery_status::complained;
+    case event_type::open:
+      return delivery_status::opened;
+    case event_type::click:
+      return delivery_status::clicked;
+    case event_type::reject:
+      return delivery_status::rejected;
+    case event_type::delivery_delay:
+      return delivery_status::delayed;
+    case event_type::rendering_failure:
+      return delivery_status::failed;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -144,12 +154,12 @@ class shared_tags {
 };
 
 struct bounce_info {
-  std::string type;             // SES bounceType: Permanent, Transient, Undetermined
-  std::string sub_type;         // SES bounceSubType: General, NoEmail, OnAccountSuppressionList ...
+  std::string type;      // SES bounceType: Permanent, Transient, Undetermined
+  std::string sub_type;  // SES bounceSubType: General, NoEmail, OnAccountSuppressionList ...
   bounce_class cls = bounce_class::none;  // ours, see categorize.hpp
-  std::string diagnostic_code;  // the remote MTA's words, per recipient
-  std::string status;           // enhanced status code, "5.1.1"
-  std::string action;           // "failed"
+  std::string diagnostic_code;            // the remote MTA's words, per recipient
+  std::string status;                     // enhanced status code, "5.1.1"
+  std::string action;                     // "failed"
   std::string reporting_mta;
   std::string feedback_id;
 };
@@ -180,7 +190,7 @@ struct click_info {
   std::string machine_reason;
 };
 struct delay_info {
-  std::string type;  // InternalFailure, General, MailboxFull, SpamDetected, ...
+  std::string type;                  // InternalFailure, General, MailboxFull, SpamDetected, ...
   std::int64_t expiration_time = 0;  // ms since epoch, 0 when absent
   std::string status;
   std::string diagnostic_code;
@@ -200,9 +210,9 @@ struct subscription_info {
   std::string old_topic_preferences;
 };
 
-using event_details = std::variant<std::monostate, bounce_info, complaint_info, delivery_info,
-                                   open_info, click_info, delay_info, reject_info, failure_info,
-                                   subscription_info>;
+using event_details =
+    std::variant<std::monostate, bounce_info, complaint_info, delivery_info, open_info, click_info,
+                 delay_info, reject_info, failure_info, subscription_info>;
 
 /// Where an event came from: carried along for dedupe and diagnostics, not part of its identity.
 struct event_source {

@@ -13,7 +13,8 @@ aws_ingest::aws_ingest(store::store& s, store::aws_connections& conns,
       http_(http),
       opt_(std::move(opt)),
       log_(std::move(log_sink)),
-      syncer_(s, log, http, [this](std::string_view ws) { return link(ws); }, opt_.sync),
+      syncer_(
+          s, log, http, [this](std::string_view ws) { return link(ws); }, opt_.sync),
       bus_router_(log_) {}
 
 aws_ingest::~aws_ingest() { stop(); }
@@ -117,8 +118,9 @@ void aws_ingest::reconcile() {
     std::lock_guard g(mu_);
     for (auto it = pollers_.begin(); it != pollers_.end();) {
       auto w = wanted.find(it->first);
-      const std::string key =
-          w == wanted.end() ? "" : w->second->queue_url + "|" + w->second->role_arn + "|" + w->second->region;
+      const std::string key = w == wanted.end() ? ""
+                                                : w->second->queue_url + "|" + w->second->role_arn +
+                                                      "|" + w->second->region;
       if (w == wanted.end() || poller_keys_[it->first] != key) {
         retired.push_back(std::move(it->second));
         poller_keys_.erase(it->first);
@@ -178,7 +180,8 @@ void aws_ingest::start() {
       reconcile();
     }
   });
-  if (opt_.sync_every.count() > 0) syncer_.start_schedule(opt_.sync_every, [this] { return links(); });
+  if (opt_.sync_every.count() > 0)
+    syncer_.start_schedule(opt_.sync_every, [this] { return links(); });
 }
 
 void aws_ingest::stop() {

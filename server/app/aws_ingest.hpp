@@ -84,7 +84,7 @@ class aws_ingest {
   aws_ingest_options opt_;
   poller_log log_;
   suppression_syncer syncer_;
-  std::mutex mu_;  // pollers_
+  std::mutex mu_;                                               // pollers_
   std::map<std::string, std::unique_ptr<sqs_poller>> pollers_;  // by workspace
   std::map<std::string, std::string> poller_keys_;  // workspace → queue|role|region it polls with
   std::map<std::string, std::string> refused_queues_;  // workspace → queue URL refused (logged)

@@ -41,11 +41,11 @@ namespace sesami::app {
 namespace json = boost::json;
 namespace {
 
-constexpr std::size_t max_recipients = 50;              // SES: 50 per message
-constexpr std::size_t max_content_bytes = 10u << 20;    // decoded attachments / raw MIME
-constexpr std::size_t max_template_data = 30000;        // SES TemplateData limit
-constexpr std::size_t max_bulk_destinations = 10000;    // per job (the body limit binds first)
-constexpr std::size_t bulk_batch = 50;                  // SES SendBulkEmail: 50 per call
+constexpr std::size_t max_recipients = 50;            // SES: 50 per message
+constexpr std::size_t max_content_bytes = 10u << 20;  // decoded attachments / raw MIME
+constexpr std::size_t max_template_data = 30000;      // SES TemplateData limit
+constexpr std::size_t max_bulk_destinations = 10000;  // per job (the body limit binds first)
+constexpr std::size_t bulk_batch = 50;                // SES SendBulkEmail: 50 per call
 
 failure bad(std::string field, std::string message) {
   return {"validation." + field, field + ": " + message};
@@ -66,8 +66,8 @@ bool has_line_break(std::string_view s) {
 bool tag_text(std::string_view s) {
   if (s.empty() || s.size() > 256) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
 }
 
@@ -113,15 +113,15 @@ std::string hex(std::string_view raw) {
   return out;
 }
 
-std::string error_body(std::string_view code, std::string_view message,
-                       json::object extra = {}) {
+std::string error_body(std::string_view code, std::string_view message, json::object extra = {}) {
   json::object e{{"code", code}, {"message", message}};
   for (auto& [k, v] : extra) e[k] = std::move(v);
   return json::serialize(json::object{{"error", std::move(e)}});
 }
 mail_reply error_reply(const failure& f) { return {f.code, error_body(f.code, f.message)}; }
 
-// ---- request parsing ------------------------------------------------------------------------------
+// ---- request parsing
+// ------------------------------------------------------------------------------
 const json::value* field(const json::object& o, std::string_view k) { return o.if_contains(k); }
 
 outcome<std::optional<std::string>> opt_string(const json::object& o, std::string_view k,
@@ -221,10 +221,21 @@ struct send_request {
 };
 
 outcome<send_request> parse_send(const json::object& o) {
-  static constexpr std::string_view known[] = {
-      "from",  "to",          "cc",         "bcc",           "replyTo",         "subject",
-      "text",  "html",        "attachments", "raw",          "template",        "tags",
-      "correlationId", "configurationSet", "listUnsubscribe"};
+  static constexpr std::string_view known[] = {"from",
+                                               "to",
+                                               "cc",
+                                               "bcc",
+                                               "replyTo",
+                                               "subject",
+                                               "text",
+                                               "html",
+                                               "attachments",
+                                               "raw",
+                                               "template",
+                                               "tags",
+                                               "correlationId",
+                                               "configurationSet",
+                                               "listUnsubscribe"};
   for (const auto& kv : o)
     if (std::find(std::begin(known), std::end(known), kv.key()) == std::end(known))
       return bad("field", "unknown field '" + std::string(kv.key()) + "'");
@@ -253,7 +264,8 @@ outcome<send_request> parse_send(const json::object& o) {
   if (!tmpl) return tmpl.error();
   const bool simple = *subject || *text || *html || field(o, "attachments");
   if (int(simple) + int(raw->has_value()) + int(tmpl->has_value()) != 1)
-    return bad("content", "exactly one of: subject with text/html (and attachments), raw, template");
+    return bad("content",
+               "exactly one of: subject with text/html (and attachments), raw, template");
   if (simple) {
     simple_content c;
     if (!*subject) return bad("subject", "required with text or html");
@@ -331,9 +343,7 @@ json::array suppressed_json(const std::vector<std::pair<std::string, std::string
   return a;
 }
 
-std::string new_id(std::string_view prefix) {
-  return std::string(prefix) + auth::random_token(12);
-}
+std::string new_id(std::string_view prefix) { return std::string(prefix) + auth::random_token(12); }
 
 failure send_failure(const send_error& e) {
   switch (e.code) {
@@ -359,7 +369,8 @@ failure send_failure(const send_error& e) {
 
 }  // namespace
 
-// ---- construction ---------------------------------------------------------------------------------
+// ---- construction
+// ---------------------------------------------------------------------------------
 namespace {
 constexpr std::string_view secret_ad = "mail_secret";  // what the sealed value is, where it lives
 
@@ -435,7 +446,8 @@ bool mailer::take_rate(const transport_choice& c, double n, bool bounded) {
   }
 }
 
-// ---- tokens ---------------------------------------------------------------------------------------
+// ---- tokens
+// ---------------------------------------------------------------------------------------
 std::string mailer::token_mac(std::string_view payload) const {
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
   crypto_auth_hmacsha256_state st;
@@ -488,7 +500,8 @@ outcome<mailer::unsubscribe_target> mailer::unsubscribe(std::string_view token) 
   return t;
 }
 
-// ---- POST /mail -----------------------------------------------------------------------------------
+// ---- POST /mail
+// -----------------------------------------------------------------------------------
 struct mailer::prepared {
   send_request req;
   bool transport_called = false;  // false: certainly nothing sent
@@ -504,11 +517,10 @@ mail_reply mailer::send(std::string_view workspace, std::string_view body,
   if (!req) return error_reply(req.error());
 
   if (!idempotency_key.empty()) {
-    if (idempotency_key.size() > 255 ||
-        !std::all_of(idempotency_key.begin(), idempotency_key.end(),
-                     [](char c) { return c > ' ' && c < 0x7f; }))
-      return error_reply({"validation.idempotencyKey",
-                          "Idempotency-Key: 1-255 visible ASCII characters"});
+    if (idempotency_key.size() > 255 || !std::all_of(idempotency_key.begin(), idempotency_key.end(),
+                                                     [](char c) { return c > ' ' && c < 0x7f; }))
+      return error_reply(
+          {"validation.idempotencyKey", "Idempotency-Key: 1-255 visible ASCII characters"});
     std::string digest(crypto_hash_sha256_BYTES, '\0');
     crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()),
                        reinterpret_cast<const unsigned char*>(body.data()), body.size());
@@ -539,9 +551,8 @@ mail_reply mailer::send(std::string_view workspace, std::string_view body,
     // say): the key is freed so that a later retry may send. Every other answer is kept.
     const bool unsent = r.code == "mail.throttled" ||
                         (!p.transport_called && !r.code.empty() && r.code != "mail.all_suppressed");
-    const auto st = unsent
-                        ? mail_.release_idempotency(workspace, idempotency_key)
-                        : mail_.finish_idempotency(workspace, idempotency_key, r.code, r.body);
+    const auto st = unsent ? mail_.release_idempotency(workspace, idempotency_key)
+                           : mail_.finish_idempotency(workspace, idempotency_key, r.code, r.body);
     (void)st;  // the send's outcome stands; the attempt log has it either way
   }
   return r;
@@ -646,18 +657,19 @@ mail_reply mailer::send_prepared(std::string_view workspace, prepared& p) {
   }
   json::array to;
   for (const auto& a : sent_to) to.push_back(json::value(a));
-  return {"", json::serialize(json::object{{"messageId", *sent},
-                                           {"transport", at.transport},
-                                           {"attemptId", at.id},
-                                           {"sent", std::move(to)},
-                                           {"suppressed", suppressed_json(suppressed)},
-                                           {"correlationId", corr},
-                                           {"listUnsubscribe", unsubscribe_link.empty()
-                                                                   ? json::value(nullptr)
-                                                                   : json::value(unsubscribe_link)}})};
+  return {"", json::serialize(json::object{
+                  {"messageId", *sent},
+                  {"transport", at.transport},
+                  {"attemptId", at.id},
+                  {"sent", std::move(to)},
+                  {"suppressed", suppressed_json(suppressed)},
+                  {"correlationId", corr},
+                  {"listUnsubscribe", unsubscribe_link.empty() ? json::value(nullptr)
+                                                               : json::value(unsubscribe_link)}})};
 }
 
-// ---- GET /mail/attempts ---------------------------------------------------------------------------
+// ---- GET /mail/attempts
+// ---------------------------------------------------------------------------
 outcome<std::string> mailer::attempts(std::string_view workspace, const store::attempt_query& q) {
   auto page = mail_.list_attempts(workspace, q);
   if (!page) return from_store(page.error());
@@ -671,10 +683,9 @@ outcome<std::string> mailer::attempts(std::string_view workspace, const store::a
         {"transport", a.transport},
         {"status", a.status},
         {"messageId", a.message_id.empty() ? json::value(nullptr) : json::value(a.message_id)},
-        {"error", a.error_code.empty()
-                      ? json::value(nullptr)
-                      : json::value(json::object{{"code", a.error_code},
-                                                 {"message", a.error_message}})},
+        {"error", a.error_code.empty() ? json::value(nullptr)
+                                       : json::value(json::object{{"code", a.error_code},
+                                                                  {"message", a.error_message}})},
         {"recipients", std::move(rc)},
         {"suppressed", suppressed_json(a.suppressed)},
         {"correlationId",
@@ -682,12 +693,13 @@ outcome<std::string> mailer::attempts(std::string_view workspace, const store::a
         {"subject", a.subject.empty() ? json::value(nullptr) : json::value(a.subject)},
         {"bulkId", a.bulk_id.empty() ? json::value(nullptr) : json::value(a.bulk_id)}});
   }
-  return json::serialize(json::object{
-      {"attempts", std::move(list)},
-      {"next", page->next ? json::value(*page->next) : json::value(nullptr)}});
+  return json::serialize(
+      json::object{{"attempts", std::move(list)},
+                   {"next", page->next ? json::value(*page->next) : json::value(nullptr)}});
 }
 
-// ---- bulk -----------------------------------------------------------------------------------------
+// ---- bulk
+// -----------------------------------------------------------------------------------------
 namespace {
 struct bulk_request {
   std::string from;
@@ -758,9 +770,9 @@ mail_reply mailer::bulk(std::string_view workspace, std::string_view body) {
   if (ec) return error_reply({"sesami.bad_json", "invalid JSON: " + ec.message()});
   if (!v.is_object()) return error_reply({"sesami.not_an_object", "expected a JSON object"});
   auto& o = v.get_object();
-  static constexpr std::string_view known[] = {"from", "replyTo", "template", "destinations",
-                                               "tags", "correlationId", "configurationSet",
-                                               "listUnsubscribe"};
+  static constexpr std::string_view known[] = {
+      "from", "replyTo",       "template",         "destinations",
+      "tags", "correlationId", "configurationSet", "listUnsubscribe"};
   for (const auto& kv : o)
     if (std::find(std::begin(known), std::end(known), kv.key()) == std::end(known))
       return error_reply(bad("field", "unknown field '" + std::string(kv.key()) + "'"));
@@ -792,7 +804,8 @@ mail_reply mailer::bulk(std::string_view workspace, std::string_view body) {
   job.created_at = job.updated_at = now_ms();
   if (auto r = mail_.create_bulk(job, batches); !r) return error_reply(from_store(r.error()));
   cv_.notify_all();
-  return {"", json::serialize(json::object{{"id", job.id}, {"status", "queued"}, {"total", job.total}})};
+  return {"", json::serialize(
+                  json::object{{"id", job.id}, {"status", "queued"}, {"total", job.total}})};
 }
 
 outcome<std::string> mailer::bulk_status(std::string_view workspace, std::string_view id) {
@@ -914,7 +927,8 @@ bool mailer::work_one_job() {
     bm.default_tags = head->tags;
     bm.default_tags.push_back({"sesami-workspace", tag_safe(ws)});
     bm.default_tags.push_back({"sesami-bulk-id", tag_safe(job.id)});
-    if (head->correlation_id) bm.default_tags.push_back({"sesami-correlation-id", *head->correlation_id});
+    if (head->correlation_id)
+      bm.default_tags.push_back({"sesami-correlation-id", *head->correlation_id});
     bm.configuration_set = head->configuration_set.value_or(choice->configuration_set);
 
     // Per destination: suppressed addresses removed; a destination with none left is skipped.
@@ -977,15 +991,15 @@ bool mailer::work_one_job() {
         const std::int64_t cap =
             std::min(opt_.backoff_max_ms, opt_.backoff_base_ms << std::min(attempt - 1, 20));
         if (!sleep_for(std::chrono::milliseconds(
-                cap / 2 + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(cap / 2 + 1)))))
+                cap / 2 +
+                static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(cap / 2 + 1)))))
           break;
       }
       for (std::size_t i = 0; i < bm.destinations.size(); ++i) {
         const auto& d = bm.destinations[i];
         if (res && i < res->size() && !(*res)[i].error) {
           ++n_sent;
-          log.push_back(
-              record(d, "sent", (*res)[i].message_id, "", "", supp_of[i], sent_to[i]));
+          log.push_back(record(d, "sent", (*res)[i].message_id, "", "", supp_of[i], sent_to[i]));
         } else {
           ++n_failed;
           const send_error e = !res ? res.error()
@@ -997,8 +1011,8 @@ bool mailer::work_one_job() {
         }
       }
     }
-    if (auto r = mail_.finish_batch(job.id, batch.index, n_sent, n_failed, n_suppressed, log,
-                                    now_ms());
+    if (auto r =
+            mail_.finish_batch(job.id, batch.index, n_sent, n_failed, n_suppressed, log, now_ms());
         !r)
       return true;
   }

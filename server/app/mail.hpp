@@ -56,7 +56,7 @@ struct mail_options {
 struct mail_reply {
   std::string code;
   std::string body;
-  bool replayed = false;          // served from the Idempotency-Key record
+  bool replayed = false;           // served from the Idempotency-Key record
   std::int64_t retry_after_s = 0;  // with throttling
 };
 

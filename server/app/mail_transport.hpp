@@ -24,8 +24,8 @@ struct mail_tag {  // SES message tags: echoed in every event of the message
 };
 struct mail_attachment {
   std::string file_name;
-  std::string content_type;  // e.g. "application/pdf"
-  std::string content;       // raw bytes (decoded from the request's base64)
+  std::string content_type;                // e.g. "application/pdf"
+  std::string content;                     // raw bytes (decoded from the request's base64)
   std::string disposition = "ATTACHMENT";  // or "INLINE"
   std::string content_id;                  // for INLINE
 };
@@ -82,10 +82,10 @@ enum class send_errc {
   account_paused,  // sending paused for the account (AccountSuspended, SendingPaused)
 };
 constexpr std::string_view to_id(send_errc e) noexcept {
-  constexpr std::string_view ids[] = {"send.ok",          "send.throttled",
-                                      "send.unavailable", "send.rejected",
-                                      "send.not_authorized", "send.not_connected",
-                                      "send.bad_request", "send.account_paused"};
+  constexpr std::string_view ids[] = {
+      "send.ok",          "send.throttled",      "send.unavailable",
+      "send.rejected",    "send.not_authorized", "send.not_connected",
+      "send.bad_request", "send.account_paused"};
   return ids[static_cast<std::size_t>(e)];
 }
 struct send_error {

@@ -91,10 +91,11 @@ std::string configured_sesami_account() {
 outcome<filled_template> fill_customer_template(const template_request& r) {
   const auto source = customer_template(r.mode);
   if (source.empty())
-    return failure{"validation.mode", "no template for mode '" + r.mode +
-                                          "': sqs, api-destination or event-bus"};
+    return failure{"validation.mode",
+                   "no template for mode '" + r.mode + "': sqs, api-destination or event-bus"};
   if (r.identities.size() > 5)
-    return failure{"validation.identities", "at most 5 sending identities (the template has 5 slots)"};
+    return failure{"validation.identities",
+                   "at most 5 sending identities (the template has 5 slots)"};
   if (r.external_id.empty())
     return failure{"validation.parameter", "the workspace has no External ID"};
   boost::system::error_code ec;

@@ -19,11 +19,11 @@ std::string_view customer_template(std::string_view mode) noexcept;
 
 struct template_request {
   std::string mode = "sqs";
-  std::string sesami_account;     // SESami's AWS account id; empty: left for the customer
-  std::string external_id;        // the workspace's; required
-  std::string configuration_set;  // empty: the template's default (sesami)
-  std::string ingest_url;         // api-destination only; empty: left for the customer
-  std::string event_bus_arn;      // event-bus only; empty: left for the customer
+  std::string sesami_account;           // SESami's AWS account id; empty: left for the customer
+  std::string external_id;              // the workspace's; required
+  std::string configuration_set;        // empty: the template's default (sesami)
+  std::string ingest_url;               // api-destination only; empty: left for the customer
+  std::string event_bus_arn;            // event-bus only; empty: left for the customer
   std::vector<std::string> identities;  // up to 5 sending identities
   std::string stack_name = "sesami";
   std::string file_name;  // in the command line; empty: sesami-<mode>.json
@@ -32,8 +32,8 @@ struct template_request {
 struct filled_template {
   std::string mode;
   std::string file_name;
-  std::string text;                // two-space indented JSON, ends with a newline
-  boost::json::object parameters;  // every parameter filled in: name → value
+  std::string text;                  // two-space indented JSON, ends with a newline
+  boost::json::object parameters;    // every parameter filled in: name → value
   std::vector<std::string> missing;  // required parameters the customer still has to give
   std::string command;               // `aws cloudformation deploy ...`, ready to paste
 };

@@ -55,9 +55,8 @@ std::string hex(std::uint64_t v, int digits) {
 }
 std::string uuid(std::mt19937_64& rng) {
   const std::uint64_t a = rng(), b = rng();
-  return hex(a >> 32, 8) + "-" + hex((a >> 16) & 0xffff, 4) + "-" +
-         hex(0x4000 | (a & 0x0fff), 4) + "-" + hex(0x8000 | ((b >> 48) & 0x3fff), 4) + "-" +
-         hex(b & 0xffffffffffffULL, 12);
+  return hex(a >> 32, 8) + "-" + hex((a >> 16) & 0xffff, 4) + "-" + hex(0x4000 | (a & 0x0fff), 4) +
+         "-" + hex(0x8000 | ((b >> 48) & 0x3fff), 4) + "-" + hex(b & 0xffffffffffffULL, 12);
 }
 
 std::string iso(std::int64_t ms) { return sesami::detail::format_iso8601(ms); }
@@ -183,41 +182,40 @@ send_result<std::vector<bulk_entry_result>> simulator::send_bulk(std::string_vie
 
 std::string simulator::accept(std::string_view workspace, const message& m) {
   // The mail object every event of the message repeats.
-  json::object common{{"from", json::array{json::value(m.from)}},
-                      {"messageId", m.id},
-                      {"subject", m.subject}};
+  json::object common{
+      {"from", json::array{json::value(m.from)}}, {"messageId", m.id}, {"subject", m.subject}};
   json::array to;
   for (const auto& a : m.to) to.push_back(json::value(a));
   common["to"] = std::move(to);
   json::object tags{{"ses:configuration-set", json::array{json::value(m.configuration_set)}},
                     {"ses:source-ip", json::array{"192.0.2.10"}},
-                    {"ses:from-domain", json::array{json::value(
-                                            [&] {
-                                              const auto a = bare_address(m.from);
-                                              return a.substr(a.find('@') + 1);
-                                            }())}},
+                    {"ses:from-domain", json::array{json::value([&] {
+                       const auto a = bare_address(m.from);
+                       return a.substr(a.find('@') + 1);
+                     }())}},
                     {"ses:caller-identity", json::array{"sesami-simulator"}}};
   if (m.configuration_set.empty()) tags.erase("ses:configuration-set");
   for (const auto& t : m.tags) tags[t.name] = json::array{json::value(t.value)};
-  json::array headers{json::object{{"name", "From"}, {"value", m.from}},
-                      json::object{{"name", "Subject"}, {"value", m.subject}},
-                      json::object{{"name", "Message-ID"}, {"value", "<" + m.id + "@email.amazonses.com>"}}};
-  for (const auto& h : m.headers) headers.push_back(json::object{{"name", h.name}, {"value", h.value}});
+  json::array headers{
+      json::object{{"name", "From"}, {"value", m.from}},
+      json::object{{"name", "Subject"}, {"value", m.subject}},
+      json::object{{"name", "Message-ID"}, {"value", "<" + m.id + "@email.amazonses.com>"}}};
+  for (const auto& h : m.headers)
+    headers.push_back(json::object{{"name", h.name}, {"value", h.value}});
   json::array dest;
   for (const auto& a : m.destination) dest.push_back(json::value(a));
   const std::string source = bare_address(m.from);
-  json::object mail{
-      {"timestamp", iso(m.sent_at)},
-      {"source", source},
-      {"sourceArn", "arn:aws:ses:" + opt_.region + ":" + opt_.account_id + ":identity/" +
-                        source.substr(source.find('@') + 1)},
-      {"sendingAccountId", opt_.account_id},
-      {"messageId", m.id},
-      {"destination", std::move(dest)},
-      {"headersTruncated", false},
-      {"headers", std::move(headers)},
-      {"commonHeaders", std::move(common)},
-      {"tags", std::move(tags)}};
+  json::object mail{{"timestamp", iso(m.sent_at)},
+                    {"source", source},
+                    {"sourceArn", "arn:aws:ses:" + opt_.region + ":" + opt_.account_id +
+                                      ":identity/" + source.substr(source.find('@') + 1)},
+                    {"sendingAccountId", opt_.account_id},
+                    {"messageId", m.id},
+                    {"destination", std::move(dest)},
+                    {"headersTruncated", false},
+                    {"headers", std::move(headers)},
+                    {"commonHeaders", std::move(common)},
+                    {"tags", std::move(tags)}};
 
   struct planned {
     std::int64_t at;  // event time, ms
@@ -248,8 +246,8 @@ std::string simulator::accept(std::string_view workspace, const message& m) {
                  "Guide: https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-"
                  "list.html"
                : "smtp; 550 5.1.1 user unknown";
-      json::object bounce{{"feedbackId", "0100" + hex(static_cast<std::uint64_t>(done), 12) +
-                                             "-" + uuid(rng_) + "-000000"},
+      json::object bounce{{"feedbackId", "0100" + hex(static_cast<std::uint64_t>(done), 12) + "-" +
+                                             uuid(rng_) + "-000000"},
                           {"bounceType", "Permanent"},
                           {"bounceSubType", list ? "OnAccountSuppressionList" : "General"},
                           {"bouncedRecipients", json::array{std::move(br)}},

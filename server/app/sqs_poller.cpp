@@ -138,7 +138,9 @@ void sqs_poller::run() {
       stats_.errors.fetch_add(1, std::memory_order_relaxed);
       if (throttled) stats_.throttled.fetch_add(1, std::memory_order_relaxed);
       note(throttled ? 2 : 3, "sqs receive failed",
-           {{"code", std::string_view(e.code)}, {"status", e.status}, {"error", std::string_view(e.message)}});
+           {{"code", std::string_view(e.code)},
+            {"status", e.status},
+            {"error", std::string_view(e.message)}});
       backoff(throttled);
       continue;
     }
@@ -204,13 +206,15 @@ bool sqs_poller::process(aws::credentials c, std::vector<aws::sqs_message>& batc
   while (commit.wait_for(half) != std::future_status::ready) {
     auto ext = client_.change_visibility_batch(c, src_.queue_url, handles, opt_.visibility_seconds);
     stats_.extended.fetch_add(1, std::memory_order_relaxed);
-    if (!ext) note(3, "sqs visibility extension failed", {{"code", std::string_view(ext.error().code)}});
+    if (!ext)
+      note(3, "sqs visibility extension failed", {{"code", std::string_view(ext.error().code)}});
   }
   auto committed = commit.get();
   if (!committed) {
     stats_.errors.fetch_add(1, std::memory_order_relaxed);
-    note(4, "sqs batch not committed; messages will be redelivered",
-         {{"code", committed.error().id()}, {"error", std::string_view(committed.error().message)}});
+    note(
+        4, "sqs batch not committed; messages will be redelivered",
+        {{"code", committed.error().id()}, {"error", std::string_view(committed.error().message)}});
     return false;
   }
   stats_.stored.fetch_add(committed->stored, std::memory_order_relaxed);
@@ -228,14 +232,17 @@ bool sqs_poller::process(aws::credentials c, std::vector<aws::sqs_message>& batc
     }
     if (!del) {
       stats_.errors.fetch_add(1, std::memory_order_relaxed);
-      note(3, "sqs delete failed", {{"code", std::string_view(del.error().code)}, {"attempt", attempt + 1}});
+      note(3, "sqs delete failed",
+           {{"code", std::string_view(del.error().code)}, {"attempt", attempt + 1}});
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, opt_.backoff_min * (attempt + 1), [this] { return stopping_; });
       continue;
     }
     stats_.deleted.fetch_add(pending.size() - del->size(), std::memory_order_relaxed);
     // Refused entries (an outdated handle, say) are not retried: SQS will not accept them later.
-    if (!del->empty()) note(3, "sqs refused some deletes", {{"count", del->size()}, {"code", std::string_view(del->front().code)}});
+    if (!del->empty())
+      note(3, "sqs refused some deletes",
+           {{"count", del->size()}, {"code", std::string_view(del->front().code)}});
     pending.clear();
   }
   return true;

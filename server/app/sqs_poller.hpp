@@ -41,7 +41,8 @@ using sqs_router = std::function<std::vector<std::string>(
 struct sqs_source {
   std::string workspace;  // where every event goes when there is no router
   std::string queue_url;
-  std::string region;    // signing region; empty: taken from the queue URL (sqs.<region>.amazonaws.com)
+  std::string
+      region;  // signing region; empty: taken from the queue URL (sqs.<region>.amazonaws.com)
   std::string endpoint;  // where requests go; empty: the queue URL's scheme and host
   credentials_source credentials;
   /// Forgets cached credentials (the workspace role's session) so the next `credentials()` call
@@ -64,16 +65,16 @@ struct sqs_poller_options {
 
 /// Counters since start, for /metrics. Read with relaxed loads; exact under quiescence.
 struct sqs_poller_stats {
-  std::atomic<std::uint64_t> receives{0};     // ReceiveMessage calls answered
-  std::atomic<std::uint64_t> received{0};     // messages received (redeliveries included)
-  std::atomic<std::uint64_t> stored{0};       // events newly stored
-  std::atomic<std::uint64_t> duplicates{0};   // events already stored (redeliveries)
-  std::atomic<std::uint64_t> deleted{0};      // messages deleted after their commit
-  std::atomic<std::uint64_t> poison{0};       // receipts of bodies that do not parse
-  std::atomic<std::uint64_t> dropped{0};      // messages the router sent nowhere (deleted)
-  std::atomic<std::uint64_t> extended{0};     // ChangeMessageVisibilityBatch calls for slow batches
-  std::atomic<std::uint64_t> errors{0};       // failed calls or commits (throttling included)
-  std::atomic<std::uint64_t> throttled{0};    // of which throttling
+  std::atomic<std::uint64_t> receives{0};    // ReceiveMessage calls answered
+  std::atomic<std::uint64_t> received{0};    // messages received (redeliveries included)
+  std::atomic<std::uint64_t> stored{0};      // events newly stored
+  std::atomic<std::uint64_t> duplicates{0};  // events already stored (redeliveries)
+  std::atomic<std::uint64_t> deleted{0};     // messages deleted after their commit
+  std::atomic<std::uint64_t> poison{0};      // receipts of bodies that do not parse
+  std::atomic<std::uint64_t> dropped{0};     // messages the router sent nowhere (deleted)
+  std::atomic<std::uint64_t> extended{0};    // ChangeMessageVisibilityBatch calls for slow batches
+  std::atomic<std::uint64_t> errors{0};      // failed calls or commits (throttling included)
+  std::atomic<std::uint64_t> throttled{0};   // of which throttling
   std::atomic<std::int64_t> depth_visible{-1};   // ApproximateNumberOfMessages; -1 unknown
   std::atomic<std::int64_t> depth_inflight{-1};  // ApproximateNumberOfMessagesNotVisible
 };
@@ -84,8 +85,8 @@ using poller_log = std::function<void(int, std::string_view, boost::json::object
 
 class sqs_poller {
  public:
-  sqs_poller(store::store& s, aws::http_client& http, sqs_source src,
-             sqs_poller_options opt = {}, poller_log log = {});
+  sqs_poller(store::store& s, aws::http_client& http, sqs_source src, sqs_poller_options opt = {},
+             poller_log log = {});
   ~sqs_poller();  // stop()
   sqs_poller(const sqs_poller&) = delete;
   sqs_poller& operator=(const sqs_poller&) = delete;

@@ -2,9 +2,9 @@
 // Dashboard statistics for any time range, from the store's hourly rollups — never from raw
 // events, so the cost depends on the number of hours in the range, not on the number of events.
 // The result is the analytics core's `aggregation`, made from the rows by aggregate_rollups
-// (rollup.hpp), so `sesami::to_json` gives the same JSON shape as the in-browser aggregation. Where the rollup answers differ from an
-// in-memory aggregation over the range's events (unique counts and statuses are attributed to the
-// hour of a pair's first open / click / event): docs/storage.md.
+// (rollup.hpp), so `sesami::to_json` gives the same JSON shape as the in-browser aggregation. Where
+// the rollup answers differ from an in-memory aggregation over the range's events (unique counts
+// and statuses are attributed to the hour of a pair's first open / click / event): docs/storage.md.
 #include <cstdint>
 #include <optional>
 #include <string_view>

@@ -32,7 +32,9 @@ bool retryable(const aws::ses_error& e) {
   return e.http_status == 0 || e.http_status == 429 || e.http_status >= 500 ||
          e.aws_code == "TooManyRequestsException" || e.aws_code == "ThrottlingException";
 }
-std::string code_of(const aws::ses_error& e) { return e.aws_code.empty() ? "Transport" : e.aws_code; }
+std::string code_of(const aws::ses_error& e) {
+  return e.aws_code.empty() ? "Transport" : e.aws_code;
+}
 
 /// Runs `f` until it succeeds or fails with a non-retryable error, at most `attempts` times.
 template <class F>
@@ -142,7 +144,8 @@ boost::system::result<store::sync_record, sync_error> suppression_syncer::sync(
       next_base.insert(addr);
     } else if (!in_base) {
       const auto reason = ses_reason(e.reason);
-      auto r = with_retries(opt_, [&] { return ses.put_suppressed_destination(*creds, addr, reason); });
+      auto r =
+          with_retries(opt_, [&] { return ses.put_suppressed_destination(*creds, addr, reason); });
       if (r) {
         ++rec.pushed, next_base.insert(addr);
         rec.changes.push_back({addr, "pushed", std::string(reason)});
@@ -156,7 +159,8 @@ boost::system::result<store::sync_record, sync_error> suppression_syncer::sync(
         ++rec.removed_local;
         rec.changes.push_back({addr, "removed-local", e.reason});
       } else {
-        rec.errors.push_back({addr, "remove-local", std::string(r.error().id()), r.error().message});
+        rec.errors.push_back(
+            {addr, "remove-local", std::string(r.error().id()), r.error().message});
         next_base.insert(addr);  // retried next run
       }
     }
@@ -175,7 +179,8 @@ boost::system::result<store::sync_record, sync_error> suppression_syncer::sync(
       to_pull.push_back(std::move(le));
     } else {
       // On both lists last time, gone from ours now: removed here, so removed in SES.
-      auto r = with_retries(opt_, [&] { return ses.delete_suppressed_destination(*creds, e.email_address); });
+      auto r = with_retries(
+          opt_, [&] { return ses.delete_suppressed_destination(*creds, e.email_address); });
       // Already gone from SES (NotFoundException) is what we wanted.
       if (r || r.error().aws_code == "NotFoundException") {
         ++rec.removed_remote;

@@ -40,9 +40,9 @@
 namespace sesami::app {
 
 struct suppression_sync_options {
-  int page_size = 1000;                 // ListSuppressedDestinations PageSize (1-1000)
-  std::size_t max_remote = 2'000'000;   // bound on the remote list read in one run
-  int attempts = 3;                     // per remote call, on throttling / 5xx / transport
+  int page_size = 1000;                // ListSuppressedDestinations PageSize (1-1000)
+  std::size_t max_remote = 2'000'000;  // bound on the remote list read in one run
+  int attempts = 3;                    // per remote call, on throttling / 5xx / transport
   std::chrono::milliseconds retry_delay{200};
 };
 

@@ -110,16 +110,16 @@ boost::system::result<connection_report, connection_problem> check_connection(
   }
   auto problem = [&](const ses_error& e, std::string_view action) -> connection_problem {
     if (e.code == send_errc::not_authorized)
-      return {"aws.ses_permission",
-              "The role " + conn.target.role_arn + " was assumed, but SES refused " +
-                  std::string(action) + " in " + region +
-                  ": attach a policy to the role that allows " +
-                  "ses:GetAccount, ses:SendEmail, ses:SendRawEmail, ses:SendBulkEmail, "
-                  "ses:ListSuppressedDestinations, ses:GetSuppressedDestination, "
-                  "ses:PutSuppressedDestination, ses:DeleteSuppressedDestination, "
-                  "ses:GetConfigurationSet and ses:GetConfigurationSetEventDestinations — the "
-                  "onboarding stack (`sesami connect`, docs/connect-aws.md) grants exactly these (" +
-                  e.message + ")"};
+      return {
+          "aws.ses_permission",
+          "The role " + conn.target.role_arn + " was assumed, but SES refused " +
+              std::string(action) + " in " + region + ": attach a policy to the role that allows " +
+              "ses:GetAccount, ses:SendEmail, ses:SendRawEmail, ses:SendBulkEmail, "
+              "ses:ListSuppressedDestinations, ses:GetSuppressedDestination, "
+              "ses:PutSuppressedDestination, ses:DeleteSuppressedDestination, "
+              "ses:GetConfigurationSet and ses:GetConfigurationSetEventDestinations — the "
+              "onboarding stack (`sesami connect`, docs/connect-aws.md) grants exactly these (" +
+              e.message + ")"};
     if (e.code == send_errc::throttled) return {"aws.throttled", e.message};
     if (e.code == send_errc::unavailable)
       return {"aws.unreachable", "SES in " + region + " could not be reached: " + e.message +

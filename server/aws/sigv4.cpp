@@ -145,8 +145,8 @@ std::optional<std::chrono::system_clock::time_point> parse_amz_date(std::string_
       !iso::digits(s, 4, 2, mo) || !iso::digits(s, 6, 2, d) || !iso::digits(s, 9, 2, h) ||
       !iso::digits(s, 11, 2, mi) || !iso::digits(s, 13, 2, sec))
     return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > sesami::detail::days_in_month(y, mo) || h > 23 ||
-      mi > 59 || sec > 59)
+  if (mo < 1 || mo > 12 || d < 1 || d > sesami::detail::days_in_month(y, mo) || h > 23 || mi > 59 ||
+      sec > 59)
     return std::nullopt;
   const std::int64_t days = sesami::detail::days_from_civil(y, mo, d);
   return std::chrono::system_clock::time_point(

@@ -204,9 +204,9 @@ boost::system::result<void, sns_failure> check_signing_certificate(
   if (X509_check_host(leaf, "sns.amazonaws.com", 0, 0, nullptr) != 1 &&
       (url_host.empty() ||
        X509_check_host(leaf, url_host.data(), url_host.size(), 0, nullptr) != 1))
-    return fail(sns_error::bad_cert,
-                "the signing certificate is not issued to sns.amazonaws.com or " +
-                    std::string(url_host));
+    return fail(
+        sns_error::bad_cert,
+        "the signing certificate is not issued to sns.amazonaws.com or " + std::string(url_host));
 
   // Untrusted helpers for path building: whatever followed the leaf in its PEM, Amazon's bundled
   // intermediates, the operator's extra ones. Each still has to be signed by its issuer up to a
@@ -239,10 +239,9 @@ boost::system::result<void, sns_failure> check_signing_certificate(
   sk_X509_free(chain);  // the certificates themselves are owned by the vectors
   ERR_clear_error();
   if (ok != 1)
-    return fail(sns_error::bad_cert,
-                "the signing certificate does not chain to a trusted root (" +
-                    std::string(X509_verify_cert_error_string(err)) + "; issuer " +
-                    name_of(X509_get_issuer_name(leaf)) + ")");
+    return fail(sns_error::bad_cert, "the signing certificate does not chain to a trusted root (" +
+                                         std::string(X509_verify_cert_error_string(err)) +
+                                         "; issuer " + name_of(X509_get_issuer_name(leaf)) + ")");
   return {};
 }
 

@@ -172,8 +172,7 @@ sqs_result<std::string> sqs_client::call(const credentials& c, std::string_view 
 
 sqs_result<std::vector<sqs_message>> sqs_client::receive(const credentials& c,
                                                          std::string_view queue_url, int max,
-                                                         int wait_seconds,
-                                                         int visibility_seconds) {
+                                                         int wait_seconds, int visibility_seconds) {
   json::object in;
   in["QueueUrl"] = queue_url;
   in["MaxNumberOfMessages"] = max;

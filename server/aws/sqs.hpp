@@ -82,11 +82,11 @@ class sqs_client {
   /// Long poll: waits up to `wait_seconds` (0-20) for up to `max` (1-10) messages, hiding them
   /// for `visibility_seconds` (< 0: the queue's default).
   sqs_result<std::vector<sqs_message>> receive(const credentials& c, std::string_view queue_url,
-                                               int max, int wait_seconds,
-                                               int visibility_seconds);
+                                               int max, int wait_seconds, int visibility_seconds);
   /// Deletes up to 10 messages; the handles SQS refused come back (the rest are deleted).
-  sqs_result<std::vector<sqs_batch_failure>> delete_batch(
-      const credentials& c, std::string_view queue_url, const std::vector<std::string>& handles);
+  sqs_result<std::vector<sqs_batch_failure>> delete_batch(const credentials& c,
+                                                          std::string_view queue_url,
+                                                          const std::vector<std::string>& handles);
   /// Sets the visibility timeout of up to 10 in-flight messages.
   sqs_result<std::vector<sqs_batch_failure>> change_visibility_batch(
       const credentials& c, std::string_view queue_url, const std::vector<std::string>& handles,

@@ -117,7 +117,8 @@ int run_connect(args a) {
       "then check everything with: sesami doctor --from <address at a sending identity>\n"
       "Removing it all later: aws cloudformation delete-stack --stack-name %s "
       "(docs/connect-aws.md)\n",
-      app::shell_quote(stack).c_str(), mode == "sqs" ? " and QueueUrl" : "", app::shell_quote(stack).c_str());
+      app::shell_quote(stack).c_str(), mode == "sqs" ? " and QueueUrl" : "",
+      app::shell_quote(stack).c_str());
   return 0;
 }
 

@@ -121,7 +121,8 @@ int run_serve(args a) {
                  "TEST ONLY: first retry delay of a throttled send (default 100)")
       ->group("");
   // The customer's AWS (issue #5): SESami's own credentials come from the standard sources
-  // (AWS_ACCESS_KEY_ID..., AWS_PROFILE, container / instance role); endpoints overridable for tests.
+  // (AWS_ACCESS_KEY_ID..., AWS_PROFILE, container / instance role); endpoints overridable for
+  // tests.
   std::string aws_sts_endpoint, aws_ses_endpoint, aws_ca_file;
   app.add_option("--aws-sts-endpoint", aws_sts_endpoint,
                  "STS endpoint URL instead of https://sts.REGION.amazonaws.com "
@@ -399,7 +400,8 @@ int run_serve(args a) {
       shared_sts ? static_cast<aws::credential_cache&>(*shared_sts) : sts_cache;
   aws::role_credentials_options rco;
   rco.sts_endpoint_override = aws_sts_endpoint;
-  aws::role_credentials roles(aws_http, [&own_creds] { return own_creds.get(); }, sts, rco);
+  aws::role_credentials roles(
+      aws_http, [&own_creds] { return own_creds.get(); }, sts, rco);
   auto aws_db = store::open_aws_connections(sa.db);
   if (!aws_db) {
     std::fprintf(stderr, "sesami serve: %s\n", aws_db.error().message.c_str());
@@ -437,16 +439,16 @@ int run_serve(args a) {
     shared_dedupe.emplace(*shared);
     deps.sns_dedupe = &*shared_dedupe;
     deps.extra_health = [&shared](boost::json::object& o) {
-      const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             shared->since().time_since_epoch())
-                             .count();
+      const auto since =
+          std::chrono::duration_cast<std::chrono::milliseconds>(shared->since().time_since_epoch())
+              .count();
       o["redis"] = {{"status", shared->available() ? "ok" : "unavailable"},
                     {"since", sesami::detail::format_iso8601(since)}};
     };
   }
-  aws::ses_transport ses(aws_http, roles,
-                         [&aws_conns](std::string_view ws) { return aws_conns.lookup(ws); },
-                         aws_ses_endpoint);
+  aws::ses_transport ses(
+      aws_http, roles, [&aws_conns](std::string_view ws) { return aws_conns.lookup(ws); },
+      aws_ses_endpoint);
   mo.public_url = public_url;
   // A workspace with an AWS connection sends through SES in its account; the others through the
   // simulator. The rate bucket is per customer account and region, at the account's real
@@ -532,10 +534,11 @@ int run_serve(args a) {
   const auto startup_us = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - started)
                               .count();
-  http::log::info(
-      "listening",
-      {{"address", cfg.address}, {"port", srv.port()}, {"startupUs", startup_us},
-       {"db", store::is_postgres_url(sa.db) ? store::redacted(sa.db) : sa.db}});
+  http::log::info("listening",
+                  {{"address", cfg.address},
+                   {"port", srv.port()},
+                   {"startupUs", startup_us},
+                   {"db", store::is_postgres_url(sa.db) ? store::redacted(sa.db) : sa.db}});
   // A stable line for scripts and tests to wait for.
   std::printf("sesami: listening on http://%s:%u\n", cfg.address.c_str(), srv.port());
   std::fflush(stdout);
@@ -545,9 +548,9 @@ int run_serve(args a) {
   http::log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   srv.stop();
   if (metrics_srv) metrics_srv->stop();
-  mailer->stop();    // the bulk job in hand goes back to the queue
+  mailer->stop();     // the bulk job in hand goes back to the queue
   aws_ingest.stop();  // pollers finish their batch: committed, then deleted
-  simulator.stop();  // events not yet due are dropped
+  simulator.stop();   // events not yet due are dropped
   http::log::info("stopped");
   return 0;
 }

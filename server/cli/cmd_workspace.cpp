@@ -46,8 +46,7 @@ int run_workspace(args a) {
   connect->add_option("ID", id, "workspace id")->required();
   connect->add_option("ACCOUNT", account, "12-digit AWS account id")->required();
   for (auto* s : {create, rotate, connect}) {
-    s->add_option("--db", db,
-                  "SQLite file (default ./sesami.db) or postgresql:// URL")
+    s->add_option("--db", db, "SQLite file (default ./sesami.db) or postgresql:// URL")
         ->envname("SESAMI_DB");
     s->add_flag("--json", json, "print JSON");
   }

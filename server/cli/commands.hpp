@@ -7,7 +7,7 @@
 namespace sesami::cli {
 using args = std::span<const char* const>;
 
-int run_parse(args a);      // sesami parse [FILE...]
+int run_parse(args a);        // sesami parse [FILE...]
 int run_aggregate(args a);    // sesami aggregate [--bucket B] [--offset M] [filters] [FILE...]
 int run_import(args a);       // sesami import --db PATH [--workspace W] [--json] FILE...|DIR|-
 int run_events(args a);       // sesami events --db PATH [filters] [--limit N] [--cursor C] [--json]

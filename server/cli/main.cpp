@@ -14,22 +14,28 @@ struct command {
   std::string_view summary;
 };
 constexpr command commands[] = {
-    {"parse", sesami::cli::run_parse, "parse SES event payloads into normalized events (JSON Lines)"},
-    {"aggregate", sesami::cli::run_aggregate, "chart aggregation (series, rates, top lists) of payloads as JSON"},
+    {"parse", sesami::cli::run_parse,
+     "parse SES event payloads into normalized events (JSON Lines)"},
+    {"aggregate", sesami::cli::run_aggregate,
+     "chart aggregation (series, rates, top lists) of payloads as JSON"},
     {"import", sesami::cli::run_import, "import SES event payloads into the store, exactly once"},
     {"events", sesami::cli::run_events, "list stored events, newest first, filtered"},
     {"stats", sesami::cli::run_stats, "totals, rates and time series from the rollups"},
-    {"suppression", sesami::cli::run_suppression, "suppression list: list, add, remove, import, export"},
+    {"suppression", sesami::cli::run_suppression,
+     "suppression list: list, add, remove, import, export"},
     {"demo", sesami::cli::run_demo, "generate a realistic demo data set and import it"},
     {"serve", sesami::cli::run_serve, "serve the HTTP API, webhook ingestion and the dashboard"},
     {"workspace", sesami::cli::run_workspace, "create workspaces, rotate ingestion tokens"},
     {"user", sesami::cli::run_user, "add users to workspaces, reset a password"},
-    {"connect", sesami::cli::run_connect, "the CloudFormation template that connects an AWS account"},
-    {"doctor", sesami::cli::run_doctor, "check the AWS connection and the event pipeline, step by step"},
+    {"connect", sesami::cli::run_connect,
+     "the CloudFormation template that connects an AWS account"},
+    {"doctor", sesami::cli::run_doctor,
+     "check the AWS connection and the event pipeline, step by step"},
 };
 
 int usage(std::FILE* out) {
-  std::fprintf(out, "sesami %s — Amazon SES event analytics\n\nusage: sesami <command> [options]\n\n",
+  std::fprintf(out,
+               "sesami %s — Amazon SES event analytics\n\nusage: sesami <command> [options]\n\n",
                sesami::version_string);
   for (const auto& c : commands)
     std::fprintf(out, "  %-12.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
@@ -48,7 +54,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   for (const auto& c : commands)
-    if (c.name == name) return c.run(sesami::cli::args(argv + 2, static_cast<std::size_t>(argc - 2)));
+    if (c.name == name)
+      return c.run(sesami::cli::args(argv + 2, static_cast<std::size_t>(argc - 2)));
   std::fprintf(stderr, "sesami: unknown command '%s'\n\n", argv[1]);
   return usage(stderr);
 }

@@ -15,8 +15,8 @@
 #include <sesami/to_json.hpp>
 #include <sesami/version.hpp>
 
-#include "../app/import.hpp"
 #include "../app/aws_connection.hpp"
+#include "../app/import.hpp"
 #include "../app/ingest_http.hpp"
 #include "../app/onboarding.hpp"
 #include "../app/stats.hpp"
@@ -276,7 +276,8 @@ class api : public std::enable_shared_from_this<api> {
     while (!xfp.empty() && xfp.back() == ' ') xfp.remove_suffix(1);
     while (!xfp.empty() && xfp.front() == ' ') xfp.remove_prefix(1);
     if (lower(xfp) == "https") return true;
-    if (const auto fwd = lower(ctx.header("Forwarded")); fwd.find("proto=https") != std::string::npos)
+    if (const auto fwd = lower(ctx.header("Forwarded"));
+        fwd.find("proto=https") != std::string::npos)
       return true;
     auto host = lower(ctx.header("Host"));
     if (host.starts_with("[::1]")) return true;
@@ -695,7 +696,8 @@ class api : public std::enable_shared_from_this<api> {
   // ---- AWS connection (issue #5): settings and the live check ----
   bool aws_ready(const context& ctx, response& err) {
     if (d_.aws) return true;
-    err = error_response(ctx, code::shutting_down, "AWS connections are not available in this process");
+    err = error_response(ctx, code::shutting_down,
+                         "AWS connections are not available in this process");
     return false;
   }
 
@@ -735,14 +737,16 @@ class api : public std::enable_shared_from_this<api> {
       const char* id;    // its validation.* code (the same as app::validate's)
       std::string* dest;
     };
-    for (const auto& f : {field_ref{"roleArn", "validation.role_arn", &in.role_arn},
-                          field_ref{"region", "validation.region", &in.region},
-                          field_ref{"configurationSet", "validation.configuration_set", &in.configuration_set},
-                          field_ref{"queueUrl", "validation.queue_url", &in.queue_url},
-                          field_ref{"mode", "validation.mode", &in.mode}}) {
+    for (const auto& f :
+         {field_ref{"roleArn", "validation.role_arn", &in.role_arn},
+          field_ref{"region", "validation.region", &in.region},
+          field_ref{"configurationSet", "validation.configuration_set", &in.configuration_set},
+          field_ref{"queueUrl", "validation.queue_url", &in.queue_url},
+          field_ref{"mode", "validation.mode", &in.mode}}) {
       const auto* v = body->if_contains(f.name);
       if (!v || v->is_null()) continue;
-      if (!v->is_string()) return error_response(ctx, f.id, std::string(f.name) + " must be a string");
+      if (!v->is_string())
+        return error_response(ctx, f.id, std::string(f.name) + " must be a string");
       *f.dest = std::string(v->get_string());
     }
     auto r = d_.aws->put(p->workspace, in);
@@ -766,12 +770,11 @@ class api : public std::enable_shared_from_this<api> {
     in.mode = saved->mode.empty() ? "sqs" : saved->mode;
     in.configuration_set = saved->configuration_set;
     in.sesami_account = app::configured_sesami_account();
-    for (auto [name, dest] : {std::pair{"mode", &in.mode},
-                              std::pair{"sesamiAccountId", &in.sesami_account},
-                              std::pair{"configurationSet", &in.configuration_set},
-                              std::pair{"ingestUrl", &in.ingest_url},
-                              std::pair{"eventBusArn", &in.event_bus_arn},
-                              std::pair{"stackName", &in.stack_name}}) {
+    for (auto [name, dest] :
+         {std::pair{"mode", &in.mode}, std::pair{"sesamiAccountId", &in.sesami_account},
+          std::pair{"configurationSet", &in.configuration_set},
+          std::pair{"ingestUrl", &in.ingest_url}, std::pair{"eventBusArn", &in.event_bus_arn},
+          std::pair{"stackName", &in.stack_name}}) {
       const auto* v = body->if_contains(name);
       if (!v || v->is_null()) continue;
       if (!v->is_string() || v->get_string().size() > 2048)
@@ -808,14 +811,21 @@ class api : public std::enable_shared_from_this<api> {
   static boost::json::object sync_json(const store::sync_record& r) {
     boost::json::array errors, changes;
     for (auto& e : r.errors)
-      errors.push_back({{"address", e.address.empty() ? boost::json::value() : boost::json::value(e.address)},
-                        {"operation", e.operation}, {"code", e.code}, {"message", e.message}});
+      errors.push_back(
+          {{"address", e.address.empty() ? boost::json::value() : boost::json::value(e.address)},
+           {"operation", e.operation},
+           {"code", e.code},
+           {"message", e.message}});
     for (auto& c : r.changes)
       changes.push_back({{"address", c.address}, {"change", c.change}, {"reason", c.reason}});
-    return {{"at", app::iso_ms(r.at)}, {"trigger", r.cause},
-            {"pulled", r.pulled}, {"pushed", r.pushed},
-            {"removedLocal", r.removed_local}, {"removedRemote", r.removed_remote},
-            {"errors", std::move(errors)}, {"changes", std::move(changes)}};
+    return {{"at", app::iso_ms(r.at)},
+            {"trigger", r.cause},
+            {"pulled", r.pulled},
+            {"pushed", r.pushed},
+            {"removedLocal", r.removed_local},
+            {"removedRemote", r.removed_remote},
+            {"errors", std::move(errors)},
+            {"changes", std::move(changes)}};
   }
   response suppression_sync_run(context& ctx) {
     response err;
@@ -852,9 +862,10 @@ class api : public std::enable_shared_from_this<api> {
     auto p = authenticate(ctx, role::admin, err);
     if (!p) return err;
     if (!d_.aws)
-      return error_response(ctx, code::aws_not_connected,
-                            "this workspace has no AWS connection configured (role ARN and region); "
-                            "nothing was checked");
+      return error_response(
+          ctx, code::aws_not_connected,
+          "this workspace has no AWS connection configured (role ARN and region); "
+          "nothing was checked");
     auto r = d_.aws->verify(p->workspace);
     if (!r) return fail(ctx, r.error());
     // "ok": the connection works (as before); "ready": its events reach SESami as well.
@@ -875,7 +886,9 @@ class api : public std::enable_shared_from_this<api> {
   }
 
   static json::value event_destination_json(const aws::event_destination_verdict& v) {
-    const auto opt = [](const std::string& s) { return s.empty() ? json::value() : json::value(s); };
+    const auto opt = [](const std::string& s) {
+      return s.empty() ? json::value() : json::value(s);
+    };
     json::array req, optional;
     for (const auto& t : v.missing_required) req.emplace_back(t);
     for (const auto& t : v.missing_optional) optional.emplace_back(t);
@@ -983,12 +996,23 @@ class api : public std::enable_shared_from_this<api> {
     std::string out;
     for (char c : s) {
       switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
+        case '&':
+          out += "&amp;";
+          break;
+        case '<':
+          out += "&lt;";
+          break;
+        case '>':
+          out += "&gt;";
+          break;
+        case '"':
+          out += "&quot;";
+          break;
+        case '\'':
+          out += "&#39;";
+          break;
+        default:
+          out += c;
       }
     }
     return out;

@@ -67,8 +67,7 @@ class sqlite_mail final : public mail_store {
     if (!s) return s.error();
     reset_guard g{**s};
     (*s)->bind(1, ws), (*s)->bind(2, key), (*s)->bind(3, hash), (*s)->bind(4, now);
-    if (auto r = sqlite::run(*db_, **s, "cannot record the idempotency key"); !r)
-      return r.error();
+    if (auto r = sqlite::run(*db_, **s, "cannot record the idempotency key"); !r) return r.error();
     return db_->changes() > 0;
   }
 
@@ -354,8 +353,7 @@ class sqlite_mail final : public mail_store {
 };
 }  // namespace
 
-result<std::unique_ptr<mail_store>> open_sqlite_mail(const std::string& path,
-                                                     int busy_timeout_ms) {
+result<std::unique_ptr<mail_store>> open_sqlite_mail(const std::string& path, int busy_timeout_ms) {
   auto c = sqlite::open_existing(path, busy_timeout_ms);
   if (!c) return c.error();
   return std::unique_ptr<mail_store>(new sqlite_mail(std::move(*c)));

@@ -36,8 +36,8 @@ struct mail_attempt {
   std::string status;     // "queued" (recorded before the call) | "sent" | "failed" | "suppressed"
   std::string message_id;
   std::string error_code, error_message;
-  std::vector<std::string> recipients;                             // every address sent to
-  std::vector<std::pair<std::string, std::string>> suppressed;     // address, reason
+  std::vector<std::string> recipients;                          // every address sent to
+  std::vector<std::pair<std::string, std::string>> suppressed;  // address, reason
   std::string correlation_id;
   std::string subject;
   std::string bulk_id;  // the bulk job it belongs to, else empty

@@ -68,8 +68,8 @@ class sqlite_sync final : public suppression_sync_store {
     (*c)->bind(1, seq), (*c)->bind(2, static_cast<std::int64_t>(max_changes));
     int rc;
     while ((rc = (*c)->step()) == SQLITE_ROW)
-      r.changes.push_back({std::string((*c)->text(0)), std::string((*c)->text(1)),
-                           std::string((*c)->text(2))});
+      r.changes.push_back(
+          {std::string((*c)->text(0)), std::string((*c)->text(1)), std::string((*c)->text(2))});
     if (rc != SQLITE_DONE) return db_->fail(rc, "cannot read suppression sync changes");
     return std::optional<sync_record>{std::move(r)};
   }

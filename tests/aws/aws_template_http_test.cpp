@@ -31,8 +31,8 @@ std::string param(const json::value& tpl, const char* name) {
 TEST_CASE("POST /settings/aws/template fills the onboarding template", "[template]") {
   test::temp_dir dir;
   const auto db = (dir.path / "sesami.db").string();
-  auto ws =
-      json::parse(run_command(std::string(SESAMI_BIN) + " workspace create Acme --db " + db + " --json"));
+  auto ws = json::parse(
+      run_command(std::string(SESAMI_BIN) + " workspace create Acme --db " + db + " --json"));
   const std::string ingest_token(ws.at("ingestToken").as_string());
   const std::string ingest_secret(ws.at("ingestSecret").as_string());
   test::child_process srv({SESAMI_BIN, "serve", "--db", db, "--port", "0", "--log-level", "warn"},
@@ -98,8 +98,8 @@ TEST_CASE("POST /settings/aws/template fills the onboarding template", "[templat
                                R"({"mode":"api-destination","ingestUrl":"http://x/ingest"})");
     CHECK(s3 == 400);
     CHECK(b3.find("IngestUrl") != std::string::npos);
-    auto [s4, b4] = admin.call("POST", "/settings/aws/template",
-                               R"({"identities":["a","b","c","d","e","f"]})");
+    auto [s4, b4] =
+        admin.call("POST", "/settings/aws/template", R"({"identities":["a","b","c","d","e","f"]})");
     CHECK(s4 == 400);
     CHECK(code_of(b4) == "validation.identities");
     auto [s5, b5] = admin.call("POST", "/settings/aws/template", R"({"sesamiAccountId":"12"})");
@@ -113,8 +113,7 @@ TEST_CASE("POST /settings/aws/template fills the onboarding template", "[templat
     caller viewer;
     viewer.base = admin.base;
     viewer.key = std::string(json::parse(kb).at("key").as_string());
-    auto [vs, vb] = viewer.call("POST", "/settings/aws/template",
-                                R"({"mode":"api-destination"})");
+    auto [vs, vb] = viewer.call("POST", "/settings/aws/template", R"({"mode":"api-destination"})");
     CHECK(vs == 403);
     CHECK(code_of(vb) == "auth.forbidden");
     CHECK(vb.find(ingest_secret) == std::string::npos);
@@ -125,10 +124,12 @@ TEST_CASE("POST /settings/aws/template fills the onboarding template", "[templat
 
   SECTION("the same bytes as `sesami connect`") {
     const auto out = (dir.path / "connect.json").string();
-    run_command(std::string(SESAMI_BIN) + " connect --url " + admin.base + " --api-key " + admin.key +
-        " --sesami-account 999988887777 --identity example.com --mode event-bus"
-        " --event-bus-arn arn:aws:events:eu-west-1:999988887777:event-bus/sesami-ses-events"
-        " --out " + out + " >/dev/null");
+    run_command(std::string(SESAMI_BIN) + " connect --url " + admin.base + " --api-key " +
+                admin.key +
+                " --sesami-account 999988887777 --identity example.com --mode event-bus"
+                " --event-bus-arn arn:aws:events:eu-west-1:999988887777:event-bus/sesami-ses-events"
+                " --out " +
+                out + " >/dev/null");
     std::ifstream f(out, std::ios::binary);
     std::stringstream cli;
     cli << f.rdbuf();

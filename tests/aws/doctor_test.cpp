@@ -4,8 +4,8 @@
 // required event type each stop doctor with the precise message; missing OPEN/CLICK only warns.
 // Doctor reads the set through the customer's role with SESami's own credentials, as the server
 // would.
-#include <cstdio>
 #include <sys/wait.h>
+#include <cstdio>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -28,8 +28,9 @@ std::pair<int, std::string> run(const std::string& cmd) {
 }
 
 json::array all_types() {
-  return {"SEND",   "REJECT", "BOUNCE",           "COMPLAINT",      "DELIVERY",
-          "OPEN",   "CLICK",  "RENDERING_FAILURE", "DELIVERY_DELAY", "SUBSCRIPTION"};
+  return {"SEND",           "REJECT",      "BOUNCE", "COMPLAINT",
+          "DELIVERY",       "OPEN",        "CLICK",  "RENDERING_FAILURE",
+          "DELIVERY_DELAY", "SUBSCRIPTION"};
 }
 json::object destination(json::array types, bool enabled = true) {
   return {{"Name", "sesami-eventbridge"},
@@ -67,8 +68,8 @@ TEST_CASE("sesami doctor: the configuration set step", "[doctor]") {
 
   aws::http_client http;
   auto call = [&](const std::string& method, const std::string& path, const std::string& body) {
-    aws::http_request r{method, base + path, {{"Authorization", "Bearer " + key}}, body, 20000,
-                        2000};
+    aws::http_request r{method, base + path, {{"Authorization", "Bearer " + key}},
+                        body,   20000,       2000};
     r.headers.push_back({"Content-Type", "application/json"});
     auto res = http.perform(r);
     REQUIRE(res.has_value());
@@ -79,9 +80,9 @@ TEST_CASE("sesami doctor: the configuration set step", "[doctor]") {
   cfg["roles"] = json::array{json::object{{"arn", test::customer_role},
                                           {"externalId", external_id},
                                           {"trustedAccounts", json::array{test::own_account}}}};
-  cfg["configurationSets"] =
-      json::object{{"sesami", {{"sendingEnabled", true},
-                               {"eventDestinations", json::array{destination(all_types())}}}}};
+  cfg["configurationSets"] = json::object{
+      {"sesami",
+       {{"sendingEnabled", true}, {"eventDestinations", json::array{destination(all_types())}}}}};
   aws_side.admin("PUT", "config", cfg);
   auto save = [&](const std::string& set) {
     REQUIRE(call("PUT", "/settings/aws",
@@ -102,8 +103,7 @@ TEST_CASE("sesami doctor: the configuration set step", "[doctor]") {
   const std::string step6 = "configuration set with its event destination";
   // Doctor's step 6 after the set 'sesami' got `dest` as its only event destination.
   auto step6_with = [&](const json::value& dest) {
-    cfg["configurationSets"] =
-        json::object{{"sesami", {{"eventDestinations", json::array{dest}}}}};
+    cfg["configurationSets"] = json::object{{"sesami", {{"eventDestinations", json::array{dest}}}}};
     aws_side.admin("PUT", "config", cfg);
     save("sesami");
     auto r = doctor();

@@ -27,32 +27,31 @@ TEST_CASE("serve: an sqs-mode workspace is polled and its suppression list synce
       json::object{
           {"region", "us-east-1"},
           {"accountId", "111122223333"},
-          {"credentials", json::array{json::object{{"accessKeyId", own_key},
-                                                   {"secretAccessKey", own_secret}}}},
-          {"queues", json::array{json::object{{"name", "ses-events"},
-                                              {"accountId", "444455556666"},
-                                              {"deadLetterQueue", "ses-events-dlq"}},
-                                 json::object{{"name", "ses-events-dlq"},
-                                              {"accountId", "444455556666"}}}},
-          {"suppressions", json::array{json::object{{"EmailAddress", "gone@example.com"},
-                                                    {"Reason", "BOUNCE"}}}}},
+          {"credentials",
+           json::array{json::object{{"accessKeyId", own_key}, {"secretAccessKey", own_secret}}}},
+          {"queues",
+           json::array{json::object{{"name", "ses-events"},
+                                    {"accountId", "444455556666"},
+                                    {"deadLetterQueue", "ses-events-dlq"}},
+                       json::object{{"name", "ses-events-dlq"}, {"accountId", "444455556666"}}}},
+          {"suppressions",
+           json::array{json::object{{"EmailAddress", "gone@example.com"}, {"Reason", "BOUNCE"}}}}},
       dir.path);
   ::setenv("AWS_ACCESS_KEY_ID", own_key, 1);
   ::setenv("AWS_SECRET_ACCESS_KEY", own_secret, 1);
   ::unsetenv("AWS_SESSION_TOKEN");
   ::unsetenv("AWS_PROFILE");
 
-  auto created = run_sesami({"workspace", "create", "Acme", "--db",
-                             (dir.path / "sesami.db").string(), "--json"});
+  auto created = run_sesami(
+      {"workspace", "create", "Acme", "--db", (dir.path / "sesami.db").string(), "--json"});
   REQUIRE(created.status == 0);
   const std::string key = std::string(json::parse(created.out).at("apiKey").as_string());
-  server_process srv(dir.path,
-                     {"--aws-sts-endpoint", aws.base(), "--aws-ses-endpoint", aws.base(),
-                      "--aws-sqs-endpoint", aws.base(), "--test-aws-reconcile-ms", "200",
-                      "--metrics-token-file", metrics_token_args(dir.path).back()});
+  server_process srv(dir.path, {"--aws-sts-endpoint", aws.base(), "--aws-ses-endpoint", aws.base(),
+                                "--aws-sqs-endpoint", aws.base(), "--test-aws-reconcile-ms", "200",
+                                "--metrics-token-file", metrics_token_args(dir.path).back()});
   http_client c(srv.port());
-  const std::vector<std::pair<std::string, std::string>> h{
-      {"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}};
+  const std::vector<std::pair<std::string, std::string>> h{{"Authorization", "Bearer " + key},
+                                                           {"Content-Type", "application/json"}};
 
   // Not connected yet: the sync says so.
   auto r = c.request("POST", "/suppression-list/sync", "", h);
@@ -72,12 +71,11 @@ TEST_CASE("serve: an sqs-mode workspace is polled and its suppression list synce
                                        {"trustedAccounts", json::array{"111122223333"}}}}}});
   // The queue URL as AWS prints it; requests go to the stand-in (--aws-sqs-endpoint).
   const std::string queue = "https://sqs.us-east-1.amazonaws.com/444455556666/ses-events";
-  r = c.request("PUT", "/settings/aws",
-                json::serialize(json::object{{"roleArn", role_arn},
-                                             {"region", "us-east-1"},
-                                             {"queueUrl", queue},
-                                             {"mode", "sqs"}}),
-                h);
+  r = c.request(
+      "PUT", "/settings/aws",
+      json::serialize(json::object{
+          {"roleArn", role_arn}, {"region", "us-east-1"}, {"queueUrl", queue}, {"mode", "sqs"}}),
+      h);
   INFO(r.body);
   REQUIRE(r.status == 200);
 
@@ -99,9 +97,9 @@ TEST_CASE("serve: an sqs-mode workspace is polled and its suppression list synce
   CHECK(r.body.find("sesami_sqs_deleted_total{workspace=") != std::string::npos);
 
   // Suppression sync through the same role: the SES entry is pulled, a local one pushed.
-  r = c2.request("POST", "/suppression-list",
-                json::serialize(json::object{{"address", "local@example.com"}, {"reason", "manual"}}),
-                h);
+  r = c2.request(
+      "POST", "/suppression-list",
+      json::serialize(json::object{{"address", "local@example.com"}, {"reason", "manual"}}), h);
   REQUIRE(r.status == 201);
   r = c2.request("POST", "/suppression-list/sync", "", h);
   INFO(r.body);

@@ -158,8 +158,8 @@ TEST_CASE("/verify-sts: a configuration set missing in the region is aws.wrong_r
 }
 
 TEST_CASE("check_event_destinations: kind, bus and mode", "[ses]") {
-  const std::vector<std::string> all{"SEND",     "REJECT",         "BOUNCE", "COMPLAINT",
-                                     "DELIVERY", "OPEN",           "CLICK",  "RENDERING_FAILURE",
+  const std::vector<std::string> all{"SEND",           "REJECT",      "BOUNCE", "COMPLAINT",
+                                     "DELIVERY",       "OPEN",        "CLICK",  "RENDERING_FAILURE",
                                      "DELIVERY_DELAY", "SUBSCRIPTION"};
   const event_destination bus{"sesami-eventbridge", true, all, "event-bridge",
                               "arn:aws:events:eu-west-1:444455556666:event-bus/default"};

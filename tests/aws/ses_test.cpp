@@ -210,8 +210,9 @@ TEST_CASE("SES v2 against the aws-ses-v2-local emulator", "[ses]") {
       auto& h = seen[s(e.at("destination").at("to").at(0))];
       for (const auto& x : e.at("headers").as_array()) h[s(x.at("name"))] = s(x.at("value"));
     }
-    CHECK(seen["a@example.net"] == std::map<std::string, std::string>{
-                                       {"List-Unsubscribe", "<https://u/a>"}, {"X-Campaign", "spring"}});
+    CHECK(seen["a@example.net"] ==
+          std::map<std::string, std::string>{{"List-Unsubscribe", "<https://u/a>"},
+                                             {"X-Campaign", "spring"}});
     CHECK(seen["b@example.net"]["List-Unsubscribe"] == "<https://u/b>");
     CHECK(seen["c@example.net"] == std::map<std::string, std::string>{{"X-Campaign", "spring"}});
   }
@@ -404,7 +405,8 @@ TEST_CASE("bulk sends: each single-recipient destination has its own one-click u
   const auto db = (dir.path / "sesami.db").string();
   std::string out;
   {
-    FILE* p = popen((std::string(SESAMI_BIN) + " workspace create Acme --db " + db + " --json").c_str(), "r");
+    FILE* p = popen(
+        (std::string(SESAMI_BIN) + " workspace create Acme --db " + db + " --json").c_str(), "r");
     REQUIRE(p);
     char buf[512];
     while (auto n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
@@ -434,9 +436,10 @@ TEST_CASE("bulk sends: each single-recipient destination has its own one-click u
   };
   const std::string external_id(
       json::parse(call("GET", "/settings/aws", "").second).at("externalId").as_string());
-  cfg["roles"] = json::array{json::object{{"arn", sesami::test::customer_role},
-                                          {"externalId", external_id},
-                                          {"trustedAccounts", json::array{sesami::test::own_account}}}};
+  cfg["roles"] =
+      json::array{json::object{{"arn", sesami::test::customer_role},
+                               {"externalId", external_id},
+                               {"trustedAccounts", json::array{sesami::test::own_account}}}};
   sts.admin("PUT", "config", cfg);
   REQUIRE(call("PUT", "/settings/aws",
                R"({"roleArn":")" + std::string(sesami::test::customer_role) +
@@ -479,8 +482,12 @@ TEST_CASE("bulk sends: each single-recipient destination has its own one-click u
   // b's link unsubscribes b (RFC 8058's one-click POST), nobody else.
   auto link = seen["b@example.com"]["List-Unsubscribe"];
   const auto path = "/unsubscribe/" + link.substr(prefix.size(), link.size() - prefix.size() - 1);
-  http_request post{"POST", base + path, {{"Content-Type", "application/x-www-form-urlencoded"}},
-                    "List-Unsubscribe=One-Click", 20000, 2000};
+  http_request post{"POST",
+                    base + path,
+                    {{"Content-Type", "application/x-www-form-urlencoded"}},
+                    "List-Unsubscribe=One-Click",
+                    20000,
+                    2000};
   auto un = http.perform(post);
   REQUIRE(un.has_value());
   CHECK(un->status == 200);

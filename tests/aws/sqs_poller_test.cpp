@@ -53,8 +53,8 @@ json::value config(int max_receive = 5, int visibility = 2) {
   return json::object{
       {"region", "us-east-1"},
       {"accountId", "111122223333"},
-      {"credentials", json::array{json::object{{"accessKeyId", own_key},
-                                               {"secretAccessKey", own_secret}}}},
+      {"credentials",
+       json::array{json::object{{"accessKeyId", own_key}, {"secretAccessKey", own_secret}}}},
       {"queues", json::array{json::object{{"name", "events"},
                                           {"deadLetterQueue", "events-dlq"},
                                           {"maxReceiveCount", max_receive},
@@ -137,8 +137,11 @@ TEST_CASE("sqs poller: deleted only after commit, a redelivery after a crash is 
   REQUIRE(expected >= 3);
 
   // The first poller commits, then every delete fails: as if it died between commit and delete.
-  env.aws.fault(json::object{{"service", "sqs"}, {"action", "DeleteMessageBatch"},
-                             {"status", 500}, {"code", "InternalError"}, {"count", 3}});
+  env.aws.fault(json::object{{"service", "sqs"},
+                             {"action", "DeleteMessageBatch"},
+                             {"status", 500},
+                             {"code", "InternalError"},
+                             {"count", 3}});
   {
     sesami::app::sqs_poller p(*env.store, env.http, env.source(), quick());
     p.start();
@@ -213,11 +216,17 @@ TEST_CASE("sqs poller: visibility is extended while a commit is slow", "[sqs_pol
 
 TEST_CASE("sqs poller: throttling and 5xx back off, then the queue drains", "[sqs_poller]") {
   fixture_env env(config());
-  env.aws.fault(json::object{{"service", "sqs"}, {"action", "ReceiveMessage"}, {"status", 400},
-                             {"code", "ThrottlingException"}, {"message", "Rate exceeded"},
+  env.aws.fault(json::object{{"service", "sqs"},
+                             {"action", "ReceiveMessage"},
+                             {"status", 400},
+                             {"code", "ThrottlingException"},
+                             {"message", "Rate exceeded"},
                              {"count", 3}});
-  env.aws.fault(json::object{{"service", "sqs"}, {"action", "ReceiveMessage"}, {"status", 503},
-                             {"code", "ServiceUnavailable"}, {"count", 2}});
+  env.aws.fault(json::object{{"service", "sqs"},
+                             {"action", "ReceiveMessage"},
+                             {"status", 503},
+                             {"code", "ServiceUnavailable"},
+                             {"count", 2}});
   const std::string body = fixture("eventbridge/event-open.json");
   env.aws.send("events", body);
   sesami::app::sqs_poller p(*env.store, env.http, env.source(), quick());
@@ -276,8 +285,10 @@ TEST_CASE("sqs poller: an ExpiredToken answer invalidates the role session and r
   auto cfg = config();
   const std::string role_arn = "arn:aws:iam::444455556666:role/SesamiAccess";
   const std::string external_id = "ext-id-for-the-expiry-test-0001";
-  cfg.as_object()["roles"] = json::array{json::object{
-      {"arn", role_arn}, {"externalId", external_id}, {"trustedAccounts", json::array{"111122223333"}}}};
+  cfg.as_object()["roles"] =
+      json::array{json::object{{"arn", role_arn},
+                               {"externalId", external_id},
+                               {"trustedAccounts", json::array{"111122223333"}}}};
   cfg.as_object()["queues"].as_array().push_back(
       json::object{{"name", "customer-events"}, {"accountId", "444455556666"}});
   fixture_env env(cfg);
@@ -309,7 +320,9 @@ TEST_CASE("sqs poller: an ExpiredToken answer invalidates the role session and r
   };
 
   // SQS refuses the first receive as AWS does when a session expired or was revoked early.
-  env.aws.fault(json::object{{"service", "sqs"}, {"action", "ReceiveMessage"}, {"status", 403},
+  env.aws.fault(json::object{{"service", "sqs"},
+                             {"action", "ReceiveMessage"},
+                             {"status", 403},
                              {"code", "ExpiredToken"},
                              {"message", "The security token included in the request is expired"}});
   const std::string body = fixture("eventbridge/event-open.json");
@@ -332,8 +345,11 @@ TEST_CASE("sqs poller: an ExpiredToken answer invalidates the role session and r
 
 TEST_CASE("sqs poller: a refusal fresh credentials cannot heal is not retried", "[sqs_poller]") {
   fixture_env env(config());
-  env.aws.fault(json::object{{"service", "sqs"}, {"action", "ReceiveMessage"}, {"status", 403},
-                             {"code", "AccessDenied"}, {"message", "not authorized"}});
+  env.aws.fault(json::object{{"service", "sqs"},
+                             {"action", "ReceiveMessage"},
+                             {"status", 403},
+                             {"code", "AccessDenied"},
+                             {"message", "not authorized"}});
   const std::string body = fixture("eventbridge/event-open.json");
   env.aws.send("events", body);
   auto src = env.source();

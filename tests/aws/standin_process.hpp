@@ -31,8 +31,10 @@ template <class T, class E>
 struct StringMaker<boost::system::result<T, E>> {
   static std::string convert(const boost::system::result<T, E>& r) {
     if (r) return "ok";
-    if constexpr (requires { r.error().message; }) return "error: " + std::string(r.error().message);
-    else return "error";
+    if constexpr (requires { r.error().message; })
+      return "error: " + std::string(r.error().message);
+    else
+      return "error";
   }
 };
 }  // namespace Catch

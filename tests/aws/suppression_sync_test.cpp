@@ -69,7 +69,8 @@ struct env {
           link.workspace = "acme";
           link.region = "eu-west-1";
           link.ses_endpoint = aws.base();
-          link.credentials = [this]() -> boost::system::result<sesami::aws::credentials, std::string> {
+          link.credentials =
+              [this]() -> boost::system::result<sesami::aws::credentials, std::string> {
             sesami::aws::credentials c;
             c.access_key_id = key;
             c.secret_access_key = secret_in_use;
@@ -79,8 +80,9 @@ struct env {
         },
         opt);
   }
-  void add_local(const std::string& a, const std::string& reason,
-                 sesami::store::suppression_source src = sesami::store::suppression_source::manual) {
+  void add_local(
+      const std::string& a, const std::string& reason,
+      sesami::store::suppression_source src = sesami::store::suppression_source::manual) {
     sesami::store::suppression_entry e;
     e.address = a, e.reason = reason, e.source = src, e.created_at = 1;
     REQUIRE(store->add_suppressions("acme", std::vector{e}));
@@ -186,8 +188,11 @@ TEST_CASE("suppression sync: failures are recorded and retried by the next run",
           "[suppression_sync]") {
   env e(json::array{});
   e.add_local("x@example.com", "hard-bounce", sesami::store::suppression_source::event);
-  e.aws.fault(json::object{{"service", "ses"}, {"action", "PutSuppressedDestination"},
-                           {"status", 500}, {"code", "InternalFailure"}, {"count", 3}});
+  e.aws.fault(json::object{{"service", "ses"},
+                           {"action", "PutSuppressedDestination"},
+                           {"status", 500},
+                           {"code", "InternalFailure"},
+                           {"count", 3}});
   auto r = e.run();
   CHECK(r.pushed == 0);
   REQUIRE(r.errors.size() == 1);
@@ -201,8 +206,11 @@ TEST_CASE("suppression sync: failures are recorded and retried by the next run",
 
   // Throttling is retried within the run.
   e.add_local("y@example.com", "hard-bounce");
-  e.aws.fault(json::object{{"service", "ses"}, {"action", "PutSuppressedDestination"},
-                           {"status", 429}, {"code", "TooManyRequestsException"}, {"count", 1}});
+  e.aws.fault(json::object{{"service", "ses"},
+                           {"action", "PutSuppressedDestination"},
+                           {"status", 429},
+                           {"code", "TooManyRequestsException"},
+                           {"count", 1}});
   r = e.run();
   CHECK(r.pushed == 1);
   CHECK(r.errors.empty());

@@ -75,23 +75,24 @@ TEST_CASE("/settings/aws and /verify-sts over real HTTP", "[verify-sts]") {
 
   SECTION("validation") {
     auto [b1, e1] = c.call_json("PUT", "/settings/aws",
-                           R"({"roleArn":"arn:aws:iam::12:role/x","region":"us-east-1"})");
+                                R"({"roleArn":"arn:aws:iam::12:role/x","region":"us-east-1"})");
     CHECK(b1 == 400);
     CHECK(code_of(e1) == "validation.role_arn");
     auto [b2, e2] =
         c.call_json("PUT", "/settings/aws",
-               R"({"roleArn":")" + std::string(test::customer_role) + R"(","region":"Mars"})");
+                    R"({"roleArn":")" + std::string(test::customer_role) + R"(","region":"Mars"})");
     CHECK(b2 == 400);
     CHECK(code_of(e2) == "validation.region");
     auto [b3, e3] = c.call_json("PUT", "/settings/aws",
-                           R"({"roleArn":")" + std::string(test::customer_role) +
-                               R"(","region":"us-east-1","mode":"sqs"})");
+                                R"({"roleArn":")" + std::string(test::customer_role) +
+                                    R"(","region":"us-east-1","mode":"sqs"})");
     CHECK(b3 == 400);
     CHECK(code_of(e3) == "validation.queue_url");
     auto [b4, e4] = c.call_json("PUT", "/settings/aws", R"({"roleArn":5,"region":"us-east-1"})");
     CHECK(b4 == 400);
     CHECK(code_of(e4) == "validation.role_arn");
-    CHECK(c.call_json("GET", "/settings/aws").second.at("connected") == false);  // nothing half-saved
+    CHECK(c.call_json("GET", "/settings/aws").second.at("connected") ==
+          false);  // nothing half-saved
   }
   SECTION("connected: the healthy answer, then disconnect keeps the External ID") {
     auto [p1, b1] = c.call_json(
@@ -105,10 +106,10 @@ TEST_CASE("/settings/aws and /verify-sts over real HTTP", "[verify-sts]") {
     CHECK(b1.at("mode") == "sqs");
     // The plain connection (no set) here; the set and its event destination are judged in the
     // next test case.
-    REQUIRE(
-        c.call_json("PUT", "/settings/aws",
-               R"({"roleArn":")" + std::string(test::customer_role) + R"(","region":"us-east-1"})")
-            .first == 200);
+    REQUIRE(c.call_json("PUT", "/settings/aws",
+                        R"({"roleArn":")" + std::string(test::customer_role) +
+                            R"(","region":"us-east-1"})")
+                .first == 200);
     auto [v, vb] = c.call_json("GET", "/verify-sts");
     INFO(json::serialize(vb));
     REQUIRE(v == 200);
@@ -136,9 +137,10 @@ TEST_CASE("/settings/aws and /verify-sts over real HTTP", "[verify-sts]") {
     CHECK(c.call_json("GET", "/verify-sts").first == 409);
   }
   SECTION("a role that does not trust SESami (or another External ID)") {
-    REQUIRE(c.call_json("PUT", "/settings/aws",
-                   R"({"roleArn":"arn:aws:iam::444455556666:role/Unknown","region":"us-east-1"})")
-                .first == 200);
+    REQUIRE(
+        c.call_json("PUT", "/settings/aws",
+                    R"({"roleArn":"arn:aws:iam::444455556666:role/Unknown","region":"us-east-1"})")
+            .first == 200);
     auto [v, vb] = c.call_json("GET", "/verify-sts");
     CHECK(v == 502);
     CHECK(code_of(vb) == "aws.assume_role_denied");
@@ -148,7 +150,7 @@ TEST_CASE("/settings/aws and /verify-sts over real HTTP", "[verify-sts]") {
   }
   SECTION("a role without the ses: permissions") {
     REQUIRE(c.call_json("PUT", "/settings/aws",
-                   R"({"roleArn":")" + denied_role + R"(","region":"us-east-1"})")
+                        R"({"roleArn":")" + denied_role + R"(","region":"us-east-1"})")
                 .first == 200);
     auto [v, vb] = c.call_json("GET", "/verify-sts");
     CHECK(v == 502);
@@ -158,13 +160,15 @@ TEST_CASE("/settings/aws and /verify-sts over real HTTP", "[verify-sts]") {
 
 namespace {
 json::array ten_types() {
-  return {"SEND", "REJECT",            "BOUNCE",         "COMPLAINT",   "DELIVERY",
-          "OPEN", "CLICK", "RENDERING_FAILURE", "DELIVERY_DELAY", "SUBSCRIPTION"};
+  return {"SEND",           "REJECT",      "BOUNCE", "COMPLAINT",
+          "DELIVERY",       "OPEN",        "CLICK",  "RENDERING_FAILURE",
+          "DELIVERY_DELAY", "SUBSCRIPTION"};
 }
 json::array without(json::array types, std::initializer_list<std::string_view> drop) {
   json::array out;
   for (auto& t : types)
-    if (std::find(drop.begin(), drop.end(), std::string_view(t.as_string())) == drop.end()) out.push_back(t);
+    if (std::find(drop.begin(), drop.end(), std::string_view(t.as_string())) == drop.end())
+      out.push_back(t);
   return out;
 }
 json::object bus_destination(json::array types, bool enabled = true) {

@@ -65,7 +65,8 @@ router& make_router() {
         return json_response(ctx, bhttp::status::ok, o);
       });
     static const fs::path dir = [] {
-      const fs::path d = fs::temp_directory_path() / ("sesami-http-fuzz-" + std::to_string(::getpid()));
+      const fs::path d =
+          fs::temp_directory_path() / ("sesami-http-fuzz-" + std::to_string(::getpid()));
       fs::create_directories(d / "web" / "assets");
       std::ofstream(d / "web" / "index.html") << "<!doctype html><title>SESami</title>";
       std::ofstream(d / "web" / "assets" / "app.js") << "console.log(1)";

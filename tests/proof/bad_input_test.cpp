@@ -113,9 +113,8 @@ TEST_CASE("bad input: malformed bodies are 400 with a JSON error and store nothi
       {"two documents", good + good},
       {"NUL byte", good.substr(0, 40) + std::string(1, '\0') + good.substr(40)},
       {"deep nesting (array)", std::string(5000, '[') + std::string(5000, ']')},
-      {"deep nesting (in detail)",
-       R"({"account":"123456789012","detail":)" + std::string(200, '[') + std::string(200, ']') +
-           "}"},
+      {"deep nesting (in detail)", R"({"account":"123456789012","detail":)" +
+                                       std::string(200, '[') + std::string(200, ']') + "}"},
       {"invalid UTF-8 in a key", "{\"acc\xff\":1}"},
       {"missing mail", R"({"account":"123456789012","source":"aws.ses","detail-type":"x",)"
                        R"("detail":{"eventType":"Send","send":{}}})"},
@@ -125,7 +124,8 @@ TEST_CASE("bad input: malformed bodies are 400 with a JSON error and store nothi
   };
   // Truncated at a spread of places, from the first byte to the last.
   for (std::size_t cut : {1, 2, 10, 57, 100, 400, 800, 1500})
-    if (cut < good.size()) cases.emplace_back("truncated at " + std::to_string(cut), good.substr(0, cut));
+    if (cut < good.size())
+      cases.emplace_back("truncated at " + std::to_string(cut), good.substr(0, cut));
   cases.emplace_back("truncated by one byte", good.substr(0, good.rfind('}')));
 
   for (const auto& [name, body] : cases) {
@@ -154,9 +154,9 @@ TEST_CASE("bad input: a wrong type in any field is a clear 400 or harmless; neve
   harness h;
   std::vector<std::string> paths;
   walk(delivery(), "", paths);
-  const json::value wrong[] = {json::value(nullptr), json::value(true), json::value(-1),
-                               json::value("x"), json::value(json::array{}),
-                               json::value(json::object{})};
+  const json::value wrong[] = {
+      json::value(nullptr), json::value(true),          json::value(-1),
+      json::value("x"),     json::value(json::array{}), json::value(json::object{})};
   // Fields an EventBridge SES event cannot do without. Others have a documented fallback
   // (docs/events.md): the type from detail-type, recipients from mail.destination and back, the
   // event time from mail.timestamp; or are not read at all (headers, tags, ARNs).
@@ -228,8 +228,8 @@ TEST_CASE("bad input: huge numbers and strings, duplicate keys, unknown types, o
   };
 
   SECTION("huge numbers are refused or stored as sane values, never wrapped") {
-    for (const char* n : {"1e400", "-1e400", "123456789012345678901234567890", "-9223372036854775809",
-                          "18446744073709551616", "1e-400", "-0"}) {
+    for (const char* n : {"1e400", "-1e400", "123456789012345678901234567890",
+                          "-9223372036854775809", "18446744073709551616", "1e-400", "-0"}) {
       INFO(n);
       auto [r, id] = post_variant([](json::value&) {}, "\"processingTimeMillis\":11893",
                                   std::string("\"processingTimeMillis\":") + n);
@@ -305,17 +305,18 @@ TEST_CASE("bad input: huge numbers and strings, duplicate keys, unknown types, o
       CHECK(*sesami::detail::parse_iso8601(std::string(doc.at("timestamp").as_string())) ==
             instant);
     }
-    for (const char* ts : {"", "yesterday", "2016-13-01T00:00:00Z", "2016-02-30T00:00:00Z",
-                           "2016-10-19T25:00:00Z", "2016-10-19T23:61:00Z", "1476919264133",
-                           "2016-10-19T23:21:04.133Z garbage", "99999-10-19T23:21:04Z",
-                           "-2016-10-19T23:21:04Z", "2016-10-19T23:21:04+25:00"}) {
+    for (const char* ts :
+         {"", "yesterday", "2016-13-01T00:00:00Z", "2016-02-30T00:00:00Z", "2016-10-19T25:00:00Z",
+          "2016-10-19T23:61:00Z", "1476919264133", "2016-10-19T23:21:04.133Z garbage",
+          "99999-10-19T23:21:04Z", "-2016-10-19T23:21:04Z", "2016-10-19T23:21:04+25:00"}) {
       INFO(ts);
       auto [r, id] = post_variant(
           [&](json::value& v) { v.at("detail").at("delivery").as_object()["timestamp"] = ts; });
       check_clear_refusal(r);
     }
-    auto [r, id] = post_variant(
-        [&](json::value& v) { v.at("detail").at("delivery").as_object()["timestamp"] = 1476919264133; });
+    auto [r, id] = post_variant([&](json::value& v) {
+      v.at("detail").at("delivery").as_object()["timestamp"] = 1476919264133;
+    });
     check_clear_refusal(r);
   }
   CHECK(h.healthy());
@@ -323,9 +324,10 @@ TEST_CASE("bad input: huge numbers and strings, duplicate keys, unknown types, o
   for (const auto& e : events) CHECK(h.refused_ids.count(s(e.at("messageId"))) == 0);
 }
 
-TEST_CASE("bad input: the CLI names file and line, exits non-zero, and stores nothing of a bad "
-          "record",
-          "[proof][bad_input]") {
+TEST_CASE(
+    "bad input: the CLI names file and line, exits non-zero, and stores nothing of a bad "
+    "record",
+    "[proof][bad_input]") {
   temp_dir dir;
   const auto db = (dir.path / "sesami.db").string();
   const std::string good = fixture("ses/event-delivery.json");
@@ -376,16 +378,26 @@ TEST_CASE("bad input: header injection in POST /mail is a 400 before anything is
   for (const auto& bad : crlf_values) {
     INFO(json::serialize(json::value(bad)));
     const json::object bodies[] = {
-        {{"from", "sender@example.com"}, {"to", json::array{"r@example.com"}}, {"subject", bad},
+        {{"from", "sender@example.com"},
+         {"to", json::array{"r@example.com"}},
+         {"subject", bad},
          {"text", "hi"}},
-        {{"from", "sender@example.com" + bad}, {"to", json::array{"r@example.com"}},
-         {"subject", "s"}, {"text", "hi"}},
-        {{"from", "Sender <sender@example.com>" + bad}, {"to", json::array{"r@example.com"}},
-         {"subject", "s"}, {"text", "hi"}},
-        {{"from", "sender@example.com"}, {"to", json::array{"r@example.com" + bad}},
-         {"subject", "s"}, {"text", "hi"}},
-        {{"from", "sender@example.com"}, {"to", json::array{"r@example.com", bad + "@x.com"}},
-         {"subject", "s"}, {"text", "hi"}},
+        {{"from", "sender@example.com" + bad},
+         {"to", json::array{"r@example.com"}},
+         {"subject", "s"},
+         {"text", "hi"}},
+        {{"from", "Sender <sender@example.com>" + bad},
+         {"to", json::array{"r@example.com"}},
+         {"subject", "s"},
+         {"text", "hi"}},
+        {{"from", "sender@example.com"},
+         {"to", json::array{"r@example.com" + bad}},
+         {"subject", "s"},
+         {"text", "hi"}},
+        {{"from", "sender@example.com"},
+         {"to", json::array{"r@example.com", bad + "@x.com"}},
+         {"subject", "s"},
+         {"text", "hi"}},
     };
     for (const auto& b : bodies) {
       INFO(json::serialize(b));
@@ -398,7 +410,8 @@ TEST_CASE("bad input: header injection in POST /mail is a 400 before anything is
   CHECK(all_events(*h.c, key).empty());  // nothing sent, so nothing recorded as sent
 }
 
-TEST_CASE("bad input: static files refuse traversal, encoded or not, and NULs", "[proof][bad_input]") {
+TEST_CASE("bad input: static files refuse traversal, encoded or not, and NULs",
+          "[proof][bad_input]") {
   temp_dir dir;
   const auto web = dir.path / "web";
   std::filesystem::create_directories(web / "assets");
@@ -407,11 +420,12 @@ TEST_CASE("bad input: static files refuse traversal, encoded or not, and NULs", 
   write_file(dir.path / "secret.txt", "do not serve");
   server_process srv(dir.path, {"--static-dir", web.string()});
   for (const char* t :
-       {"/..%2fsecret.txt", "/%2e%2e%2fsecret.txt", "/%252e%252e/secret.txt", "/assets/%2e%2e/%2e%2e/secret.txt",
-        "/assets/..%5c..%5csecret.txt", "/index.html%00.js", "/assets/app.js%00", "/%00",
-        "/..%00/secret.txt", "/%c0%ae%c0%ae/secret.txt", "/assets/....//....//secret.txt",
-        "//etc/passwd", "/%2fetc%2fpasswd", "/assets/%2f%2e%2e%2f%2e%2e%2fsecret.txt",
-        "/./assets/../../secret.txt", "/assets/.%2e/.%2e/secret.txt"}) {
+       {"/..%2fsecret.txt", "/%2e%2e%2fsecret.txt", "/%252e%252e/secret.txt",
+        "/assets/%2e%2e/%2e%2e/secret.txt", "/assets/..%5c..%5csecret.txt", "/index.html%00.js",
+        "/assets/app.js%00", "/%00", "/..%00/secret.txt", "/%c0%ae%c0%ae/secret.txt",
+        "/assets/....//....//secret.txt", "//etc/passwd", "/%2fetc%2fpasswd",
+        "/assets/%2f%2e%2e%2f%2e%2e%2fsecret.txt", "/./assets/../../secret.txt",
+        "/assets/.%2e/.%2e/secret.txt"}) {
     INFO(t);
     http_client c(srv.port());
     auto r = c.request("GET", t);
@@ -433,7 +447,8 @@ TEST_CASE("bad input: oversized bodies are 413 however they are framed", "[proof
   const std::string path = "/ingest/eventbridge/" + h.ws.token;
   SECTION("Content-Length over the limit is refused before the body is read") {
     http_client c(h.srv->port());
-    auto out = c.raw("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    auto out = c.raw("POST " + path +
+                     " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                      "Content-Length: 10000000000\r\n\r\n{");
     CHECK(out.starts_with("HTTP/1.1 413"));
     CHECK(out.find("\"error\"") != std::string::npos);
@@ -451,12 +466,13 @@ TEST_CASE("bad input: oversized bodies are 413 however they are framed", "[proof
   }
   SECTION("a CSV suppression import over the limit") {
     std::string csv = "address,reason\n";
-    while (csv.size() < 70000) csv += "someone" + std::to_string(csv.size()) + "@example.com,manual\n";
+    while (csv.size() < 70000)
+      csv += "someone" + std::to_string(csv.size()) + "@example.com,manual\n";
     auto r = h.c->request("POST", "/suppression-list", csv,
                           {{"Authorization", "Bearer " + h.ws.key}, {"Content-Type", "text/csv"}});
     check_clear_refusal(r, 413);
-    auto list = http_client(h.srv->port())
-                    .request("GET", "/suppression-list", "", bearer(h.ws.key));
+    auto list =
+        http_client(h.srv->port()).request("GET", "/suppression-list", "", bearer(h.ws.key));
     CHECK(json::parse(list.body).at("entries").as_array().empty());
   }
   CHECK(h.healthy());
@@ -476,7 +492,8 @@ TEST_CASE("bad input: slow clients (slowloris) time out while others are served"
   const std::string header = "GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(200, 'a');
   const std::string body_header = "POST " + path +
                                   " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                                  "X-Sesami-Secret: " + h.ws.secret + "\r\nContent-Length: 5000\r\n\r\n";
+                                  "X-Sesami-Secret: " +
+                                  h.ws.secret + "\r\nContent-Length: 5000\r\n\r\n";
   for (int i = 8; i < 16; ++i) slow[i]->send(body_header);
   const auto start = std::chrono::steady_clock::now();
   std::vector<bool> closed(slow.size(), false);
@@ -491,8 +508,8 @@ TEST_CASE("bad input: slow clients (slowloris) time out while others are served"
       }
     }
     if (step % 5 == 0)
-      served_meanwhile = served_meanwhile &&
-                         http_client(port).request("GET", "/health").status == 200;
+      served_meanwhile =
+          served_meanwhile && http_client(port).request("GET", "/health").status == 200;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   CHECK(served_meanwhile);
@@ -542,10 +559,13 @@ TEST_CASE("bad input: query parameters of every read route are a clear 400, neve
     check_clear_refusal(r);
   }
   // Oddities that are not errors must still be answered, not crash anything.
-  const std::vector<std::string> odd = {"/events?recipient=", "/events?messageId=" + long_value,
-                              "/events?recipient=%2A%2A%2A", "/events?type=bounce,,complaint",
-                              "/recipients/" + long_value + "%40example.com",
-                              "/messages/%E2%80%AE", "/events?limit=1&limit=2"};
+  const std::vector<std::string> odd = {"/events?recipient=",
+                                        "/events?messageId=" + long_value,
+                                        "/events?recipient=%2A%2A%2A",
+                                        "/events?type=bounce,,complaint",
+                                        "/recipients/" + long_value + "%40example.com",
+                                        "/messages/%E2%80%AE",
+                                        "/events?limit=1&limit=2"};
   for (const auto& t : odd) {
     INFO(t.substr(0, 80));
     http_client c(h.srv->port());  // a 431 (target over the header limit) closes the connection

@@ -128,8 +128,8 @@ TEST_CASE("crash: SIGKILL at random moments loses no acknowledged event and stor
   std::vector<sesami::event> events;
   std::string cursor;
   do {
-    std::vector<std::string> args{"events", "--db", db.string(), "--workspace", "acme", "--json",
-                                  "--limit", "1000"};
+    std::vector<std::string> args{"events", "--db",   db.string(), "--workspace",
+                                  "acme",   "--json", "--limit",   "1000"};
     if (!cursor.empty()) args.insert(args.end(), {"--cursor", cursor});
     auto r = run_sesami_err(args);
     REQUIRE(r.status == 0);

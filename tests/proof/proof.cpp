@@ -15,7 +15,8 @@ namespace sesami::test {
 namespace json = boost::json;
 
 std::uint64_t proof_seed() {
-  if (const char* s = std::getenv("SESAMI_PROOF_SEED"); s && *s) return std::strtoull(s, nullptr, 10);
+  if (const char* s = std::getenv("SESAMI_PROOF_SEED"); s && *s)
+    return std::strtoull(s, nullptr, 10);
   std::random_device rd;
   return (std::uint64_t{rd()} << 32) | rd();
 }
@@ -99,9 +100,9 @@ std::vector<json::value> all_events(http_client& c, const std::string& key,
   std::vector<json::value> out;
   std::string next;
   do {
-    auto r = c.request("GET",
-                       "/events?limit=1000" + query + (next.empty() ? "" : "&cursor=" + next), "",
-                       bearer(key));
+    auto r =
+        c.request("GET", "/events?limit=1000" + query + (next.empty() ? "" : "&cursor=" + next), "",
+                  bearer(key));
     if (r.status != 200) throw std::runtime_error("GET /events: " + r.body);
     auto v = parse(r);
     for (auto& e : v.at("events").as_array()) out.push_back(e);

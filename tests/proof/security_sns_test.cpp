@@ -122,10 +122,10 @@ TEST_CASE("security/sns: a topic of another account is 403 before any certificat
   // this stand-in for sns.us-east-1.amazonaws.com, which counts its connections.
   const std::string file = "SimpleNotificationService-fetched.pem";
   https_stub stub(t.ca.issue("sns.us-east-1.amazonaws.com"), {{"/" + file, t.signer.cert_pem}});
-  server_process srv(
-      t.dir.path, t.flags({"--test-sns-connect-to", "127.0.0.1:" + std::to_string(stub.port()),
-                           // the stand-in is on loopback: the outbound-URL policy must allow it
-                           "--allow-private-targets"}));
+  server_process srv(t.dir.path,
+                     t.flags({"--test-sns-connect-to", "127.0.0.1:" + std::to_string(stub.port()),
+                              // the stand-in is on loopback: the outbound-URL policy must allow it
+                              "--allow-private-targets"}));
   http_client c(srv.port());
   const auto event = fixture("ses/event-bounce.json");
   auto from = [&](const std::string& topic, const std::string& id) {
@@ -244,10 +244,10 @@ TEST_CASE("security/sns: a subscription to a foreign topic is never confirmed",
   // The SubscribeURL's host (and the certificate's, were it fetched) is this stand-in.
   https_stub stub(t.ca.issue("sns.us-east-1.amazonaws.com"),
                   {{"/", "<ConfirmSubscriptionResponse/>"}});
-  server_process srv(
-      t.dir.path, t.flags({"--test-sns-connect-to", "127.0.0.1:" + std::to_string(stub.port()),
-                           // the stand-in is on loopback: the outbound-URL policy must allow it
-                           "--allow-private-targets"}));
+  server_process srv(t.dir.path,
+                     t.flags({"--test-sns-connect-to", "127.0.0.1:" + std::to_string(stub.port()),
+                              // the stand-in is on loopback: the outbound-URL policy must allow it
+                              "--allow-private-targets"}));
   http_client c(srv.port());
   auto confirmation = [&](const std::string& type, const std::string& topic,
                           const std::string& id) {
@@ -279,10 +279,10 @@ TEST_CASE("security/sns: a failed certificate fetch is remembered, not repeated 
   sns_site t;
   // The stand-in answers 404 for the certificate: the fetch fails.
   https_stub stub(t.ca.issue("sns.us-east-1.amazonaws.com"), {});
-  server_process srv(
-      t.dir.path, t.flags({"--test-sns-connect-to", "127.0.0.1:" + std::to_string(stub.port()),
-                           // the stand-in is on loopback: the outbound-URL policy must allow it
-                           "--allow-private-targets"}));
+  server_process srv(t.dir.path,
+                     t.flags({"--test-sns-connect-to", "127.0.0.1:" + std::to_string(stub.port()),
+                              // the stand-in is on loopback: the outbound-URL policy must allow it
+                              "--allow-private-targets"}));
   http_client c(srv.port());
   const std::string missing = "SimpleNotificationService-missing.pem";
   for (int i = 0; i < 5; ++i) {

@@ -70,8 +70,8 @@ TEST_CASE("security/sns: forged and grafted signatures are 403 and store nothing
   CHECK(code_of(forged) == "sns.bad_signature");
 
   // A genuine AWS signature moved onto another message.
-  auto real = json::parse(read_file(std::string(SESAMI_SERVER_FIXTURES) +
-                                    "/sns-real/notification-sha256.json"));
+  auto real = json::parse(
+      read_file(std::string(SESAMI_SERVER_FIXTURES) + "/sns-real/notification-sha256.json"));
   real.as_object()["Message"] = bounce;
   auto grafted = c.request("POST", url, json::serialize(real));
   CHECK(grafted.status == 403);
@@ -101,7 +101,8 @@ TEST_CASE("security/sns: a signing certificate is fetched only over TLS that nam
   };
   const std::string sns_host = "sns.us-east-1.amazonaws.com";
   const tls_case cases[] = {
-      {"a certificate for another host", ca.issue("sns.evil.example", false, {-3600, 86400}), false},
+      {"a certificate for another host", ca.issue("sns.evil.example", false, {-3600, 86400}),
+       false},
       {"an expired certificate", ca.issue(sns_host, false, {-30 * 86400, -86400}), false},
       {"a certificate not yet valid", ca.issue(sns_host, false, {86400, 30 * 86400}), false},
       {"a self-signed certificate", ca.issue(sns_host, true, {-3600, 86400}), false},
@@ -116,8 +117,9 @@ TEST_CASE("security/sns: a signing certificate is fetched only over TLS that nam
                 .status == 0);
     write_file(dir.path / "ca.pem", ca.ca.cert_pem);
     https_stub stub(tc.host, {{"/" + file, signer.cert_pem}});
-    server_process srv(dir.path, {"--test-sns-ca", (dir.path / "ca.pem").string(),
-                                  "--test-sns-connect-to", "127.0.0.1:" + std::to_string(stub.port())});
+    server_process srv(dir.path,
+                       {"--test-sns-ca", (dir.path / "ca.pem").string(), "--test-sns-connect-to",
+                        "127.0.0.1:" + std::to_string(stub.port())});
     http_client c(srv.port());
     auto r = c.request("POST", "/ingest/sns/" + ws.token,
                        sns_notification(signer, file, "00000000-0000-0000-0000-0000000000f1",
@@ -156,7 +158,8 @@ TEST_CASE("security/sns: without the test CA, a certificate naming another host 
       {"SimpleNotificationService-evil.pem", ca.issue("sns.evil.example", true, {-3600, 86400})},
       {"SimpleNotificationService-suffix.pem",
        ca.issue("sns.amazonaws.com.evil.example", false, {-3600, 86400})},
-      {"SimpleNotificationService-wild.pem", ca.issue("*.amazonaws.com.evil", true, {-3600, 86400})},
+      {"SimpleNotificationService-wild.pem",
+       ca.issue("*.amazonaws.com.evil", true, {-3600, 86400})},
   };
   for (const auto& n : certs) write_file(dir.path / "certs" / n.file, n.cert.cert_pem);
   server_process srv(dir.path, {"--no-sns-fetch"});
@@ -172,7 +175,8 @@ TEST_CASE("security/sns: without the test CA, a certificate naming another host 
   CHECK(all_events(c, ws.key).empty());
 }
 
-TEST_CASE("security/eventbridge: secrets and accounts never cross workspaces", "[proof][security]") {
+TEST_CASE("security/eventbridge: secrets and accounts never cross workspaces",
+          "[proof][security]") {
   temp_dir dir;
   const auto db = dir.path / "sesami.db";
   const auto a = create_workspace(db, "acme");
@@ -190,16 +194,17 @@ TEST_CASE("security/eventbridge: secrets and accounts never cross workspaces", "
   };
   const auto url_a = "/ingest/eventbridge/" + a.token;
   // Beta's account, sent to acme with acme's own secret: not acme's account.
-  auto other_account = c.request("POST", url_a, event_from("222222222222"), {{"X-Sesami-Secret", a.secret}});
+  auto other_account =
+      c.request("POST", url_a, event_from("222222222222"), {{"X-Sesami-Secret", a.secret}});
   CHECK(other_account.status == 403);
   CHECK(code_of(other_account) == "eventbridge.account_not_connected");
   // Near misses of the secret.
   std::string upper = a.secret;
   for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   // (A leading space is not a near miss: HTTP strips optional whitespace around header values.)
-  for (const auto& wrong : {a.secret.substr(0, a.secret.size() - 1), a.secret + "x", a.secret + "\t1",
-                            upper == a.secret ? a.secret + "X" : upper, b.secret,
-                            std::string(a.secret.size(), '0')}) {
+  for (const auto& wrong :
+       {a.secret.substr(0, a.secret.size() - 1), a.secret + "x", a.secret + "\t1",
+        upper == a.secret ? a.secret + "X" : upper, b.secret, std::string(a.secret.size(), '0')}) {
     INFO(wrong);
     auto r = c.request("POST", url_a, event_from("111111111111"), {{"X-Sesami-Secret", wrong}});
     CHECK(r.status == 403);
@@ -213,8 +218,8 @@ TEST_CASE("security/eventbridge: secrets and accounts never cross workspaces", "
   CHECK(all_events(c, a.key).empty());
   CHECK(all_events(c, b.key).empty());
   // Control: the right pair works.
-  CHECK(c.request("POST", url_a, event_from("111111111111"), {{"X-Sesami-Secret", a.secret}}).status ==
-        200);
+  CHECK(c.request("POST", url_a, event_from("111111111111"), {{"X-Sesami-Secret", a.secret}})
+            .status == 200);
   CHECK(all_events(c, a.key).size() == 1);
   CHECK(all_events(c, b.key).empty());
 }
@@ -363,8 +368,9 @@ TEST_CASE("security/logs: no password, key, token, secret or session id in debug
     secrets.push_back("user password 99");
     // Ingestion with the token and secret, right and wrong, and a token rotation.
     const auto body = fixture("eventbridge/event-delivery.json");
-    CHECK(c.request("POST", "/ingest/eventbridge/" + ws.token, body, {{"X-Sesami-Secret", ws.secret}})
-              .status == 200);
+    CHECK(
+        c.request("POST", "/ingest/eventbridge/" + ws.token, body, {{"X-Sesami-Secret", ws.secret}})
+            .status == 200);
     c.request("POST", "/ingest/eventbridge/" + ws.token, body,
               {{"X-Sesami-Secret", ws.secret + "nope"}});
     c.request("POST", "/ingest/sns/" + ws.token, "{not json");
@@ -423,24 +429,26 @@ TEST_CASE("security/tenancy: another workspace's ids lead nowhere", "[proof][sec
   CHECK(all_events(c, a.key, "&recipient=" + recipient).empty());
   CHECK(c.request("GET", "/events?limit=1000", "", bearer(a.key)).body.find(event_id) ==
         std::string::npos);
-  CHECK(c.request("GET", "/suppression-list?contains=beta-secret", "", bearer(a.key)).body.find(
-            "beta-secret") == std::string::npos);
-  CHECK(c.request("GET", "/suppression-list?format=csv", "", bearer(a.key)).body.find("beta-secret") ==
-        std::string::npos);
-  CHECK(c.request("DELETE", "/suppression-list/beta-secret%40example.com", "", bearer(a.key)).status ==
-        404);
+  CHECK(c.request("GET", "/suppression-list?contains=beta-secret", "", bearer(a.key))
+            .body.find("beta-secret") == std::string::npos);
+  CHECK(c.request("GET", "/suppression-list?format=csv", "", bearer(a.key))
+            .body.find("beta-secret") == std::string::npos);
+  CHECK(c.request("DELETE", "/suppression-list/beta-secret%40example.com", "", bearer(a.key))
+            .status == 404);
   CHECK(c.request("DELETE", "/api-keys/" + beta_key_id, "", bearer(a.key)).status == 404);
-  CHECK(c.request("GET", "/api-keys", "", bearer(a.key)).body.find(beta_key_id) == std::string::npos);
+  CHECK(c.request("GET", "/api-keys", "", bearer(a.key)).body.find(beta_key_id) ==
+        std::string::npos);
   CHECK(c.request("GET", "/users", "", bearer(a.key)).body.find("beta") == std::string::npos);
   // Naming the other workspace explicitly, with a key or a signed-in user of acme.
   for (const char* t : {"/events", "/stats", "/suppression-list", "/workspace", "/api-keys"}) {
     INFO(t);
-    CHECK(c.request("GET", t, "", {{"Authorization", "Bearer " + a.key}, {"X-Sesami-Workspace", "beta"}})
+    CHECK(c.request("GET", t, "",
+                    {{"Authorization", "Bearer " + a.key}, {"X-Sesami-Workspace", "beta"}})
               .status == 404);
   }
   // Beta's things are all still there and still work.
   CHECK(c.request("GET", "/messages/beta-only-message", "", bearer(b.key)).status == 200);
   CHECK(c.request("GET", "/events", "", bearer(beta_key)).status == 200);
-  CHECK(c.request("GET", "/suppression-list?contains=beta-secret", "", bearer(b.key)).body.find(
-            "beta-secret") != std::string::npos);
+  CHECK(c.request("GET", "/suppression-list?contains=beta-secret", "", bearer(b.key))
+            .body.find("beta-secret") != std::string::npos);
 }

@@ -343,7 +343,8 @@ TEST_CASE("security/urls: a SubscribeURL whose host resolves to loopback is neve
   const auto sns_host = ca.issue("sns.us-east-1.amazonaws.com");
   const std::string sub =
       "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:"
-      "us-east-1:" + sns_topic_account + ":ses-events&Token=2336412f37fb687f5d51e6e2425c464de12884a6";
+      "us-east-1:" +
+      sns_topic_account + ":ses-events&Token=2336412f37fb687f5d51e6e2425c464de12884a6";
   // The listener records every connection. --test-sns-connect-to makes the SNS name resolve to it
   // (as a rebinding DNS answer or a hostile resolver would); the signing certificate is already in
   // the certificate directory, so the only connection a confirmation could make is the one tested.

@@ -32,8 +32,9 @@ struct api {
 json::object bulk_body(const std::string& job, int n) {
   json::array d;
   for (int i = 0; i < n; ++i)
-    d.push_back({{"to", json::array{json::value(job + "-user" + std::to_string(i) + "@example.com")}},
-                 {"data", {{"n", i}}}});
+    d.push_back(
+        {{"to", json::array{json::value(job + "-user" + std::to_string(i) + "@example.com")}},
+         {"data", {{"n", i}}}});
   return {{"from", "news@example.com"},
           {"template", {{"name", "newsletter"}, {"data", {{"n", 0}}}}},
           {"destinations", std::move(d)},
@@ -85,7 +86,8 @@ std::map<std::string, int> sends(const api& a) {
 /// One job's outcome: one attempt per destination, the counts adding up.
 void check_job(const api& a, const std::string& job, const json::value& status, int total) {
   INFO("job " << job << ": " << json::serialize(status));
-  const int sent = status.at("sent").to_number<int>(), failed = status.at("failed").to_number<int>(),
+  const int sent = status.at("sent").to_number<int>(),
+            failed = status.at("failed").to_number<int>(),
             suppressed = status.at("suppressed").to_number<int>();
   CHECK(sent + failed + suppressed == total);
   std::map<std::string, int> per_rcpt;
@@ -111,8 +113,9 @@ TEST_CASE("bulk: a job resumes on the surviving node after a SIGKILL and nobody 
   temp_dir dir;
   scale_db db(dir.path, "bulk");
   const auto key = create_workspace(db.url(), "acme").key;
-  // 50/s: a batch of 50 a second, so the 300-destination job is mid-way when node 1 dies. The lease (3 s) outlasts
-  // a batch, so a live worker keeps its job; a dead one's is taken over 3 s after its last renewal.
+  // 50/s: a batch of 50 a second, so the 300-destination job is mid-way when node 1 dies. The lease
+  // (3 s) outlasts a batch, so a live worker keeps its job; a dead one's is taken over 3 s after
+  // its last renewal.
   auto flags = redis_flags(dir.path);  // one send-rate bucket for both nodes when Redis is up
   flags.insert(flags.end(), {"--simulator-rate", "50", "--test-bulk-lease-ms", "3000"});
   fleet nodes(dir.path, db.url(), 2, flags, 1);  // node 2 starts later
@@ -131,7 +134,8 @@ TEST_CASE("bulk: a job resumes on the surviving node after a SIGKILL and nobody 
   REQUIRE(before.at("status") == "running");  // mid-job: the rest is node 2's to send
   nodes.kill(0);
   const api a2{nodes.port(1), key};
-  const auto done = wait_bulk(a2, id, [](const json::value& v) { return v.at("status") == "done"; });
+  const auto done =
+      wait_bulk(a2, id, [](const json::value& v) { return v.at("status") == "done"; });
   CHECK(done.at("suppressed") == 1);
   check_job(a2, "first", done, total);
 
@@ -146,7 +150,8 @@ TEST_CASE("bulk: a job resumes on the surviving node after a SIGKILL and nobody 
     jobs.emplace_back(job, s(parse(q).at("id")));
   }
   for (const auto& [job, jid] : jobs) {
-    const auto st = wait_bulk(b1, jid, [](const json::value& v) { return v.at("status") == "done"; });
+    const auto st =
+        wait_bulk(b1, jid, [](const json::value& v) { return v.at("status") == "done"; });
     CHECK(st.at("failed") == 0);  // no node died: nothing in doubt
     check_job(a2, job, st, 60);
   }

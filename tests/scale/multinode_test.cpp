@@ -15,9 +15,10 @@
 using namespace sesami::test;
 using namespace std::chrono_literals;
 
-TEST_CASE("multinode: three nodes on one database, two SIGKILLed and restarted mid-stream, "
-          "answer what a single node answers",
-          "[scale][multinode]") {
+TEST_CASE(
+    "multinode: three nodes on one database, two SIGKILLed and restarted mid-stream, "
+    "answer what a single node answers",
+    "[scale][multinode]") {
   const std::uint64_t seed = proof_seed();
   INFO("seed " << seed << " (rerun with SESAMI_PROOF_SEED=" << seed << ")");
   std::mt19937_64 rng(seed);

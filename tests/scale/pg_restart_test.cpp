@@ -17,9 +17,10 @@
 using namespace sesami::test;
 using namespace std::chrono_literals;
 
-TEST_CASE("pg-restart: PostgreSQL restarted mid-ingestion: 503 while down, nothing half-written, "
-          "ingestion resumes by itself",
-          "[scale][pg-restart]") {
+TEST_CASE(
+    "pg-restart: PostgreSQL restarted mid-ingestion: 503 while down, nothing half-written, "
+    "ingestion resumes by itself",
+    "[scale][pg-restart]") {
   const std::string mode = GENERATE("fast", "immediate");
   INFO("pg_ctl stop -m " << mode);
   const std::uint64_t seed = proof_seed();
@@ -98,11 +99,10 @@ TEST_CASE("pg-restart: PostgreSQL restarted mid-ingestion: 503 while down, nothi
   // with a 503: only requests already in flight when it came back (4 senders) may still fail.
   const int refused_after_start = rep.statuses[503] - at_start.statuses[503];
   CHECK(refused_after_start <= 8);
-  WARN("pg-restart (" << mode << "): " << stream.events.size() << " events; "
-                      << refused_while_down << " requests answered 503 while PostgreSQL was down, "
-                      << rep.statuses[503] << " in all, " << refused_after_start
-                      << " after it was back, " << rep.unanswered
-                      << " unanswered; afterwards " << got.retried_503
+  WARN("pg-restart (" << mode << "): " << stream.events.size() << " events; " << refused_while_down
+                      << " requests answered 503 while PostgreSQL was down, " << rep.statuses[503]
+                      << " in all, " << refused_after_start << " after it was back, "
+                      << rep.unanswered << " unanswered; afterwards " << got.retried_503
                       << " reads answered 503 once and were retried");
 
   const auto count = count_stored(got, stream);

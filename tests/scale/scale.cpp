@@ -29,7 +29,8 @@ namespace sesami::test {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-// ---- PostgreSQL ----------------------------------------------------------------------------------
+// ---- PostgreSQL
+// ----------------------------------------------------------------------------------
 
 std::string pg_test_url() {
   const char* u = std::getenv("SESAMI_TEST_PG");
@@ -46,10 +47,13 @@ std::string pg_exec(const std::string& url, const std::string& sql) {
       std::cerr << "SKIPPED: PostgreSQL unreachable (SESAMI_TEST_PG_OPTIONAL=1): " << msg << "\n";
       std::exit(77);
     }
-    throw std::runtime_error("PostgreSQL unreachable (start it: pg_ctlcluster 15 main start; "
-                             "scripts/test creates the role and database): " + msg);
+    throw std::runtime_error(
+        "PostgreSQL unreachable (start it: pg_ctlcluster 15 main start; "
+        "scripts/test creates the role and database): " +
+        msg);
   }
-  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      c, [](void*, const char*) {}, nullptr);
   PGresult* r = PQexec(c, sql.c_str());
   const auto st = PQresultStatus(r);
   std::string out, err = PQresultErrorMessage(r);
@@ -62,8 +66,8 @@ std::string pg_exec(const std::string& url, const std::string& sql) {
 }
 
 std::string with_schema(const std::string& url, const std::string& schema) {
-  return url + (url.find('?') == std::string::npos ? "?" : "&") +
-         "options=-csearch_path%3D" + schema;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+         schema;
 }
 
 pg_schema::pg_schema(std::string server_url) : server_url_(std::move(server_url)) {
@@ -270,7 +274,8 @@ std::vector<std::string> redis_flags(const fs::path& dir) {
 // ---- the event stream ------------------------------------------------------------------------
 
 namespace {
-const std::string fixture_message_id = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000";
+const std::string fixture_message_id =
+    "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000";
 const std::string fixture_recipient = "recipient@example.com";
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
@@ -287,7 +292,8 @@ std::string iso_hour(std::int64_t ms) {  // "YYYY-MM-DDTHH"
 event_stream make_stream(std::uint64_t seed, int messages, int recipients) {
   std::mt19937_64 rng(seed);
   std::map<std::string, std::string> tmpl;
-  for (const char* t : {"send", "delivery", "bounce", "complaint", "open", "click", "delivery-delay"})
+  for (const char* t :
+       {"send", "delivery", "bounce", "complaint", "open", "click", "delivery-delay"})
     tmpl[t] = fixture(std::string("eventbridge/event-") + t + ".json");
   const std::regex hour_re(R"(\d{4}-\d{2}-\d{2}T\d{2})");
 
@@ -408,8 +414,8 @@ void deliverer::sender(int k) {
       try {
         auto& c = clients[port];
         if (!c) c = std::make_unique<http_client>(port);
-        const auto r = c->request("POST", path, s_.events[ev].body,
-                                  {{"X-Sesami-Secret", ws_.secret}});
+        const auto r =
+            c->request("POST", path, s_.events[ev].body, {{"X-Sesami-Secret", ws_.secret}});
         std::lock_guard lock(mu_);
         ++rep_.statuses[r.status];
         if (r.status >= 200 && r.status < 300) {
@@ -609,8 +615,8 @@ stored_count count_stored(const snapshot& snap, const event_stream& st) {
   out.per_event.assign(st.events.size(), 0);
   for (const auto& e : snap.events) {
     const auto& rcpt = e.at("recipient");
-    const std::string k = s(e.at("messageId")) + "|" + s(e.at("type")) + "|" +
-                          (rcpt.is_string() ? s(rcpt) : "");
+    const std::string k =
+        s(e.at("messageId")) + "|" + s(e.at("type")) + "|" + (rcpt.is_string() ? s(rcpt) : "");
     const auto it = index.find(k);
     if (it == index.end())
       out.strangers.push_back(k);
@@ -621,7 +627,7 @@ stored_count count_stored(const snapshot& snap, const event_stream& st) {
 }
 
 snapshot single_node_reference(const fs::path& root, const std::string& db,
-                                const event_stream& st) {
+                               const event_stream& st) {
   const auto ws = make_ingest_workspace(db);
   fleet one(root, db, 1);
   // Each event once, in stream order (a few requests in flight at once, as any single server

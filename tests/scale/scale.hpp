@@ -22,7 +22,8 @@
 
 namespace sesami::test {
 
-// ---- PostgreSQL ----------------------------------------------------------------------------------
+// ---- PostgreSQL
+// ----------------------------------------------------------------------------------
 
 /// SESAMI_TEST_PG, default postgresql://sesami:sesami@127.0.0.1:5432/sesami_test (scripts/test
 /// creates the role and database).
@@ -147,11 +148,11 @@ std::vector<std::size_t> shuffled_with_duplicates(const event_stream& s, double 
 
 /// What the deliverer saw.
 struct delivery_report {
-  std::vector<int> acks;           // per stream event: how many of its requests got a 2xx
-  std::map<int, int> statuses;     // every answer's HTTP status → count
-  int unanswered = 0;              // requests without an answer (the node died, or was down)
-  std::string first_unexpected;    // the first answer neither 2xx nor 503, with its body
-  std::size_t requests = 0;        // requests in the stream (duplicates included)
+  std::vector<int> acks;         // per stream event: how many of its requests got a 2xx
+  std::map<int, int> statuses;   // every answer's HTTP status → count
+  int unanswered = 0;            // requests without an answer (the node died, or was down)
+  std::string first_unexpected;  // the first answer neither 2xx nor 503, with its body
+  std::size_t requests = 0;      // requests in the stream (duplicates included)
 };
 
 /// Sends the requests of `order` through every running node at once (`senders` threads, each

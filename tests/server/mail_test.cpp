@@ -170,8 +170,9 @@ TEST_CASE("mail: suppressed recipients are removed, none left is a 422", "[mail]
   const auto key = create_workspace(test_db(dir.path), "Acme");
   server_process srv(dir.path);
   client c{http_client(srv.port()), key};
-  REQUIRE(c.post("/suppression-list", {{"address", "gone@example.com"}, {"reason", "left"}}).status ==
-          201);
+  REQUIRE(
+      c.post("/suppression-list", {{"address", "gone@example.com"}, {"reason", "left"}}).status ==
+      201);
 
   auto body = simple({"Gone <GONE@example.com>", "here@example.com"});
   body["correlationId"] = "c-1";
@@ -299,7 +300,8 @@ TEST_CASE("mail: Idempotency-Key sends once and refuses another body", "[mail]")
   CHECK(parse(a).at("messageId") == parse(b).at("messageId"));
   CHECK(parse(a).at("attemptId") == parse(b).at("attemptId"));
 
-  auto other = c.post("/mail", simple({"twice@example.com"}), {{"Idempotency-Key", "order-7-receipt"}});
+  auto other =
+      c.post("/mail", simple({"twice@example.com"}), {{"Idempotency-Key", "order-7-receipt"}});
   CHECK(other.status == 409);
   CHECK(code_of(other) == "mail.idempotency_mismatch");
 
@@ -352,8 +354,8 @@ TEST_CASE("mail: header injection and malformed requests are refused", "[mail]")
   refused(with("to", json::array{"a@example.com\r\nBcc: b@example.com"}), "validation.to");
   refused(with("replyTo", json::array{"x@example.com\nCc: y@example.com"}), "validation.replyTo");
   refused(with("cc", json::array{"nope"}), "validation.cc");
-  refused(with("attachments",
-               json::array{{{"filename", "a.txt\r\nContent-Type: text/html"}, {"content", "aGk="}}}),
+  refused(with("attachments", json::array{{{"filename", "a.txt\r\nContent-Type: text/html"},
+                                           {"content", "aGk="}}}),
           "validation.attachments");
   refused(with("attachments", json::array{{{"filename", "a.txt"}, {"content", "***"}}}),
           "validation.attachments");
@@ -364,16 +366,17 @@ TEST_CASE("mail: header injection and malformed requests are refused", "[mail]")
   refused(with("raw", "aGk="), "validation.content");  // raw and subject together
   refused(with("unknown", 1), "validation.field");
   json::array many;
-  for (int i = 0; i < 51; ++i) many.push_back(json::value("r" + std::to_string(i) + "@example.com"));
+  for (int i = 0; i < 51; ++i)
+    many.push_back(json::value("r" + std::to_string(i) + "@example.com"));
   refused(with("to", many), "validation.to");
-  json::object no_body{{"from", "a@example.com"}, {"to", json::array{"b@example.com"}},
-                       {"subject", "s"}};
+  json::object no_body{
+      {"from", "a@example.com"}, {"to", json::array{"b@example.com"}}, {"subject", "s"}};
   refused(no_body, "validation.text");
 
   // The good forms pass: attachments, raw MIME, template.
-  auto att = with("attachments", json::array{{{"filename", "a.txt"},
-                                               {"contentType", "text/plain"},
-                                               {"content", "aGVsbG8="}}});
+  auto att = with(
+      "attachments",
+      json::array{{{"filename", "a.txt"}, {"contentType", "text/plain"}, {"content", "aGVsbG8="}}});
   CHECK(c.post("/mail", att).status == 200);
   json::object raw{{"from", "a@example.com"},
                    {"to", json::array{"b@example.com"}},
@@ -414,8 +417,7 @@ TEST_CASE("mail: throttling is retried with backoff, then answered 503", "[mail]
   SECTION("throttled beyond the retries: 503, recorded failed, key released") {
     temp_dir dir;
     const auto key = create_workspace(test_db(dir.path), "Acme");
-    server_process srv(dir.path,
-                       {"--test-simulator-throttle", "4", "--test-mail-backoff-ms", "5"});
+    server_process srv(dir.path, {"--test-simulator-throttle", "4", "--test-mail-backoff-ms", "5"});
     client c{http_client(srv.port()), key};
     auto r = c.post("/mail", simple({"x@example.com"}), {{"Idempotency-Key", "k"}});
     REQUIRE(r.status == 503);
@@ -456,7 +458,8 @@ json::object bulk_body(int n) {
           {"destinations", std::move(d)},
           {"correlationId", "nl-1"}};
 }
-json::value wait_bulk(client& c, const std::string& id, std::function<bool(const json::value&)> ok) {
+json::value wait_bulk(client& c, const std::string& id,
+                      std::function<bool(const json::value&)> ok) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (;;) {
     auto r = c.get("/mail/bulk/" + id);

@@ -56,7 +56,8 @@ TEST_CASE("session cookie: Secure over HTTPS and on loopback names, not over pla
       {{{"Host", "sesami.example.com"}, {"X-Forwarded-Proto", "https"}}, true},
       {{{"Host", "sesami.example.com"}, {"X-Forwarded-Proto", "HTTPS, http"}}, true},
       {{{"Host", "sesami.example.com"}, {"X-Forwarded-Proto", "http"}}, false},
-      {{{"Host", "sesami.example.com"}, {"Forwarded", "for=192.0.2.60;proto=https;by=203.0.113.43"}},
+      {{{"Host", "sesami.example.com"},
+        {"Forwarded", "for=192.0.2.60;proto=https;by=203.0.113.43"}},
        true},
   };
   for (const auto& [h, want] : rows) {

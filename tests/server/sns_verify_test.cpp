@@ -8,12 +8,12 @@
 #include <thread>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
+#include <catch2/catch.hpp>
 
 #include "../../server/aws/amazon_intermediates.hpp"
 
@@ -449,9 +449,10 @@ TEST_CASE("the genuine AWS certificate chains to the system's Amazon Root CA 1",
   CHECK(r.has_value());
 }
 
-TEST_CASE("a current regional SNS certificate chains through Amazon RSA 2048 M01 and is bound to "
-          "its URL's host",
-          "[sns_verify][sns_trust]") {
+TEST_CASE(
+    "a current regional SNS certificate chains through Amazon RSA 2048 M01 and is bound to "
+    "its URL's host",
+    "[sns_verify][sns_trust]") {
   // CN=sns-signing.af-south-1.amazonaws.com, SAN also sns.af-south-1.amazonaws.com; no
   // sns.amazonaws.com name, so only a SigningCertURL on sns.af-south-1 may use it.
   const auto pem = read_file(fixtures + "sns-af-south-1-2026.pem");
@@ -504,7 +505,8 @@ TEST_CASE("a certificate naming sns.amazonaws.com without a chain to a system ro
   write_file(dir.path / "self.pem", self_signed.cert_pem);
   write_file(dir.path / "private.pem", private_ca.cert_pem);
   auto v = offline_verifier(dir.path);
-  for (auto [c, file] : {std::pair{&self_signed, "self.pem"}, std::pair{&private_ca, "private.pem"}}) {
+  for (auto [c, file] :
+       {std::pair{&self_signed, "self.pem"}, std::pair{&private_ca, "private.pem"}}) {
     auto r = v.verify(signed_by(*c, file));
     INFO(file);
     REQUIRE_FALSE(r);

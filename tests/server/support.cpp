@@ -75,7 +75,8 @@ void pg_admin(const std::string& sql) {
     throw std::runtime_error("PostgreSQL test database unreachable (scripts/test starts it): " +
                              msg);
   }
-  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      c, [](void*, const char*) {}, nullptr);
   PGresult* r = PQexec(c, sql.c_str());
   const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
   std::string err = PQresultErrorMessage(r);
@@ -209,8 +210,8 @@ std::string http_client::raw(const std::string& bytes) {
 server_process::server_process(const fs::path& dir, std::vector<std::string> extra, std::string db)
     : dir_(dir) {
   if (db.empty()) db = test_db(dir);
-  std::vector<std::string> args{SESAMI_BIN, "serve",          "--db", db, "--port", "0",
-                                "--sns-cert-dir", (dir / "certs").string()};
+  std::vector<std::string> args{SESAMI_BIN, "serve", "--db",           db,
+                                "--port",   "0",     "--sns-cert-dir", (dir / "certs").string()};
   args.insert(args.end(), extra.begin(), extra.end());
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe");

@@ -78,11 +78,13 @@ inline std::string pg_admin(const std::string& sql, const std::string& url = pg_
                 << msg << "\n";
       std::exit(77);
     }
-    FAIL("PostgreSQL test database unreachable (start it: pg_ctlcluster 15 main start; "
-         "scripts/test creates the role and database): "
-         << msg);
+    FAIL(
+        "PostgreSQL test database unreachable (start it: pg_ctlcluster 15 main start; "
+        "scripts/test creates the role and database): "
+        << msg);
   }
-  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      c, [](void*, const char*) {}, nullptr);
   PGresult* r = PQexec(c, sql.c_str());
   const auto st = PQresultStatus(r);
   std::string out, err = PQresultErrorMessage(r);
@@ -98,8 +100,7 @@ inline std::string pg_url_for(const std::string& path) {
   auto it = m.find(path);
   if (it == m.end()) {
     static int counter = 0;
-    const std::string schema =
-        "t" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+    const std::string schema = "t" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
     pg_admin("CREATE SCHEMA " + schema +
              // The suite's raw SQL is written once for both backends: SQLite's instr() here.
              "; CREATE FUNCTION " + schema +
@@ -108,15 +109,16 @@ inline std::string pg_url_for(const std::string& path) {
     it = m.emplace(path, schema).first;
   }
   const auto url = pg_test_url();
-  return url + (url.find('?') == std::string::npos ? "?" : "&") +
-         "options=-csearch_path%3D" + it->second;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+         it->second;
 }
 
 inline temp_dir::~temp_dir() {
   for (auto it = pg_schemas().begin(); it != pg_schemas().end();) {
     if (it->first.rfind(path.string(), 0) == 0) {
       PGconn* c = PQconnectdb(pg_test_url().c_str());
-      PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+      PQsetNoticeProcessor(
+          c, [](void*, const char*) {}, nullptr);
       const std::string drop = "DROP SCHEMA IF EXISTS " + it->second + " CASCADE";
       if (PQstatus(c) == CONNECTION_OK) PQclear(PQexec(c, drop.c_str()));
       PQfinish(c);

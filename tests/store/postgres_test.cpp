@@ -7,9 +7,9 @@
 #include <thread>
 
 #include "helpers.hpp"
-#include "store/postgres/connection.hpp"
 #include "store/accounts.hpp"
 #include "store/open.hpp"
+#include "store/postgres/connection.hpp"
 
 using namespace store_test;
 using sesami::event_type;
@@ -172,9 +172,10 @@ TEST_CASE("accounts on PostgreSQL, and open_store picks the backend from --db",
 // Issue #8: after a PostgreSQL restart every idle pooled connection is dead. The pool replaces a
 // connection the server closed before handing it out, and retries the first statement on a fresh
 // session only when that statement cannot have changed anything; a write is never run twice.
-TEST_CASE("PostgreSQL pool: connections closed by the server are replaced, only safe statements "
-          "are retried",
-          "[postgres][pool]") {
+TEST_CASE(
+    "PostgreSQL pool: connections closed by the server are replaced, only safe statements "
+    "are retried",
+    "[postgres][pool]") {
   namespace pg = sesami::store::pg;
   const std::string url = pg_test_url();
   pg::pool pool(url, 2);

@@ -107,7 +107,7 @@ struct recount {
     return n;
   }
   std::array<std::uint64_t, sesami::delivery_status_count> statuses(std::int64_t from,
-                                                                   std::int64_t to) const {
+                                                                    std::int64_t to) const {
     std::array<std::uint64_t, sesami::delivery_status_count> out{};
     for (const auto& [k, t] : first_status_event)
       if (t >= from && t < to) ++out[static_cast<std::size_t>(status.at(k))];
@@ -246,13 +246,14 @@ TEST_CASE("stats from rollups equal the in-memory aggregation and a raw recount"
   CHECK_FALSE(all->top_bouncing_domains.empty());
 }
 
-TEST_CASE("the migration backfills the new rollups from stored events", "[store][stats][migrations]") {
+TEST_CASE("the migration backfills the new rollups from stored events",
+          "[store][stats][migrations]") {
   temp_dir dir;
   const auto path = dir.file("backfill.db");
   std::mt19937 rng(3);
   auto events = demo_events(3000, 9);
-  const auto sim = simulator_events(events.front().timestamp,
-                                    events.front().timestamp + 48 * hour, rng);
+  const auto sim =
+      simulator_events(events.front().timestamp, events.front().timestamp + 48 * hour, rng);
   events.insert(events.end(), sim.begin(), sim.end());
   std::shuffle(events.begin(), events.end(), rng);
   sesami::app::stats_request req;
@@ -273,7 +274,8 @@ TEST_CASE("the migration backfills the new rollups from stored events", "[store]
     std::string sql;
     for (const auto& m : sesami::store::sqlite::migrations)
       if (m.version <= 5) sql += std::string(m.sql);
-    sql += "PRAGMA user_version = 5; ATTACH DATABASE '" + path + "' AS cur; "
+    sql += "PRAGMA user_version = 5; ATTACH DATABASE '" + path +
+           "' AS cur; "
            "INSERT INTO workspaces SELECT * FROM cur.workspaces; "
            "INSERT INTO events SELECT * FROM cur.events; "
            // Named columns: migration 11 added recipient_status.events.

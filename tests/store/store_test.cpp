@@ -192,11 +192,11 @@ TEST_CASE("rollups equal a raw recount for random ranges", "[store][rollups]") {
     }
     // Unique opens: pairs whose earliest open falls in the range; a recipient-less open is the
     // pair (message, '') as in the core's aggregation, on both backends.
-    const std::int64_t raw_unique = sql_int(
-        path,
-        "SELECT count(*) FROM (SELECT min(ts) AS f FROM events WHERE type = 4"
-        " GROUP BY message_id, recipient) AS firsts WHERE f >= " +
-            std::to_string(a * hour) + " AND f < " + std::to_string(b * hour));
+    const std::int64_t raw_unique =
+        sql_int(path,
+                "SELECT count(*) FROM (SELECT min(ts) AS f FROM events WHERE type = 4"
+                " GROUP BY message_id, recipient) AS firsts WHERE f >= " +
+                    std::to_string(a * hour) + " AND f < " + std::to_string(b * hour));
     CHECK(uniq[4] == raw_unique);
   }
 }
@@ -569,8 +569,8 @@ TEST_CASE("status-filtered listings follow each pair's current status", "[store]
               make_event("m2", event_type::send, "a@x.com", t0 + 2),
               no_rcpt("m3", event_type::open, t0 + 3)});
   using ds = delivery_status;
-  CHECK(listed({ds::sent}) == std::vector<std::string>{"m2/a@x.com/0", "m1/b@x.com/0",
-                                                       "m1/a@x.com/0"});
+  CHECK(listed({ds::sent}) ==
+        std::vector<std::string>{"m2/a@x.com/0", "m1/b@x.com/0", "m1/a@x.com/0"});
   CHECK(listed({ds::opened}) == std::vector<std::string>{"m3//4"});  // the pair (m3, '')
   CHECK(listed({ds::bounced}).empty());
 

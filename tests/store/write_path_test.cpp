@@ -4,9 +4,9 @@
 // inputs of every shape and size.
 #include <sys/stat.h>
 
-#include <cstdio>
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <map>
 #include <random>
 
@@ -206,9 +206,9 @@ TEST_CASE("daily rollups give the hourly sums for any range", "[store][rollups]"
       std::map<day_type, std::array<std::int64_t, 11>> sums;
       for (const auto& r : rows) {
         auto& a = sums[{r.hour / (24 * hour), r.type}];
-        const std::int64_t v[] = {r.count, r.machine, r.unique, r.unique_human, r.hard, r.soft,
-                                  r.suppressed, r.undetermined, r.sim_count, r.sim_unique_human,
-                                  r.sim_hard};
+        const std::int64_t v[] = {
+            r.count,      r.machine,      r.unique,    r.unique_human,     r.hard,    r.soft,
+            r.suppressed, r.undetermined, r.sim_count, r.sim_unique_human, r.sim_hard};
         for (std::size_t i = 0; i < a.size(); ++i) a[i] += v[i];
       }
       return sums;

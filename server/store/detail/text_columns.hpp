@@ -50,8 +50,8 @@ inline std::string clean_field(std::string_view v) {
 inline std::string sync_failures_text(const std::vector<sync_failure>& errs) {
   std::string out;
   for (auto& e : errs)
-    out += clean_field(e.address) + '\t' + clean_field(e.operation) + '\t' +
-           clean_field(e.code) + '\t' + clean_field(e.message) + '\n';
+    out += clean_field(e.address) + '\t' + clean_field(e.operation) + '\t' + clean_field(e.code) +
+           '\t' + clean_field(e.message) + '\n';
   return out;
 }
 inline std::vector<sync_failure> sync_failures_of(std::string_view text) {

@@ -148,7 +148,7 @@ PGresult* connection::run_once_or_retry(std::string_view sql, Run&& run) {
   const auto st = PQresultStatus(r);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
   if (!first || PQstatus(c_) != CONNECTION_BAD || !replayable(sql)) return r;
-  PQreset(c_);  // the same parameters, a new session
+  PQreset(c_);                                  // the same parameters, a new session
   if (PQstatus(c_) != CONNECTION_OK) return r;  // still down: report the first failure
   PQclear(r);
   return run();

@@ -7,8 +7,8 @@
 namespace sesami::store {
 namespace {
 using pg::connection;
-using pg::params;
 using pg::done;
+using pg::params;
 using pg::rows;
 
 // When a membership was joined, in ms (the first joined is a user's default workspace).
@@ -164,32 +164,32 @@ class pg_accounts final : public accounts {
   status add_api_key(const api_key_row& k) override {
     return done(
         pool_.exec("INSERT INTO api_keys (hash, id, workspace, role, name, created_at) "
-            "VALUES (decode($1, 'hex'), $2, $3, $4, $5, $6)",
-            params()
-                .text(hex(k.hash))
-                .text(k.id)
-                .text(k.workspace)
-                .text(k.role)
-                .text(k.name)
-                .integer(k.created_at),
-            "cannot add API key"));
+                   "VALUES (decode($1, 'hex'), $2, $3, $4, $5, $6)",
+                   params()
+                       .text(hex(k.hash))
+                       .text(k.id)
+                       .text(k.workspace)
+                       .text(k.role)
+                       .text(k.name)
+                       .integer(k.created_at),
+                   "cannot add API key"));
   }
 
   result<std::optional<api_key_row>> api_key_by_hash(std::string_view hash) override {
-    auto r =
-        pool_.exec("SELECT encode(hash, 'hex'), id, workspace, role, name, created_at FROM api_keys "
-            "WHERE hash = decode($1, 'hex')",
-            params().text(hex(hash)), "cannot read API key");
+    auto r = pool_.exec(
+        "SELECT encode(hash, 'hex'), id, workspace, role, name, created_at FROM api_keys "
+        "WHERE hash = decode($1, 'hex')",
+        params().text(hex(hash)), "cannot read API key");
     if (!r) return r.error();
     if (r->size() == 0) return std::optional<api_key_row>{};
     return std::optional<api_key_row>{key_of(*r, 0)};
   }
 
   result<std::vector<api_key_row>> api_keys_of(std::string_view workspace) override {
-    auto r =
-        pool_.exec("SELECT encode(hash, 'hex'), id, workspace, role, name, created_at FROM api_keys "
-            "WHERE workspace = $1 ORDER BY created_at, id",
-            params().text(workspace), "cannot list API keys");
+    auto r = pool_.exec(
+        "SELECT encode(hash, 'hex'), id, workspace, role, name, created_at FROM api_keys "
+        "WHERE workspace = $1 ORDER BY created_at, id",
+        params().text(workspace), "cannot list API keys");
     if (!r) return r.error();
     std::vector<api_key_row> out;
     for (int i = 0; i < r->size(); ++i) out.push_back(key_of(*r, i));
@@ -198,7 +198,7 @@ class pg_accounts final : public accounts {
 
   result<bool> delete_api_key(std::string_view workspace, std::string_view id) override {
     auto r = pool_.exec("DELETE FROM api_keys WHERE workspace = $1 AND id = $2",
-                 params().text(workspace).text(id), "cannot delete API key");
+                        params().text(workspace).text(id), "cannot delete API key");
     if (!r) return r.error();
     return r->affected() > 0;
   }
@@ -206,14 +206,14 @@ class pg_accounts final : public accounts {
   status add_session(const session_row& s) override {
     return done(
         pool_.exec("INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at) "
-            "VALUES (decode($1, 'hex'), $2, $3, $4, $5)",
-            params()
-                .text(hex(s.hash))
-                .text(s.user_id)
-                .text(s.csrf)
-                .integer(s.created_at)
-                .integer(s.expires_at),
-            "cannot add session"));
+                   "VALUES (decode($1, 'hex'), $2, $3, $4, $5)",
+                   params()
+                       .text(hex(s.hash))
+                       .text(s.user_id)
+                       .text(s.csrf)
+                       .integer(s.created_at)
+                       .integer(s.expires_at),
+                   "cannot add session"));
   }
 
   result<std::optional<session_row>> session_by_hash(std::string_view hash) override {
@@ -230,13 +230,13 @@ class pg_accounts final : public accounts {
   }
 
   status delete_session(std::string_view hash) override {
-    return done(pool_.exec("DELETE FROM sessions WHERE hash = decode($1, 'hex')", params().text(hex(hash)),
-                    "cannot delete session"));
+    return done(pool_.exec("DELETE FROM sessions WHERE hash = decode($1, 'hex')",
+                           params().text(hex(hash)), "cannot delete session"));
   }
 
   status delete_expired_sessions(std::int64_t now) override {
     return done(pool_.exec("DELETE FROM sessions WHERE expires_at <= $1", params().integer(now),
-                    "cannot expire sessions"));
+                           "cannot expire sessions"));
   }
 
   status delete_other_sessions(std::string_view user_id, std::string_view keep_hash) override {
@@ -346,10 +346,10 @@ class pg_accounts final : public accounts {
   }
 
   result<std::optional<ingest_row>> ingest_by_token(std::string_view token_hash) override {
-    auto r =
-        pool_.exec("SELECT workspace, encode(token_hash, 'hex'), encode(secret_hash, 'hex'), rotated_at "
-            "FROM ingest_tokens WHERE token_hash = decode($1, 'hex')",
-            params().text(hex(token_hash)), "cannot read ingestion token");
+    auto r = pool_.exec(
+        "SELECT workspace, encode(token_hash, 'hex'), encode(secret_hash, 'hex'), rotated_at "
+        "FROM ingest_tokens WHERE token_hash = decode($1, 'hex')",
+        params().text(hex(token_hash)), "cannot read ingestion token");
     if (!r) return r.error();
     if (r->size() == 0) return std::optional<ingest_row>{};
     return std::optional<ingest_row>{ingest_row{std::string(r->text(0, 0)), unhex(r->text(0, 1)),
@@ -363,8 +363,9 @@ class pg_accounts final : public accounts {
   }
 
   result<std::vector<std::string>> aws_accounts(std::string_view workspace) override {
-    auto r = pool_.exec("SELECT account_id FROM aws_accounts WHERE workspace = $1 ORDER BY account_id",
-                 params().text(workspace), "cannot list AWS accounts");
+    auto r =
+        pool_.exec("SELECT account_id FROM aws_accounts WHERE workspace = $1 ORDER BY account_id",
+                   params().text(workspace), "cannot list AWS accounts");
     if (!r) return r.error();
     std::vector<std::string> out;
     for (int i = 0; i < r->size(); ++i) out.emplace_back(r->text(i, 0));

@@ -29,11 +29,11 @@ class pg_aws_connections final : public aws_connections {
   result<aws_connection_row> ensure(std::string_view workspace, std::string_view new_external_id,
                                     std::int64_t now_ms) override {
     // The first caller's External ID wins: a concurrent insert (another node) is a no-op here.
-    auto r =
-        pool_.exec("INSERT INTO aws_connections (workspace, external_id, updated_at) VALUES ($1, $2, $3) "
-            "ON CONFLICT (workspace) DO NOTHING",
-            params().text(workspace).text(new_external_id).integer(now_ms),
-            "cannot create the AWS connection");
+    auto r = pool_.exec(
+        "INSERT INTO aws_connections (workspace, external_id, updated_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT (workspace) DO NOTHING",
+        params().text(workspace).text(new_external_id).integer(now_ms),
+        "cannot create the AWS connection");
     if (!r) return r.error();
     auto row = get(workspace);
     if (!row) return row.error();
@@ -43,7 +43,7 @@ class pg_aws_connections final : public aws_connections {
 
   result<std::optional<aws_connection_row>> get(std::string_view workspace) override {
     auto r = pool_.exec(std::string(select_cols) + "WHERE workspace = $1", params().text(workspace),
-                 "cannot read the AWS connection");
+                        "cannot read the AWS connection");
     if (!r) return r.error();
     if (r->size() == 0) return std::optional<aws_connection_row>{};
     return std::optional<aws_connection_row>{row_of(*r, 0)};
@@ -57,27 +57,27 @@ class pg_aws_connections final : public aws_connections {
     text_or_null(p, row.queue_url);
     text_or_null(p, row.mode);
     p.integer(row.updated_at).text(row.workspace);
-    auto r =
-        pool_.exec("UPDATE aws_connections SET role_arn = $1, region = $2, configuration_set = $3, "
-            "queue_url = $4, mode = $5, updated_at = $6 WHERE workspace = $7",
-            p, "cannot save the AWS connection");
+    auto r = pool_.exec(
+        "UPDATE aws_connections SET role_arn = $1, region = $2, configuration_set = $3, "
+        "queue_url = $4, mode = $5, updated_at = $6 WHERE workspace = $7",
+        p, "cannot save the AWS connection");
     if (!r) return r.error();
     if (r->affected() == 0) return error{errc::not_found, "the workspace has no AWS settings row"};
     return {};
   }
 
   status disconnect(std::string_view workspace, std::int64_t now_ms) override {
-    auto r =
-        pool_.exec("UPDATE aws_connections SET role_arn = NULL, region = NULL, configuration_set = NULL, "
-            "queue_url = NULL, mode = NULL, updated_at = $1 WHERE workspace = $2",
-            params().integer(now_ms).text(workspace), "cannot remove the AWS connection");
+    auto r = pool_.exec(
+        "UPDATE aws_connections SET role_arn = NULL, region = NULL, configuration_set = NULL, "
+        "queue_url = NULL, mode = NULL, updated_at = $1 WHERE workspace = $2",
+        params().integer(now_ms).text(workspace), "cannot remove the AWS connection");
     if (!r) return r.error();
     return {};
   }
 
   result<std::vector<aws_connection_row>> connected() override {
     auto r = pool_.exec(std::string(select_cols) + "WHERE role_arn IS NOT NULL ORDER BY workspace",
-                 params(), "cannot list AWS connections");
+                        params(), "cannot list AWS connections");
     if (!r) return r.error();
     std::vector<aws_connection_row> out;
     for (int i = 0; i < r->size(); ++i) out.push_back(row_of(*r, i));

@@ -16,8 +16,8 @@
 namespace sesami::store {
 namespace {
 using pg::connection;
-using pg::params;
 using pg::done;
+using pg::params;
 using pg::rows;
 
 using detail::join_lines;
@@ -113,10 +113,10 @@ class pg_mail final : public mail_store {
 
   result<std::optional<idempotency_record>> find_idempotency(std::string_view ws,
                                                              std::string_view key) override {
-    auto r =
-        pool_.exec("SELECT request_hash, done, code, response, created_at FROM mail_idempotency "
-            "WHERE workspace = $1 AND key = $2",
-            params().text(ws).text(key), "cannot read the idempotency key");
+    auto r = pool_.exec(
+        "SELECT request_hash, done, code, response, created_at FROM mail_idempotency "
+        "WHERE workspace = $1 AND key = $2",
+        params().text(ws).text(key), "cannot read the idempotency key");
     if (!r) return r.error();
     if (r->size() == 0) return std::optional<idempotency_record>{};
     return std::optional<idempotency_record>{
@@ -128,14 +128,15 @@ class pg_mail final : public mail_store {
                             std::string_view response) override {
     return done(
         pool_.exec("UPDATE mail_idempotency SET done = true, code = $1, response = $2 "
-            "WHERE workspace = $3 AND key = $4",
-            params().text(code).text(response).text(ws).text(key),
-            "cannot record the idempotent answer"));
+                   "WHERE workspace = $3 AND key = $4",
+                   params().text(code).text(response).text(ws).text(key),
+                   "cannot record the idempotent answer"));
   }
 
   status release_idempotency(std::string_view ws, std::string_view key) override {
-    return done(pool_.exec("DELETE FROM mail_idempotency WHERE workspace = $1 AND key = $2 AND NOT done",
-                    params().text(ws).text(key), "cannot release the idempotency key"));
+    return done(
+        pool_.exec("DELETE FROM mail_idempotency WHERE workspace = $1 AND key = $2 AND NOT done",
+                   params().text(ws).text(key), "cannot release the idempotency key"));
   }
 
   status add_attempt(const mail_attempt& a) override {
@@ -147,19 +148,19 @@ class pg_mail final : public mail_store {
   status update_attempt(const mail_attempt& a) override {
     return done(
         pool_.exec("UPDATE mail_attempts SET status = $1, message_id = $2, error_code = $3, "
-            "error_message = $4, recipients = $5, suppressed = $6, transport = $7 "
-            "WHERE workspace = $8 AND id = $9",
-            params()
-                .text(a.status)
-                .text(a.message_id)
-                .text(a.error_code)
-                .text(a.error_message)
-                .text(join_lines(a.recipients))
-                .text(join_pairs(a.suppressed))
-                .text(a.transport)
-                .text(a.workspace)
-                .text(a.id),
-            "cannot record the send outcome"));
+                   "error_message = $4, recipients = $5, suppressed = $6, transport = $7 "
+                   "WHERE workspace = $8 AND id = $9",
+                   params()
+                       .text(a.status)
+                       .text(a.message_id)
+                       .text(a.error_code)
+                       .text(a.error_message)
+                       .text(join_lines(a.recipients))
+                       .text(join_pairs(a.suppressed))
+                       .text(a.transport)
+                       .text(a.workspace)
+                       .text(a.id),
+                   "cannot record the send outcome"));
   }
 
   result<attempt_page> list_attempts(std::string_view ws, const attempt_query& q) override {
@@ -246,15 +247,15 @@ class pg_mail final : public mail_store {
     // now; READ COMMITTED re-checks the condition on the locked row's latest version, so a job a
     // concurrent claimer just took (its lease now in the future) is not taken again. The outer
     // condition repeats it for the same reason. Index mail_bulk_jobs_claim.
-    auto r =
-        pool_.exec(std::string("UPDATE mail_bulk_jobs SET status = 'running', lease_owner = $1, "
-                        "lease_until = $2::bigint + $3::bigint, updated_at = $2 WHERE id = ("
-                        "SELECT id FROM mail_bulk_jobs WHERE status = 'queued' OR "
-                        "(status = 'running' AND lease_until < $2) ORDER BY created_at, id LIMIT 1 "
-                        "FOR UPDATE SKIP LOCKED) AND (status = 'queued' OR "
-                        "(status = 'running' AND lease_until < $2)) RETURNING ") +
-                job_cols,
-            params().text(owner).integer(now).integer(lease_ms), "cannot claim the bulk send");
+    auto r = pool_.exec(
+        std::string("UPDATE mail_bulk_jobs SET status = 'running', lease_owner = $1, "
+                    "lease_until = $2::bigint + $3::bigint, updated_at = $2 WHERE id = ("
+                    "SELECT id FROM mail_bulk_jobs WHERE status = 'queued' OR "
+                    "(status = 'running' AND lease_until < $2) ORDER BY created_at, id LIMIT 1 "
+                    "FOR UPDATE SKIP LOCKED) AND (status = 'queued' OR "
+                    "(status = 'running' AND lease_until < $2)) RETURNING ") +
+            job_cols,
+        params().text(owner).integer(now).integer(lease_ms), "cannot claim the bulk send");
     if (!r) return r.error();
     if (r->size() == 0) return std::optional<bulk_job>{};
     return std::optional<bulk_job>{job_of(*r, 0)};
@@ -262,10 +263,10 @@ class pg_mail final : public mail_store {
 
   result<bool> renew_bulk(std::string_view id, std::string_view owner, std::int64_t now,
                           std::int64_t lease_ms) override {
-    auto r =
-        pool_.exec("UPDATE mail_bulk_jobs SET lease_until = $1 WHERE id = $2 AND lease_owner = $3 "
-            "AND status = 'running'",
-            params().integer(now + lease_ms).text(id).text(owner), "cannot renew the bulk lease");
+    auto r = pool_.exec(
+        "UPDATE mail_bulk_jobs SET lease_until = $1 WHERE id = $2 AND lease_owner = $3 "
+        "AND status = 'running'",
+        params().integer(now + lease_ms).text(id).text(owner), "cannot renew the bulk lease");
     if (!r) return r.error();
     return r->affected() > 0;
   }
@@ -320,18 +321,17 @@ class pg_mail final : public mail_store {
   status finish_bulk(std::string_view job_id, std::string_view st, std::int64_t now) override {
     return done(
         pool_.exec("UPDATE mail_bulk_jobs SET status = $1, lease_owner = '', lease_until = 0, "
-            "updated_at = $2 WHERE id = $3",
-            params().text(st).integer(now).text(job_id), "cannot finish the bulk send"));
+                   "updated_at = $2 WHERE id = $3",
+                   params().text(st).integer(now).text(job_id), "cannot finish the bulk send"));
   }
 
   /// Reachable and migrated (the table exists).
   status check() {
-    return done(
-        pool_.exec("SELECT 1 FROM mail_bulk_jobs LIMIT 1", params(), "cannot open the mail tables"));
+    return done(pool_.exec("SELECT 1 FROM mail_bulk_jobs LIMIT 1", params(),
+                           "cannot open the mail tables"));
   }
 
  private:
-
   pg::pool pool_;
 };
 }  // namespace

@@ -38,13 +38,13 @@ namespace {
 using sesami::store::detail::day_of_hour;
 using sesami::store::detail::day_split;
 using sesami::store::detail::domain_delta;
-using sesami::store::detail::link_delta;
-using sesami::store::detail::rollup_delta;
+using sesami::store::detail::floor_div;
 using sesami::store::detail::hour_of;
+using sesami::store::detail::link_delta;
 using sesami::store::detail::ms_per_day;
 using sesami::store::detail::ms_per_hour;
+using sesami::store::detail::rollup_delta;
 using sesami::store::detail::split_days;
-using sesami::store::detail::floor_div;
 
 // ---- months (civil calendar, H. Hinnant's algorithms) ------------------------------------------
 struct month {
@@ -1243,7 +1243,8 @@ class pg_store final : public store {
         p.state.first_seen = p.original_first_seen = r->int64(i, 3);
         p.state.last_seen = r->int64(i, 4);
         for (int k = 0; k < 4; ++k)
-          if (!r->is_null(i, 5 + k)) p.state.firsts[static_cast<std::size_t>(k)] = r->int64(i, 5 + k);
+          if (!r->is_null(i, 5 + k))
+            p.state.firsts[static_cast<std::size_t>(k)] = r->int64(i, 5 + k);
       }
     }
     if (!l_msg.empty()) {

@@ -4,8 +4,8 @@
 // baseline replacements (SQLite gets that from BEGIN IMMEDIATE).
 #include <map>
 
-#include "../suppression_sync_store.hpp"
 #include "../detail/text_columns.hpp"
+#include "../suppression_sync_store.hpp"
 #include "connection.hpp"
 
 namespace sesami::store {
@@ -23,9 +23,9 @@ class pg_sync final : public suppression_sync_store {
   explicit pg_sync(const std::string& url) : pool_(url, 2) {}
 
   result<std::vector<std::string>> baseline(std::string_view workspace) override {
-    auto r =
-        pool_.exec("SELECT address FROM suppression_sync_baseline WHERE workspace = $1 ORDER BY address",
-            params().text(workspace), "cannot read the suppression sync baseline");
+    auto r = pool_.exec(
+        "SELECT address FROM suppression_sync_baseline WHERE workspace = $1 ORDER BY address",
+        params().text(workspace), "cannot read the suppression sync baseline");
     if (!r) return r.error();
     std::vector<std::string> out;
     out.reserve(static_cast<std::size_t>(r->size()));
@@ -130,7 +130,6 @@ class pg_sync final : public suppression_sync_store {
     }
     return {};
   }
-
 
   pg::pool pool_;
 };

@@ -31,11 +31,11 @@ namespace {
 using sesami::store::detail::day_of_hour;
 using sesami::store::detail::day_split;
 using sesami::store::detail::domain_delta;
-using sesami::store::detail::link_delta;
-using sesami::store::detail::rollup_delta;
 using sesami::store::detail::hour_of;
+using sesami::store::detail::link_delta;
 using sesami::store::detail::ms_per_day;
 using sesami::store::detail::ms_per_hour;
+using sesami::store::detail::rollup_delta;
 using sesami::store::detail::split_days;
 
 // ---- identities: 32 hex chars stored as 16 bytes (halves the unique index) ---------------------
@@ -179,9 +179,11 @@ constexpr char upsert_rollups[] =
     "suppressed = suppressed + excluded.suppressed, "
     "undetermined = undetermined + excluded.undetermined, "
     "sim_count = sim_count + excluded.sim_count, "
-    "sim_uniq_human = sim_uniq_human + excluded.sim_uniq_human, sim_hard = sim_hard + excluded.sim_hard";
+    "sim_uniq_human = sim_uniq_human + excluded.sim_uniq_human, sim_hard = sim_hard + "
+    "excluded.sim_hard";
 constexpr char upsert_rollups_daily[] =
-    "INSERT INTO rollups_daily (workspace, day, type, count, machine, uniq, uniq_human, hard, soft, "
+    "INSERT INTO rollups_daily (workspace, day, type, count, machine, uniq, uniq_human, hard, "
+    "soft, "
     "suppressed, undetermined, sim_count, sim_uniq_human, sim_hard) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
     "ON CONFLICT (workspace, day, type) DO UPDATE SET "
@@ -191,7 +193,8 @@ constexpr char upsert_rollups_daily[] =
     "suppressed = suppressed + excluded.suppressed, "
     "undetermined = undetermined + excluded.undetermined, "
     "sim_count = sim_count + excluded.sim_count, "
-    "sim_uniq_human = sim_uniq_human + excluded.sim_uniq_human, sim_hard = sim_hard + excluded.sim_hard";
+    "sim_uniq_human = sim_uniq_human + excluded.sim_uniq_human, sim_hard = sim_hard + "
+    "excluded.sim_hard";
 
 }  // namespace
 
@@ -415,8 +418,9 @@ class sqlite_store final : public store {
       if (ps.status) {
         // CROSS JOIN: status_events stays the outer loop (its key order is the listing's).
         const auto ws = b.text(std::string(workspace));
-        sql += "FROM status_events s CROSS JOIN events e ON e.seq = s.seq WHERE s.workspace = " +
-               ws + " AND s.status = " + b.integer(*ps.status) + " AND e.workspace = " + ws;
+        sql +=
+            "FROM status_events s CROSS JOIN events e ON e.seq = s.seq WHERE s.workspace = " + ws +
+            " AND s.status = " + b.integer(*ps.status) + " AND e.workspace = " + ws;
       } else if (ps.tag_value) {
         const auto ws = b.text(std::string(workspace));
         sql += "FROM event_tags t JOIN events e ON e.seq = t.seq WHERE t.workspace = " + ws +
@@ -955,8 +959,7 @@ class sqlite_store final : public store {
 
   // status_events rows of events older than the cutoff, along their key (workspace, status, ts)
   // in batches like the tag rows; the pairs' lists drop such entries when they next move.
-  status expire_status_events(std::string_view workspace, std::int64_t cutoff,
-                              std::size_t batch) {
+  status expire_status_events(std::string_view workspace, std::int64_t cutoff, std::size_t batch) {
     for (int st = 0; st < static_cast<int>(delivery_status_count); ++st) {
       auto r = delete_in_batches(
           "DELETE FROM status_events WHERE workspace = ?1 AND status = ?2 AND ts < ?3 AND ts <= "
@@ -1498,8 +1501,8 @@ class sqlite_store final : public store {
     return {};
   }
 
-  status write_status_events(std::vector<status_event_key>& del,
-                             std::vector<status_event_key>& ins, std::vector<orphan_row>& orphans) {
+  status write_status_events(std::vector<status_event_key>& del, std::vector<status_event_key>& ins,
+                             std::vector<orphan_row>& orphans) {
     const auto by_key = [](const status_event_key& a, const status_event_key& b) {
       return a.tie() < b.tie();
     };
@@ -1637,8 +1640,8 @@ class sqlite_store final : public store {
     std::map<rollup_key, rollup_delta> rollup_days;
     for (const auto& [key, d] : txn.rollups)
       rollup_days[{std::get<0>(key), day_of_hour(std::get<1>(key)), std::get<2>(key)}] += d;
-    for (const auto& [sql, rows] : {std::pair{upsert_rollups, &txn.rollups},
-                                    std::pair{upsert_rollups_daily, &rollup_days}}) {
+    for (const auto& [sql, rows] :
+         {std::pair{upsert_rollups, &txn.rollups}, std::pair{upsert_rollups_daily, &rollup_days}}) {
       auto st = writer_->prepare_static(sql);
       if (!st) return st.error();
       for (const auto& [key, d] : *rows) {
@@ -1784,7 +1787,8 @@ class sqlite_store final : public store {
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<connection>> pool_;
   int orphans_present_ = -1;
-  bool deferred_ = false;  // commits since the last durable one were not synced (write_mu_)  // status_orphans has rows: -1 not read yet (writer-side, write_mu_)
+  bool deferred_ = false;  // commits since the last durable one were not synced (write_mu_)  //
+                           // status_orphans has rows: -1 not read yet (writer-side, write_mu_)
 };
 
 // ---- opening and migrating
