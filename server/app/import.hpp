@@ -17,6 +17,7 @@
 #include <sesami/event.hpp>
 
 #include "../store/store.hpp"
+#include "text_stream.hpp"
 
 namespace sesami::app {
 
@@ -109,17 +110,6 @@ class importer {
   void* cb_ctx_ = nullptr;
   std::unique_ptr<batch> inflight_;
   std::future<store::result<store::ingest_summary>> inflight_result_;
-};
-
-/// How `import_stream` cuts an input into pieces for the importer.
-struct stream_options {
-  /// JSON Lines are handed over in pieces of about this size, cut at line ends, so that parsing a
-  /// piece overlaps storing the previous batch.
-  std::size_t chunk_bytes = 4u << 20;
-  /// An input that is one document spread over lines (pretty-printed, or a JSON array) is parsed
-  /// whole, up to this size; so is a single line. Past it the document is rejected as
-  /// `FILE:LINE: ...` and skipped (the rest of the file, or the rest of the line).
-  std::size_t max_document = 256u << 20;
 };
 
 /// Reads one input (a file, or stdin) into the importer. The shape is told from the first line:

@@ -3,6 +3,8 @@
 // aggregate() produce for the same events, because all three call aggregate() and to_json().
 // Filter options are translated to the query parameters GET /events takes and parsed by the same
 // filter_from_query, so the CLI and the API cannot disagree on what a filter means.
+// The input is read piece by piece and aggregated incrementally (aggregate_stream.hpp): memory is
+// bounded by the distinct recipients, links, domains and buckets, not by the input's size.
 // Exit status: 0 all parsed, 1 something was rejected (the JSON still covers the rest), 2 usage
 // or I/O error.
 #include <cerrno>
@@ -16,11 +18,13 @@
 
 #include <sesami/aggregate.hpp>
 #include <sesami/aggregate_json.hpp>
+#include <sesami/aggregate_stream.hpp>
 #include <sesami/batch.hpp>
 #include <sesami/filter.hpp>
 #include <sesami/parse.hpp>
 
 #include "commands.hpp"
+#include "stream_input.hpp"
 
 namespace sesami::cli {
 namespace {
@@ -31,7 +35,9 @@ constexpr const char* aggregate_usage =
     "Reads SES event payloads like `sesami parse` (standard input when there is no FILE or FILE\n"
     "is '-') and prints the chart aggregation as one line of JSON: counts per event type per\n"
     "bucket, totals, unique and machine opens and clicks, recipient statuses, delivery, bounce,\n"
-    "complaint, open and click rates with SES's thresholds, top links, top bouncing domains.\n\n"
+    "complaint, open and click rates with SES's thresholds, top links, top bouncing domains.\n"
+    "JSON Lines are read piece by piece: memory grows with the distinct recipients, links and\n"
+    "buckets, not with the input's size. --status reads the files twice (not standard input).\n\n"
     "  --bucket B            hour, day (default), week (ISO, from Monday) or month\n"
     "  --offset MINUTES      buckets in local time UTC+MINUTES (-840..840), e.g. 60 or -300\n"
     "  --top N               length of the top lists (default 10)\n\n"
@@ -61,13 +67,6 @@ constexpr std::pair<std::string_view, std::string_view> filter_options[] = {
     {"--configuration-set", "configurationSet"},
     {"--machine", "machine"},
 };
-
-bool read_all(std::FILE* f, std::string& out) {
-  char buf[1 << 16];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  return !std::ferror(f);
-}
 
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "sesami aggregate: %s\nRun 'sesami aggregate --help' for the options.\n",
@@ -141,51 +140,53 @@ int run_aggregate(args a) {
   if (!f) return usage_error(f.error().message);
   if (files.empty()) files.push_back("-");
 
-  // Each file's events go into the batch as soon as it is parsed, so memory holds one file's
-  // events at a time plus the columns.
-  batch_builder builder;
-  bool rejected = false;
-  std::string input;
-  for (const std::string_view file : files) {
-    const bool is_stdin = file == "-";
-    const std::string name = is_stdin ? "<stdin>" : std::string(file);
-    input.clear();
-    std::FILE* in = is_stdin ? stdin : std::fopen(name.c_str(), "rb");
-    if (!in) {
-      std::fprintf(stderr, "sesami aggregate: %s: %s\n", name.c_str(), std::strerror(errno));
-      return 2;
-    }
-    const bool ok = read_all(in, input);
-    if (!is_stdin) std::fclose(in);
-    if (!ok) {
-      std::fprintf(stderr, "sesami aggregate: %s: read error\n", name.c_str());
-      return 2;
-    }
-    const batch_result res = parse_batch(input);
-    for (const diagnostic& d : res.diagnostics) {
-      rejected = true;
-      const std::string where = d.index ? name + '[' + std::to_string(*d.index) + ']'
-                                        : name + ':' + std::to_string(d.line == 0 ? 1 : d.line);
-      const std::string path = d.path.empty() ? std::string() : d.path + ": ";
-      std::fprintf(stderr, "%s: %s%s (%.*s)\n", where.c_str(), path.c_str(), d.err.message.c_str(),
-                   static_cast<int>(d.err.id().size()), d.err.id().data());
-    }
-    if (auto r = builder.add(res.events); !r) {
-      std::fprintf(stderr, "sesami aggregate: %s: %s\n", name.c_str(), r.error().message.c_str());
-      return 2;
-    }
-  }
-
-  const batch b = builder.finish();
-  auto agg = aggregate(b, *f, options);
+  // Piece by piece: each piece's events become a batch, aggregated into state bounded by the
+  // distinct pairs, links, domains and buckets (aggregate_stream.hpp), then dropped.
+  auto agg = aggregate_stream::make(*f, options);
   if (!agg) return usage_error(agg.error().message);
-  std::string out = to_json(*agg);
+  const bool two_passes = agg->needs_two_passes();
+  if (two_passes)
+    for (const std::string_view file : files)
+      if (file == "-")
+        return usage_error(
+            "--status reads the input twice (a recipient's status is known only at the end): "
+            "give files, not standard input");
+  auto piece_batch = [&](batch_result& res, batch& out) {
+    batch_builder builder;
+    if (auto r = builder.add(res.events); !r) {
+      std::fprintf(stderr, "sesami aggregate: %s\n", r.error().message.c_str());
+      return false;
+    }
+    out = builder.finish();
+    return true;
+  };
+  batch piece;
+  if (two_passes) {
+    const stream_outcome first = stream_events(
+        "aggregate", files,
+        [&](batch_result& res) {
+          if (!piece_batch(res, piece)) return false;
+          agg->learn(piece);
+          return true;
+        },
+        /*report=*/false);
+    if (first.failed) return 2;
+  }
+  const stream_outcome r = stream_events("aggregate", files, [&](batch_result& res) {
+    if (!piece_batch(res, piece)) return false;
+    agg->add(piece);
+    return true;
+  });
+  if (r.failed) return 2;
+  auto result = agg->finish();
+  if (!result) return usage_error(result.error().message);
+  std::string out = to_json(*result);
   out += '\n';
   if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
     std::fprintf(stderr, "sesami aggregate: write error on standard output\n");
     return 2;
   }
-  return rejected ? 1 : 0;
+  return r.rejected ? 1 : 0;
 }
 
 }  // namespace sesami::cli

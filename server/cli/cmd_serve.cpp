@@ -33,6 +33,7 @@
 #include "../http/server.hpp"
 #include "../store/accounts.hpp"
 #include "../store/aws_connections.hpp"
+#include "../store/backup.hpp"
 #include "../store/mail_store.hpp"
 #include "../store/open.hpp"
 #include "../store/redis/client.hpp"
@@ -41,6 +42,7 @@
 #include "../store/redis/sns_dedupe.hpp"
 #include "../store/suppression_sync_store.hpp"
 #include "cmd_store_common.hpp"
+#include "serve_env.hpp"
 
 namespace sesami::cli {
 
@@ -57,7 +59,9 @@ int run_serve(args a) {
   std::int64_t request_timeout_ms = 30000, idle_timeout_ms = 60000;
   app.add_option("--address", cfg.address, "listen address (default 127.0.0.1)");
   app.add_option("--port,-p", cfg.port, "listen port (default 8080; 0 picks a free one)");
-  app.add_option("--static-dir", static_dir, "serve the dashboard build from here (web/dist)");
+  app.add_option("--static-dir", static_dir,
+                 "serve the dashboard build from here (web/dist; default: PREFIX/share/sesami/web "
+                 "beside an installed PREFIX/bin/sesami)");
   app.add_option("--sns-cert-dir", cert_dir,
                  "SNS signing certificates: read before fetching, fetched ones saved here "
                  "(default: sns-certs next to the database)");
@@ -183,7 +187,9 @@ int run_serve(args a) {
   app.add_option("--metrics-address", metrics_address,
                  "serve GET /metrics without credentials on HOST:PORT (e.g. 127.0.0.1:9464), an "
                  "address only the scraper reaches");
+  derive_env_names(app);  // every option: SESAMI_<LONG_NAME> (serve_env.hpp, docs/cli.md)
   if (int rc = parse_args(app, a); rc >= 0) return rc;
+  if (static_dir.empty()) static_dir = installed_web_dir();
   if (!event_bus_queue.empty())
     if (auto q = aws::parse_sqs_queue_url(event_bus_queue); !q) {
       std::fprintf(stderr, "sesami serve: --event-bus-queue: %s\n", q.error().c_str());
@@ -309,6 +315,13 @@ int run_serve(args a) {
   const app::secret_box db_secrets(app::database_key(server_key->key));
   server_key->key.fill(0);
 
+  // A pending migration of an SQLite database runs only after a copy of it is made (issue #21).
+  if (auto saved = store::backup_before_migration(sa.db); !saved) {
+    std::fprintf(stderr, "sesami serve: %s\n", saved.error().message.c_str());
+    return 2;
+  } else if (*saved) {
+    http::log::info("backed up the database before migrating it", {{"backup", **saved}});
+  }
   auto st = store::open_store(sa.db);  // a postgresql:// URL or an SQLite file
   if (!st) {
     http::log::error("cannot open the database", {{"error", st.error().message}});

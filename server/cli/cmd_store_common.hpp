@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "../store/backup.hpp"
 #include "../store/open.hpp"
 #include "../store/store.hpp"
 #include "commands.hpp"
@@ -72,6 +73,14 @@ inline bool workspace_exists(const char* cmd, store::store& st, const std::strin
 inline std::unique_ptr<store::store> open_store(const char* cmd, const store_args& s,
                                                 open_mode m = open_mode::existing) {
   if (m == open_mode::existing && !database_exists(cmd, s.db)) return nullptr;
+  // Opening migrates: an SQLite database is copied first when a migration is pending.
+  if (auto saved = store::backup_before_migration(s.db); !saved) {
+    std::fprintf(stderr, "sesami %s: %s\n", cmd, saved.error().message.c_str());
+    return nullptr;
+  } else if (*saved) {
+    std::fprintf(stderr, "sesami %s: backed up %s to %s before migrating it\n", cmd, s.db.c_str(),
+                 (*saved)->c_str());
+  }
   auto st = store::open_store(s.db);  // a postgresql:// URL or an SQLite file
   if (!st) {
     std::fprintf(stderr, "sesami %s: %s\n", cmd, st.error().message.c_str());

@@ -19,4 +19,5 @@ int run_workspace(args a);    // sesami workspace create NAME --db PATH [--json]
 int run_user(args a);         // sesami user add EMAIL [-w ID] [--role R] | reset-password EMAIL
 int run_connect(args a);      // sesami connect --sesami-account ID [--mode M] [--identity D]...
 int run_doctor(args a);       // sesami doctor --from ADDRESS [--timeout S] [--allow-simulator]
+int run_backup(args a);       // sesami backup --db PATH --to FILE
 }  // namespace sesami::cli

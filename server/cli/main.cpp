@@ -31,6 +31,8 @@ constexpr command commands[] = {
      "the CloudFormation template that connects an AWS account"},
     {"doctor", sesami::cli::run_doctor,
      "check the AWS connection and the event pipeline, step by step"},
+    {"backup", sesami::cli::run_backup,
+     "copy an SQLite database consistently, also while the server runs"},
 };
 
 int usage(std::FILE* out) {
