@@ -161,7 +161,7 @@ TEST_CASE("backup: refuses to overwrite, and points PostgreSQL to pg_dump", "[ba
   CHECK(leftovers == 0);
 }
 
-TEST_CASE("serve: a pending migration runs after an automatic backup; a newer database is refused",
+TEST_CASE("serve: a pending migration runs after an automatic backup, and a newer database is refused",
           "[backup][migrations]") {
   using sesami::store::sqlite::latest_version;
   using sesami::store::sqlite::migrations;
