@@ -161,8 +161,9 @@ TEST_CASE("backup: refuses to overwrite, and points PostgreSQL to pg_dump", "[ba
   CHECK(leftovers == 0);
 }
 
-TEST_CASE("serve: a pending migration runs after an automatic backup, and a newer database is refused",
-          "[backup][migrations]") {
+TEST_CASE(
+    "serve: a pending migration runs after an automatic backup, and a newer database is refused",
+    "[backup][migrations]") {
   using sesami::store::sqlite::latest_version;
   using sesami::store::sqlite::migrations;
   temp_dir dir;
