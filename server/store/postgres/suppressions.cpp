@@ -1,4 +1,5 @@
 // The suppression list.
+#include "../detail/page_cursor.hpp"
 #include "store.hpp"
 
 namespace sesami::store::pg {
@@ -20,10 +21,8 @@ result<suppression_page> pg_store::list_suppressions(std::string_view workspace,
                                                      const suppression_query& q) {
   const std::size_t limit = std::clamp<std::size_t>(q.limit, 1, 100000);
   std::string after;
-  if (!q.cursor.empty()) {
-    if (q.cursor.substr(0, 2) != "a.") return error{errc::bad_input, "invalid cursor"};
-    after = q.cursor.substr(2);
-  }
+  if (!detail::decode_address_cursor(q.cursor, after))
+    return error{errc::bad_input, "invalid cursor"};
   auto r = pool_.exec(
       "SELECT address, reason, source, event_id, created_at FROM suppressions "
       "WHERE workspace = $1 AND address > $2 AND ($3 = '' OR strpos(address, $3) > 0) "
@@ -39,7 +38,7 @@ result<suppression_page> pg_store::list_suppressions(std::string_view workspace,
   for (int i = 0; i < r->size(); ++i) page.entries.push_back(read_suppression(*r, i));
   if (page.entries.size() > limit) {
     page.entries.resize(limit);
-    page.next = "a." + page.entries.back().address;
+    page.next = detail::encode_address_cursor(page.entries.back().address);
   }
   return page;
 }

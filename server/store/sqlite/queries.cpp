@@ -3,58 +3,65 @@
 #include <tuple>
 #include <variant>
 
+#include "../detail/event_filter_sql.hpp"
 #include "../detail/page_cursor.hpp"
 #include "store.hpp"
 
 namespace sesami::store::sqlite {
 namespace {
 
-using sesami::store::detail::decode_cursor;
-using sesami::store::detail::encode_cursor;
-
-// Collects parameters while a query's text is assembled, then binds them in order.
-struct sql_builder {
-  std::vector<std::variant<std::string, std::int64_t>> params;
-  std::string text(std::string v) {
-    params.emplace_back(std::move(v));
-    return "?" + std::to_string(params.size());
-  }
-  std::string integer(std::int64_t v) {
-    params.emplace_back(v);
-    return "?" + std::to_string(params.size());
-  }
-  void bind(statement& s) const {
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      const int n = static_cast<int>(i + 1);
-      if (auto* str = std::get_if<std::string>(&params[i]))
-        s.bind(n, *str);
-      else
-        s.bind(n, std::get<std::int64_t>(params[i]));
-    }
-  }
+// SQLite's spelling of an event listing (detail/event_filter_sql.hpp).
+std::string sv(std::string_view v) { return std::string(v); }
+const detail::sql_dialect dialect{
+    [](std::size_t n, bool) { return "?" + std::to_string(n); },
+    [](std::string_view col, std::string_view x) {
+      return "substr(" + sv(col) + ", -length(" + sv(x) + ")) = " + sv(x);
+    },
+    [](std::string_view col, std::string_view x) {
+      return "substr(" + sv(col) + ", 1, length(" + sv(x) + ")) = " + sv(x);
+    },
+    [](std::string_view col, std::string_view x) {
+      return "instr(" + sv(col) + ", " + sv(x) + ") > 0";
+    },
+    // Tags other than the driving one, read from the stored document with JSON1.
+    [](std::string_view name, std::string_view value) {
+      return "EXISTS (SELECT 1 FROM json_each(e.doc, '$.tags') jt, json_each(jt.value) jv "
+             "WHERE jt.key = " +
+             sv(name) + " AND jv.value = " + sv(value) + ")";
+    },
+    "e.id",
+    "e.seq = t.seq",
+    true,
 };
 
-// The filter's recipient patterns (filter.hpp): "a@b.com" exact, "*part*" contains, "part*"
-// prefix, "*part" suffix, "@b.com" domain. Exact uses events_recipient; the others scan.
-std::string recipient_condition(sql_builder& b, const std::string& p) {
-  const bool lead = !p.empty() && p.front() == '*';
-  const bool trail = p.size() > 1 && p.back() == '*';
-  std::string core = p.substr(lead ? 1 : 0);
-  if (trail) core.pop_back();
-  if (!lead && !trail && !core.empty() && core.front() == '@') {
-    const auto x = b.text(core);
-    return "substr(e.recipient, -length(" + x + ")) = " + x;
+void bind_params(statement& s, const std::vector<detail::sql_param>& params) {
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const int n = static_cast<int>(i + 1);
+    if (auto* str = std::get_if<std::string>(&params[i]))
+      s.bind(n, *str);
+    else
+      s.bind(n, std::get<std::int64_t>(params[i]));
   }
-  if (lead && trail) return "instr(e.recipient, " + b.text(core) + ") > 0";
-  if (lead) {
-    const auto x = b.text(core);
-    return "substr(e.recipient, -length(" + x + ")) = " + x;
+}
+
+// Whether the chosen statuses are rare: under 10 % of the workspace's pairs (status_counts).
+result<bool> statuses_are_rare(connection& c, std::string_view workspace,
+                               const std::vector<delivery_status>& statuses) {
+  auto st = c.prepare("SELECT status, n FROM status_counts WHERE workspace = ?1");
+  if (!st) return st.error();
+  reset_on_exit guard{*st};
+  (*st)->bind(1, workspace);
+  std::int64_t all = 0, chosen = 0;
+  int rc;
+  while ((rc = (*st)->step()) == SQLITE_ROW) {
+    const auto n = (*st)->int64(1);
+    all += n;
+    if (std::find(statuses.begin(), statuses.end(),
+                  static_cast<delivery_status>((*st)->int64(0))) != statuses.end())
+      chosen += n;
   }
-  if (trail) {
-    const auto x = b.text(core);
-    return "substr(e.recipient, 1, length(" + x + ")) = " + x;
-  }
-  return "e.recipient = " + b.text(core);
+  if (rc != SQLITE_DONE) return c.fail(rc, "cannot read status counts");
+  return chosen * 10 < all;
 }
 
 // Column list shared by every event read, in stored_event order.
@@ -88,180 +95,37 @@ recipient_status read_status(const statement& s) {
 
 }  // namespace
 
+// The passes and their SQL are detail/event_filter_sql.hpp's. A user tag filter (not ses:*)
+// drives from event_tags; statuses drive from status_events (migration 11), one pass per status:
+// an event matches when its (message, recipient) pair's CURRENT status is one of them — events of
+// a pair without a status row never do. With a tag, or with types when the statuses are common
+// (10 % of the pairs or more), the tag or types drive and the status is checked on status_events'
+// key for each walked row.
 result<event_page> sqlite_store::list_events(std::string_view workspace, const event_query& q) {
   const sesami::filter& f = q.filter;
-  const std::size_t limit = std::clamp<std::size_t>(q.limit, 1, max_event_page);
-  std::int64_t cur_ts = 0, cur_seq = 0;
-  const bool has_cursor = !q.cursor.empty();
-  if (has_cursor && !decode_cursor(q.cursor, cur_ts, cur_seq))
-    return error{errc::bad_input, "invalid cursor"};
-  if (f.from && f.to && *f.from > *f.to) return error{errc::bad_input, "from is after to"};
-
-  // Each pass is one index range scan in time order; passes are merged here. A user tag filter
-  // (not ses:*) drives from event_tags, one pass per value of its first name; otherwise several
-  // types give one pass each over events_type_time — a single `IN (...)` scan would have to sort
-  // every matching row.
-  std::string driving_tag;
-  for (const auto& t : f.tags)
-    if (t.name.rfind("ses:", 0) != 0) {
-      driving_tag = t.name;
-      break;
-    }
-  // Statuses drive from status_events (migration 11), one pass per status: an event matches
-  // when its (message, recipient) pair's CURRENT status is one of them — events of a pair
-  // without a status row never do. With a tag, or with types when the statuses are common (10 %
-  // of the pairs or more, from status_counts), the tag or types drive and the status is checked
-  // on status_events' key for each walked row.
+  auto listing = detail::plan_event_listing(q);
+  if (!listing) return listing.error();
   auto r = reader();
   if (!r) return r.error();
-  bool status_drives = !f.statuses.empty() && driving_tag.empty();
-  if (status_drives && !f.types.empty()) {
-    auto st = (*r)->prepare("SELECT status, n FROM status_counts WHERE workspace = ?1");
-    if (!st) return st.error();
-    reset_on_exit guard{*st};
-    (*st)->bind(1, workspace);
-    std::int64_t all = 0, chosen = 0;
-    int rc;
-    while ((rc = (*st)->step()) == SQLITE_ROW) {
-      const auto n = (*st)->int64(1);
-      all += n;
-      if (std::find(f.statuses.begin(), f.statuses.end(),
-                    static_cast<delivery_status>((*st)->int64(0))) != f.statuses.end())
-        chosen += n;
-    }
-    if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot read status counts");
-    status_drives = chosen * 10 < all;
+  bool statuses_drive = !f.statuses.empty() && listing->driving_tag.empty();
+  if (statuses_drive && !f.types.empty()) {
+    auto rare = statuses_are_rare(**r, workspace, f.statuses);
+    if (!rare) return rare.error();
+    statuses_drive = *rare;
   }
-  struct pass {
-    std::optional<event_type> type;
-    const std::string* tag_value = nullptr;
-    std::optional<int> status;
-  };
-  std::vector<pass> passes;
-  if (!driving_tag.empty()) {
-    for (const auto& t : f.tags)
-      if (t.name == driving_tag) passes.push_back({std::nullopt, &t.value, std::nullopt});
-  } else if (status_drives) {
-    std::vector<int> seen;
-    for (auto st : f.statuses)
-      if (std::find(seen.begin(), seen.end(), static_cast<int>(st)) == seen.end()) {
-        seen.push_back(static_cast<int>(st));
-        passes.push_back({std::nullopt, nullptr, seen.back()});
-      }
-  } else if (f.types.empty()) {
-    passes.push_back({});
-  } else {
-    std::vector<event_type> seen;
-    for (auto t : f.types)
-      if (std::find(seen.begin(), seen.end(), t) == seen.end()) {
-        seen.push_back(t);
-        passes.push_back({t, nullptr, std::nullopt});
-      }
-  }
-
   std::vector<stored_event> rows;
-  for (const auto& ps : passes) {
-    sql_builder b;
-    // k: the table whose (ts, seq) order the scan follows.
-    const std::string k = ps.tag_value ? "t." : ps.status ? "s." : "e.";
-    std::string sql =
-        "SELECT e.seq, e.id, e.ts, e.type, e.message_id, e.recipient, e.machine, e.doc ";
-    if (ps.status) {
-      // CROSS JOIN: status_events stays the outer loop (its key order is the listing's).
-      const auto ws = b.text(std::string(workspace));
-      sql += "FROM status_events s CROSS JOIN events e ON e.seq = s.seq WHERE s.workspace = " + ws +
-             " AND s.status = " + b.integer(*ps.status) + " AND e.workspace = " + ws;
-    } else if (ps.tag_value) {
-      const auto ws = b.text(std::string(workspace));
-      sql += "FROM event_tags t JOIN events e ON e.seq = t.seq WHERE t.workspace = " + ws +
-             " AND t.name = " + b.text(driving_tag) + " AND t.value = " + b.text(*ps.tag_value) +
-             " AND e.workspace = " + ws;
-    } else {
-      sql += "FROM events e WHERE e.workspace = " + b.text(std::string(workspace));
-    }
-    if (ps.type) sql += " AND e.type = " + b.integer(static_cast<std::int64_t>(*ps.type));
-    if ((ps.tag_value || ps.status) && !f.types.empty()) {
-      sql += " AND e.type IN (";
-      for (std::size_t i = 0; i < f.types.size(); ++i)
-        sql += (i ? ", " : "") + std::to_string(static_cast<int>(f.types[i]));
-      sql += ")";
-    }
-    if (f.from) sql += " AND " + k + "ts >= " + b.integer(*f.from);
-    if (f.to) sql += " AND " + k + "ts < " + b.integer(*f.to);
-    if (!f.recipients.empty()) {
-      sql += " AND (";
-      for (std::size_t i = 0; i < f.recipients.size(); ++i) {
-        if (i) sql += " OR ";
-        sql += recipient_condition(b, lower(f.recipients[i]));
-      }
-      sql += ")";
-    }
-    if (!f.message_ids.empty()) {
-      sql += " AND e.message_id IN (";
-      for (std::size_t i = 0; i < f.message_ids.size(); ++i)
-        sql += (i ? ", " : "") + b.text(f.message_ids[i]);
-      sql += ")";
-    }
-    if (!f.configuration_sets.empty()) {
-      sql += " AND e.config_set IN (";
-      for (std::size_t i = 0; i < f.configuration_sets.size(); ++i)
-        sql += (i ? ", " : "") + b.text(f.configuration_sets[i]);
-      sql += ")";
-    }
-    // Tags with the same name are alternatives; different names must all match. Names other
-    // than the driving one (and ses:* tags) are read from the stored document with JSON1.
-    std::vector<std::string> names;
-    for (const auto& t : f.tags)
-      if (t.name != driving_tag && std::find(names.begin(), names.end(), t.name) == names.end())
-        names.push_back(t.name);
-    for (const auto& name : names) {
-      sql += " AND (";
-      bool first = true;
-      for (const auto& t : f.tags) {
-        if (t.name != name) continue;
-        sql += (first ? "" : " OR ") +
-               std::string(
-                   "EXISTS (SELECT 1 FROM json_each(e.doc, '$.tags') jt, json_each(jt.value) jv "
-                   "WHERE jt.key = ") +
-               b.text(t.name) + " AND jv.value = " + b.text(t.value) + ")";
-        first = false;
-      }
-      sql += ")";
-    }
-    if (f.machine == sesami::machine_filter::exclude) sql += " AND e.machine = 0";
-    if (f.machine == sesami::machine_filter::only) sql += " AND e.machine = 1";
-    if (!f.statuses.empty() && !ps.status) {
-      sql +=
-          " AND EXISTS (SELECT 1 FROM status_events s WHERE s.workspace = e.workspace AND "
-          "s.status IN (";
-      for (std::size_t i = 0; i < f.statuses.size(); ++i)
-        sql += (i ? ", " : "") + std::to_string(static_cast<int>(f.statuses[i]));
-      sql += ") AND s.ts = e.ts AND s.seq = e.seq)";
-    }
-    if (has_cursor)
-      sql += " AND (" + k + "ts, " + k + "seq) < (" + b.integer(cur_ts) + ", " +
-             b.integer(cur_seq) + ")";
-    sql += " ORDER BY " + k + "ts DESC, " + k + "seq DESC LIMIT " + std::to_string(limit + 1);
-
-    auto st = (*r)->prepare(sql);
+  for (const auto& pass : detail::event_passes(f, *listing, statuses_drive)) {
+    const auto query = detail::event_pass_query(dialect, workspace, f, *listing, pass);
+    auto st = (*r)->prepare(query.sql);
     if (!st) return st.error();
     auto& s = **st;
     reset_on_exit guard{&s};
-    b.bind(s);
+    bind_params(s, query.params);
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) rows.push_back(read_event(s));
     if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot list events");
   }
-  std::sort(rows.begin(), rows.end(), [](const stored_event& a, const stored_event& b) {
-    return std::tie(a.timestamp, a.seq) > std::tie(b.timestamp, b.seq);
-  });
-  event_page page;
-  if (rows.size() > limit) {
-    rows.resize(limit);
-    page.next = encode_cursor(rows.back().timestamp, rows.back().seq);
-  }
-  page.events = std::move(rows);
-  return page;
+  return detail::finish_event_page(std::move(rows), *listing);
 }
 
 // Histories are read a page at a time (detail/page_cursor.hpp): each list with one row more

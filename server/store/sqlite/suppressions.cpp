@@ -1,6 +1,7 @@
 // The suppression list.
 #include <algorithm>
 
+#include "../detail/page_cursor.hpp"
 #include "store.hpp"
 
 namespace sesami::store::sqlite {
@@ -9,10 +10,8 @@ result<suppression_page> sqlite_store::list_suppressions(std::string_view worksp
                                                          const suppression_query& q) {
   const std::size_t limit = std::clamp<std::size_t>(q.limit, 1, 100000);
   std::string after;
-  if (!q.cursor.empty()) {
-    if (q.cursor.substr(0, 2) != "a.") return error{errc::bad_input, "invalid cursor"};
-    after = q.cursor.substr(2);
-  }
+  if (!detail::decode_address_cursor(q.cursor, after))
+    return error{errc::bad_input, "invalid cursor"};
   auto r = reader();
   if (!r) return r.error();
   auto st = (*r)->prepare(
@@ -32,7 +31,7 @@ result<suppression_page> sqlite_store::list_suppressions(std::string_view worksp
   if (rc != SQLITE_DONE) return (*r)->fail(rc, "cannot list suppressions");
   if (page.entries.size() > limit) {
     page.entries.resize(limit);
-    page.next = "a." + page.entries.back().address;
+    page.next = detail::encode_address_cursor(page.entries.back().address);
   }
   return page;
 }
