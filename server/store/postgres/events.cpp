@@ -21,8 +21,8 @@ status pg_store::ingest_workspace(connection& c, txn_state& txn, const std::stri
         ++sum.expired;
         continue;
       }
-      live.push_back(
-          slot{r, &item, ev.recipient ? lower(*ev.recipient) : std::string(), id_hex(item.id)});
+      live.push_back(slot{r, &item, ev.recipient ? ascii_lower(*ev.recipient) : std::string(),
+                          id_hex(item.id)});
     }
   }
   auto finish = [&] {

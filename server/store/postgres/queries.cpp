@@ -94,7 +94,7 @@ result<event_page> pg_store::list_events(std::string_view workspace, const event
 result<recipient_history> pg_store::recipient(std::string_view workspace, std::string_view address,
                                               const history_query& q) {
   recipient_history h;
-  h.address = lower(address);
+  h.address = ascii_lower(address);
   sesami::store::detail::history_cursor cur;
   if (!sesami::store::detail::decode_history_cursor(q.cursor, cur))
     return error{errc::bad_input, "cursor: not one this server gave out"};

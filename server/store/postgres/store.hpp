@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <sesami/ascii.hpp>
 #include <sesami/rollup.hpp>
 
 #include "../detail/group_commit.hpp"
@@ -135,13 +136,6 @@ inline std::string id_hex(std::string_view id) {
 // The identity from its bytea (hex): 16 bytes read back as 32 hex chars, else the raw bytes.
 inline std::string id_of_hex(std::string_view hex) {
   return hex.size() == 32 ? std::string(hex) : from_hex(hex);
-}
-
-inline std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
 }
 
 inline std::int64_t now_ms() noexcept {

@@ -30,7 +30,7 @@ result<suppression_page> pg_store::list_suppressions(std::string_view workspace,
       params()
           .text(workspace)
           .text(after)
-          .text(lower(q.contains))
+          .text(ascii_lower(q.contains))
           .integer(static_cast<std::int64_t>(limit + 1)),
       "cannot list suppressions");
   if (!r) return r.error();
@@ -47,7 +47,7 @@ result<std::optional<suppression_entry>> pg_store::find_suppression(std::string_
                                                                     std::string_view address) {
   auto c = pool_.acquire();
   if (!c) return c.error();
-  return find_suppression_with(**c, workspace, lower(address));
+  return find_suppression_with(**c, workspace, ascii_lower(address));
 }
 
 result<std::size_t> pg_store::add_suppressions(std::string_view workspace,
@@ -55,7 +55,7 @@ result<std::size_t> pg_store::add_suppressions(std::string_view workspace,
   auto c = pool_.acquire();
   if (!c) return c.error();
   std::vector<suppression_entry> lowered(entries.begin(), entries.end());
-  for (auto& e : lowered) e.address = lower(e.address);
+  for (auto& e : lowered) e.address = ascii_lower(e.address);
   return in_transaction(**c, [&](connection& conn) -> result<std::size_t> {
     auto added = insert_suppressions(conn, workspace, lowered);
     if (!added) return added.error();
@@ -64,8 +64,9 @@ result<std::size_t> pg_store::add_suppressions(std::string_view workspace,
 }
 
 result<bool> pg_store::remove_suppression(std::string_view workspace, std::string_view address) {
-  auto r = pool_.exec("DELETE FROM suppressions WHERE workspace = $1 AND address = $2",
-                      params().text(workspace).text(lower(address)), "cannot remove suppression");
+  auto r =
+      pool_.exec("DELETE FROM suppressions WHERE workspace = $1 AND address = $2",
+                 params().text(workspace).text(ascii_lower(address)), "cannot remove suppression");
   if (!r) return r.error();
   return r->affected() > 0;
 }

@@ -37,7 +37,7 @@ result<ingest_summary> sqlite_store::ingest_one(txn_state& txn, request& req) {
       ++sum.expired;
       continue;
     }
-    recipient = ev.recipient ? lower(*ev.recipient) : std::string();
+    recipient = ev.recipient ? ascii_lower(*ev.recipient) : std::string();
     blob = id_to_blob(item.id);
     auto& s = **ins;
     s.bind(1, ws);
@@ -381,6 +381,5 @@ status sqlite_store::flush_pair_links(txn_state& txn) {
   }
   return {};
 }
-
 
 }  // namespace sesami::store::sqlite

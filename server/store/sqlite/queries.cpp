@@ -134,7 +134,7 @@ result<recipient_history> sqlite_store::recipient(std::string_view workspace,
                                                   std::string_view address,
                                                   const history_query& q) {
   recipient_history h;
-  h.address = lower(address);
+  h.address = ascii_lower(address);
   sesami::store::detail::history_cursor cur;
   if (!sesami::store::detail::decode_history_cursor(q.cursor, cur))
     return error{errc::bad_input, "cursor: not one this server gave out"};

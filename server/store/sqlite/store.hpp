@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <sesami/ascii.hpp>
 #include <sesami/rollup.hpp>
 
 #include "../detail/group_commit.hpp"
@@ -60,13 +61,6 @@ inline std::string blob_to_id(std::string_view b) {
     out[2 * i] = digits[v >> 4];
     out[2 * i + 1] = digits[v & 15];
   }
-  return out;
-}
-
-inline std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return out;
 }
 

@@ -23,7 +23,7 @@ result<suppression_page> sqlite_store::list_suppressions(std::string_view worksp
   auto& s = **st;
   s.bind(1, workspace);
   s.bind(2, after);
-  s.bind(3, lower(q.contains));
+  s.bind(3, ascii_lower(q.contains));
   s.bind(4, static_cast<std::int64_t>(limit + 1));
   suppression_page page;
   int rc;
@@ -40,7 +40,7 @@ result<std::optional<suppression_entry>> sqlite_store::find_suppression(std::str
                                                                         std::string_view address) {
   auto r = reader();
   if (!r) return r.error();
-  return find_suppression_with(**r, workspace, lower(address));
+  return find_suppression_with(**r, workspace, ascii_lower(address));
 }
 
 result<std::size_t> sqlite_store::add_suppressions(std::string_view workspace,
@@ -69,7 +69,7 @@ result<bool> sqlite_store::remove_suppression(std::string_view workspace,
   auto st = writer_->prepare("DELETE FROM suppressions WHERE workspace = ?1 AND address = ?2");
   if (!st) return st.error();
   (*st)->bind(1, workspace);
-  (*st)->bind(2, lower(address));
+  (*st)->bind(2, ascii_lower(address));
   if (auto r = run(*writer_, **st, "cannot remove suppression"); !r) return r.error();
   return writer_->changes() > 0;
 }
@@ -108,7 +108,7 @@ result<std::size_t> sqlite_store::insert_suppression(std::string_view workspace,
   if (!st) return st.error();
   auto& s = **st;
   s.bind(1, workspace);
-  s.bind(2, lower(e.address));
+  s.bind(2, ascii_lower(e.address));
   s.bind(3, e.reason);
   s.bind(4, to_string(e.source));
   s.bind(5, e.event_id);
