@@ -65,7 +65,7 @@ constexpr std::optional<enhanced_status> find_enhanced_status(std::string_view t
 /// True when the diagnostic text is an out-of-office or other auto-reply.
 constexpr bool is_auto_reply(std::string_view diagnostic) noexcept {
   for (std::string_view m : detail::auto_reply_markers)
-    if (detail::icontains(diagnostic, m)) return true;
+    if (icontains(diagnostic, m)) return true;
   return false;
 }
 
@@ -151,7 +151,7 @@ constexpr machine_verdict classify_open(std::string_view user_agent) noexcept {
   const std::string_view ua = detail::trim(user_agent);
   if (ua == "Mozilla/5.0") return {true, "apple-mpp"};
   for (const auto& r : detail::open_proxy_rules)
-    if (detail::icontains(ua, r.needle)) return {true, r.reason};
+    if (icontains(ua, r.needle)) return {true, r.reason};
   return {};
 }
 inline machine_verdict classify_open(const open_info& o) noexcept {
@@ -169,7 +169,7 @@ constexpr machine_verdict classify_click(std::string_view user_agent, std::int64
   const std::string_view ua = detail::trim(user_agent);
   if (ua.empty()) return {true, "no-user-agent"};
   for (const auto& r : detail::click_scanner_rules)
-    if (detail::icontains(ua, r.needle)) return {true, r.reason};
+    if (icontains(ua, r.needle)) return {true, r.reason};
   if (sent_at > 0 && clicked_at >= sent_at && clicked_at - sent_at < machine_click_window_ms)
     return {true, "too-fast"};
   return {};
@@ -197,7 +197,7 @@ inline std::optional<std::string_view> suppression_reason(const event& e) noexce
     return std::nullopt;
   }
   if (const auto* c = e.get<complaint_info>()) {
-    if (detail::iequals(c->feedback_type, "not-spam")) return std::nullopt;
+    if (iequals(c->feedback_type, "not-spam")) return std::nullopt;
     return "complaint";
   }
   return std::nullopt;

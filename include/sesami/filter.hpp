@@ -12,9 +12,10 @@
 #include <utility>      // std::pair
 #include <vector>       // criteria, selections
 
+#include <sesami/ascii.hpp>
 #include <sesami/batch.hpp>
 #include <sesami/detail/iso8601.hpp>
-#include <sesami/detail/json_access.hpp>  // ascii_lower
+#include <sesami/detail/json_access.hpp>
 #include <sesami/error.hpp>
 #include <sesami/event.hpp>
 
@@ -60,12 +61,6 @@ struct filter {
 using selection = std::vector<std::uint32_t>;
 
 namespace detail {
-inline std::string lowered(std::string_view s) {
-  std::string out(s);
-  ascii_lower(out);
-  return out;
-}
-
 /// Whether a (lower-cased) address matches one recipient pattern other than "@domain".
 inline bool recipient_matches(std::string_view address, std::string_view pattern) noexcept {
   const bool lead = !pattern.empty() && pattern.front() == '*';
@@ -127,7 +122,7 @@ inline compiled_filter compile(const batch& b, const filter& f) {
     c.domain_ok.assign(b.domains.size(), 0);
     bool any = false;
     for (const auto& raw : f.recipients) {
-      const std::string p = lowered(raw);
+      const std::string p = ascii_lower(raw);
       if (p.size() > 1 && p.front() == '@') {
         if (auto id = b.domains.find(std::string_view(p).substr(1))) c.domain_ok[*id] = any = true;
       } else if (p.find('*') == std::string::npos) {
@@ -273,7 +268,7 @@ inline result<filter> filter_from_query(std::span<const query_param> params,
       const std::string_view core = value.substr(value.starts_with('*') ? 1 : 0);
       if (core.empty() || core == "*" || core == "@")
         return bad("recipient: expected an address, *part*, or @domain");
-      f.recipients.push_back(detail::lowered(value));
+      f.recipients.push_back(ascii_lower(value));
     } else if (key == "messageId") {
       if (value.empty()) return bad("messageId: empty");
       f.message_ids.emplace_back(value);

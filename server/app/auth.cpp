@@ -7,6 +7,8 @@
 
 #include <sodium.h>
 
+#include <sesami/ascii.hpp>
+
 #include "import.hpp"  // now_ms
 
 namespace sesami::app {
@@ -24,12 +26,6 @@ failure fail(std::string_view code, std::string message) {
   return {std::string(code), std::move(message)};
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 struct sodium_ready {
   sodium_ready() {
     if (::sodium_init() < 0) std::abort();  // no randomness: nothing here can be safe
@@ -45,7 +41,7 @@ std::optional<std::string> slug(std::string_view name) {
   for (char c : name) {
     const auto u = static_cast<unsigned char>(c);
     if (std::isalnum(u))
-      out.push_back(static_cast<char>(std::tolower(u)));
+      out.push_back(ascii_lower(c));
     else if ((c == '-' || c == '_' || c == ' ' || c == '.') && !out.empty() && out.back() != '-')
       out.push_back('-');
   }
@@ -213,7 +209,7 @@ outcome<bool> auth::aws_account_connected(std::string_view workspace, std::strin
 
 outcome<std::string> auth::add_user(std::string_view email_in, std::string_view password,
                                     std::string_view workspace, role r, bool one_time) {
-  const std::string email = lower(email_in);
+  const std::string email = ascii_lower(email_in);
   if (!valid_email(email))
     return fail("validation.email",
                 "'" + email.substr(0, 254) +
@@ -291,7 +287,7 @@ outcome<void> auth::change_password(std::string_view user_id, std::string_view o
 }
 
 outcome<std::string> auth::reset_password(std::string_view email_in) {
-  const std::string email = lower(email_in);
+  const std::string email = ascii_lower(email_in);
   auto u = acc_.user_by_email(email);
   if (!u) return from_store(u.error());
   if (!*u) return fail("store.not_found", "no user '" + email + "'");
@@ -328,7 +324,7 @@ outcome<login_result> auth::start_session(const store::user_row& u) {
 
 outcome<login_result> auth::login(std::string_view email_in, std::string_view password,
                                   std::string_view remote) {
-  const std::string email = lower(email_in);
+  const std::string email = ascii_lower(email_in);
   auto attempt = begin_password_check(email, remote);
   if (!attempt) return attempt.error();
   auto u = acc_.user_by_email(email);
@@ -348,7 +344,7 @@ outcome<login_result> auth::login(std::string_view email_in, std::string_view pa
 // ---- members and invitations ----------------------------------------------------------------
 
 outcome<invitation> auth::invite(const principal& by, std::string_view email_in, role r) {
-  const std::string email = lower(email_in);
+  const std::string email = ascii_lower(email_in);
   if (!valid_email(email)) return fail("validation.email", "invite someone by email address");
   // Membership in the inviter's own workspace is no secret to it (GET /users lists it); whether
   // the email has an account anywhere else never shows in the answer.

@@ -32,6 +32,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <sesami/ascii.hpp>
 #include <sesami/detail/iso8601.hpp>
 
 #include "import.hpp"
@@ -49,13 +50,6 @@ constexpr std::size_t bulk_batch = 50;                // SES SendBulkEmail: 50 p
 
 failure bad(std::string field, std::string message) {
   return {"validation." + field, field + ": " + message};
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
 }
 
 bool has_line_break(std::string_view s) {
@@ -148,7 +142,7 @@ bool valid_mailbox(std::string_view s) {
 }
 std::string address_of(std::string_view s) {
   const auto lt = s.rfind('<');
-  return lower(lt == std::string_view::npos ? s : s.substr(lt + 1, s.size() - lt - 2));
+  return ascii_lower(lt == std::string_view::npos ? s : s.substr(lt + 1, s.size() - lt - 2));
 }
 
 outcome<std::vector<std::string>> address_list(const json::object& o, std::string_view k) {
@@ -299,7 +293,7 @@ outcome<send_request> parse_send(const json::object& o) {
         if (m.content_type.find('/') == std::string::npos)
           return bad("attachments", "contentType: type/subtype");
         m.content = std::move(*bytes);
-        const std::string d = lower(disp->value_or("attachment"));
+        const std::string d = ascii_lower(disp->value_or("attachment"));
         if (d != "attachment" && d != "inline")
           return bad("attachments", "disposition: attachment or inline");
         m.disposition = d == "inline" ? "INLINE" : "ATTACHMENT";
@@ -467,7 +461,7 @@ std::string mailer::unsubscribe_url(std::string_view workspace, std::string_view
   if (base.empty()) return {};
   std::string payload(workspace);
   payload += '\0';
-  payload += lower(address);
+  payload += ascii_lower(address);
   return base + "/unsubscribe/" + b64url(payload) + "." + b64url(token_mac(payload));
 }
 

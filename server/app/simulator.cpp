@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <sesami/ascii.hpp>
 #include <sesami/detail/iso8601.hpp>
 
 #include "import.hpp"
@@ -18,13 +19,6 @@ constexpr std::string_view sim_domain = "simulator.amazonses.com";
 
 enum class behaviour { success, bounce, ooto, complaint, suppressed };
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 /// The address inside "Name <addr>", or the text itself.
 std::string bare_address(std::string_view a) {
   const auto lt = a.rfind('<'), gt = a.rfind('>');
@@ -34,7 +28,7 @@ std::string bare_address(std::string_view a) {
 }
 
 behaviour behaviour_of(std::string_view address) {
-  const std::string a = lower(bare_address(address));
+  const std::string a = ascii_lower(bare_address(address));
   const auto at = a.find('@');
   if (at == std::string::npos || std::string_view(a).substr(at + 1) != sim_domain)
     return behaviour::success;
@@ -69,7 +63,7 @@ std::string subject_of_raw(std::string_view raw) {
     std::string_view line = raw.substr(pos, eol == std::string_view::npos ? raw.npos : eol - pos);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) break;  // end of the head
-    if (line.size() > 8 && lower(line.substr(0, 8)) == "subject:") {
+    if (line.size() > 8 && ascii_lower(line.substr(0, 8)) == "subject:") {
       line.remove_prefix(8);
       while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
       return std::string(line);

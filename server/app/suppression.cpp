@@ -1,5 +1,6 @@
 #include "suppression.hpp"
 
+#include <sesami/ascii.hpp>
 #include <sesami/detail/iso8601.hpp>
 
 #include "csv.hpp"
@@ -7,12 +8,6 @@
 namespace sesami::app {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -116,7 +111,7 @@ csv_import suppression_from_csv(std::string_view text, std::int64_t now) {
     if (fields.size() == 1 && trim(fields[0]).empty() && !bad) continue;  // blank line
     if (first_record) {
       first_record = false;
-      if (lower(trim(fields[0])) == "address") continue;  // the header
+      if (ascii_lower(trim(fields[0])) == "address") continue;  // the header
     }
     if (bad) {
       res.problems.push_back({record_line, problem});
@@ -129,7 +124,7 @@ csv_import suppression_from_csv(std::string_view text, std::int64_t now) {
       continue;
     }
     store::suppression_entry e;
-    e.address = lower(cell(fields[0]));
+    e.address = ascii_lower(cell(fields[0]));
     if (!plausible_address(e.address)) {
       res.problems.push_back(
           {record_line, "not an email address: '" + std::string(trim(fields[0])) + "'"});

@@ -7,22 +7,17 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <sesami/ascii.hpp>
+
 #include "../aws/ses_v2.hpp"
 #include "import.hpp"
 
 namespace sesami::app {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string o(s);
-  for (char& c : o)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return o;
-}
-
 /// SES knows two reasons; a local complaint stays a complaint, anything else is a bounce.
 std::string_view ses_reason(std::string_view local) {
-  return lower(local).find("complaint") != std::string::npos ? "COMPLAINT" : "BOUNCE";
+  return ascii_lower(local).find("complaint") != std::string::npos ? "COMPLAINT" : "BOUNCE";
 }
 std::string local_reason(std::string_view ses) {
   return ses == "COMPLAINT" ? "complaint" : "hard-bounce";
@@ -114,7 +109,7 @@ boost::system::result<store::sync_record, sync_error> suppression_syncer::sync(
   for (;;) {
     auto page = store_.list_suppressions(workspace, q);
     if (!page) return sync_error{std::string(page.error().id()), page.error().message};
-    for (auto& e : page->entries) local.emplace(lower(e.address), std::move(e));
+    for (auto& e : page->entries) local.emplace(ascii_lower(e.address), std::move(e));
     if (!page->next) break;
     q.cursor = *page->next;
   }
@@ -127,7 +122,7 @@ boost::system::result<store::sync_record, sync_error> suppression_syncer::sync(
   for (;;) {
     auto page = with_retries(opt_, [&] { return ses.list_suppressed_destinations(*creds, lp); });
     if (!page) return fail_whole("list", code_of(page.error()), page.error().message);
-    for (auto& e : page->items) remote.emplace(lower(e.email_address), std::move(e));
+    for (auto& e : page->items) remote.emplace(ascii_lower(e.email_address), std::move(e));
     if (page->next_token.empty()) break;
     if (remote.size() >= opt_.max_remote)
       return fail_whole("list", "sync.too_large",

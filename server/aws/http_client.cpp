@@ -107,17 +107,6 @@ std::size_t on_header(char* p, std::size_t size, std::size_t n, void* ud) {
 }
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 std::string_view http_response::header(std::string_view name) const noexcept {
   for (const auto& h : headers)
     if (iequals(h.name, name)) return h.value;

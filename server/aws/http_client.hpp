@@ -12,6 +12,8 @@
 
 #include <boost/system/result.hpp>
 
+#include <sesami/ascii.hpp>
+
 #include "outbound_url.hpp"
 
 namespace sesami::aws {
@@ -87,7 +89,7 @@ struct url_parts {
 /// Nullopt when the URL is not http(s), has user info, or has no host.
 std::optional<url_parts> parse_url(std::string_view url);
 
-/// True for names equal ignoring ASCII case.
-bool iequals(std::string_view a, std::string_view b) noexcept;
+/// True for names equal ignoring ASCII case (the core's).
+using sesami::iequals;
 
 }  // namespace sesami::aws

@@ -10,6 +10,8 @@
 
 #include <curl/curl.h>
 
+#include <sesami/ascii.hpp>
+
 namespace sesami::aws {
 namespace {
 
@@ -258,9 +260,7 @@ boost::system::result<outbound_target, outbound_refusal> parse_outbound_url(std:
   auto host = part(u.get(), CURLUPART_HOST);
   if (!host || !*host.get()) return refuse("the URL has no host");
   outbound_target t;
-  t.host = host.get();
-  for (char& ch : t.host)
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  t.host = ascii_lower(host.get());
   if (t.host.find('%') != std::string::npos) return refuse("the URL's host is percent-encoded");
   if (auto port = part(u.get(), CURLUPART_PORT)) {
     const std::string_view p = port.get();

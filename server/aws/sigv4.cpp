@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include <sesami/ascii.hpp>
 #include <sesami/detail/iso8601.hpp>
 
 #include <openssl/crypto.h>
@@ -26,13 +27,6 @@ int hex_value(char c) noexcept {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
 }
 
 bool space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -317,7 +311,7 @@ signature_parts sign(signable_request& req, const credentials& creds, const sign
   hs.reserve(req.headers.size() + 1);
   bool has_host = false;
   for (const auto& h : req.headers) {
-    auto name = lower(h.name);
+    auto name = ascii_lower(h.name);
     if (name == "host") has_host = true;
     hs.emplace_back(std::move(name), canonical_value(h.value));
   }

@@ -3,9 +3,10 @@
 // generated and printed once; the first sign-in with it must set a new one.
 // `sesami user reset-password EMAIL`: the operator's way back in — a new one-time password,
 // printed once; the user's sessions end.
-#include <cctype>
 #include <cstdio>
 #include <string>
+
+#include <sesami/ascii.hpp>
 
 #include "../app/auth.hpp"
 #include "../store/accounts.hpp"
@@ -24,8 +25,7 @@ void print_sign_in(const std::string& email, const std::string& password) {
 int add_user(app::auth& auth, store::accounts& acc, const std::string& email_in,
              const std::string& workspace, const std::string& role, std::string password) {
   const std::string reset_hint = "; a new password: sesami user reset-password " + email_in;
-  std::string lowered = email_in;  // the store keeps emails lower-cased
-  for (auto& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lowered = ascii_lower(email_in);  // the store keeps emails lower-cased
   auto existing = acc.user_by_email(lowered);
   if (!existing) {
     std::fprintf(stderr, "sesami user add: %s\n", existing.error().message.c_str());

@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <sesami/aggregate_json.hpp>
+#include <sesami/ascii.hpp>
 #include <sesami/batch.hpp>
 #include <sesami/detail/iso8601.hpp>
 #include <sesami/filter.hpp>
@@ -55,13 +56,6 @@ response no_content(const context& ctx) {
   res.set("X-Request-Id", ctx.request_id);
   res.keep_alive(ctx.req.keep_alive());
   return res;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
 }
 
 std::string time_json(std::int64_t ms) { return sesami::detail::format_iso8601(ms); }
@@ -275,11 +269,11 @@ class api : public std::enable_shared_from_this<api> {
     xfp = xfp.substr(0, xfp.find(','));
     while (!xfp.empty() && xfp.back() == ' ') xfp.remove_suffix(1);
     while (!xfp.empty() && xfp.front() == ' ') xfp.remove_prefix(1);
-    if (lower(xfp) == "https") return true;
-    if (const auto fwd = lower(ctx.header("Forwarded"));
+    if (ascii_lower(xfp) == "https") return true;
+    if (const auto fwd = ascii_lower(ctx.header("Forwarded"));
         fwd.find("proto=https") != std::string::npos)
       return true;
-    auto host = lower(ctx.header("Host"));
+    auto host = ascii_lower(ctx.header("Host"));
     if (host.starts_with("[::1]")) return true;
     host = host.substr(0, host.rfind(':'));  // no port (IPv6 literals other than [::1] never match)
     return host == "localhost" || host.ends_with(".localhost") ||
@@ -544,7 +538,7 @@ class api : public std::enable_shared_from_this<api> {
     if (!p) return err;
     const auto q = history_query_of(ctx, err);
     if (!q) return err;
-    const auto address = lower(ctx.param("address"));
+    const auto address = ascii_lower(ctx.param("address"));
     auto h = d_.store.recipient(p->workspace, address, *q);
     if (!h) return fail_store(ctx, h.error());
     if (q->cursor.empty() && h->messages.empty() && h->events.empty() && !h->suppressed)
@@ -598,7 +592,7 @@ class api : public std::enable_shared_from_this<api> {
     bool csv = ctx.header("Accept").find("text/csv") != std::string_view::npos;
     for (const auto& [k, v] : ctx.query) {
       if (k == "contains") {
-        q.contains = lower(v);
+        q.contains = ascii_lower(v);
       } else if (k == "cursor") {
         q.cursor = v;
       } else if (k == "format") {
@@ -667,7 +661,7 @@ class api : public std::enable_shared_from_this<api> {
     if (!address || !app::plausible_address(*address))
       return error_response(ctx, "validation.address", "address: an email address");
     store::suppression_entry e;
-    e.address = lower(*address);
+    e.address = ascii_lower(*address);
     e.reason = std::string(str_field(*body, "reason").value_or("manual"));
     if (app::reason_too_long(e.reason))
       return error_response(
@@ -687,7 +681,7 @@ class api : public std::enable_shared_from_this<api> {
     response err;
     auto p = authenticate(ctx, role::admin, err);
     if (!p) return err;
-    auto r = d_.store.remove_suppression(p->workspace, lower(ctx.param("address")));
+    auto r = d_.store.remove_suppression(p->workspace, ascii_lower(ctx.param("address")));
     if (!r) return fail_store(ctx, r.error());
     if (!*r) return error_response(ctx, code::not_found, "address not on the suppression list");
     return no_content(ctx);

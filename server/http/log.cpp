@@ -1,6 +1,5 @@
 #include "log.hpp"
 
-#include <cctype>
 #include <chrono>
 #include <string>
 
@@ -8,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/json/serialize.hpp>
 
+#include <sesami/ascii.hpp>
 #include <sesami/detail/iso8601.hpp>
 
 namespace sesami::http::log {
@@ -45,8 +45,7 @@ bool enabled(spdlog::level::level_enum level) noexcept { return logger()->should
 bool is_secret(std::string_view name) noexcept {
   std::string n;
   for (char c : name)
-    if (c != '-' && c != '_')
-      n.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    if (c != '-' && c != '_') n.push_back(ascii_lower(c));
   static constexpr std::string_view words[] = {"authorization", "cookie", "password",
                                                "token",         "apikey", "secret",
                                                "signature",     "csrf",   "session"};

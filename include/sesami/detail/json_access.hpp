@@ -12,6 +12,8 @@
 #include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 
+#include <sesami/ascii.hpp>  // ascii_lower, iequals, icontains
+
 namespace sesami::detail {
 
 inline std::string_view to_sv(const boost::json::string& s) noexcept {
@@ -68,30 +70,6 @@ inline std::optional<std::int64_t> get_int64(const boost::json::object& o,
   return std::nullopt;
 }
 
-inline void ascii_lower(std::string& s) noexcept {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-}
-inline constexpr char ascii_lower(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-/// Case-insensitive (ASCII) substring search: user agents and diagnostics vary in case.
-constexpr bool icontains(std::string_view hay, std::string_view needle) noexcept {
-  if (needle.empty()) return true;
-  if (needle.size() > hay.size()) return false;
-  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
-    std::size_t j = 0;
-    while (j < needle.size() && ascii_lower(hay[i + j]) == ascii_lower(needle[j])) ++j;
-    if (j == needle.size()) return true;
-  }
-  return false;
-}
-constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  return true;
-}
 constexpr std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() &&
          (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
@@ -110,9 +88,7 @@ inline std::string normalize_address(std::string_view in) {
     const std::size_t open = s.rfind('<');
     if (open != std::string_view::npos) s = trim(s.substr(open + 1, s.size() - open - 2));
   }
-  std::string out(s);
-  ascii_lower(out);
-  return out;
+  return ascii_lower(s);
 }
 
 }  // namespace sesami::detail

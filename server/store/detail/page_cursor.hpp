@@ -5,6 +5,7 @@
 //                of the two lists of a history goes on — an events cursor as above, a status
 //                position "<last_seen hex>.<key hex>" (key: the message id of a recipient's row,
 //                the recipient of a message's row, hex-encoded), or "x" when that list is done.
+//   suppressions "a.<address>": the last address given out (GET /suppressions)
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -49,6 +50,20 @@ inline bool decode_cursor(std::string_view c, std::int64_t& ts, std::int64_t& se
   const auto dot = c.find('.');
   if (dot == std::string_view::npos) return false;
   return parse_hex64(c.substr(0, dot), ts) && parse_hex64(c.substr(dot + 1), seq);
+}
+
+/// A suppression page's cursor: after the address given out last.
+inline std::string encode_address_cursor(std::string_view address) {
+  return "a." + std::string(address);
+}
+
+/// Empty text: the first page (`after` empty). False for anything this server did not give out.
+inline bool decode_address_cursor(std::string_view text, std::string& after) {
+  after.clear();
+  if (text.empty()) return true;
+  if (text.substr(0, 2) != "a.") return false;
+  after = text.substr(2);
+  return true;
 }
 
 /// Where a history's list of statuses goes on: after (last_seen, key) in its order.

@@ -12,7 +12,7 @@
 // - events is partitioned by month on ts (ms). A unique index on a partitioned table must hold
 //   the partition key, so identity is UNIQUE (workspace, id, ts) — the same constraint, since the
 //   identity hashes the timestamp (sesami/identity.hpp). Partitions are created ahead and on
-//   demand (pg_store.cpp); retention drops whole months.
+//   demand (postgres/store.cpp); retention drops whole months.
 // - seq comes from a sequence; event_tags joins back on (workspace, ts, seq), which the
 //   events_time index serves in every partition.
 // - text columns use the "C" collation: byte order, like SQLite, for cursors and sorted lists.

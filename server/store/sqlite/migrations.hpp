@@ -7,7 +7,7 @@
 // reorder an entry that has shipped — databases in the field have already run it. (The server's
 // users / API keys / sessions / ingest tokens tables go here as further entries.)
 //
-// Index choices are explained in docs/storage.md; every query in sqlite_store.cpp names the index
+// Index choices are explained in docs/storage.md; every query in this directory names the index
 // it expects.
 #include <span>
 #include <string_view>
