@@ -89,7 +89,7 @@ TEST_CASE("security/keys: a send-scoped key sends, and manages nothing",
   CHECK(c.request("POST", "/api-keys", R"({"scope":"sudo"})", bearer(ws.key)).status == 400);
 }
 
-TEST_CASE("security/keys: expired and revoked keys are refused; the last use is shown",
+TEST_CASE("security/keys: expired and revoked keys are refused, the last use is shown",
           "[proof][security][keys]") {
   temp_dir dir;
   const auto db = dir.path / "sesami.db";
