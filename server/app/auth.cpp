@@ -92,7 +92,10 @@ std::optional<role> parse_role(std::string_view s) noexcept {
   return std::nullopt;
 }
 
-auth::auth(store::store& s, store::accounts& a) : store_(s), acc_(a) { ensure_sodium(); }
+auth::auth(store::store& s, store::accounts& a, const secret_box* box)
+    : store_(s), acc_(a), box_(box) {
+  ensure_sodium();
+}
 
 std::string auth::random_token(std::size_t bytes) {
   ensure_sodium();
@@ -166,10 +169,12 @@ outcome<new_workspace> auth::create_workspace(std::string_view name) {
   out.ingest_token = random_token();
   out.ingest_secret = random_token();
   if (auto r = set_ingest(*id, out.ingest_token, out.ingest_secret); !r) return r.error();
-  auto key = create_api_key(*id, role::owner, "created with the workspace");
+  auto key = create_api_key(*id, {role::owner, key_scope::admin, "created with the workspace", 0});
   if (!key) return key.error();
-  out.api_key_id = key->first;
-  out.api_key = key->second;
+  out.api_key_id = key->id;
+  out.api_key = key->key;
+  out.access_key_id = key->access_key_id;
+  out.secret_access_key = key->secret_access_key;
   return out;
 }
 
@@ -560,25 +565,6 @@ void auth::render_metrics(std::string& out) const {
 
 void auth::logout(std::string_view session) { (void)acc_.delete_session(sha256(session)); }
 
-outcome<principal> auth::from_api_key(std::string_view key) {
-  const auto h = sha256(key);
-  {
-    std::lock_guard lock(cache_mu_);
-    if (auto it = key_cache_.find(h); it != key_cache_.end()) return it->second;
-  }
-  auto row = acc_.api_key_by_hash(h);
-  if (!row) return from_store(row.error());
-  if (!*row) return fail("auth.unauthenticated", "unknown API key");
-  principal p;
-  p.workspace = (*row)->workspace;
-  p.access = parse_role((*row)->role).value_or(role::viewer);
-  p.key_id = (*row)->id;
-  std::lock_guard lock(cache_mu_);
-  if (key_cache_.size() > 10000) key_cache_.clear();
-  key_cache_[h] = p;
-  return p;
-}
-
 outcome<std::vector<store::membership_row>> auth::session_workspaces(std::string_view session) {
   auto s = acc_.session_by_hash(sha256(session));
   if (!s) return from_store(s.error());
@@ -621,31 +607,6 @@ outcome<principal> auth::from_session(std::string_view session, std::string_view
   p.csrf = (*s)->csrf;
   p.must_change_password = (*s)->must_change_password;
   return p;
-}
-
-outcome<std::pair<std::string, std::string>> auth::create_api_key(std::string_view workspace,
-                                                                  role r, std::string_view name) {
-  const std::string key = "sk_" + random_token();
-  const std::string id = "key_" + random_token(9);
-  if (auto a = acc_.add_api_key({sha256(key), id, std::string(workspace), std::string(to_string(r)),
-                                 std::string(name), now_ms()});
-      !a)
-    return from_store(a.error());
-  return std::pair{id, key};
-}
-
-outcome<std::vector<store::api_key_row>> auth::api_keys(std::string_view workspace) {
-  auto r = acc_.api_keys_of(workspace);
-  if (!r) return from_store(r.error());
-  return *r;
-}
-
-outcome<bool> auth::delete_api_key(std::string_view workspace, std::string_view id) {
-  auto r = acc_.delete_api_key(workspace, id);
-  if (!r) return from_store(r.error());
-  std::lock_guard lock(cache_mu_);
-  std::erase_if(key_cache_, [&](const auto& kv) { return kv.second.key_id == id; });
-  return *r;
 }
 
 outcome<ingest_target> auth::ingest_for_token(std::string_view token) {

@@ -21,6 +21,7 @@
 #include "../store/store.hpp"
 #include "login_throttle.hpp"
 #include "password_gate.hpp"
+#include "secret_box.hpp"
 
 namespace sesami::app {
 
@@ -49,10 +50,18 @@ enum class role : std::uint8_t { viewer, admin, owner };  // ordered: a role inc
 std::string_view to_string(role r) noexcept;
 std::optional<role> parse_role(std::string_view s) noexcept;
 
+/// What an API key may touch, within its role (issue #17): `send` the send routes (POST /mail,
+/// POST /mail/bulk, the attempts, the SES API's sends), `read` the GET routes, `admin` all its
+/// role allows. People signed in are `admin`. The rule itself is http::scope_allows.
+enum class key_scope : std::uint8_t { send, read, admin };
+std::string_view to_string(key_scope s) noexcept;
+std::optional<key_scope> parse_scope(std::string_view s) noexcept;
+
 /// The authenticated caller, scoped to one workspace.
 struct principal {
   std::string workspace;
   role access = role::viewer;
+  key_scope scope = key_scope::admin;
   std::string user_id;  // empty for API keys
   std::string key_id;   // empty for users
   bool via_cookie = false;
@@ -69,6 +78,30 @@ struct new_workspace {
   std::string ingest_secret;  // the EventBridge API-key header value; shown once
   std::string api_key;        // owner rights; shown once
   std::string api_key_id;
+  std::string access_key_id;      // the owner key's SigV4 pair (with a sealing key)
+  std::string secret_access_key;  // shown once
+};
+
+/// What a new API key may do, and until when.
+struct api_key_spec {
+  role access = role::viewer;
+  key_scope scope = key_scope::admin;
+  std::string name;
+  std::int64_t expires_at = 0;  // ms since the epoch; 0: never
+};
+/// A new key's secrets, each shown once: the bearer key and the SigV4 credential pair (empty
+/// when this auth has no sealing key, e.g. a tool that cannot keep the secret).
+struct new_api_key {
+  std::string id;
+  std::string key;
+  std::string access_key_id;
+  std::string secret_access_key;
+};
+
+/// The caller of a SigV4-signed request: the key's principal and the secret to check with.
+struct sigv4_caller {
+  principal who;
+  std::string secret_access_key;
 };
 
 struct login_result {
@@ -98,7 +131,9 @@ struct ingest_target {
 
 class auth {
  public:
-  auth(store::store& s, store::accounts& a);
+  /// `box` seals the API keys' SigV4 secrets (the --secret-key-file database key); without it,
+  /// new keys get no credential pair and SigV4 callers are refused.
+  auth(store::store& s, store::accounts& a, const secret_box* box = nullptr);
 
   // ---- primitives ----
   static std::string random_token(std::size_t bytes = 32);  // base64url, no padding
@@ -169,7 +204,11 @@ class auth {
   void logout(std::string_view session);
 
   // ---- requests ----
+  /// A bearer key's caller; revoked and expired keys are refused ("auth.unauthenticated").
   outcome<principal> from_api_key(std::string_view key);
+  /// The caller behind a SigV4 access key id, with its secret opened; "auth.unauthenticated"
+  /// for an unknown, revoked or expired key or one without a pair.
+  outcome<sigv4_caller> from_access_key(std::string_view access_key_id);
   /// A session cookie's caller in `workspace` (empty: the user's only or first workspace). A
   /// workspace the user does not belong to answers not_found, like one that does not exist.
   outcome<principal> from_session(std::string_view session, std::string_view workspace);
@@ -179,10 +218,13 @@ class auth {
   outcome<store::session_row> session_user(std::string_view session);
 
   // ---- API keys ----
-  outcome<std::pair<std::string, std::string>> create_api_key(std::string_view workspace, role r,
-                                                              std::string_view name);  // id, key
+  outcome<new_api_key> create_api_key(std::string_view workspace, const api_key_spec& spec);
   outcome<std::vector<store::api_key_row>> api_keys(std::string_view workspace);
-  outcome<bool> delete_api_key(std::string_view workspace, std::string_view id);
+  /// Revokes the key: refused from now on (on other nodes within key_recheck_ms), still listed.
+  outcome<bool> revoke_api_key(std::string_view workspace, std::string_view id);
+  /// A cached key is read again after this long (a revocation made on another node), and its
+  /// last use is written at most this often (not a write per request).
+  static constexpr std::int64_t key_recheck_ms = 60 * 1000;
 
   // ---- ingestion ----
   outcome<ingest_target> ingest_for_token(std::string_view token);
@@ -205,6 +247,16 @@ class auth {
   outcome<login_result> start_session(const store::user_row& u);
   outcome<void> set_ingest(std::string_view workspace, const std::string& token,
                            const std::string& secret);
+  /// A key row made principal, or the refusal (revoked, expired); records its use when due.
+  struct cached_key {
+    principal who;
+    std::int64_t expires_at = 0;
+    std::int64_t loaded_at = 0;
+    std::int64_t touched_at = 0;
+    std::string secret;  // SigV4 secret, opened (access-key cache only)
+  };
+  outcome<principal> admit(cached_key& k, std::int64_t now);
+  static cached_key cache_entry(const store::api_key_row& row, std::int64_t now);
 
   store::store& store_;
   store::accounts& acc_;
@@ -212,7 +264,9 @@ class auth {
   // Hot lookups cached: every ingestion request resolves its token, every API call its key.
   std::mutex cache_mu_;
   std::map<std::string, ingest_target, std::less<>> ingest_cache_;  // token hash →
-  std::map<std::string, principal, std::less<>> key_cache_;         // key hash →
+  std::map<std::string, cached_key, std::less<>> key_cache_;        // key hash →
+  std::map<std::string, cached_key, std::less<>> access_cache_;     // access key id →
+  const secret_box* box_ = nullptr;
   std::map<std::string, std::vector<std::string>, std::less<>> aws_cache_;
 
   login_throttle throttle_;

@@ -415,7 +415,7 @@ verify_result verify_with(const signable_request& received,
   const auto when = parse_amz_date(date);
   if (!when || date.substr(0, 8) != auth.date) return verify_result::malformed;
   const auto skew = now > *when ? now - *when : *when - now;
-  if (skew > std::chrono::minutes(5)) return verify_result::stale;
+  if (skew > opt.max_skew) return verify_result::stale;
   if (std::find(auth.signed_headers.begin(), auth.signed_headers.end(), "host") ==
       auth.signed_headers.end())
     return verify_result::malformed;
@@ -433,9 +433,15 @@ verify_result verify_with(const signable_request& received,
     }
     if (!found) return verify_result::malformed;
   }
-  const auto parts = compute(received.method, received.path, received.query, canonicalize(hs),
-                             sha256_hex(received.body), date, {auth.region, auth.service},
-                             auth.access_key_id, *secret, opt.normalize_path);
+  // The body is what the signature covers: its hash is computed here, never taken on trust
+  // (a claimed x-amz-content-sha256, UNSIGNED-PAYLOAD included, must be that hash).
+  const auto body_hash = sha256_hex(received.body);
+  for (const auto& h : received.headers)
+    if (iequals(h.name, "x-amz-content-sha256") && h.value != body_hash)
+      return verify_result::bad_signature;
+  const auto parts =
+      compute(received.method, received.path, received.query, canonicalize(hs), body_hash, date,
+              {auth.region, auth.service}, auth.access_key_id, *secret, opt.normalize_path);
   if (parts.signature.size() != auth.signature.size() ||
       CRYPTO_memcmp(parts.signature.data(), auth.signature.data(), parts.signature.size()) != 0)
     return verify_result::bad_signature;

@@ -37,6 +37,8 @@ struct signing_scope {
 struct sign_options {
   bool normalize_path = true;       // remove "." / ".." segments and empty segments (not S3)
   bool add_content_sha256 = false;  // add and sign x-amz-content-sha256
+  /// Verification only: the largest clock difference accepted (AWS: 5 minutes; SES: 15).
+  std::chrono::seconds max_skew{300};
 };
 
 /// A request as it will be sent. The signer appends its headers to `headers`.
@@ -93,7 +95,7 @@ signature_parts sign(signable_request& req, const credentials& creds, const sign
 bool sign_http(http_request& req, const credentials& creds, const signing_scope& scope,
                std::chrono::system_clock::time_point t, const sign_options& opt = {});
 
-// ---- verification (for the local stand-ins of STS / SQS, and tests) ---------------------------
+// ---- verification (the SES API's callers, the local stand-ins of STS / SQS, tests) -------------
 struct parsed_authorization {
   std::string access_key_id;
   std::string date;  // yyyymmdd
@@ -109,7 +111,8 @@ std::string_view to_id(verify_result v) noexcept;
 
 /// Recomputes the signature of a received request (its headers include Authorization and
 /// X-Amz-Date) over the headers it names, with the secret that `secret_for(access_key_id)`
-/// returns (nullopt: unknown key). `now` bounds the clock skew to 5 minutes as AWS does.
+/// returns (nullopt: unknown key). `now` bounds the clock skew to opt.max_skew. The payload hash
+/// is always computed from the body; an x-amz-content-sha256 header must match it.
 template <class SecretFor>
 verify_result verify(const signable_request& received, SecretFor&& secret_for,
                      std::chrono::system_clock::time_point now, const sign_options& opt = {});

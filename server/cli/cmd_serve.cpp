@@ -31,6 +31,7 @@
 #include "../http/fd_limits.hpp"
 #include "../http/log.hpp"
 #include "../http/server.hpp"
+#include "../http/ses_api.hpp"
 #include "../store/accounts.hpp"
 #include "../store/aws_connections.hpp"
 #include "../store/backup.hpp"
@@ -45,6 +46,25 @@
 #include "serve_env.hpp"
 
 namespace sesami::cli {
+namespace {
+/// HOST:PORT (IPv6 hosts in brackets) of an extra listener, or nullopt after printing the error.
+std::optional<std::pair<std::string, std::uint16_t>> listen_address(const char* flag,
+                                                                    const std::string& text) {
+  const auto colon = text.rfind(':');
+  unsigned port = 0;
+  std::string host = colon == std::string::npos ? "" : text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  const auto port_text = colon == std::string::npos ? "" : text.substr(colon + 1);
+  if (host.empty() || port_text.empty() || port_text.size() > 5 ||
+      port_text.find_first_not_of("0123456789") != std::string::npos ||
+      (port = static_cast<unsigned>(std::stoul(port_text))) > 65535) {
+    std::fprintf(stderr, "sesami serve: %s: expected HOST:PORT, got '%s'\n", flag, text.c_str());
+    return std::nullopt;
+  }
+  return std::pair{host, static_cast<std::uint16_t>(port)};
+}
+}  // namespace
 
 int run_serve(args a) {
   const auto started = std::chrono::steady_clock::now();
@@ -187,6 +207,11 @@ int run_serve(args a) {
   app.add_option("--metrics-address", metrics_address,
                  "serve GET /metrics without credentials on HOST:PORT (e.g. 127.0.0.1:9464), an "
                  "address only the scraper reaches");
+  std::string ses_api_address;
+  app.add_option("--ses-api-address", ses_api_address,
+                 "also serve the SES API (v2 under /v2/email, the v1 Query API at POST /) alone on "
+                 "HOST:PORT, for an endpoint URL without the dashboard (it is on the main "
+                 "listener either way)");
   derive_env_names(app);  // every option: SESAMI_<LONG_NAME> (serve_env.hpp, docs/cli.md)
   if (int rc = parse_args(app, a); rc >= 0) return rc;
   if (static_dir.empty()) static_dir = installed_web_dir();
@@ -273,30 +298,27 @@ int run_serve(args a) {
   }
   std::optional<http::server_config> metrics_cfg;
   if (!metrics_address.empty()) {
-    const auto colon = metrics_address.rfind(':');
-    unsigned port = 0;
-    std::string host = colon == std::string::npos ? "" : metrics_address.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-      host = host.substr(1, host.size() - 2);
-    const auto port_text = colon == std::string::npos ? "" : metrics_address.substr(colon + 1);
-    if (host.empty() || port_text.empty() || port_text.size() > 5 ||
-        port_text.find_first_not_of("0123456789") != std::string::npos ||
-        (port = static_cast<unsigned>(std::stoul(port_text))) > 65535) {
-      std::fprintf(stderr, "sesami serve: --metrics-address: expected HOST:PORT, got '%s'\n",
-                   metrics_address.c_str());
-      return 2;
-    }
+    const auto where = listen_address("--metrics-address", metrics_address);
+    if (!where) return 2;
     metrics_cfg.emplace();
-    metrics_cfg->address = host;
-    metrics_cfg->port = static_cast<std::uint16_t>(port);
+    metrics_cfg->address = where->first;
+    metrics_cfg->port = where->second;
     metrics_cfg->max_connections = 64;
     metrics_cfg->io_threads = 1;
     metrics_cfg->worker_threads = 2;
   }
 
+  std::optional<http::server_config> ses_cfg;
+  if (!ses_api_address.empty()) {
+    const auto where = listen_address("--ses-api-address", ses_api_address);
+    if (!where) return 2;
+    ses_cfg = cfg;  // the main listener's limits and timeouts
+    ses_cfg->address = where->first;
+    ses_cfg->port = where->second;
+  }
+
   // The server key: sealed database secrets open only with it. Made on first start.
-  if (secret_key_file.empty())
-    secret_key_file = store::is_postgres_url(sa.db) ? std::string("sesami.key") : sa.db + ".key";
+  if (secret_key_file.empty()) secret_key_file = default_secret_key_file(sa.db);
   auto server_key = app::load_or_create_key_file(secret_key_file, "the server key");
   if (!server_key) {
     std::fprintf(stderr, "sesami serve: --secret-key-file %s\n", server_key.error().c_str());
@@ -333,7 +355,7 @@ int run_serve(args a) {
     std::fprintf(stderr, "sesami serve: %s\n", acc.error().message.c_str());
     return 2;
   }
-  app::auth auth(**st, **acc);
+  app::auth auth(**st, **acc, &db_secrets);
   auto boot = auth.bootstrap_owner(sa.workspace, owner_email);
   if (!boot) {
     std::fprintf(stderr, "sesami serve: cannot create the first owner: %s\n",
@@ -518,9 +540,13 @@ int run_serve(args a) {
   ao.debug_routes = debug_routes;
   ao.public_url = public_url;
   ao.metrics_token = metrics_token;
+  ao.ses.simulator_region = simo.region;
+  ao.ses.simulator_rate = simo.max_send_rate;
   http::add_api_routes(routes, deps, ao);
   http::router metrics_routes;
   if (metrics_cfg) http::add_private_metrics_route(metrics_routes, deps);
+  http::router ses_routes;
+  if (ses_cfg) http::add_ses_api_routes(ses_routes, deps, ao.ses);
 
   http::server srv(cfg, routes, stats);
   std::string err;
@@ -539,6 +565,17 @@ int run_serve(args a) {
                     {{"address", metrics_cfg->address}, {"port", metrics_srv->port()}});
     std::printf("sesami: metrics on http://%s:%u/metrics\n", metrics_cfg->address.c_str(),
                 metrics_srv->port());
+  }
+  std::optional<http::server> ses_srv;
+  if (ses_cfg) {
+    ses_srv.emplace(*ses_cfg, ses_routes, stats);
+    if (!ses_srv->start(err)) {
+      std::fprintf(stderr, "sesami serve: --ses-api-address: %s\n", err.c_str());
+      return 2;
+    }
+    http::log::info("serving the SES API",
+                    {{"address", ses_cfg->address}, {"port", ses_srv->port()}});
+    std::printf("sesami: SES API on http://%s:%u\n", ses_cfg->address.c_str(), ses_srv->port());
   }
   if (public_url.empty())  // known only now when --port 0 picked one
     mailer->set_public_url("http://" + cfg.address + ":" + std::to_string(srv.port()));
@@ -561,6 +598,7 @@ int run_serve(args a) {
   http::log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   srv.stop();
   if (metrics_srv) metrics_srv->stop();
+  if (ses_srv) ses_srv->stop();
   mailer->stop();     // the bulk job in hand goes back to the queue
   aws_ingest.stop();  // pollers finish their batch: committed, then deleted
   simulator.stop();   // events not yet due are dropped

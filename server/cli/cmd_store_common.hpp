@@ -37,6 +37,13 @@ inline void add_store_options(CLI::App& app, store_args& s, open_mode m = open_m
                      : "workspace (default \"default\"; must exist)");
 }
 
+/// The --secret-key-file a database uses when none is given: DB.key beside an SQLite file,
+/// ./sesami.key for PostgreSQL. serve and `workspace create` (which seals the owner key's SigV4
+/// secret) agree on it.
+inline std::string default_secret_key_file(const std::string& db) {
+  return store::is_postgres_url(db) ? std::string("sesami.key") : db + ".key";
+}
+
 /// For open_mode::existing: an SQLite file that is not there is an error (printed), not a new
 /// database. PostgreSQL URLs name a server's database, which the server decides about.
 inline bool database_exists(const char* cmd, const std::string& db) {

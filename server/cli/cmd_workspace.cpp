@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "../app/auth.hpp"
+#include "../app/secret_box.hpp"
 #include "../store/accounts.hpp"
 #include "../store/open.hpp"
 #include "cmd_store_common.hpp"
@@ -34,10 +35,15 @@ std::optional<opened> open_all(const std::string& db) {
 int run_workspace(args a) {
   CLI::App app{"Manage workspaces.", "sesami workspace"};
   app.require_subcommand(1);
-  std::string db = "sesami.db", name, id, account;
+  std::string db = "sesami.db", name, id, account, key_file;
   bool json = false;
   auto* create = app.add_subcommand("create", "create a workspace; prints its secrets once");
   create->add_option("NAME", name, "workspace name (its id is the name as a slug)")->required();
+  create
+      ->add_option("--secret-key-file", key_file,
+                   "the server key sealing the owner key's SigV4 secret (default: as `sesami "
+                   "serve`, DB.key, made when missing)")
+      ->envname("SESAMI_SECRET_KEY_FILE");
   auto* rotate =
       app.add_subcommand("rotate-token", "new ingestion token and secret; old ones stop");
   rotate->add_option("ID", id, "workspace id")->required();
@@ -55,7 +61,19 @@ int run_workspace(args a) {
   if (!create->parsed() && !database_exists("workspace", db)) return 2;
   auto o = open_all(db);
   if (!o) return 2;
-  app::auth auth(*o->st, *o->acc);
+  // `create` seals the owner key's SigV4 secret with the server key, as serve will open it.
+  std::optional<app::secret_box> box;
+  if (create->parsed()) {
+    if (key_file.empty()) key_file = default_secret_key_file(db);
+    auto k = app::load_or_create_key_file(key_file, "the server key");
+    if (!k) {
+      std::fprintf(stderr, "sesami workspace create: --secret-key-file %s\n", k.error().c_str());
+      return 2;
+    }
+    box.emplace(app::database_key(k->key));
+    k->key.fill(0);
+  }
+  app::auth auth(*o->st, *o->acc, box ? &*box : nullptr);
 
   if (create->parsed()) {
     auto w = auth.create_workspace(name);
@@ -68,13 +86,17 @@ int run_workspace(args a) {
                               {"ingestToken", w->ingest_token},
                               {"ingestSecret", w->ingest_secret},
                               {"apiKey", w->api_key},
-                              {"apiKeyId", w->api_key_id}};
+                              {"apiKeyId", w->api_key_id},
+                              {"accessKeyId", w->access_key_id},
+                              {"secretAccessKey", w->secret_access_key}};
       std::printf("%s\n", boost::json::serialize(out).c_str());
     } else {
       std::printf(
           "workspace     %s\ningest token  %s\ningest secret %s\napi key       %s (owner)\n"
+          "access key id %s\nsecret key    %s (SigV4, for the SES API)\n"
           "These are shown once; store them now.\n",
-          w->id.c_str(), w->ingest_token.c_str(), w->ingest_secret.c_str(), w->api_key.c_str());
+          w->id.c_str(), w->ingest_token.c_str(), w->ingest_secret.c_str(), w->api_key.c_str(),
+          w->access_key_id.c_str(), w->secret_access_key.c_str());
     }
     return 0;
   }

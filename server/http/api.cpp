@@ -23,6 +23,8 @@
 #include "../app/stats.hpp"
 #include "../app/suppression.hpp"
 #include "log.hpp"
+#include "scopes.hpp"
+#include "ses_api.hpp"
 #include "static_files.hpp"
 
 namespace sesami::http {
@@ -149,6 +151,14 @@ class api : public std::enable_shared_from_this<api> {
       err = error_response(ctx, code::password_change_required,
                            "signed in with a one-time password: set your own password first "
                            "(POST /auth/password)");
+      return std::nullopt;
+    }
+    // The key's scope first (issue #17): one rule for every route, never per handler.
+    if (!scope_allows(p->scope, ctx.req.method(), ctx.route)) {
+      err = error_response(ctx, code::scope,
+                           "this API key's scope (" + std::string(app::to_string(p->scope)) +
+                               ") does not include " + std::string(ctx.req.method_string()) + " " +
+                               std::string(ctx.route));
       return std::nullopt;
     }
     if (!p->allows(need)) {
@@ -1161,6 +1171,9 @@ class api : public std::enable_shared_from_this<api> {
     return json_response(ctx, status::created, {{"accountId", *id}});
   }
 
+  static json::value time_or_null(std::int64_t ms) {
+    return ms ? json::value(time_json(ms)) : json::value(nullptr);
+  }
   response api_keys(context& ctx) {
     response err;
     auto p = authenticate(ctx, role::admin, err);
@@ -1172,35 +1185,68 @@ class api : public std::enable_shared_from_this<api> {
       a.push_back({{"id", k.id},
                    {"name", k.name},
                    {"role", k.role},
-                   {"createdAt", time_json(k.created_at)}});
+                   {"scope", k.scope},
+                   {"accessKeyId",
+                    k.access_key_id.empty() ? json::value(nullptr) : json::value(k.access_key_id)},
+                   {"createdAt", time_json(k.created_at)},
+                   {"expiresAt", time_or_null(k.expires_at)},
+                   {"lastUsedAt", time_or_null(k.last_used_at)},
+                   {"revokedAt", time_or_null(k.revoked_at)}});
     return json_response(ctx, status::ok, {{"keys", std::move(a)}});
   }
 
+  // {"name", "scope": send|read|admin, "role", "expiresAt": ISO 8601}. Without a role, a send
+  // key is an admin (sending needs it), a read key a viewer, an admin-scope key a viewer (the
+  // default before scopes existed).
   response create_api_key(context& ctx) {
     response err;
     auto p = authenticate(ctx, role::admin, err);
     if (!p) return err;
     auto body = body_object(ctx, err);
     if (!body) return err;
-    const auto r = app::parse_role(str_field(*body, "role").value_or("viewer"));
+    app::api_key_spec spec;
+    const auto scope = app::parse_scope(str_field(*body, "scope").value_or("admin"));
+    if (!scope) return error_response(ctx, "validation.scope", "scope: send, read or admin");
+    spec.scope = *scope;
+    const auto default_role = *scope == app::key_scope::send ? "admin" : "viewer";
+    const auto r = app::parse_role(str_field(*body, "role").value_or(default_role));
     if (!r) return error_response(ctx, "validation.role", "role: owner, admin or viewer");
     if (!p->allows(*r))
       return error_response(ctx, code::forbidden, "cannot grant a role above your own");
-    const auto name = str_field(*body, "name").value_or("");
-    if (name.size() > 200) return error_response(ctx, "validation.name", "name too long");
-    auto k = d_.auth.create_api_key(p->workspace, *r, name);
+    spec.access = *r;
+    spec.name = str_field(*body, "name").value_or("");
+    if (spec.name.size() > 200) return error_response(ctx, "validation.name", "name too long");
+    if (const auto* e = body->if_contains("expiresAt"); e && !e->is_null()) {
+      const auto t = e->is_string() ? sesami::detail::parse_iso8601(e->get_string())
+                                    : std::optional<std::int64_t>{};
+      if (!t || *t <= app::now_ms())
+        return error_response(ctx, "validation.expiresAt",
+                              "expiresAt: an ISO 8601 time in the future, or null");
+      spec.expires_at = *t;
+    }
+    auto k = d_.auth.create_api_key(p->workspace, spec);
     if (!k) return fail(ctx, k.error());
-    return json_response(ctx, status::created,
-                         {{"id", k->first}, {"key", k->second}, {"role", app::to_string(*r)}});
+    return json_response(
+        ctx, status::created,
+        {{"id", k->id},
+         {"key", k->key},
+         {"role", app::to_string(*r)},
+         {"scope", app::to_string(spec.scope)},
+         {"expiresAt", time_or_null(spec.expires_at)},
+         {"accessKeyId",
+          k->access_key_id.empty() ? json::value(nullptr) : json::value(k->access_key_id)},
+         {"secretAccessKey", k->secret_access_key.empty() ? json::value(nullptr)
+                                                          : json::value(k->secret_access_key)}});
   }
 
+  // Revoking keeps the key listed (revokedAt) and refuses it from now on.
   response delete_api_key(context& ctx) {
     response err;
     auto p = authenticate(ctx, role::admin, err);
     if (!p) return err;
-    auto r = d_.auth.delete_api_key(p->workspace, ctx.param("id"));
+    auto r = d_.auth.revoke_api_key(p->workspace, ctx.param("id"));
     if (!r) return fail(ctx, r.error());
-    if (!*r) return error_response(ctx, code::not_found, "no such API key");
+    if (!*r) return error_response(ctx, code::not_found, "no such API key (or revoked already)");
     return no_content(ctx);
   }
 
@@ -1342,6 +1388,7 @@ class api : public std::enable_shared_from_this<api> {
 
 void add_api_routes(router& r, api_deps& deps, const api_options& opt) {
   std::make_shared<api>(deps, opt)->add(r);
+  add_ses_api_routes(r, deps, opt.ses);  // SES's own protocol on the same listener (issue #22)
 }
 
 void add_private_metrics_route(router& r, api_deps& deps) {

@@ -34,6 +34,11 @@ struct api_options {
   /// `Authorization: Bearer <token>`. Empty: GET /metrics is 404 here (the numbers are the
   /// whole server's, every workspace's: no workspace credential opens them).
   std::string metrics_token;
+  /// The SES API's region and offline quota (ses_api.hpp).
+  struct ses_options {
+    std::string simulator_region = "us-east-1";
+    double simulator_rate = 14;
+  } ses;
 };
 
 struct api_deps {

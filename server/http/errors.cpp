@@ -22,6 +22,7 @@ boost::beast::http::status status_for(std::string_view c) noexcept {
       {code::bad_credentials, s::unauthorized},
       {code::forbidden, s::forbidden},
       {code::csrf, s::forbidden},
+      {code::scope, s::forbidden},
       {code::password_change_required, s::forbidden},
       {code::throttled, s::too_many_requests},
       // Every password-hash slot is taken: retry in a second (Retry-After).

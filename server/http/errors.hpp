@@ -35,6 +35,7 @@ inline constexpr std::string_view unauthenticated = "auth.unauthenticated";
 inline constexpr std::string_view bad_credentials = "auth.bad_credentials";
 inline constexpr std::string_view forbidden = "auth.forbidden";
 inline constexpr std::string_view csrf = "auth.csrf";
+inline constexpr std::string_view scope = "auth.scope";  // the API key's scope excludes the route
 inline constexpr std::string_view password_change_required = "auth.password_change_required";
 inline constexpr std::string_view throttled = "auth.throttled";
 inline constexpr std::string_view busy = "auth.busy";

@@ -2,7 +2,7 @@
 // Persistence of who may do what: users, their workspace memberships and roles, API keys, login
 // sessions, per-workspace ingestion tokens, the AWS accounts a workspace connected and pending
 // invitations. Only hashes of secrets reach this layer (the app's auth use case hashes them); the
-// tables are migrations 4 and 13 in sqlite/migrations.hpp. Thread-safe.
+// tables are migrations 4, 13 and 15 in sqlite/migrations.hpp. Thread-safe.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -33,6 +33,12 @@ struct api_key_row {
   std::string role;
   std::string name;
   std::int64_t created_at = 0;
+  std::string scope = "admin";  // send, read, admin: narrows the role (app::key_scope)
+  std::string access_key_id;    // SigV4 credential id ("SESAMI..."); empty: no pair (older key)
+  std::string secret_sealed;    // the SigV4 secret access key, sealed (app::secret_box)
+  std::int64_t expires_at = 0;  // 0: never
+  std::int64_t last_used_at = 0;
+  std::int64_t revoked_at = 0;  // 0: active; a revoked key stays listed and is refused
 };
 struct session_row {
   std::string hash;  // 32 raw bytes: SHA-256 of the cookie value
@@ -103,7 +109,14 @@ class accounts {
   virtual status add_api_key(const api_key_row& k) = 0;
   virtual result<std::optional<api_key_row>> api_key_by_hash(std::string_view hash) = 0;
   virtual result<std::vector<api_key_row>> api_keys_of(std::string_view workspace) = 0;
-  virtual result<bool> delete_api_key(std::string_view workspace, std::string_view id) = 0;
+  /// The key whose SigV4 access key id this is (revoked and expired ones included).
+  virtual result<std::optional<api_key_row>> api_key_by_access_key(
+      std::string_view access_key_id) = 0;
+  /// Marks the key revoked at `now` (it stays listed); false when no such active key.
+  virtual result<bool> revoke_api_key(std::string_view workspace, std::string_view id,
+                                      std::int64_t now) = 0;
+  /// Records a use of the key (never moves last_used_at backwards).
+  virtual status touch_api_key(std::string_view id, std::int64_t at) = 0;
 
   virtual status add_session(const session_row& s) = 0;
   virtual result<std::optional<session_row>> session_by_hash(std::string_view hash) = 0;

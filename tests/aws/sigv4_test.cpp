@@ -195,3 +195,43 @@ TEST_CASE("SigV4 verification refuses what AWS refuses", "[sigv4]") {
     CHECK(a->signed_headers == std::vector<std::string>{"host", "x-amz-date"});
   }
 }
+
+TEST_CASE("sigv4: verification of received requests (the SES API's)", "[sigv4]") {
+  auto secret_for = [](std::string_view akid) -> std::optional<std::string> {
+    if (akid == "SESAMIABCDEFGHIJKLMN") return std::string(40, 's');
+    return std::nullopt;
+  };
+  const credentials c{"SESAMIABCDEFGHIJKLMN", std::string(40, 's'), "", {}};
+  signable_request req{"POST",
+                       "sesami.local:8080",
+                       "/v2/email/outbound-emails",
+                       "",
+                       {{"Content-Type", "application/json"}},
+                       R"({"FromEmailAddress":"a@example.com"})"};
+  sign_options opt;
+  opt.add_content_sha256 = true;  // as S3-style clients do; SES's SDKs leave it out
+  opt.max_skew = minutes(15);
+  sign(req, c, {"us-east-1", "ses"}, suite_time, opt);
+  CHECK(verify(req, secret_for, suite_time, opt) == verify_result::ok);
+
+  SECTION("another body under the signed hash") {
+    req.body = R"({"FromEmailAddress":"b@example.com"})";
+    CHECK(verify(req, secret_for, suite_time, opt) == verify_result::bad_signature);
+  }
+  SECTION("a claimed payload hash must be the body's (UNSIGNED-PAYLOAD is not accepted)") {
+    signable_request u{"POST",
+                       "sesami.local:8080",
+                       "/v2/email/outbound-emails",
+                       "",
+                       {{"x-amz-content-sha256", "UNSIGNED-PAYLOAD"}},
+                       "{}"};
+    sign(u, c, {"us-east-1", "ses"}, suite_time);
+    CHECK(verify(u, secret_for, suite_time, opt) == verify_result::bad_signature);
+  }
+  SECTION("the SES window: ±15 minutes") {
+    CHECK(verify(req, secret_for, suite_time + minutes(14), opt) == verify_result::ok);
+    CHECK(verify(req, secret_for, suite_time - minutes(14), opt) == verify_result::ok);
+    CHECK(verify(req, secret_for, suite_time + minutes(16), opt) == verify_result::stale);
+    CHECK(verify(req, secret_for, suite_time - minutes(16), opt) == verify_result::stale);
+  }
+}

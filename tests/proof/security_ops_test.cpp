@@ -143,7 +143,11 @@ TEST_CASE("security/ops: database, WAL, SHM, key file and certificate directory 
   SECTION("an explicit --secret-key-file in a new directory, and a database made by the CLI") {
     const auto key = dir.path / "keys" / "server.key";
     fs::create_directories(key.parent_path());
-    create_workspace(dir.path / "sesami.db", "acme");
+    // `workspace create` seals the owner key's SigV4 secret with the server key: it is given the
+    // same file as serve (and would otherwise make the default one).
+    REQUIRE(run_sesami({"workspace", "create", "acme", "--db", (dir.path / "sesami.db").string(),
+                        "--json", "--secret-key-file", key.string()})
+                .status == 0);
     CHECK(mode_of(dir.path / "sesami.db") == 0600);
     server_process srv(dir.path, {"--secret-key-file", key.string()});
     CHECK(mode_of(key) == 0600);

@@ -88,3 +88,16 @@ TEST_CASE("one place maps error codes to statuses", "[router]") {
   CHECK(status_for("aws.not_connected") == bhttp::status::conflict);
   CHECK(status_for("something.new") == bhttp::status::internal_server_error);
 }
+
+TEST_CASE("POST / (the SES v1 Query API) leaves GET / to the dashboard", "[router]") {
+  router r;
+  r.add(bhttp::verb::post, "/", [](context& c) {
+    return json_response(c, bhttp::status::ok, {{"route", std::string(c.route)}});
+  });
+  r.set_fallback([](context& c) {
+    return json_response(c, bhttp::status::ok, {{"route", std::string(c.route)}});
+  });
+  CHECK(body(r.handle(make(bhttp::verb::post, "/"), "id", "")).at("route") == "/");
+  CHECK(body(r.handle(make(bhttp::verb::get, "/"), "id", "")).at("route") == "static");
+  CHECK(r.handle(make(bhttp::verb::put, "/"), "id", "").result_int() == 405);
+}

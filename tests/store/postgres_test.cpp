@@ -145,7 +145,10 @@ TEST_CASE("accounts on PostgreSQL, and open_store picks the backend from --db",
   REQUIRE_FALSE(dup);
   CHECK(dup.error().code == errc::bad_input);
   const std::string hash("\x00\x01\xfe\xff secret-hash-bytes-32-long....", 32);
-  REQUIRE(a.add_api_key({hash, "k1", "default", "admin", "ci", t0}));
+  sesami::store::api_key_row k1;
+  k1.hash = hash, k1.id = "k1", k1.workspace = "default", k1.role = "admin", k1.name = "ci";
+  k1.created_at = t0;
+  REQUIRE(a.add_api_key(k1));
   auto k = a.api_key_by_hash(hash);
   REQUIRE(k);
   REQUIRE(k->has_value());
@@ -165,8 +168,31 @@ TEST_CASE("accounts on PostgreSQL, and open_store picks the backend from --db",
   REQUIRE(a.add_aws_account("default", "123456789012"));
   REQUIRE(a.add_aws_account("default", "123456789012"));
   CHECK(a.aws_accounts("default")->size() == 1);
-  CHECK(*a.delete_api_key("default", "k1"));
-  CHECK_FALSE(a.api_key_by_hash(hash)->has_value());
+  // Migration 9: scope, SigV4 pair, expiry, last use, revocation (the key stays listed).
+  CHECK((*k)->scope == "admin");
+  CHECK((*k)->access_key_id.empty());
+  sesami::store::api_key_row k2 = k1;
+  k2.hash = std::string(32, 'k'), k2.id = "k2", k2.name = "app";
+  k2.scope = "send";
+  k2.access_key_id = "SESAMIABCDEFGHIJKLMN";
+  k2.secret_sealed = "sealed1:xyz";
+  k2.expires_at = t0 + 1000;
+  REQUIRE(a.add_api_key(k2));
+  auto by_ak = a.api_key_by_access_key("SESAMIABCDEFGHIJKLMN");
+  REQUIRE(by_ak);
+  REQUIRE(by_ak->has_value());
+  CHECK((*by_ak)->id == "k2");
+  CHECK((*by_ak)->scope == "send");
+  CHECK((*by_ak)->secret_sealed == "sealed1:xyz");
+  CHECK((*by_ak)->expires_at == t0 + 1000);
+  REQUIRE(a.touch_api_key("k2", t0 + 50));
+  REQUIRE(a.touch_api_key("k2", t0 + 10));  // never backwards
+  CHECK((*a.api_key_by_access_key("SESAMIABCDEFGHIJKLMN"))->last_used_at == t0 + 50);
+  CHECK(*a.revoke_api_key("default", "k1", t0 + 5));
+  CHECK_FALSE(*a.revoke_api_key("default", "k1", t0 + 6));
+  REQUIRE(a.api_key_by_hash(hash)->has_value());
+  CHECK((*a.api_key_by_hash(hash))->revoked_at == t0 + 5);
+  CHECK(a.api_keys_of("default")->size() == 2);
 }
 
 // Issue #8: after a PostgreSQL restart every idle pooled connection is dead. The pool replaces a

@@ -16,6 +16,7 @@
 
 #include "app/import.hpp"
 #include "helpers.hpp"
+#include "store/accounts.hpp"
 #include "store/sqlite/migrations.hpp"
 
 using namespace store_test;
@@ -391,4 +392,32 @@ TEST_CASE("import_stream reads pretty-printed documents whole, up to a bound", "
     CHECK(r.read == sesami::parse_batch(first + "\n" + rest).events.size() + 1);
     CHECK(r.stored > 0);
   }
+}
+
+TEST_CASE("migration 15: a key made before scopes stays an admin bearer key without a pair",
+          "[sqlite][migrations]") {
+  using sesami::store::sqlite::migrations;
+  temp_dir dir;
+  const auto path = dir.file("m15.db");
+  std::string sql;
+  for (const auto& m : migrations)
+    if (m.version < 15) sql += std::string(m.sql);
+  exec_sql(path, sql +
+                     "PRAGMA user_version = 14;"
+                     "INSERT INTO workspaces VALUES ('default', 'default', 0, 0);"
+                     "INSERT INTO api_keys (hash, id, workspace, role, name, created_at) VALUES "
+                     "(x'00112233', 'key_old', 'default', 'owner', 'ci', 5);");
+  auto s = open(path);
+  CHECK(sql_int(path, "PRAGMA user_version") >= 15);
+  auto acc = sesami::store::open_sqlite_accounts(path);
+  REQUIRE(acc);
+  auto k = (*acc)->api_key_by_hash(std::string("\x00\x11\x22\x33", 4));
+  REQUIRE(k);
+  REQUIRE(k->has_value());
+  CHECK((*k)->scope == "admin");
+  CHECK((*k)->role == "owner");
+  CHECK((*k)->access_key_id.empty());
+  CHECK((*k)->secret_sealed.empty());
+  CHECK((*k)->expires_at == 0);
+  CHECK((*k)->revoked_at == 0);
 }

@@ -161,46 +161,60 @@ class pg_accounts final : public accounts {
         workspace);
   }
 
+  static constexpr std::string_view key_columns =
+      "SELECT encode(hash, 'hex'), id, workspace, role, name, created_at, scope, "
+      "coalesce(access_key_id, ''), secret_sealed, expires_at, last_used_at, revoked_at "
+      "FROM api_keys ";
+
   status add_api_key(const api_key_row& k) override {
     return done(
-        pool_.exec("INSERT INTO api_keys (hash, id, workspace, role, name, created_at) "
-                   "VALUES (decode($1, 'hex'), $2, $3, $4, $5, $6)",
+        pool_.exec("INSERT INTO api_keys (hash, id, workspace, role, name, created_at, "
+                   "scope, access_key_id, secret_sealed, expires_at) "
+                   "VALUES (decode($1, 'hex'), $2, $3, $4, $5, $6, $7, NULLIF($8, ''), "
+                   "$9, $10)",
                    params()
                        .text(hex(k.hash))
                        .text(k.id)
                        .text(k.workspace)
                        .text(k.role)
                        .text(k.name)
-                       .integer(k.created_at),
+                       .integer(k.created_at)
+                       .text(k.scope)
+                       .text(k.access_key_id)
+                       .text(k.secret_sealed)
+                       .integer(k.expires_at),
                    "cannot add API key"));
   }
 
   result<std::optional<api_key_row>> api_key_by_hash(std::string_view hash) override {
-    auto r = pool_.exec(
-        "SELECT encode(hash, 'hex'), id, workspace, role, name, created_at FROM api_keys "
-        "WHERE hash = decode($1, 'hex')",
-        params().text(hex(hash)), "cannot read API key");
-    if (!r) return r.error();
-    if (r->size() == 0) return std::optional<api_key_row>{};
-    return std::optional<api_key_row>{key_of(*r, 0)};
+    return one_key("WHERE hash = decode($1, 'hex')", hex(hash));
+  }
+  result<std::optional<api_key_row>> api_key_by_access_key(std::string_view id) override {
+    return one_key("WHERE access_key_id = $1", id);
   }
 
   result<std::vector<api_key_row>> api_keys_of(std::string_view workspace) override {
-    auto r = pool_.exec(
-        "SELECT encode(hash, 'hex'), id, workspace, role, name, created_at FROM api_keys "
-        "WHERE workspace = $1 ORDER BY created_at, id",
-        params().text(workspace), "cannot list API keys");
+    auto r = pool_.exec(std::string(key_columns) + "WHERE workspace = $1 ORDER BY created_at, id",
+                        params().text(workspace), "cannot list API keys");
     if (!r) return r.error();
     std::vector<api_key_row> out;
     for (int i = 0; i < r->size(); ++i) out.push_back(key_of(*r, i));
     return out;
   }
 
-  result<bool> delete_api_key(std::string_view workspace, std::string_view id) override {
-    auto r = pool_.exec("DELETE FROM api_keys WHERE workspace = $1 AND id = $2",
-                        params().text(workspace).text(id), "cannot delete API key");
+  result<bool> revoke_api_key(std::string_view workspace, std::string_view id,
+                              std::int64_t now) override {
+    auto r = pool_.exec(
+        "UPDATE api_keys SET revoked_at = $3 WHERE workspace = $1 AND id = $2 AND revoked_at = 0",
+        params().text(workspace).text(id).integer(now), "cannot revoke API key");
     if (!r) return r.error();
     return r->affected() > 0;
+  }
+
+  status touch_api_key(std::string_view id, std::int64_t at) override {
+    return done(
+        pool_.exec("UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND last_used_at < $2",
+                   params().text(id).integer(at), "cannot record the API key's use"));
   }
 
   status add_session(const session_row& s) override {
@@ -397,8 +411,25 @@ class pg_accounts final : public accounts {
     return std::optional<invitation_row>{std::move(r->front())};
   }
   static api_key_row key_of(const rows& r, int i) {
-    return {unhex(r.text(i, 0)),       std::string(r.text(i, 1)), std::string(r.text(i, 2)),
-            std::string(r.text(i, 3)), std::string(r.text(i, 4)), r.int64(i, 5)};
+    return {unhex(r.text(i, 0)),
+            std::string(r.text(i, 1)),
+            std::string(r.text(i, 2)),
+            std::string(r.text(i, 3)),
+            std::string(r.text(i, 4)),
+            r.int64(i, 5),
+            std::string(r.text(i, 6)),
+            std::string(r.text(i, 7)),
+            std::string(r.text(i, 8)),
+            r.int64(i, 9),
+            r.int64(i, 10),
+            r.int64(i, 11)};
+  }
+  result<std::optional<api_key_row>> one_key(std::string_view where, std::string_view v) {
+    auto r = pool_.exec(std::string(key_columns) + std::string(where), params().text(v),
+                        "cannot read API key");
+    if (!r) return r.error();
+    if (r->size() == 0) return std::optional<api_key_row>{};
+    return std::optional<api_key_row>{key_of(*r, 0)};
   }
   result<std::optional<user_row>> user_where(const char* sql, std::string_view v) {
     auto r = pool_.exec(sql, params().text(v), "cannot read user");

@@ -396,6 +396,16 @@ ALTER TABLE memberships ADD COLUMN joined_at bigint NOT NULL DEFAULT 0;
 -- As SQLite's migration 14: set for server-made passwords, cleared when the user sets one.
 ALTER TABLE users ADD COLUMN must_change_password boolean NOT NULL DEFAULT false;
 )sql"},
+    {9, "API keys: scopes, expiry, last use, revocation, a SigV4 credential pair", R"sql(
+-- As SQLite's migration 15 (same columns and meaning; see sqlite/migrations.hpp).
+ALTER TABLE api_keys ADD COLUMN scope text NOT NULL DEFAULT 'admin';
+ALTER TABLE api_keys ADD COLUMN access_key_id text COLLATE "C";
+ALTER TABLE api_keys ADD COLUMN secret_sealed text NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN expires_at bigint NOT NULL DEFAULT 0;
+ALTER TABLE api_keys ADD COLUMN last_used_at bigint NOT NULL DEFAULT 0;
+ALTER TABLE api_keys ADD COLUMN revoked_at bigint NOT NULL DEFAULT 0;
+CREATE UNIQUE INDEX api_keys_access_key ON api_keys (access_key_id);
+)sql"},
 };
 
 // The highest version, wherever it sits in the list (migrations written in parallel may land out

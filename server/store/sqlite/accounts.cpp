@@ -139,36 +139,34 @@ class sqlite_accounts final : public accounts {
         workspace);
   }
 
+  static constexpr const char* key_columns =
+      "SELECT hash, id, workspace, role, name, created_at, scope, coalesce(access_key_id, ''), "
+      "secret_sealed, expires_at, last_used_at, revoked_at FROM api_keys ";
+
   status add_api_key(const api_key_row& k) override {
     std::lock_guard lock(mu_);
     auto s = prep(
-        "INSERT INTO api_keys (hash, id, workspace, role, name, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)");
+        "INSERT INTO api_keys (hash, id, workspace, role, name, created_at, scope, access_key_id, "
+        "secret_sealed, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!s) return s.error();
     reset_guard g{**s};
     (*s)->bind_blob(1, k.hash), (*s)->bind(2, k.id), (*s)->bind(3, k.workspace);
     (*s)->bind(4, k.role), (*s)->bind(5, k.name), (*s)->bind(6, k.created_at);
+    (*s)->bind(7, k.scope), (*s)->bind_or_null(8, k.access_key_id);
+    (*s)->bind(9, k.secret_sealed), (*s)->bind(10, k.expires_at);
     return sqlite::run(*db_, **s, "cannot add API key");
   }
 
   result<std::optional<api_key_row>> api_key_by_hash(std::string_view hash) override {
-    std::lock_guard lock(mu_);
-    auto s =
-        prep("SELECT hash, id, workspace, role, name, created_at FROM api_keys WHERE hash = ?");
-    if (!s) return s.error();
-    reset_guard g{**s};
-    (*s)->bind_blob(1, hash);
-    const int rc = (*s)->step();
-    if (rc == SQLITE_DONE) return std::optional<api_key_row>{};
-    if (rc != SQLITE_ROW) return db_->fail(rc, "cannot read API key");
-    return std::optional<api_key_row>{key_of(**s)};
+    return one_key(std::string(key_columns) + "WHERE hash = ?", hash, true);
+  }
+  result<std::optional<api_key_row>> api_key_by_access_key(std::string_view id) override {
+    return one_key(std::string(key_columns) + "WHERE access_key_id = ?", id, false);
   }
 
   result<std::vector<api_key_row>> api_keys_of(std::string_view workspace) override {
     std::lock_guard lock(mu_);
-    auto s = prep(
-        "SELECT hash, id, workspace, role, name, created_at FROM api_keys "
-        "WHERE workspace = ? ORDER BY created_at, id");
+    auto s = prep(std::string(key_columns) + "WHERE workspace = ? ORDER BY created_at, id");
     if (!s) return s.error();
     reset_guard g{**s};
     (*s)->bind(1, workspace);
@@ -179,14 +177,25 @@ class sqlite_accounts final : public accounts {
     return out;
   }
 
-  result<bool> delete_api_key(std::string_view workspace, std::string_view id) override {
+  result<bool> revoke_api_key(std::string_view workspace, std::string_view id,
+                              std::int64_t now) override {
     std::lock_guard lock(mu_);
-    auto s = prep("DELETE FROM api_keys WHERE workspace = ? AND id = ?");
+    auto s = prep(
+        "UPDATE api_keys SET revoked_at = ? WHERE workspace = ? AND id = ? AND revoked_at = 0");
     if (!s) return s.error();
     reset_guard g{**s};
-    (*s)->bind(1, workspace), (*s)->bind(2, id);
-    if (auto r = sqlite::run(*db_, **s, "cannot delete API key"); !r) return r.error();
+    (*s)->bind(1, now), (*s)->bind(2, workspace), (*s)->bind(3, id);
+    if (auto r = sqlite::run(*db_, **s, "cannot revoke API key"); !r) return r.error();
     return db_->changes() > 0;
+  }
+
+  status touch_api_key(std::string_view id, std::int64_t at) override {
+    std::lock_guard lock(mu_);
+    auto s = prep("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND last_used_at < ?");
+    if (!s) return s.error();
+    reset_guard g{**s};
+    (*s)->bind(1, at), (*s)->bind(2, id), (*s)->bind(3, at);
+    return sqlite::run(*db_, **s, "cannot record the API key's use");
   }
 
   status add_session(const session_row& r) override {
@@ -383,6 +392,7 @@ class sqlite_accounts final : public accounts {
 
  private:
   result<statement*> prep(const char* sql) { return db_->prepare(sql); }
+  result<statement*> prep(const std::string& sql) { return db_->prepare(sql); }
 
   // The bodies shared by a public call and a transaction; the caller holds mu_.
   status insert_user(const user_row& u) {
@@ -432,8 +442,33 @@ class sqlite_accounts final : public accounts {
   }
 
   static api_key_row key_of(const statement& st) {
-    return {std::string(st.blob(0)), std::string(st.text(1)), std::string(st.text(2)),
-            std::string(st.text(3)), std::string(st.text(4)), st.int64(5)};
+    return {std::string(st.blob(0)),
+            std::string(st.text(1)),
+            std::string(st.text(2)),
+            std::string(st.text(3)),
+            std::string(st.text(4)),
+            st.int64(5),
+            std::string(st.text(6)),
+            std::string(st.text(7)),
+            std::string(st.text(8)),
+            st.int64(9),
+            st.int64(10),
+            st.int64(11)};
+  }
+  result<std::optional<api_key_row>> one_key(const std::string& sql, std::string_view v,
+                                             bool blob) {
+    std::lock_guard lock(mu_);
+    auto s = prep(sql);
+    if (!s) return s.error();
+    reset_guard g{**s};
+    if (blob)
+      (*s)->bind_blob(1, v);
+    else
+      (*s)->bind(1, v);
+    const int rc = (*s)->step();
+    if (rc == SQLITE_DONE) return std::optional<api_key_row>{};
+    if (rc != SQLITE_ROW) return db_->fail(rc, "cannot read API key");
+    return std::optional<api_key_row>{key_of(**s)};
   }
 
   status exec2(const char* sql, std::string_view a, std::string_view b, std::string_view what) {

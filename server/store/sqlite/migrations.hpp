@@ -503,6 +503,21 @@ ALTER TABLE memberships ADD COLUMN joined_at INTEGER NOT NULL DEFAULT 0;
 -- of the user may only set the password, read the session and sign out (app/auth.cpp).
 ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    {15, "API keys: scopes, expiry, last use, revocation, a SigV4 credential pair", R"sql(
+-- Issue #17 (programs) and #22 (the SES API). A key's scope narrows what its role allows: send
+-- (the send routes), read (GET routes), admin (everything its role allows); keys made before
+-- this migration keep doing what they did: admin. A revoked key stays listed (revoked_at > 0) and
+-- is refused. The SigV4 pair: access_key_id is public (unique), the secret access key is sealed
+-- with the server key (app/secret_box.hpp) because verifying a signature needs the secret itself;
+-- keys made before this migration have none until rotated (their secrets were never kept).
+ALTER TABLE api_keys ADD COLUMN scope TEXT NOT NULL DEFAULT 'admin';
+ALTER TABLE api_keys ADD COLUMN access_key_id TEXT;
+ALTER TABLE api_keys ADD COLUMN secret_sealed TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;   -- 0: never
+ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0; -- 0: never used
+ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER NOT NULL DEFAULT 0;   -- 0: active
+CREATE UNIQUE INDEX api_keys_access_key ON api_keys (access_key_id);
+)sql"},
 };
 
 inline constexpr int latest_version = migrations[std::size(migrations) - 1].version;

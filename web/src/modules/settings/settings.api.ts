@@ -61,7 +61,14 @@ export interface FilledTemplate {
   template: string; // the file's text
 }
 export interface WorkspaceInfo { id: string; name: string; role: Role; retentionDays: number; createdAt: string }
-export interface ApiKey { id: string; name: string; role: Role; createdAt: string }
+/// What a key may touch within its role: send (the send routes), read (GET routes), admin (all).
+export type KeyScope = 'send' | 'read' | 'admin';
+export interface ApiKey {
+  id: string; name: string; role: Role; scope: KeyScope; accessKeyId: string | null; createdAt: string;
+  expiresAt: string | null; lastUsedAt: string | null; revokedAt: string | null;
+}
+/// POST /api-keys: the bearer key and the SigV4 pair (for the SES API), each shown once.
+export interface NewApiKey { id: string; key: string; role: Role; scope: KeyScope; expiresAt: string | null; accessKeyId: string | null; secretAccessKey: string | null }
 /// A member ("active") or a pending invitation ("invited", id "inv_…").
 export interface User { id: string; email: string | null; role: Role; status: 'active' | 'invited'; expiresAt?: string }
 /// POST /users: the same answer for every email; the token is shown once and goes in the link.
@@ -77,7 +84,8 @@ export const rotateIngest = () => json<{ ingestToken: string; ingestSecret: stri
 export const fetchAwsAccounts = () => json<{ accounts: string[] }>('GET', '/workspace/aws-accounts');
 export const connectAwsAccount = (accountId: string) => json<{ accountId: string }>('POST', '/workspace/aws-accounts', { body: { accountId } });
 export const fetchApiKeys = () => json<{ keys: ApiKey[] }>('GET', '/api-keys');
-export const createApiKey = (name: string, role: Role) => json<{ id: string; key: string; role: Role }>('POST', '/api-keys', { body: { name, role } });
+export const createApiKey = (name: string, role: Role, scope: KeyScope = 'admin', expiresAt: string | null = null) =>
+  json<NewApiKey>('POST', '/api-keys', { body: { name, role, scope, expiresAt } });
 export const deleteApiKey = (id: string): Promise<Result<void>> => json<void>('DELETE', `/api-keys/${encodeURIComponent(id)}`);
 export const fetchUsers = () => json<{ users: User[] }>('GET', '/users');
 export const inviteUser = (email: string, role: Role) => json<Invitation>('POST', '/users', { body: { email, role } });

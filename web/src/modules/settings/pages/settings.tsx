@@ -3,7 +3,7 @@
 // Admin-only sections are hidden from viewers (and the API refuses them anyway).
 import { createEffect, createResource, createSignal, For, on, Show, type JSX } from 'solid-js';
 import { inviteUser, invitationLink, removeUser, connectAwsAccount, createApiKey, deleteApiKey, disconnectAws, fetchApiKeys, fetchAwsAccounts, fetchAwsSettings, fetchAwsTemplate,
-  fetchUsers, fetchWorkspace, rotateIngest, saveAwsSettings, verifySts, type AwsSettings, type FilledTemplate, type VerifyStsResult } from '../settings.api';
+  fetchUsers, fetchWorkspace, rotateIngest, saveAwsSettings, verifySts, type AwsSettings, type FilledTemplate, type KeyScope, type NewApiKey, type VerifyStsResult } from '../settings.api';
 import { checkTemplateForm, connectionSteps, deploySteps, eventsVerdict, ingestUrlFor, STEP, type TemplateErrors, type TemplateForm,
   type VerifyStep } from '../onboarding';
 import { fetchMessageEvents, sendMail } from '../../send/send.api';
@@ -15,11 +15,11 @@ import { formatTime } from '../../../lib/time';
 import type { ApiError } from '../../../lib/types';
 import type { Role } from '../../auth/auth.api';
 
-function Secret(props: { label: string; value: string }): JSX.Element {
+function Secret(props: { label: string; value: string; testId?: string }): JSX.Element {
   return (
     <div class="alert" role="status">
       <p><strong>{props.label}</strong> — shown once; copy it now.</p>
-      <p class="row gap"><code class="mono" data-testid="secret">{props.value}</code>
+      <p class="row gap"><code class="mono" data-testid={props.testId ?? 'secret'}>{props.value}</code>
         <button type="button" onClick={() => navigator.clipboard?.writeText(props.value)}>Copy</button></p>
     </div>
   );
@@ -404,35 +404,50 @@ function KeysSection(): JSX.Element {
   const [keys, { refetch }] = createResource(fetchApiKeys);
   const [name, setName] = createSignal('');
   const [keyRole, setKeyRole] = createSignal<Role>('viewer');
-  const [created, setCreated] = createSignal<string | null>(null);
+  const [scope, setScope] = createSignal<KeyScope>('admin');
+  const [expires, setExpires] = createSignal('');  // yyyy-mm-dd, empty: never
+  const [created, setCreated] = createSignal<NewApiKey | null>(null);
   const [error, setError] = createSignal<ApiError | null>(null);
   const create = async (e: Event) => {
     e.preventDefault();
-    const r = await createApiKey(name().trim(), keyRole());
-    if (r.ok) { setCreated(r.value.key); setName(''); setError(null); refetch(); } else setError(r.error);
+    const until = expires() ? new Date(`${expires()}T00:00:00Z`).toISOString() : null;
+    const r = await createApiKey(name().trim(), keyRole(), scope(), until);
+    if (r.ok) { setCreated(r.value); setName(''); setExpires(''); setError(null); refetch(); } else setError(r.error);
   };
-  const remove = async (id: string) => {
+  const revoke = async (id: string) => {
     const r = await deleteApiKey(id);
     if (r.ok) refetch(); else setError(r.error);
   };
   return (
     <section class="card stack" aria-labelledby="keys-title">
       <h2 id="keys-title">API keys</h2>
-      <p class="muted">For programs: <code>Authorization: Bearer &lt;key&gt;</code>. Stored hashed.</p>
+      <p class="muted">For programs: <code>Authorization: Bearer &lt;key&gt;</code>, or the access key pair with an AWS SDK pointed at this server (the SES API). Bearer keys are stored hashed, secret access keys sealed with the server key. A <em>send</em> key sends and reads its attempts; <em>read</em> reads; <em>admin</em> does all its role allows.</p>
       <Async data={keys()} retry={refetch}>{(k) => (
-        <table class="table"><thead><tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Created</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+        <table class="table"><thead><tr><th scope="col">Name</th><th scope="col">Scope</th><th scope="col">Role</th><th scope="col">Access key id</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
           <tbody><For each={k.keys}>{(x) => (
-            <tr><td>{x.name || <span class="muted">(unnamed)</span>}</td><td>{x.role}</td><td>{formatTime(x.createdAt)}</td>
-              <td><button type="button" class="link danger" onClick={() => remove(x.id)} aria-label={`Delete key ${x.name || x.id}`}>Delete</button></td></tr>
+            <tr><td>{x.name || <span class="muted">(unnamed)</span>}</td><td>{x.scope}</td><td>{x.role}</td>
+              <td>{x.accessKeyId ? <code class="mono">{x.accessKeyId}</code> : <span class="muted">none (older key)</span>}</td>
+              <td>{formatTime(x.createdAt)}</td><td>{x.expiresAt ? formatTime(x.expiresAt) : <span class="muted">never</span>}</td>
+              <td>{x.lastUsedAt ? formatTime(x.lastUsedAt) : <span class="muted">never</span>}</td>
+              <td><Show when={!x.revokedAt} fallback={<span class="badge">revoked {formatTime(x.revokedAt!)}</span>}>
+                <button type="button" class="link danger" onClick={() => revoke(x.id)} aria-label={`Revoke key ${x.name || x.id}`}>Revoke</button></Show></td></tr>
           )}</For></tbody></table>
       )}</Async>
       <form class="row wrap gap end" onSubmit={create}>
         <label class="field">Name<input name="keyName" value={name()} onInput={(e) => setName(e.currentTarget.value)} /></label>
+        <label class="field">Scope<select value={scope()} onChange={(e) => setScope(e.currentTarget.value as KeyScope)}>
+          <option value="admin">admin</option><option value="send">send</option><option value="read">read</option></select></label>
         <label class="field">Role<select value={keyRole()} onChange={(e) => setKeyRole(e.currentTarget.value as Role)}>
           <option value="viewer">viewer</option><option value="admin">admin</option><option value="owner">owner</option></select></label>
+        <label class="field">Expires<input type="date" name="keyExpires" value={expires()} onInput={(e) => setExpires(e.currentTarget.value)} /></label>
         <button type="submit">Create key</button>
       </form>
-      <Show when={created()}>{(k) => <Secret label="New API key" value={k()} />}</Show>
+      <Show when={created()}>{(k) => (<>
+        <Secret label="New API key" value={k().key} />
+        <Show when={k().accessKeyId && k().secretAccessKey}>
+          <Secret label="Access key id (SES API)" value={k().accessKeyId!} testId="access-key-id" />
+          <Secret label="Secret access key (SES API)" value={k().secretAccessKey!} testId="secret-access-key" />
+        </Show></>)}</Show>
       <Problem error={error()} />
     </section>
   );
