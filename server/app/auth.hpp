@@ -167,6 +167,8 @@ class auth {
   outcome<login_result> login(std::string_view email, std::string_view password,
                               std::string_view remote);
   void logout(std::string_view session);
+  /// A session for a user whose identity was proven elsewhere (OpenID Connect: oidc_sign_in.hpp).
+  outcome<login_result> open_session(const store::user_row& u) { return start_session(u); }
 
   // ---- requests ----
   outcome<principal> from_api_key(std::string_view key);

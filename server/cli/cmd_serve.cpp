@@ -41,6 +41,7 @@
 #include "../store/redis/sns_dedupe.hpp"
 #include "../store/suppression_sync_store.hpp"
 #include "cmd_store_common.hpp"
+#include "serve_oidc.hpp"
 
 namespace sesami::cli {
 
@@ -183,7 +184,15 @@ int run_serve(args a) {
   app.add_option("--metrics-address", metrics_address,
                  "serve GET /metrics without credentials on HOST:PORT (e.g. 127.0.0.1:9464), an "
                  "address only the scraper reaches");
+  oidc_flags oidc_f;  // sign in with OpenID Connect (issue #17)
+  add_oidc_flags(app, oidc_f);
   if (int rc = parse_args(app, a); rc >= 0) return rc;
+  std::string oidc_error;
+  auto oidc_opt = oidc_options_from(oidc_f, public_url, allow_private_targets, oidc_error);
+  if (!oidc_error.empty()) {
+    std::fprintf(stderr, "sesami serve: %s\n", oidc_error.c_str());
+    return 2;
+  }
   if (!event_bus_queue.empty())
     if (auto q = aws::parse_sqs_queue_url(event_bus_queue); !q) {
       std::fprintf(stderr, "sesami serve: --event-bus-queue: %s\n", q.error().c_str());
@@ -327,7 +336,13 @@ int run_serve(args a) {
                  boot.error().message.c_str());
     return 2;
   }
-  if (*boot) {
+  if (*boot && oidc_f.disable_password_login) {
+    std::printf(
+        "sesami: created owner %s in workspace '%s'\n"
+        "sesami: sign in with %s as %s\n",
+        owner_email.c_str(), sa.workspace.c_str(), oidc_opt->provider_name.c_str(),
+        owner_email.c_str());
+  } else if (*boot) {
     // Printed once, to the terminal only (never to the log). Stable lines: scripts/run and the
     // README-following test read them.
     std::printf(
@@ -505,6 +520,17 @@ int run_serve(args a) {
   ao.debug_routes = debug_routes;
   ao.public_url = public_url;
   ao.metrics_token = metrics_token;
+  ao.password_login = !oidc_f.disable_password_login;
+  // OpenID Connect: the issuer's URLs under the outbound-URL policy, through their own client.
+  aws::http_client_options oho;
+  oho.ca_file = oidc_f.ca_file;
+  oho.max_response_bytes = 1u << 20;
+  aws::http_client oidc_http(oho);
+  std::optional<app::oidc_client> oidc;
+  if (oidc_opt) {
+    oidc.emplace(*oidc_opt, oidc_http, db_secrets);
+    deps.oidc = &*oidc;
+  }
   http::add_api_routes(routes, deps, ao);
   http::router metrics_routes;
   if (metrics_cfg) http::add_private_metrics_route(metrics_routes, deps);
@@ -527,6 +553,9 @@ int run_serve(args a) {
     std::printf("sesami: metrics on http://%s:%u/metrics\n", metrics_cfg->address.c_str(),
                 metrics_srv->port());
   }
+  if (oidc && oidc->options().redirect_url.empty())  // likewise
+    oidc->set_redirect_url("http://" + cfg.address + ":" + std::to_string(srv.port()) +
+                           "/auth/oidc/callback");
   if (public_url.empty())  // known only now when --port 0 picked one
     mailer->set_public_url("http://" + cfg.address + ":" + std::to_string(srv.port()));
   mailer->start();
