@@ -184,6 +184,11 @@ int run_serve(args a) {
   app.add_option("--metrics-address", metrics_address,
                  "serve GET /metrics without credentials on HOST:PORT (e.g. 127.0.0.1:9464), an "
                  "address only the scraper reaches");
+  double ingest_grace_hours = 24;  // issue #17: a rotated ingestion token's grace
+  app.add_option("--ingest-token-grace-hours", ingest_grace_hours,
+                 "a rotated ingestion token and secret keep working this long (default 24; 0: "
+                 "they stop at once)")
+      ->check(CLI::Range(0.0, 24.0 * 365));
   oidc_flags oidc_f;  // sign in with OpenID Connect (issue #17)
   add_oidc_flags(app, oidc_f);
   if (int rc = parse_args(app, a); rc >= 0) return rc;
@@ -330,6 +335,8 @@ int run_serve(args a) {
     return 2;
   }
   app::auth auth(**st, **acc);
+  auth.set_secret_box(&db_secrets);  // ingestion tokens sealed: admins can read them again
+  auth.set_ingest_grace(static_cast<std::int64_t>(ingest_grace_hours * 3600 * 1000));
   auto boot = auth.bootstrap_owner(sa.workspace, owner_email);
   if (!boot) {
     std::fprintf(stderr, "sesami serve: cannot create the first owner: %s\n",

@@ -1,6 +1,8 @@
 // `sesami workspace create NAME`: a workspace with its ingestion token and secret and an owner
 // API key, each shown once. `sesami workspace rotate-token ID`, `sesami workspace connect-account`.
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 #include <string>
 
 #include <boost/json/serialize.hpp>
@@ -34,12 +36,12 @@ std::optional<opened> open_all(const std::string& db) {
 int run_workspace(args a) {
   CLI::App app{"Manage workspaces.", "sesami workspace"};
   app.require_subcommand(1);
-  std::string db = "sesami.db", name, id, account;
+  std::string db = "sesami.db", name, id, account, key_file;
   bool json = false;
   auto* create = app.add_subcommand("create", "create a workspace; prints its secrets once");
   create->add_option("NAME", name, "workspace name (its id is the name as a slug)")->required();
-  auto* rotate =
-      app.add_subcommand("rotate-token", "new ingestion token and secret; old ones stop");
+  auto* rotate = app.add_subcommand(
+      "rotate-token", "new ingestion token and secret; the old ones work for serve's grace");
   rotate->add_option("ID", id, "workspace id")->required();
   auto* connect =
       app.add_subcommand("connect-account", "accept EventBridge events from this AWS account");
@@ -49,6 +51,11 @@ int run_workspace(args a) {
     s->add_option("--db", db, "SQLite file (default ./sesami.db) or postgresql:// URL")
         ->envname("SESAMI_DB");
     s->add_flag("--json", json, "print JSON");
+    s->add_option("--secret-key-file", key_file,
+                  "the server key (as serve's): seals the ingestion token so admins can read it "
+                  "again on Settings (default: DB.key next to an SQLite database, sesami.key with "
+                  "PostgreSQL; skipped when missing)")
+        ->envname("SESAMI_SECRET_KEY_FILE");
   }
   if (int rc = parse_args(app, a); rc >= 0) return rc;
   // Only `create` may bring a database into being (docs/cli.md).
@@ -56,6 +63,20 @@ int run_workspace(args a) {
   auto o = open_all(db);
   if (!o) return 2;
   app::auth auth(*o->st, *o->acc);
+  // The server's key, when there is one: tokens made here are then readable on Settings too.
+  if (key_file.empty())
+    key_file = store::is_postgres_url(db) ? std::string("sesami.key") : db + ".key";
+  std::optional<app::secret_box> box;
+  if (std::filesystem::exists(key_file)) {
+    auto k = app::load_key_file(key_file, "the server key");
+    if (!k) {
+      std::fprintf(stderr, "sesami workspace: --secret-key-file %s\n", k.error().c_str());
+      return 2;
+    }
+    box.emplace(app::database_key(*k));
+    k->fill(0);
+    auth.set_secret_box(&*box);
+  }
 
   if (create->parsed()) {
     auto w = auth.create_workspace(name);

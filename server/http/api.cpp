@@ -189,6 +189,7 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::post, "/ingest/eventbridge/{token}", bind(&api::ingest_eventbridge));
     r.add(verb::get, "/workspace", bind(&api::workspace));
     r.add(verb::post, "/workspace/ingest-token", bind(&api::rotate_ingest));
+    r.add(verb::get, "/workspace/ingest-token", bind(&api::ingest_token));
     r.add(verb::get, "/workspace/aws-accounts", bind(&api::aws_accounts));
     r.add(verb::post, "/workspace/aws-accounts", bind(&api::connect_aws_account));
     r.add(verb::get, "/api-keys", bind(&api::api_keys));
@@ -1115,7 +1116,28 @@ class api : public std::enable_shared_from_this<api> {
     if (!p) return err;
     auto r = d_.auth.rotate_ingest(p->workspace);
     if (!r) return fail(ctx, r.error());
-    return json_response(ctx, status::ok, {{"ingestToken", r->first}, {"ingestSecret", r->second}});
+    json::object o{{"ingestToken", r->first}, {"ingestSecret", r->second}};
+    if (auto c = d_.auth.ingest_credentials_of(p->workspace)) ingest_times(o, *c);
+    return json_response(ctx, status::ok, o);
+  }
+
+  static void ingest_times(json::object& o, const app::ingest_credentials& c) {
+    o["rotatedAt"] = time_json(c.rotated_at);
+    o["previousValidUntil"] =
+        c.previous_valid_until ? json::value(time_json(c.previous_valid_until)) : nullptr;
+  }
+
+  // The workspace's ingestion token and secret, read again (sealed at rest with the server key),
+  // and until when the pair a rotation replaced keeps working.
+  response ingest_token(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    auto c = d_.auth.ingest_credentials_of(p->workspace);
+    if (!c) return fail(ctx, c.error());
+    json::object o{{"ingestToken", c->token}, {"ingestSecret", c->secret}};
+    ingest_times(o, *c);
+    return json_response(ctx, status::ok, o);
   }
 
   response aws_accounts(context& ctx) {

@@ -503,6 +503,17 @@ ALTER TABLE memberships ADD COLUMN joined_at INTEGER NOT NULL DEFAULT 0;
 -- of the user may only set the password, read the session and sign out (app/auth.cpp).
 ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    {17, "ingestion tokens: sealed copies admins can read again, the previous token's grace", R"sql(
+-- The token and secret sealed with the server key (app::secret_box, "sealed1:..."), so admins see
+-- the ingestion URLs again without rotating; '' for rows written before (rotate once to see them).
+-- The hashes stay the lookup keys. A rotation keeps the token it replaced (previous_*) working
+-- until rotated_at + the server's grace (serve --ingest-token-grace-hours, default 24).
+ALTER TABLE ingest_tokens ADD COLUMN token_sealed TEXT NOT NULL DEFAULT '';
+ALTER TABLE ingest_tokens ADD COLUMN secret_sealed TEXT NOT NULL DEFAULT '';
+ALTER TABLE ingest_tokens ADD COLUMN previous_token_hash BLOB;
+ALTER TABLE ingest_tokens ADD COLUMN previous_secret_hash BLOB;
+CREATE INDEX ingest_tokens_previous ON ingest_tokens (previous_token_hash);
+)sql"},
 };
 
 inline constexpr int latest_version = migrations[std::size(migrations) - 1].version;
