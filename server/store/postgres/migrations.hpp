@@ -396,8 +396,8 @@ ALTER TABLE memberships ADD COLUMN joined_at bigint NOT NULL DEFAULT 0;
 -- As SQLite's migration 14: set for server-made passwords, cleared when the user sets one.
 ALTER TABLE users ADD COLUMN must_change_password boolean NOT NULL DEFAULT false;
 )sql"},
-    {11, "ingestion tokens: sealed copies admins can read again, the previous token's grace", R"sql(
--- As SQLite's migration 17: sealed token and secret (server key), and the token a rotation
+    {9, "ingestion tokens: sealed copies admins can read again, the previous token's grace", R"sql(
+-- As SQLite's migration 15: sealed token and secret (server key), and the token a rotation
 -- replaced, valid until rotated_at + the server's grace.
 ALTER TABLE ingest_tokens ADD COLUMN token_sealed text NOT NULL DEFAULT '';
 ALTER TABLE ingest_tokens ADD COLUMN secret_sealed text NOT NULL DEFAULT '';

@@ -503,7 +503,7 @@ ALTER TABLE memberships ADD COLUMN joined_at INTEGER NOT NULL DEFAULT 0;
 -- of the user may only set the password, read the session and sign out (app/auth.cpp).
 ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
 )sql"},
-    {17, "ingestion tokens: sealed copies admins can read again, the previous token's grace", R"sql(
+    {15, "ingestion tokens: sealed copies admins can read again, the previous token's grace", R"sql(
 -- The token and secret sealed with the server key (app::secret_box, "sealed1:..."), so admins see
 -- the ingestion URLs again without rotating; '' for rows written before (rotate once to see them).
 -- The hashes stay the lookup keys. A rotation keeps the token it replaced (previous_*) working
