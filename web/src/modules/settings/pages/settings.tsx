@@ -1,8 +1,8 @@
 // Settings: the AWS connection (role, region, External ID) and its check, where AWS delivers
 // events, API keys, users.
 // Admin-only sections are hidden from viewers (and the API refuses them anyway).
-import { createEffect, createResource, createSignal, For, on, Show, type JSX } from 'solid-js';
-import { inviteUser, invitationLink, removeUser, connectAwsAccount, createApiKey, deleteApiKey, disconnectAws, fetchApiKeys, fetchAwsAccounts, fetchAwsSettings, fetchAwsTemplate,
+import { createEffect, createResource, createSignal, For, on, onMount, Show, type JSX } from 'solid-js';
+import { ingestCredentials, type IngestCredentials, inviteUser, invitationLink, removeUser, connectAwsAccount, createApiKey, deleteApiKey, disconnectAws, fetchApiKeys, fetchAwsAccounts, fetchAwsSettings, fetchAwsTemplate,
   fetchUsers, fetchWorkspace, rotateIngest, saveAwsSettings, verifySts, type AwsSettings, type FilledTemplate, type VerifyStsResult } from '../settings.api';
 import { checkTemplateForm, connectionSteps, deploySteps, eventsVerdict, ingestUrlFor, STEP, type TemplateErrors, type TemplateForm,
   type VerifyStep } from '../onboarding';
@@ -376,12 +376,18 @@ function SourceAccounts(): JSX.Element {
 }
 
 function IngestSection(): JSX.Element {
-  const [secret, setSecret] = createSignal<{ ingestToken: string; ingestSecret: string } | null>(null);
+  const [secret, setSecret] = createSignal<IngestCredentials | null>(null);
   const [error, setError] = createSignal<ApiError | null>(null);
   const origin = () => window.location.origin;
   const token = () => secret()?.ingestToken ?? '<ingest token>';
+  // Admins read the current pair again (a pair stored before SESami sealed it answers 404: rotate).
+  onMount(async () => {
+    if (role() !== 'owner' && role() !== 'admin') return;
+    const r = await ingestCredentials();
+    if (r.ok) { setSecret(r.value); setFreshIngestToken(r.value.ingestToken); }
+  });
   const rotate = async () => {
-    if (!confirm('Rotate the ingestion token? The current SNS and EventBridge endpoints stop working at once.')) return;
+    if (!confirm('Rotate the ingestion token? The current SNS and EventBridge endpoints keep working for a grace period (24 hours by default), then stop: move your subscriptions and API destinations to the new ones.')) return;
     const r = await rotateIngest();
     if (r.ok) { setSecret(r.value); setFreshIngestToken(r.value.ingestToken); setError(null); } else setError(r.error);
   };
@@ -394,6 +400,9 @@ function IngestSection(): JSX.Element {
         <dt>EventBridge</dt><dd class="mono">{origin()}/ingest/eventbridge/{token()} <span class="muted">(header X-Sesami-Secret)</span></dd>
       </dl>
       <Show when={secret()}>{(s) => (<><Secret label="Ingest token" value={s().ingestToken} /><Secret label="EventBridge secret" value={s().ingestSecret} /></>)}</Show>
+      <Show when={secret()?.previousValidUntil}>{(until) => (
+        <p class="small muted">The previous token and secret keep working until {new Date(until()).toLocaleString()}.</p>
+      )}</Show>
       <Show when={role() === 'owner'}><div><button type="button" class="danger" onClick={rotate}>Rotate token</button></div></Show>
       <Problem error={error()} />
     </section>
