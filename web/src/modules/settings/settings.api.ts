@@ -86,6 +86,7 @@ export const deleteApiKey = (id: string): Promise<Result<void>> => json<void>('D
 export const fetchUsers = () => json<{ users: User[] }>('GET', '/users');
 export const inviteUser = (email: string, role: Role) => json<Invitation>('POST', '/users', { body: { email, role } });
 export const removeUser = (id: string): Promise<Result<void>> => json<void>('DELETE', `/users/${encodeURIComponent(id)}`);
+export const changeRole = (id: string, role: Role) => json<{ id: string; role: Role }>('PATCH', `/users/${encodeURIComponent(id)}`, { body: { role } });
 /// The dashboard page that redeems an invitation token (auth/pages/invite.tsx).
 export const invitationLink = (token: string) =>
   `${window.location.origin}${window.location.pathname}#/invite?token=${encodeURIComponent(token)}`;
