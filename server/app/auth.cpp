@@ -142,16 +142,6 @@ bool auth::check_password(std::string_view hash, std::string_view password) {
   return crypto_pwhash_str_verify(h.c_str(), password.data(), password.size()) == 0;
 }
 
-outcome<void> auth::set_ingest(std::string_view workspace, const std::string& token,
-                               const std::string& secret) {
-  store::ingest_row row{std::string(workspace), sha256(token), sha256(secret), now_ms()};
-  if (auto r = acc_.set_ingest(row); !r) return from_store(r.error());
-  std::lock_guard lock(cache_mu_);
-  // The old token must stop working at once: drop every cached token of this workspace.
-  std::erase_if(ingest_cache_, [&](const auto& kv) { return kv.second.workspace == workspace; });
-  return {};
-}
-
 outcome<new_workspace> auth::create_workspace(std::string_view name) {
   const auto id = slug(name);
   if (!id)
@@ -176,12 +166,6 @@ outcome<new_workspace> auth::create_workspace(std::string_view name) {
   out.access_key_id = key->access_key_id;
   out.secret_access_key = key->secret_access_key;
   return out;
-}
-
-outcome<std::pair<std::string, std::string>> auth::rotate_ingest(std::string_view workspace) {
-  auto token = random_token(), secret = random_token();
-  if (auto r = set_ingest(workspace, token, secret); !r) return r.error();
-  return std::pair{token, secret};
 }
 
 outcome<void> auth::connect_aws_account(std::string_view workspace, std::string_view account_id) {
@@ -609,20 +593,6 @@ outcome<principal> auth::from_session(std::string_view session, std::string_view
   return p;
 }
 
-outcome<ingest_target> auth::ingest_for_token(std::string_view token) {
-  const auto h = sha256(token);
-  {
-    std::lock_guard lock(cache_mu_);
-    if (auto it = ingest_cache_.find(h); it != ingest_cache_.end()) return it->second;
-  }
-  auto row = acc_.ingest_by_token(h);
-  if (!row) return from_store(row.error());
-  if (!*row) return fail("ingest.bad_token", "unknown ingestion token");
-  ingest_target t{(*row)->workspace, (*row)->secret_hash};
-  std::lock_guard lock(cache_mu_);
-  if (ingest_cache_.size() > 10000) ingest_cache_.clear();
-  ingest_cache_[h] = t;
-  return t;
 }
 
 }  // namespace sesami::app

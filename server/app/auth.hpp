@@ -127,6 +127,15 @@ struct invitation_for_user {
 struct ingest_target {
   std::string workspace;
   std::string secret_hash;
+  std::int64_t valid_until = 0;  // 0: the current token; else the replaced one's end of grace
+};
+
+/// A workspace's ingestion token and secret as an admin sees them again (auth_ingest.cpp).
+struct ingest_credentials {
+  std::string token;
+  std::string secret;
+  std::int64_t rotated_at = 0;
+  std::int64_t previous_valid_until = 0;  // the replaced token works until then; 0: none
 };
 
 class auth {
@@ -146,8 +155,16 @@ class auth {
   /// Creates a workspace (id: the name as a slug), its ingestion token and secret, and an owner
   /// API key. Fails with "conflict" when the id exists.
   outcome<new_workspace> create_workspace(std::string_view name);
-  /// New ingestion token and secret; the old ones stop working at once.
+  /// New ingestion token and secret; the old ones keep working for the grace (set_ingest_grace,
+  /// default 24 h) so SNS subscriptions and API destinations can move, then stop.
   outcome<std::pair<std::string, std::string>> rotate_ingest(std::string_view workspace);
+  /// The current token and secret, opened from their sealed copies: "http.not_found" when the
+  /// workspace has none readable (written before they were sealed, or without the server key).
+  outcome<ingest_credentials> ingest_credentials_of(std::string_view workspace);
+  /// The server key's box (as the constructor's `box`): it also seals ingestion tokens; without
+  /// it they are only hashed.
+  void set_secret_box(const secret_box* box) noexcept { box_ = box; }
+  void set_ingest_grace(std::int64_t ms) noexcept { ingest_grace_ms_ = ms; }
   outcome<void> connect_aws_account(std::string_view workspace, std::string_view account_id);
   outcome<bool> aws_account_connected(std::string_view workspace, std::string_view account_id);
   outcome<std::vector<std::string>> aws_accounts(std::string_view workspace);
@@ -202,6 +219,8 @@ class auth {
   outcome<login_result> login(std::string_view email, std::string_view password,
                               std::string_view remote);
   void logout(std::string_view session);
+  /// A session for a user whose identity was proven elsewhere (OpenID Connect: oidc_sign_in.hpp).
+  outcome<login_result> open_session(const store::user_row& u) { return start_session(u); }
 
   // ---- requests ----
   /// A bearer key's caller; revoked and expired keys are refused ("auth.unauthenticated").
@@ -260,13 +279,14 @@ class auth {
 
   store::store& store_;
   store::accounts& acc_;
+  const secret_box* box_ = nullptr;
+  std::int64_t ingest_grace_ms_ = 24LL * 3600 * 1000;
 
   // Hot lookups cached: every ingestion request resolves its token, every API call its key.
   std::mutex cache_mu_;
   std::map<std::string, ingest_target, std::less<>> ingest_cache_;  // token hash →
   std::map<std::string, cached_key, std::less<>> key_cache_;        // key hash →
   std::map<std::string, cached_key, std::less<>> access_cache_;     // access key id →
-  const secret_box* box_ = nullptr;
   std::map<std::string, std::vector<std::string>, std::less<>> aws_cache_;
 
   login_throttle throttle_;

@@ -44,6 +44,7 @@
 #include "../store/suppression_sync_store.hpp"
 #include "cmd_store_common.hpp"
 #include "serve_env.hpp"
+#include "serve_oidc.hpp"
 
 namespace sesami::cli {
 namespace {
@@ -215,6 +216,20 @@ int run_serve(args a) {
   derive_env_names(app);  // every option: SESAMI_<LONG_NAME> (serve_env.hpp, docs/cli.md)
   if (int rc = parse_args(app, a); rc >= 0) return rc;
   if (static_dir.empty()) static_dir = installed_web_dir();
+  double ingest_grace_hours = 24;  // issue #17: a rotated ingestion token's grace
+  app.add_option("--ingest-token-grace-hours", ingest_grace_hours,
+                 "a rotated ingestion token and secret keep working this long (default 24; 0: "
+                 "they stop at once)")
+      ->check(CLI::Range(0.0, 24.0 * 365));
+  oidc_flags oidc_f;  // sign in with OpenID Connect (issue #17)
+  add_oidc_flags(app, oidc_f);
+  if (int rc = parse_args(app, a); rc >= 0) return rc;
+  std::string oidc_error;
+  auto oidc_opt = oidc_options_from(oidc_f, public_url, allow_private_targets, oidc_error);
+  if (!oidc_error.empty()) {
+    std::fprintf(stderr, "sesami serve: %s\n", oidc_error.c_str());
+    return 2;
+  }
   if (!event_bus_queue.empty())
     if (auto q = aws::parse_sqs_queue_url(event_bus_queue); !q) {
       std::fprintf(stderr, "sesami serve: --event-bus-queue: %s\n", q.error().c_str());
@@ -355,14 +370,21 @@ int run_serve(args a) {
     std::fprintf(stderr, "sesami serve: %s\n", acc.error().message.c_str());
     return 2;
   }
-  app::auth auth(**st, **acc, &db_secrets);
+  app::auth auth(**st, **acc, &db_secrets);  // seals SigV4 secrets and ingestion tokens
+  auth.set_ingest_grace(static_cast<std::int64_t>(ingest_grace_hours * 3600 * 1000));
   auto boot = auth.bootstrap_owner(sa.workspace, owner_email);
   if (!boot) {
     std::fprintf(stderr, "sesami serve: cannot create the first owner: %s\n",
                  boot.error().message.c_str());
     return 2;
   }
-  if (*boot) {
+  if (*boot && oidc_f.disable_password_login) {
+    std::printf(
+        "sesami: created owner %s in workspace '%s'\n"
+        "sesami: sign in with %s as %s\n",
+        owner_email.c_str(), sa.workspace.c_str(), oidc_opt->provider_name.c_str(),
+        owner_email.c_str());
+  } else if (*boot) {
     // Printed once, to the terminal only (never to the log). Stable lines: scripts/run and the
     // README-following test read them.
     std::printf(
@@ -542,6 +564,17 @@ int run_serve(args a) {
   ao.metrics_token = metrics_token;
   ao.ses.simulator_region = simo.region;
   ao.ses.simulator_rate = simo.max_send_rate;
+  ao.password_login = !oidc_f.disable_password_login;
+  // OpenID Connect: the issuer's URLs under the outbound-URL policy, through their own client.
+  aws::http_client_options oho;
+  oho.ca_file = oidc_f.ca_file;
+  oho.max_response_bytes = 1u << 20;
+  aws::http_client oidc_http(oho);
+  std::optional<app::oidc_client> oidc;
+  if (oidc_opt) {
+    oidc.emplace(*oidc_opt, oidc_http, db_secrets);
+    deps.oidc = &*oidc;
+  }
   http::add_api_routes(routes, deps, ao);
   http::router metrics_routes;
   if (metrics_cfg) http::add_private_metrics_route(metrics_routes, deps);
@@ -566,6 +599,9 @@ int run_serve(args a) {
     std::printf("sesami: metrics on http://%s:%u/metrics\n", metrics_cfg->address.c_str(),
                 metrics_srv->port());
   }
+  if (oidc && oidc->options().redirect_url.empty())  // likewise
+    oidc->set_redirect_url("http://" + cfg.address + ":" + std::to_string(srv.port()) +
+                           "/auth/oidc/callback");
   std::optional<http::server> ses_srv;
   if (ses_cfg) {
     ses_srv.emplace(*ses_cfg, ses_routes, stats);

@@ -1,6 +1,8 @@
 // `sesami workspace create NAME`: a workspace with its ingestion token and secret and an owner
 // API key, each shown once. `sesami workspace rotate-token ID`, `sesami workspace connect-account`.
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 #include <string>
 
 #include <boost/json/serialize.hpp>
@@ -39,13 +41,8 @@ int run_workspace(args a) {
   bool json = false;
   auto* create = app.add_subcommand("create", "create a workspace; prints its secrets once");
   create->add_option("NAME", name, "workspace name (its id is the name as a slug)")->required();
-  create
-      ->add_option("--secret-key-file", key_file,
-                   "the server key sealing the owner key's SigV4 secret (default: as `sesami "
-                   "serve`, DB.key, made when missing)")
-      ->envname("SESAMI_SECRET_KEY_FILE");
-  auto* rotate =
-      app.add_subcommand("rotate-token", "new ingestion token and secret; old ones stop");
+  auto* rotate = app.add_subcommand(
+      "rotate-token", "new ingestion token and secret; the old ones work for serve's grace");
   rotate->add_option("ID", id, "workspace id")->required();
   auto* connect =
       app.add_subcommand("connect-account", "accept EventBridge events from this AWS account");
@@ -55,25 +52,32 @@ int run_workspace(args a) {
     s->add_option("--db", db, "SQLite file (default ./sesami.db) or postgresql:// URL")
         ->envname("SESAMI_DB");
     s->add_flag("--json", json, "print JSON");
+    s->add_option("--secret-key-file", key_file,
+                  "the server key (as serve's): seals the ingestion token so admins can read it "
+                  "again on Settings (default: DB.key next to an SQLite database, sesami.key with "
+                  "PostgreSQL; skipped when missing)")
+        ->envname("SESAMI_SECRET_KEY_FILE");
   }
   if (int rc = parse_args(app, a); rc >= 0) return rc;
   // Only `create` may bring a database into being (docs/cli.md).
   if (!create->parsed() && !database_exists("workspace", db)) return 2;
   auto o = open_all(db);
   if (!o) return 2;
-  // `create` seals the owner key's SigV4 secret with the server key, as serve will open it.
+  app::auth auth(*o->st, *o->acc);
+  // The server's key seals the owner key's SigV4 secret (`create` makes the key file when
+  // missing, as serve does) and the ingestion token, so admins can read it again on Settings.
+  if (key_file.empty()) key_file = default_secret_key_file(db);
   std::optional<app::secret_box> box;
-  if (create->parsed()) {
-    if (key_file.empty()) key_file = default_secret_key_file(db);
+  if (create->parsed() || std::filesystem::exists(key_file)) {
     auto k = app::load_or_create_key_file(key_file, "the server key");
     if (!k) {
-      std::fprintf(stderr, "sesami workspace create: --secret-key-file %s\n", k.error().c_str());
+      std::fprintf(stderr, "sesami workspace: --secret-key-file %s\n", k.error().c_str());
       return 2;
     }
     box.emplace(app::database_key(k->key));
     k->key.fill(0);
+    auth.set_secret_box(&*box);
   }
-  app::auth auth(*o->st, *o->acc, box ? &*box : nullptr);
 
   if (create->parsed()) {
     auto w = auth.create_workspace(name);

@@ -22,6 +22,7 @@
 #include "../app/onboarding.hpp"
 #include "../app/stats.hpp"
 #include "../app/suppression.hpp"
+#include "cookies.hpp"
 #include "log.hpp"
 #include "scopes.hpp"
 #include "ses_api.hpp"
@@ -86,18 +87,6 @@ std::optional<std::string_view> str_field(const json::object& o, std::string_vie
   if (const auto* v = o.if_contains(k); v && v->is_string())
     return std::string_view(v->get_string());
   return std::nullopt;
-}
-
-std::string_view cookie_value(std::string_view header, std::string_view name) {
-  while (!header.empty()) {
-    const auto semi = header.find(';');
-    auto part = header.substr(0, semi);
-    header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    if (part.size() > name.size() && part.starts_with(name) && part[name.size()] == '=')
-      return part.substr(name.size() + 1);
-  }
-  return {};
 }
 
 bool unsafe_method(verb v) { return v != verb::get && v != verb::head && v != verb::options; }
@@ -204,6 +193,7 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::post, "/ingest/eventbridge/{token}", bind(&api::ingest_eventbridge));
     r.add(verb::get, "/workspace", bind(&api::workspace));
     r.add(verb::post, "/workspace/ingest-token", bind(&api::rotate_ingest));
+    r.add(verb::get, "/workspace/ingest-token", bind(&api::ingest_token));
     r.add(verb::get, "/workspace/aws-accounts", bind(&api::aws_accounts));
     r.add(verb::post, "/workspace/aws-accounts", bind(&api::connect_aws_account));
     r.add(verb::get, "/api-keys", bind(&api::api_keys));
@@ -267,28 +257,8 @@ class api : public std::enable_shared_from_this<api> {
 
  private:
   // ---- auth ----
-  // Whether the session cookie is Secure: when the browser reached us over HTTPS (an https
-  // --public-url, or a proxy saying so in X-Forwarded-Proto / Forwarded), or on a loopback name
-  // (localhost, *.localhost, 127.x, [::1]), which browsers treat as a secure context and where
-  // they keep Secure cookies over plain HTTP. Elsewhere over plain HTTP a browser drops a Secure
-  // cookie, so nobody could sign in; there the cookie travels in clear like everything else.
-  // The headers only ever add Secure, so a client forging them harms nobody but itself.
-  bool secure_cookie(const context& ctx) const {
-    if (opt_.public_url.starts_with("https://")) return true;
-    auto xfp = ctx.header("X-Forwarded-Proto");  // "https" or "https, http" (first hop first)
-    xfp = xfp.substr(0, xfp.find(','));
-    while (!xfp.empty() && xfp.back() == ' ') xfp.remove_suffix(1);
-    while (!xfp.empty() && xfp.front() == ' ') xfp.remove_prefix(1);
-    if (ascii_lower(xfp) == "https") return true;
-    if (const auto fwd = ascii_lower(ctx.header("Forwarded"));
-        fwd.find("proto=https") != std::string::npos)
-      return true;
-    auto host = ascii_lower(ctx.header("Host"));
-    if (host.starts_with("[::1]")) return true;
-    host = host.substr(0, host.rfind(':'));  // no port (IPv6 literals other than [::1] never match)
-    return host == "localhost" || host.ends_with(".localhost") ||
-           (host.starts_with("127.") && host.find_first_not_of("0123456789.") == std::string::npos);
-  }
+  // Whether the session cookie is Secure (cookies.hpp).
+  bool secure_cookie(const context& ctx) const { return http::secure_cookie(ctx, opt_.public_url); }
 
   response login(context& ctx) {
     response err;
@@ -297,9 +267,16 @@ class api : public std::enable_shared_from_this<api> {
     const auto email = str_field(*body, "email"), password = str_field(*body, "password");
     if (!email || !password)
       return error_response(ctx, "validation.login", "send {\"email\": ..., \"password\": ...}");
+    if (!opt_.password_login) return password_login_off(ctx);
     auto r = d_.auth.login(*email, *password, ctx.remote);
     if (!r) return password_refusal(ctx, r.error());
     return signed_in(ctx, *r);
+  }
+
+  response password_login_off(const context& ctx) {
+    return error_response(ctx, code::forbidden,
+                          "passwords are switched off on this server (--disable-password-login): "
+                          "sign in with the identity provider (GET /auth/config)");
   }
 
   // A refused password check; throttled and busy answers say when to come back.
@@ -320,9 +297,8 @@ class api : public std::enable_shared_from_this<api> {
                               {"workspaces", std::move(ws)},
                               {"mustChangePassword", r.must_change_password}});
     res.set(bhttp::field::set_cookie,
-            std::string(session_cookie) + "=" + r.session + "; Path=/; HttpOnly; " +
-                (secure_cookie(ctx) ? "Secure; " : "") + "SameSite=Strict; Max-Age=" +
-                std::to_string(app::auth::session_lifetime_ms / 1000));
+            session_set_cookie(session_cookie, r.session, secure_cookie(ctx),
+                               app::auth::session_lifetime_ms / 1000));
     return res;
   }
 
@@ -366,9 +342,8 @@ class api : public std::enable_shared_from_this<api> {
     if (!authenticate(ctx, role::viewer, err, true)) return err;
     d_.auth.logout(cookie);
     auto res = no_content(ctx);
-    res.set(bhttp::field::set_cookie, std::string(session_cookie) + "=; Path=/; HttpOnly; " +
-                                          (secure_cookie(ctx) ? "Secure; " : "") +
-                                          "SameSite=Strict; Max-Age=0");
+    res.set(bhttp::field::set_cookie,
+            session_set_cookie(session_cookie, "", secure_cookie(ctx), 0));
     return res;
   }
 
@@ -399,6 +374,7 @@ class api : public std::enable_shared_from_this<api> {
       return error_response(ctx, code::forbidden, "API keys have no password");
     auto body = body_object(ctx, err);
     if (!body) return err;
+    if (!opt_.password_login) return password_login_off(ctx);
     const auto cur = str_field(*body, "currentPassword"), nw = str_field(*body, "newPassword");
     if (!cur || !nw)
       return error_response(ctx, "validation.password",
@@ -1144,7 +1120,28 @@ class api : public std::enable_shared_from_this<api> {
     if (!p) return err;
     auto r = d_.auth.rotate_ingest(p->workspace);
     if (!r) return fail(ctx, r.error());
-    return json_response(ctx, status::ok, {{"ingestToken", r->first}, {"ingestSecret", r->second}});
+    json::object o{{"ingestToken", r->first}, {"ingestSecret", r->second}};
+    if (auto c = d_.auth.ingest_credentials_of(p->workspace)) ingest_times(o, *c);
+    return json_response(ctx, status::ok, o);
+  }
+
+  static void ingest_times(json::object& o, const app::ingest_credentials& c) {
+    o["rotatedAt"] = time_json(c.rotated_at);
+    o["previousValidUntil"] =
+        c.previous_valid_until ? json::value(time_json(c.previous_valid_until)) : nullptr;
+  }
+
+  // The workspace's ingestion token and secret, read again (sealed at rest with the server key),
+  // and until when the pair a rotation replaced keeps working.
+  response ingest_token(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    auto c = d_.auth.ingest_credentials_of(p->workspace);
+    if (!c) return fail(ctx, c.error());
+    json::object o{{"ingestToken", c->token}, {"ingestSecret", c->secret}};
+    ingest_times(o, *c);
+    return json_response(ctx, status::ok, o);
   }
 
   response aws_accounts(context& ctx) {
@@ -1376,6 +1373,7 @@ class api : public std::enable_shared_from_this<api> {
     if (!token || !password)
       return error_response(ctx, "validation.invitation",
                             "send {\"token\": ..., \"password\": ...}");
+    if (!opt_.password_login) return password_login_off(ctx);
     auto r = d_.auth.redeem_invitation(*token, *password, ctx.remote);
     if (!r) return password_refusal(ctx, r.error());
     return signed_in(ctx, *r);
@@ -1389,6 +1387,7 @@ class api : public std::enable_shared_from_this<api> {
 void add_api_routes(router& r, api_deps& deps, const api_options& opt) {
   std::make_shared<api>(deps, opt)->add(r);
   add_ses_api_routes(r, deps, opt.ses);  // SES's own protocol on the same listener (issue #22)
+  add_sign_in_routes(r, deps, opt);      // GET /auth/config and OpenID Connect (oidc_routes.cpp)
 }
 
 void add_private_metrics_route(router& r, api_deps& deps) {

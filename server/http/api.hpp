@@ -11,6 +11,7 @@
 #include "../app/auth.hpp"
 #include "../app/aws_connection.hpp"
 #include "../app/mail.hpp"
+#include "../app/oidc.hpp"
 #include "../app/sns_dedupe.hpp"
 #include "../app/suppression_sync.hpp"
 #include "../aws/sns_verify.hpp"
@@ -39,6 +40,9 @@ struct api_options {
     std::string simulator_region = "us-east-1";
     double simulator_rate = 14;
   } ses;
+  /// --disable-password-login: POST /auth/login, /auth/password and /invitations/redeem answer
+  /// 403; people sign in through the OpenID provider (api_deps::oidc).
+  bool password_login = true;
 };
 
 struct api_deps {
@@ -59,10 +63,16 @@ struct api_deps {
   app::sns_dedupe* sns_dedupe = nullptr;
   /// Adds fields to GET /health (e.g. "redis"); never changes its status code. May be empty.
   std::function<void(boost::json::object&)> extra_health = {};
+  /// Sign in with OpenID Connect (serve --oidc-issuer); null: /auth/oidc/* answer 404.
+  app::oidc_client* oidc = nullptr;
 };
 
 /// Adds every route (and the static-file fallback) to `r`. `deps` must outlive `r`.
 void add_api_routes(router& r, api_deps& deps, const api_options& opt);
+
+/// GET /auth/config, GET /auth/oidc/login and GET /auth/oidc/callback (oidc_routes.cpp); called
+/// by add_api_routes.
+void add_sign_in_routes(router& r, api_deps& deps, const api_options& opt);
 
 /// GET /metrics alone, without credentials: the router of the --metrics-address listener, which
 /// the operator binds to an address only the scraper reaches.

@@ -7,6 +7,8 @@
 //     (x-amzn-ErrorType + {"message"}), so the SDKs' own retries and error classes work.
 #include "ses_api.hpp"
 
+#include <sesami/ascii.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -475,12 +477,6 @@ class ses_api final : public ses::backend, public std::enable_shared_from_this<s
   static std::string ses_reason(std::string_view reason) {
     return reason.find("complaint") != std::string_view::npos ? "COMPLAINT" : "BOUNCE";
   }
-  static std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-  }
 
   response put_suppressed(context& ctx, const app::principal& p) {
     ses_error err;
@@ -493,8 +489,8 @@ class ses_api final : public ses::backend, public std::enable_shared_from_this<s
     if (reason != "BOUNCE" && reason != "COMPLAINT")
       return ses_fail(ctx, bad_request("Reason: BOUNCE or COMPLAINT"));
     store::suppression_entry e;
-    e.address = lower(*address);
-    e.reason = lower(*reason);
+    e.address = ascii_lower(*address);
+    e.reason = ascii_lower(*reason);
     e.source = store::suppression_source::manual;
     e.created_at = app::now_ms();
     if (auto r = d_.store.add_suppressions(p.workspace, std::span(&e, 1)); !r)
@@ -503,7 +499,7 @@ class ses_api final : public ses::backend, public std::enable_shared_from_this<s
   }
 
   response get_suppressed(context& ctx, const app::principal& p) {
-    const auto address = lower(ctx.param("EmailAddress"));
+    const auto address = ascii_lower(ctx.param("EmailAddress"));
     auto f = d_.store.find_suppression(p.workspace, address);
     if (!f) return ses_fail(ctx, from_sesami(f.error().id(), f.error().message));
     if (!*f)
@@ -521,7 +517,7 @@ class ses_api final : public ses::backend, public std::enable_shared_from_this<s
   }
 
   response delete_suppressed(context& ctx, const app::principal& p) {
-    const auto address = lower(ctx.param("EmailAddress"));
+    const auto address = ascii_lower(ctx.param("EmailAddress"));
     auto r = d_.store.remove_suppression(p.workspace, address);
     if (!r) return ses_fail(ctx, from_sesami(r.error().id(), r.error().message));
     if (!*r)

@@ -8,6 +8,7 @@
 #include <map>
 
 #include <boost/beast/http/field.hpp>
+#include <sesami/ascii.hpp>
 
 #include "../aws/sigv4.hpp"
 #include "ses_wire.hpp"
@@ -255,10 +256,7 @@ std::string raw_header(std::string_view b64, std::string_view name) {
     auto line = head.substr(at, nl == std::string_view::npos ? nl : nl - at);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.size() > name.size() && line[name.size()] == ':' &&
-        std::equal(name.begin(), name.end(), line.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
+        iequals(line.substr(0, name.size()), name)) {
       line.remove_prefix(name.size() + 1);
       while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
       return std::string(line);

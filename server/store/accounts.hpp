@@ -77,6 +77,12 @@ struct ingest_row {
   std::string token_hash;   // SHA-256 of the URL token
   std::string secret_hash;  // SHA-256 of the EventBridge API-key secret
   std::int64_t rotated_at = 0;
+  std::string token_sealed;   // the token sealed with the server key; "" when unknown (older row)
+  std::string secret_sealed;  // likewise the secret
+  /// Read only: the token and secret the last rotation replaced (set_ingest keeps them); empty
+  /// when none. The app decides how long they stay good (a grace after rotated_at).
+  std::string previous_token_hash;
+  std::string previous_secret_hash;
 };
 
 class accounts {
@@ -141,9 +147,12 @@ class accounts {
                                                                   std::string_view user_id,
                                                                   const user_row* new_user) = 0;
 
-  /// Sets (creates or rotates) a workspace's ingestion token and secret.
+  /// Sets (creates or rotates) a workspace's ingestion token and secret; a rotation keeps the
+  /// replaced token and secret as previous_* in the same statement.
   virtual status set_ingest(const ingest_row& r) = 0;
+  /// The row whose current or previous token has this hash.
   virtual result<std::optional<ingest_row>> ingest_by_token(std::string_view token_hash) = 0;
+  virtual result<std::optional<ingest_row>> ingest_of(std::string_view workspace) = 0;
 
   virtual status add_aws_account(std::string_view workspace, std::string_view account_id) = 0;
   virtual result<std::vector<std::string>> aws_accounts(std::string_view workspace) = 0;

@@ -160,7 +160,7 @@ TEST_CASE("accounts on PostgreSQL, and open_store picks the backend from --db",
   REQUIRE(m);
   REQUIRE(m->size() == 1);
   CHECK((*m)[0].role == "owner");
-  REQUIRE(a.set_ingest({"default", hash, hash, t0}));
+  REQUIRE(a.set_ingest({"default", hash, hash, t0, "", "", "", ""}));
   auto ing = a.ingest_by_token(hash);
   REQUIRE(ing);
   REQUIRE(ing->has_value());

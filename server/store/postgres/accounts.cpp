@@ -346,28 +346,47 @@ class pg_accounts final : public accounts {
   }
 
   status set_ingest(const ingest_row& r) override {
+    // On rotation the replaced token and secret become previous_*, in the one statement.
     return done(pool_.exec(
-        "INSERT INTO ingest_tokens (workspace, token_hash, secret_hash, rotated_at) "
-        "VALUES ($1, decode($2, 'hex'), decode($3, 'hex'), $4) ON CONFLICT (workspace) DO UPDATE "
-        "SET token_hash = excluded.token_hash, secret_hash = excluded.secret_hash, "
-        "rotated_at = excluded.rotated_at",
+        "INSERT INTO ingest_tokens (workspace, token_hash, secret_hash, rotated_at, token_sealed, "
+        "secret_sealed) VALUES ($1, decode($2, 'hex'), decode($3, 'hex'), $4, $5, $6) "
+        "ON CONFLICT (workspace) DO UPDATE SET "
+        "previous_token_hash = ingest_tokens.token_hash, "
+        "previous_secret_hash = ingest_tokens.secret_hash, token_hash = excluded.token_hash, "
+        "secret_hash = excluded.secret_hash, rotated_at = excluded.rotated_at, "
+        "token_sealed = excluded.token_sealed, secret_sealed = excluded.secret_sealed",
         params()
             .text(r.workspace)
             .text(hex(r.token_hash))
             .text(hex(r.secret_hash))
-            .integer(r.rotated_at),
+            .integer(r.rotated_at)
+            .text(r.token_sealed)
+            .text(r.secret_sealed),
         "cannot set ingestion token"));
   }
 
   result<std::optional<ingest_row>> ingest_by_token(std::string_view token_hash) override {
+    return read_ingest("token_hash = decode($1, 'hex') OR previous_token_hash = decode($1, 'hex')",
+                       hex(token_hash));
+  }
+
+  result<std::optional<ingest_row>> ingest_of(std::string_view workspace) override {
+    return read_ingest("workspace = $1", std::string(workspace));
+  }
+
+  result<std::optional<ingest_row>> read_ingest(const std::string& where, const std::string& key) {
     auto r = pool_.exec(
-        "SELECT workspace, encode(token_hash, 'hex'), encode(secret_hash, 'hex'), rotated_at "
-        "FROM ingest_tokens WHERE token_hash = decode($1, 'hex')",
-        params().text(hex(token_hash)), "cannot read ingestion token");
+        "SELECT workspace, encode(token_hash, 'hex'), encode(secret_hash, 'hex'), rotated_at, "
+        "token_sealed, secret_sealed, encode(coalesce(previous_token_hash, ''::bytea), 'hex'), "
+        "encode(coalesce(previous_secret_hash, ''::bytea), 'hex') FROM ingest_tokens WHERE " +
+            where,
+        params().text(key), "cannot read ingestion token");
     if (!r) return r.error();
     if (r->size() == 0) return std::optional<ingest_row>{};
-    return std::optional<ingest_row>{ingest_row{std::string(r->text(0, 0)), unhex(r->text(0, 1)),
-                                                unhex(r->text(0, 2)), r->int64(0, 3)}};
+    return std::optional<ingest_row>{
+        ingest_row{std::string(r->text(0, 0)), unhex(r->text(0, 1)), unhex(r->text(0, 2)),
+                   r->int64(0, 3), std::string(r->text(0, 4)), std::string(r->text(0, 5)),
+                   unhex(r->text(0, 6)), unhex(r->text(0, 7))}};
   }
 
   status add_aws_account(std::string_view workspace, std::string_view account_id) override {

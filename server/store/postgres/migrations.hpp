@@ -406,6 +406,15 @@ ALTER TABLE api_keys ADD COLUMN last_used_at bigint NOT NULL DEFAULT 0;
 ALTER TABLE api_keys ADD COLUMN revoked_at bigint NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX api_keys_access_key ON api_keys (access_key_id);
 )sql"},
+    {10, "ingestion tokens: sealed copies admins can read again, the previous token's grace", R"sql(
+-- As SQLite's migration 16: sealed token and secret (server key), and the token a rotation
+-- replaced, valid until rotated_at + the server's grace.
+ALTER TABLE ingest_tokens ADD COLUMN token_sealed text NOT NULL DEFAULT '';
+ALTER TABLE ingest_tokens ADD COLUMN secret_sealed text NOT NULL DEFAULT '';
+ALTER TABLE ingest_tokens ADD COLUMN previous_token_hash bytea;
+ALTER TABLE ingest_tokens ADD COLUMN previous_secret_hash bytea;
+CREATE INDEX ingest_tokens_previous ON ingest_tokens (previous_token_hash);
+)sql"},
 };
 
 // The highest version, wherever it sits in the list (migrations written in parallel may land out

@@ -344,32 +344,52 @@ class sqlite_accounts final : public accounts {
 
   status set_ingest(const ingest_row& r) override {
     std::lock_guard lock(mu_);
+    // On rotation the replaced token and secret become previous_* (bare names in DO UPDATE are
+    // the existing row's), in the one statement.
     auto s = prep(
-        "INSERT INTO ingest_tokens (workspace, token_hash, secret_hash, rotated_at) "
-        "VALUES (?, ?, ?, ?) ON CONFLICT (workspace) DO UPDATE SET token_hash = "
-        "excluded.token_hash, "
-        "secret_hash = excluded.secret_hash, rotated_at = excluded.rotated_at");
+        "INSERT INTO ingest_tokens (workspace, token_hash, secret_hash, rotated_at, token_sealed, "
+        "secret_sealed) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workspace) DO UPDATE SET "
+        "previous_token_hash = token_hash, previous_secret_hash = secret_hash, "
+        "token_hash = excluded.token_hash, secret_hash = excluded.secret_hash, "
+        "rotated_at = excluded.rotated_at, token_sealed = excluded.token_sealed, "
+        "secret_sealed = excluded.secret_sealed");
     if (!s) return s.error();
     reset_guard g{**s};
     (*s)->bind(1, r.workspace), (*s)->bind_blob(2, r.token_hash), (*s)->bind_blob(3, r.secret_hash);
-    (*s)->bind(4, r.rotated_at);
+    (*s)->bind(4, r.rotated_at), (*s)->bind(5, r.token_sealed), (*s)->bind(6, r.secret_sealed);
     return sqlite::run(*db_, **s, "cannot set ingestion token");
   }
 
   result<std::optional<ingest_row>> ingest_by_token(std::string_view token_hash) override {
+    return read_ingest("WHERE token_hash = ?1 OR previous_token_hash = ?1", token_hash, true);
+  }
+
+  result<std::optional<ingest_row>> ingest_of(std::string_view workspace) override {
+    return read_ingest("WHERE workspace = ?1", workspace, false);
+  }
+
+  result<std::optional<ingest_row>> read_ingest(const std::string& where, std::string_view key,
+                                                bool blob) {
     std::lock_guard lock(mu_);
-    auto s = prep(
-        "SELECT workspace, token_hash, secret_hash, rotated_at FROM ingest_tokens "
-        "WHERE token_hash = ?");
+    auto s = db_->prepare(
+        "SELECT workspace, token_hash, secret_hash, rotated_at, token_sealed, secret_sealed, "
+        "coalesce(previous_token_hash, x''), coalesce(previous_secret_hash, x'') "
+        "FROM ingest_tokens " +
+        where);
     if (!s) return s.error();
     reset_guard g{**s};
-    (*s)->bind_blob(1, token_hash);
+    if (blob)
+      (*s)->bind_blob(1, key);
+    else
+      (*s)->bind(1, key);
     const int rc = (*s)->step();
     if (rc == SQLITE_DONE) return std::optional<ingest_row>{};
     if (rc != SQLITE_ROW) return db_->fail(rc, "cannot read ingestion token");
     auto& st = **s;
     return std::optional<ingest_row>{ingest_row{std::string(st.text(0)), std::string(st.blob(1)),
-                                                std::string(st.blob(2)), st.int64(3)}};
+                                                std::string(st.blob(2)), st.int64(3),
+                                                std::string(st.text(4)), std::string(st.text(5)),
+                                                std::string(st.blob(6)), std::string(st.blob(7))}};
   }
 
   status add_aws_account(std::string_view workspace, std::string_view account_id) override {

@@ -518,6 +518,17 @@ ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0; -- 0: n
 ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER NOT NULL DEFAULT 0;   -- 0: active
 CREATE UNIQUE INDEX api_keys_access_key ON api_keys (access_key_id);
 )sql"},
+    {16, "ingestion tokens: sealed copies admins can read again, the previous token's grace", R"sql(
+-- The token and secret sealed with the server key (app::secret_box, "sealed1:..."), so admins see
+-- the ingestion URLs again without rotating; '' for rows written before (rotate once to see them).
+-- The hashes stay the lookup keys. A rotation keeps the token it replaced (previous_*) working
+-- until rotated_at + the server's grace (serve --ingest-token-grace-hours, default 24).
+ALTER TABLE ingest_tokens ADD COLUMN token_sealed TEXT NOT NULL DEFAULT '';
+ALTER TABLE ingest_tokens ADD COLUMN secret_sealed TEXT NOT NULL DEFAULT '';
+ALTER TABLE ingest_tokens ADD COLUMN previous_token_hash BLOB;
+ALTER TABLE ingest_tokens ADD COLUMN previous_secret_hash BLOB;
+CREATE INDEX ingest_tokens_previous ON ingest_tokens (previous_token_hash);
+)sql"},
 };
 
 inline constexpr int latest_version = migrations[std::size(migrations) - 1].version;

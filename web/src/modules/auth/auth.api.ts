@@ -63,3 +63,23 @@ export async function switchWorkspace(id: string): Promise<Result<Session>> {
   setWorkspace(id);
   return currentSession();
 }
+
+/// How this server signs people in (GET /auth/config, no credentials): passwords, and/or an
+/// OpenID Connect provider whose button starts at `loginUrl`.
+export interface SignInConfig { passwordLogin: boolean; oidc: { name: string; loginUrl: string } | null }
+export function signInConfig(): Promise<Result<SignInConfig>> {
+  return json<SignInConfig>('GET', '/auth/config');
+}
+
+/// What a refused sign-in through the provider means (GET /auth/oidc/callback → /?signin_error=).
+export function oidcErrorText(code: string): string {
+  switch (code) {
+    case 'oidc.no_access': return 'That account has no access to SESami yet: ask an admin to invite your email address.';
+    case 'oidc.email_unverified': return 'Your identity provider has not verified your email address.';
+    case 'oidc.no_email': return 'Your identity provider did not tell SESami your email address.';
+    case 'oidc.bad_state': return 'That sign-in expired or was started in another browser. Please try again.';
+    case 'oidc.provider_refused': return 'The identity provider did not sign you in.';
+    case 'oidc.unavailable': return 'The identity provider cannot be reached right now. Please try again later.';
+    default: return `The sign-in was refused (${code}). Please try again, or ask your administrator.`;
+  }
+}

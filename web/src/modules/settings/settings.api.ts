@@ -80,7 +80,11 @@ export const fetchAwsSettings = () => json<AwsSettings>('GET', '/settings/aws');
 export const saveAwsSettings = (s: AwsSettingsInput) => json<AwsSettings>('PUT', '/settings/aws', { body: s });
 export const disconnectAws = (): Promise<Result<void>> => json<void>('DELETE', '/settings/aws');
 export const fetchWorkspace = () => json<WorkspaceInfo>('GET', '/workspace');
-export const rotateIngest = () => json<{ ingestToken: string; ingestSecret: string }>('POST', '/workspace/ingest-token');
+/// The workspace's ingestion token and secret (readable again by admins; sealed at rest) and until
+/// when the pair the last rotation replaced keeps working (null: none).
+export interface IngestCredentials { ingestToken: string; ingestSecret: string; rotatedAt?: string; previousValidUntil?: string | null }
+export const ingestCredentials = () => json<IngestCredentials>('GET', '/workspace/ingest-token');
+export const rotateIngest = () => json<IngestCredentials>('POST', '/workspace/ingest-token');
 export const fetchAwsAccounts = () => json<{ accounts: string[] }>('GET', '/workspace/aws-accounts');
 export const connectAwsAccount = (accountId: string) => json<{ accountId: string }>('POST', '/workspace/aws-accounts', { body: { accountId } });
 export const fetchApiKeys = () => json<{ keys: ApiKey[] }>('GET', '/api-keys');
@@ -90,6 +94,7 @@ export const deleteApiKey = (id: string): Promise<Result<void>> => json<void>('D
 export const fetchUsers = () => json<{ users: User[] }>('GET', '/users');
 export const inviteUser = (email: string, role: Role) => json<Invitation>('POST', '/users', { body: { email, role } });
 export const removeUser = (id: string): Promise<Result<void>> => json<void>('DELETE', `/users/${encodeURIComponent(id)}`);
+export const changeRole = (id: string, role: Role) => json<{ id: string; role: Role }>('PATCH', `/users/${encodeURIComponent(id)}`, { body: { role } });
 /// The dashboard page that redeems an invitation token (auth/pages/invite.tsx).
 export const invitationLink = (token: string) =>
   `${window.location.origin}${window.location.pathname}#/invite?token=${encodeURIComponent(token)}`;

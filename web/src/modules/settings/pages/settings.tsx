@@ -1,8 +1,8 @@
 // Settings: the AWS connection (role, region, External ID) and its check, where AWS delivers
 // events, API keys, users.
 // Admin-only sections are hidden from viewers (and the API refuses them anyway).
-import { createEffect, createResource, createSignal, For, on, Show, type JSX } from 'solid-js';
-import { inviteUser, invitationLink, removeUser, connectAwsAccount, createApiKey, deleteApiKey, disconnectAws, fetchApiKeys, fetchAwsAccounts, fetchAwsSettings, fetchAwsTemplate,
+import { createEffect, createResource, createSignal, For, on, onMount, Show, type JSX } from 'solid-js';
+import { changeRole, ingestCredentials, type IngestCredentials, inviteUser, invitationLink, removeUser, connectAwsAccount, createApiKey, deleteApiKey, disconnectAws, fetchApiKeys, fetchAwsAccounts, fetchAwsSettings, fetchAwsTemplate,
   fetchUsers, fetchWorkspace, rotateIngest, saveAwsSettings, verifySts, type AwsSettings, type FilledTemplate, type KeyScope, type NewApiKey, type VerifyStsResult } from '../settings.api';
 import { checkTemplateForm, connectionSteps, deploySteps, eventsVerdict, ingestUrlFor, STEP, type TemplateErrors, type TemplateForm,
   type VerifyStep } from '../onboarding';
@@ -10,6 +10,7 @@ import { fetchMessageEvents, sendMail } from '../../send/send.api';
 import { newIdempotencyKey } from '../../send/idempotency';
 import { awsErrorHint, checkAwsForm, formatVerify, MODES, roleAccount, SES_REGIONS, trustPolicyCondition, type AwsErrors, type AwsForm } from '../aws';
 import { canAdmin, role, session } from '../../auth/session';
+import { setPassword } from '../../auth/auth.api';
 import { Async } from '../../../components/states';
 import { formatTime } from '../../../lib/time';
 import type { ApiError } from '../../../lib/types';
@@ -376,12 +377,18 @@ function SourceAccounts(): JSX.Element {
 }
 
 function IngestSection(): JSX.Element {
-  const [secret, setSecret] = createSignal<{ ingestToken: string; ingestSecret: string } | null>(null);
+  const [secret, setSecret] = createSignal<IngestCredentials | null>(null);
   const [error, setError] = createSignal<ApiError | null>(null);
   const origin = () => window.location.origin;
   const token = () => secret()?.ingestToken ?? '<ingest token>';
+  // Admins read the current pair again (a pair stored before SESami sealed it answers 404: rotate).
+  onMount(async () => {
+    if (role() !== 'owner' && role() !== 'admin') return;
+    const r = await ingestCredentials();
+    if (r.ok) { setSecret(r.value); setFreshIngestToken(r.value.ingestToken); }
+  });
   const rotate = async () => {
-    if (!confirm('Rotate the ingestion token? The current SNS and EventBridge endpoints stop working at once.')) return;
+    if (!confirm('Rotate the ingestion token? The current SNS and EventBridge endpoints keep working for a grace period (24 hours by default), then stop: move your subscriptions and API destinations to the new ones.')) return;
     const r = await rotateIngest();
     if (r.ok) { setSecret(r.value); setFreshIngestToken(r.value.ingestToken); setError(null); } else setError(r.error);
   };
@@ -394,6 +401,9 @@ function IngestSection(): JSX.Element {
         <dt>EventBridge</dt><dd class="mono">{origin()}/ingest/eventbridge/{token()} <span class="muted">(header X-Sesami-Secret)</span></dd>
       </dl>
       <Show when={secret()}>{(s) => (<><Secret label="Ingest token" value={s().ingestToken} /><Secret label="EventBridge secret" value={s().ingestSecret} /></>)}</Show>
+      <Show when={secret()?.previousValidUntil}>{(until) => (
+        <p class="small muted">The previous token and secret keep working until {new Date(until()).toLocaleString()}.</p>
+      )}</Show>
       <Show when={role() === 'owner'}><div><button type="button" class="danger" onClick={rotate}>Rotate token</button></div></Show>
       <Problem error={error()} />
     </section>
@@ -470,13 +480,33 @@ function UsersSection(): JSX.Element {
     const r = await removeUser(id);
     if (r.ok) { setError(null); refetch(); } else setError(r.error);
   };
+  // Members: the API's rules hold (only an owner grants or revokes owner, the last owner stays).
+  const setRole = async (id: string, next: Role) => {
+    const r = await changeRole(id, next);
+    if (r.ok) setError(null); else setError(r.error);
+    refetch();
+  };
+  const remove = async (id: string, who: string) => {
+    if (!confirm(`Remove ${who} from this workspace?`)) return;
+    await revoke(id);
+  };
   return (
     <section class="card stack" aria-labelledby="users-title">
       <h2 id="users-title">Users</h2>
       <Async data={users()} retry={refetch}>{(u) => (
         <ul class="plain"><For each={u.users}>{(x) => (
-          <li>{x.email ?? x.id} <span class="badge">{x.role}</span>
-            <Show when={x.status === 'invited'}> <span class="badge">invited</span>
+          <li data-testid="member">{x.email ?? x.id}{' '}
+            <Show when={x.status === 'invited'} fallback={
+              <>
+                <select aria-label={`Role of ${x.email ?? x.id}`} value={x.role}
+                  onChange={(e) => setRole(x.id, e.currentTarget.value as Role)}>
+                  <option value="viewer">viewer</option><option value="admin">admin</option><option value="owner">owner</option>
+                </select>{' '}
+                <Show when={x.id !== session()?.userId}>
+                  <button type="button" class="link" onClick={() => remove(x.id, x.email ?? x.id)}>Remove</button>
+                </Show>
+              </>
+            }><span class="badge">{x.role}</span> <span class="badge">invited</span>
               <button type="button" class="link" onClick={() => revoke(x.id)}>Revoke</button></Show></li>
         )}</For></ul>
       )}</Async>
@@ -487,6 +517,34 @@ function UsersSection(): JSX.Element {
         <button type="submit">Invite</button>
       </form>
       <Show when={link()}>{(l) => <Secret label="Invitation link (valid 7 days; send it to the person)" value={l()} />}</Show>
+      <Problem error={error()} />
+    </section>
+  );
+}
+
+/// The signed-in person's own password (POST /auth/password: the current one proves it is them;
+/// every other session of theirs ends).
+function PasswordSection(): JSX.Element {
+  const [current, setCurrent] = createSignal('');
+  const [next, setNext] = createSignal('');
+  const [done, setDone] = createSignal(false);
+  const [error, setError] = createSignal<ApiError | null>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const r = await setPassword(current(), next());
+    if (r.ok) { setCurrent(''); setNext(''); setError(null); setDone(true); } else { setDone(false); setError(r.error); }
+  };
+  return (
+    <section class="card stack" aria-labelledby="password-title">
+      <h2 id="password-title">Your password</h2>
+      <form class="row wrap gap end" onSubmit={submit}>
+        <label class="field">Current password<input type="password" name="currentPassword" autocomplete="current-password" required
+          value={current()} onInput={(e) => setCurrent(e.currentTarget.value)} /></label>
+        <label class="field">New password<input type="password" name="newPassword" autocomplete="new-password" required minLength={8}
+          value={next()} onInput={(e) => setNext(e.currentTarget.value)} /></label>
+        <button type="submit">Change password</button>
+      </form>
+      <Show when={done()}><p class="small muted" role="status">Password changed. Your other sessions were signed out.</p></Show>
       <Problem error={error()} />
     </section>
   );
@@ -515,6 +573,7 @@ export function SettingsPage(): JSX.Element {
         <KeysSection />
         <UsersSection />
       </Show>
+      <PasswordSection />
     </section>
   );
 }
