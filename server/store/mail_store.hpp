@@ -1,7 +1,7 @@
 #pragma once
 // Persistence of the sending side (issue #5): the server's unsubscribe-link secret, Idempotency-Key
 // records, one row per send attempt, and the durable bulk-send queue. Backend-neutral like
-// store.hpp (SQLite: mail_sqlite.cpp, tables in migration 8; PostgreSQL: postgres/pg_mail.cpp,
+// store.hpp (SQLite: sqlite/mail.cpp, tables in migration 8; PostgreSQL: postgres/mail.cpp,
 // migration 3). Every query names its workspace, except the bulk worker's claim, which picks work
 // across workspaces. Thread-safe.
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The accounts tables in PostgreSQL: the semantics of accounts_sqlite.cpp. Small, rare queries on
+// The accounts tables in PostgreSQL: the semantics of sqlite/accounts.cpp. Small, rare queries on
 // pooled connections; hashes are bytea, sent and read as hex.
 #include "../accounts.hpp"
 #include "connection.hpp"
@@ -17,7 +17,7 @@ using pg::rows;
   "SELECT id, encode(token_hash, 'hex'), workspace, email, role, invited_by, created_at, " \
   "expires_at FROM invitations"
 
-/// BEGIN, `f`, COMMIT on one pooled connection; any failure rolls back (as in pg_mail.cpp).
+/// BEGIN, `f`, COMMIT on one pooled connection; any failure rolls back (as in mail.cpp).
 template <class F>
 status in_transaction(connection& c, F&& f) {
   if (auto b = c.script("BEGIN", "cannot begin a transaction"); !b) return b;

@@ -1,5 +1,5 @@
 // The aws_connections table (migration 3) in PostgreSQL: the semantics of
-// aws_connections_sqlite.cpp. A handful of reads per minute on pooled connections.
+// sqlite/aws_connections.cpp. A handful of reads per minute on pooled connections.
 #include "../aws_connections.hpp"
 #include "connection.hpp"
 

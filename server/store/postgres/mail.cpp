@@ -1,4 +1,4 @@
-// The mail tables (migration 3) in PostgreSQL: the semantics of mail_sqlite.cpp, for several nodes
+// The mail tables (migration 3) in PostgreSQL: the semantics of sqlite/mail.cpp, for several nodes
 // on one database. Where SQLite serialises writers with BEGIN IMMEDIATE, PostgreSQL relies on row
 // locks: a bulk job is claimed with one UPDATE whose target row is picked FOR UPDATE SKIP LOCKED
 // (two nodes never take the same job, and neither waits for the other), a batch is finished by an

@@ -1,5 +1,5 @@
 // The suppression sync tables (migration 3) in PostgreSQL: the semantics of
-// suppression_sync_sqlite.cpp. A run and the new baseline are saved in one transaction, holding a
+// sqlite/suppression_sync.cpp. A run and the new baseline are saved in one transaction, holding a
 // per-workspace advisory lock so two nodes saving the same workspace do not interleave their
 // baseline replacements (SQLite gets that from BEGIN IMMEDIATE).
 #include <map>

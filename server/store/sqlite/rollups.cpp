@@ -226,7 +226,6 @@ result<std::vector<std::pair<delivery_status, std::int64_t>>> sqlite_store::stat
   return out;
 }
 
-
 // The deltas of a group commit, hour by hour and summed by day (migration 12), applied as
 // commutative upserts (count = count + delta).
 status sqlite_store::flush_rollups(const txn_state& txn) {
@@ -242,8 +241,8 @@ status sqlite_store::flush_type_rollups(const txn_state& txn) {
   std::map<rollup_key, rollup_delta> rollup_days;
   for (const auto& [key, d] : txn.rollups)
     rollup_days[{std::get<0>(key), day_of_hour(std::get<1>(key)), std::get<2>(key)}] += d;
-  for (const auto& [sql, rows] :
-       {std::pair{upsert_rollups, &txn.rollups}, std::pair{upsert_rollups_daily, &std::as_const(rollup_days)}}) {
+  for (const auto& [sql, rows] : {std::pair{upsert_rollups, &txn.rollups},
+                                  std::pair{upsert_rollups_daily, &std::as_const(rollup_days)}}) {
     auto st = writer_->prepare_static(sql);
     if (!st) return st.error();
     for (const auto& [key, d] : *rows) {
