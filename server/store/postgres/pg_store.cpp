@@ -30,6 +30,7 @@
 #include "connection.hpp"
 #include "migrations.hpp"
 #include "pg_store.hpp"
+#include "webhooks.hpp"
 
 namespace sesami::store {
 namespace pg {
@@ -1135,6 +1136,11 @@ class pg_store final : public store {
       stored.push_back(&sl);
     }
     if (stored.empty()) return finish();
+    {  // the outbox: deliveries of the new events, in this transaction
+      std::vector<webhook_event_ref> hooks;
+      for (const slot* sl : stored) hooks.push_back({sl->hex, sl->item->ev->type});
+      if (auto w = enqueue_webhook_deliveries(c, ws, hooks, stored.front()->req->now); !w) return w;
+    }
 
     // 3. Update in memory, in arrival order, through the core's roll_up (as in SQLite).
     array t_name, t_value, t_ts, t_seq, s_id;

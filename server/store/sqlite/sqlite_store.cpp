@@ -23,6 +23,7 @@
 #include "../store.hpp"
 #include "connection.hpp"
 #include "migrations.hpp"
+#include "webhooks.hpp"
 
 namespace sesami::store {
 namespace sqlite {
@@ -1269,6 +1270,7 @@ class sqlite_store final : public store {
     };
     std::vector<later> pending;
     pending.reserve(req.items.size());
+    std::vector<webhook_event_ref> hooks;  // the outbox: deliveries of the new events
     std::string recipient, blob;
     for (const auto& item : req.items) {
       const sesami::event& ev = *item.ev;
@@ -1294,6 +1296,7 @@ class sqlite_store final : public store {
         continue;
       }
       ++sum.stored;
+      hooks.push_back({item.id, ev.type});
       const std::int64_t seq = sqlite3_last_insert_rowid(writer_->get());
       if (auto t = index_tags(ws, seq, ev); !t) return t.error();
 
@@ -1323,6 +1326,7 @@ class sqlite_store final : public store {
         if (auto r = run(*writer_, **st, "cannot record SNS message"); !r) return r.error();
       }
     }
+    if (auto w = enqueue_webhook_deliveries(*writer_, ws, hooks, req.now); !w) return w.error();
     if (pending.empty()) return sum;
 
     // Read the rows this request needs that the transaction has not seen yet, in key order: one
