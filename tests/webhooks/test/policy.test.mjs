@@ -114,6 +114,64 @@ describe('webhook endpoint policy', () => {
     }
   });
 
+  test('retries run out into a failed delivery; a manual retry sends it again', async () => {
+    let healthy = false;
+    const rx = await receiver(() => (healthy ? { status: 200 } : { status: 503, body: 'down' }));
+    // The whole ~3-day schedule in well under a second.
+    const server = await serve(d, ['--allow-private-webhooks', '--test-webhook-backoff-scale', '0.000001']);
+    try {
+      const created = await api(server, ws.apiKey, 'POST', '/webhooks', { url: rx.url });
+      rx.secrets.push(created.body.secret);
+      await api(server, ws.apiKey, 'POST', `/webhooks/${created.body.id}/test`);
+      const path = `/webhooks/${created.body.id}/deliveries`;
+      await until(async () => (await api(server, ws.apiKey, 'GET', path)).body.deliveries[0]?.state === 'failed',
+        'the delivery to fail for good');
+      const failed = (await api(server, ws.apiKey, 'GET', path)).body.deliveries[0];
+      assert.equal(failed.attempts, 15);
+      assert.equal(failed.nextRetryAt, null);
+      assert.equal(failed.attemptLog.at(-1).nextRetryAt, null);
+      assert.equal(rx.messages.length, 15);
+      assert.equal(new Set(rx.messages.map((m) => m.headers['webhook-id'])).size, 1);
+      healthy = true;
+      const retry = await api(server, ws.apiKey, 'POST', `${path}/${failed.id}/retry`);
+      assert.equal(retry.status, 202);
+      await until(async () => (await api(server, ws.apiKey, 'GET', path)).body.deliveries[0]?.state === 'delivered',
+        'the manual retry');
+      assert.equal(rx.verified.length, 1);
+      const unknown = await api(server, ws.apiKey, 'POST', `${path}/999999/retry`);
+      assert.equal(unknown.status, 404);
+      await api(server, ws.apiKey, 'DELETE', `/webhooks/${created.body.id}`);
+    } finally {
+      await server.stop();
+      await rx.close();
+    }
+  });
+
+  test('an endpoint failing for longer than the limit is disabled with a reason', async () => {
+    const rx = await receiver(() => ({ status: 500 }));
+    const server = await serve(d, ['--allow-private-webhooks', '--test-webhook-backoff-scale', '0.00001',
+      '--test-webhook-disable-after-ms', '200']);
+    try {
+      const created = await api(server, ws.apiKey, 'POST', '/webhooks', { url: rx.url });
+      rx.secrets.push(created.body.secret);
+      const id = created.body.id;
+      await api(server, ws.apiKey, 'POST', `/webhooks/${id}/test`);
+      await until(async () => (await api(server, ws.apiKey, 'GET', '/webhooks')).body.webhooks
+        .find((w) => w.id === id)?.enabled === false, 'the endpoint disabled');
+      const w = (await api(server, ws.apiKey, 'GET', '/webhooks')).body.webhooks.find((x) => x.id === id);
+      assert.match(w.disabledReason, /failing since/);
+      assert.ok(w.failingSince);
+      const on = await api(server, ws.apiKey, 'PATCH', `/webhooks/${id}`, { enabled: true });
+      assert.equal(on.body.enabled, true);
+      assert.equal(on.body.disabledReason, null);
+      assert.equal(on.body.failingSince, null);
+      await api(server, ws.apiKey, 'DELETE', `/webhooks/${id}`);
+    } finally {
+      await server.stop();
+      await rx.close();
+    }
+  });
+
   test('validation errors are 400 with a code', async () => {
     const server = await serve(d, ['--allow-private-webhooks']);
     try {
