@@ -11,6 +11,7 @@ import { newIdempotencyKey } from '../../send/idempotency';
 import { awsErrorHint, checkAwsForm, formatVerify, MODES, roleAccount, SES_REGIONS, trustPolicyCondition, type AwsErrors, type AwsForm } from '../aws';
 import { canAdmin, role, session } from '../../auth/session';
 import { Async } from '../../../components/states';
+import { WebhooksSection } from './webhooks';
 import { formatTime } from '../../../lib/time';
 import type { ApiError } from '../../../lib/types';
 import type { Role } from '../../auth/auth.api';
@@ -498,6 +499,7 @@ export function SettingsPage(): JSX.Element {
       <SourceAccounts />
       <Show when={canAdmin(role()) && session()}>
         <KeysSection />
+        <WebhooksSection />
         <UsersSection />
       </Show>
     </section>
