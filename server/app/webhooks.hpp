@@ -39,7 +39,7 @@ struct webhook_options {
   aws::outbound_policy policy{false, "--allow-private-webhooks", false};
   long timeout_ms = 15'000;         // one delivery attempt, whole exchange
   std::size_t threads = 4;          // concurrent deliveries of this node
-  std::size_t batch = 16;           // deliveries claimed at once by one thread
+  std::size_t batch = 32;           // deliveries claimed at once by one thread
   std::int64_t lease_ms = 120'000;  // a claim expires after this (its node died)
   /// Scales the retry schedule (tests: 0.01 makes the first retry ~50 ms).
   double backoff_scale = 1.0;

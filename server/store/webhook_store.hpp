@@ -1,7 +1,7 @@
 #pragma once
 // Persistence of outbound webhooks (issue #18): a workspace's endpoints (URL, event types, the
 // signing secret sealed by the app) and the delivery outbox. Backend-neutral like store.hpp
-// (SQLite: sqlite/webhooks.cpp, migration 16; PostgreSQL: postgres/webhooks.cpp, migration 10).
+// (SQLite: sqlite/webhooks.cpp, migration 15; PostgreSQL: postgres/webhooks.cpp, migration 9).
 //
 // The outbox row of a stored event is written by the event store itself, in the transaction that
 // stores the event (enqueue_webhook_deliveries below, called from each backend's ingest), so an
@@ -134,8 +134,6 @@ class webhook_store {
                                                   std::span<const delivery_outcome> outcomes,
                                                   std::int64_t now, std::int64_t disable_before,
                                                   std::string_view reason) = 0;
-  /// The earliest next_attempt_at of a pending delivery (for the worker's sleep); nullopt: none.
-  virtual result<std::optional<std::int64_t>> next_due() = 0;
 };
 
 result<std::unique_ptr<webhook_store>> open_sqlite_webhooks(const std::string& path,

@@ -396,8 +396,8 @@ ALTER TABLE memberships ADD COLUMN joined_at bigint NOT NULL DEFAULT 0;
 -- As SQLite's migration 14: set for server-made passwords, cleared when the user sets one.
 ALTER TABLE users ADD COLUMN must_change_password boolean NOT NULL DEFAULT false;
 )sql"},
-    {10, "outbound webhooks: endpoints, the delivery outbox and its attempt log", R"sql(
--- SQLite's migration 16 (same columns and meaning; see sqlite/migrations.hpp).
+    {9, "outbound webhooks: endpoints, the delivery outbox and its attempt log", R"sql(
+-- SQLite's migration 15 (same columns and meaning; see sqlite/migrations.hpp).
 CREATE TABLE webhook_endpoints (
   id text COLLATE "C" PRIMARY KEY,
   workspace text COLLATE "C" NOT NULL,

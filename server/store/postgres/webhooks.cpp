@@ -1,4 +1,4 @@
-// Outbound webhooks in PostgreSQL (migration 10): the semantics of sqlite/webhooks.cpp for several
+// Outbound webhooks in PostgreSQL (migration 9): the semantics of sqlite/webhooks.cpp for several
 // nodes on one database. Due deliveries are claimed with one UPDATE whose rows are picked FOR
 // UPDATE SKIP LOCKED (two nodes never take the same delivery, and neither waits for the other);
 // an outcome is recorded only while its claimer still holds the lease.
@@ -334,16 +334,6 @@ class pg_webhooks final : public webhook_store {
     });
     if (!r) return r.error();
     return disabled;
-  }
-
-  result<std::optional<std::int64_t>> next_due() override {
-    auto r = pool_.exec(
-        "SELECT min(greatest(d.next_attempt_at, d.lease_until)) FROM webhook_deliveries d JOIN "
-        "webhook_endpoints e ON e.id = d.endpoint_id WHERE d.state = 0 AND e.enabled",
-        params(), "cannot read the next webhook delivery");
-    if (!r) return r.error();
-    if (r->size() == 0 || r->is_null(0, 0)) return std::optional<std::int64_t>{};
-    return std::optional<std::int64_t>{r->int64(0, 0)};
   }
 
  private:

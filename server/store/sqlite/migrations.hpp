@@ -503,7 +503,7 @@ ALTER TABLE memberships ADD COLUMN joined_at INTEGER NOT NULL DEFAULT 0;
 -- of the user may only set the password, read the session and sign out (app/auth.cpp).
 ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
 )sql"},
-    {16, "outbound webhooks: endpoints, the delivery outbox and its attempt log", R"sql(
+    {15, "outbound webhooks: endpoints, the delivery outbox and its attempt log", R"sql(
 -- A workspace's endpoints. event_types: ",bounce,complaint," or '' for every type. The secrets
 -- are sealed by the app (secret_box, the --secret-key-file key); previous_secret stays valid until
 -- previous_expires_at after a rotation. failing_since: the first failed attempt since the last

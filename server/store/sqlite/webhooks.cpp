@@ -1,4 +1,4 @@
-// Outbound webhooks in SQLite (migration 16): endpoints, the delivery outbox, the attempt log.
+// Outbound webhooks in SQLite (migration 15): endpoints, the delivery outbox, the attempt log.
 // One connection behind a mutex for the management routes and the worker; the outbox rows of
 // stored events are written by the event store's writer (enqueue_webhook_deliveries).
 #include "webhooks.hpp"
@@ -126,7 +126,11 @@ webhook_delivery delivery_of(const statement& s) {
 
 class sqlite_webhooks final : public webhook_store {
  public:
-  explicit sqlite_webhooks(std::unique_ptr<connection> c) : db_(std::move(c)) {}
+  // `work` serves the delivery worker (claims, outcomes) with synchronous = NORMAL: an outcome lost
+  // to a power cut means the message is sent again, which at-least-once allows; the endpoints'
+  // changes stay on `c`, durable (FULL) before the API answers.
+  sqlite_webhooks(std::unique_ptr<connection> c, std::unique_ptr<connection> work)
+      : db_(std::move(c)), work_(std::move(work)) {}
 
   status create_endpoint(const webhook_endpoint& e) override {
     std::lock_guard lock(mu_);
@@ -281,12 +285,12 @@ class sqlite_webhooks final : public webhook_store {
 
   result<std::vector<due_delivery>> claim_due(std::string_view owner, std::int64_t now,
                                               std::int64_t lease_ms, std::size_t limit) override {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(work_mu_);
     std::vector<due_delivery> out;
-    auto tx = in_transaction(*db_, [&]() -> status {
+    auto tx = in_transaction(*work_, [&]() -> status {
       // Index webhook_deliveries_due: the oldest due first; a row under another owner's live
       // lease is left alone, an expired lease (its node died) is taken over.
-      auto s = db_->prepare(
+      auto s = work_->prepare(
           std::string("SELECT ") + delivery_cols +
           ", e.url, e.secret, e.previous_secret, e.previous_expires_at, "
           "CASE WHEN d.payload IS NOT NULL THEN d.payload ELSE ev.doc END, "
@@ -310,14 +314,14 @@ class sqlite_webhooks final : public webhook_store {
           dd.event_missing = x.int64(20) != 0;
           out.push_back(std::move(dd));
         }
-        if (rc != SQLITE_DONE) return db_->fail(rc, "cannot look for due webhook deliveries");
+        if (rc != SQLITE_DONE) return work_->fail(rc, "cannot look for due webhook deliveries");
       }
-      auto u = db_->prepare_static(
+      auto u = work_->prepare_static(
           "UPDATE webhook_deliveries SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1");
       if (!u) return u.error();
       for (const auto& dd : out) {
         (*u)->bind(1, dd.d.id), (*u)->bind(2, owner), (*u)->bind(3, now + lease_ms);
-        if (auto r = run(*db_, **u, "cannot claim a webhook delivery"); !r) return r;
+        if (auto r = run(*work_, **u, "cannot claim a webhook delivery"); !r) return r;
       }
       return {};
     });
@@ -329,22 +333,22 @@ class sqlite_webhooks final : public webhook_store {
                                           std::span<const delivery_outcome> outcomes,
                                           std::int64_t now, std::int64_t disable_before,
                                           std::string_view reason) override {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(work_mu_);
     std::vector<std::string> disabled;
-    auto tx = in_transaction(*db_, [&]() -> status {
-      auto u = db_->prepare_static(
+    auto tx = in_transaction(*work_, [&]() -> status {
+      auto u = work_->prepare_static(
           "UPDATE webhook_deliveries SET state = ?3, attempts = attempts + 1, next_attempt_at = "
           "?4, lease_owner = '', lease_until = 0, last_status = ?5, last_latency_ms = ?6, "
           "last_response = ?7, last_error = ?8 WHERE id = ?1 AND lease_owner = ?2 "
           "RETURNING attempts");
-      auto a = db_->prepare_static(
+      auto a = work_->prepare_static(
           "INSERT OR REPLACE INTO webhook_attempts (delivery_id, n, at, status, latency_ms, "
           "response, error, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-      auto ok = db_->prepare_static(
+      auto ok = work_->prepare_static(
           "UPDATE webhook_endpoints SET failing_since = 0 WHERE id = ?1 AND failing_since <> 0");
-      auto bad = db_->prepare_static(
+      auto bad = work_->prepare_static(
           "UPDATE webhook_endpoints SET failing_since = ?2 WHERE id = ?1 AND failing_since = 0");
-      auto off = db_->prepare_static(
+      auto off = work_->prepare_static(
           "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?3, updated_at = ?4 WHERE "
           "id = ?1 AND enabled = 1 AND failing_since <> 0 AND failing_since < ?2");
       if (!u) return u.error();
@@ -366,41 +370,28 @@ class sqlite_webhooks final : public webhook_store {
           s.bind(8, o.attempt.error);
           const int rc = s.step();
           if (rc == SQLITE_DONE) continue;  // the claim was lost: another node has it now
-          if (rc != SQLITE_ROW) return db_->fail(rc, "cannot record a webhook attempt");
+          if (rc != SQLITE_ROW) return work_->fail(rc, "cannot record a webhook attempt");
           n = s.int64(0);
         }
         auto& s = **a;
         s.bind(1, o.id), s.bind(2, n), s.bind(3, o.attempt.at), s.bind(4, o.attempt.status);
         s.bind(5, o.attempt.latency_ms), s.bind(6, o.attempt.response);
         s.bind(7, o.attempt.error), s.bind(8, o.attempt.next_attempt_at);
-        if (auto r = run(*db_, s, "cannot record a webhook attempt"); !r) return r;
+        if (auto r = run(*work_, s, "cannot record a webhook attempt"); !r) return r;
         auto& e = o.delivered ? **ok : **bad;
         e.bind(1, o.endpoint_id);
         if (!o.delivered) e.bind(2, now);
-        if (auto r = run(*db_, e, "cannot record the endpoint's health"); !r) return r;
+        if (auto r = run(*work_, e, "cannot record the endpoint's health"); !r) return r;
         if (o.delivered) continue;
         auto& x = **off;
         x.bind(1, o.endpoint_id), x.bind(2, disable_before), x.bind(3, reason), x.bind(4, now);
-        if (auto r = run(*db_, x, "cannot disable the webhook endpoint"); !r) return r;
-        if (db_->changes() > 0) disabled.push_back(o.endpoint_id);
+        if (auto r = run(*work_, x, "cannot disable the webhook endpoint"); !r) return r;
+        if (work_->changes() > 0) disabled.push_back(o.endpoint_id);
       }
       return {};
     });
     if (!tx) return tx.error();
     return disabled;
-  }
-
-  result<std::optional<std::int64_t>> next_due() override {
-    std::lock_guard lock(mu_);
-    auto s = db_->prepare_static(
-        "SELECT min(max(d.next_attempt_at, d.lease_until)) FROM webhook_deliveries d JOIN "
-        "webhook_endpoints e ON e.id = d.endpoint_id WHERE d.state = 0 AND e.enabled = 1");
-    if (!s) return s.error();
-    reset_guard g{**s};
-    const int rc = (*s)->step();
-    if (rc != SQLITE_ROW) return db_->fail(rc, "cannot read the next webhook delivery");
-    if ((*s)->is_null(0)) return std::optional<std::int64_t>{};
-    return std::optional<std::int64_t>{(*s)->int64(0)};
   }
 
  private:
@@ -412,8 +403,8 @@ class sqlite_webhooks final : public webhook_store {
     s.bind(12, e.created_at), s.bind(13, e.updated_at);
   }
 
-  std::mutex mu_;
-  std::unique_ptr<connection> db_;
+  std::mutex mu_, work_mu_;
+  std::unique_ptr<connection> db_, work_;
 };
 }  // namespace
 }  // namespace sqlite
@@ -422,7 +413,11 @@ result<std::unique_ptr<webhook_store>> open_sqlite_webhooks(const std::string& p
                                                             int busy_timeout_ms) {
   auto c = sqlite::open_existing(path, busy_timeout_ms);
   if (!c) return c.error();
-  return std::unique_ptr<webhook_store>(new sqlite::sqlite_webhooks(std::move(*c)));
+  auto work = sqlite::open_existing(path, busy_timeout_ms);
+  if (!work) return work.error();
+  if (auto s = (*work)->exec("PRAGMA synchronous = NORMAL"); !s) return s.error();
+  return std::unique_ptr<webhook_store>(
+      new sqlite::sqlite_webhooks(std::move(*c), std::move(*work)));
 }
 
 }  // namespace sesami::store
