@@ -146,7 +146,7 @@ boost::system::result<http_response, http_error> http_client::perform(const http
   std::optional<pin> pinned;
   std::string connect_rule;
   if (req.policy) {
-    auto t = parse_outbound_url(req.url);
+    auto t = parse_outbound_url(req.url, req.policy->allow_http);
     if (!t) return http_error{t.error().message, false, true};
     std::string host = t->host;
     std::uint16_t port = t->port;
@@ -195,7 +195,7 @@ boost::system::result<http_response, http_error> http_client::perform(const http
     curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
   }
   if (pinned) {
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, req.policy->allow_http ? "http,https" : "https");
     curl_easy_setopt(c, CURLOPT_PROXY, "");  // a proxy would connect elsewhere than checked
     curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_pinned);
     curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &*pinned);

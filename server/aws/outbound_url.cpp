@@ -230,16 +230,19 @@ bool permitted(address_class c, const outbound_policy& p) noexcept {
   return false;
 }
 
-boost::system::result<outbound_target, outbound_refusal> parse_outbound_url(std::string_view url) {
+boost::system::result<outbound_target, outbound_refusal> parse_outbound_url(std::string_view url,
+                                                                            bool allow_http) {
   if (url.empty() || url.size() > 2048) return refuse("a URL of 1 to 2048 characters is needed");
   for (unsigned char ch : url)
     if (ch <= 0x20 || ch >= 0x7f || ch == '\\')
       return refuse(
           "the URL contains a space, a control character, a backslash or a non-ASCII "
           "character");
-  if (!url.starts_with("https://")) return refuse("only https:// URLs are called");
+  const bool http = allow_http && url.starts_with("http://");
+  if (!http && !url.starts_with("https://")) return refuse("only https:// URLs are called");
   // The authority as written: a host (and port), nothing encoded or hidden in it.
-  const auto authority = url.substr(8, url.substr(8).find_first_of("/?#"));
+  const std::size_t skip = http ? 7 : 8;
+  const auto authority = url.substr(skip, url.substr(skip).find_first_of("/?#"));
   if (authority.empty()) return refuse("the URL has no host");
   if (authority.find('@') != std::string_view::npos)
     return refuse("the URL carries user information before its host ('user@host')");
@@ -251,7 +254,7 @@ boost::system::result<outbound_target, outbound_refusal> parse_outbound_url(std:
   if (curl_url_set(u.get(), CURLUPART_URL, s.c_str(), 0) != CURLUE_OK)
     return refuse("the URL does not parse");
   auto scheme = part(u.get(), CURLUPART_SCHEME);
-  if (!scheme || std::string_view(scheme.get()) != "https")
+  if (!scheme || std::string_view(scheme.get()) != (http ? "http" : "https"))
     return refuse("only https:// URLs are called");
   if (part(u.get(), CURLUPART_USER) || part(u.get(), CURLUPART_PASSWORD) ||
       part(u.get(), CURLUPART_OPTIONS))
@@ -260,6 +263,7 @@ boost::system::result<outbound_target, outbound_refusal> parse_outbound_url(std:
   auto host = part(u.get(), CURLUPART_HOST);
   if (!host || !*host.get()) return refuse("the URL has no host");
   outbound_target t;
+  if (http) t.port = 80;
   t.host = ascii_lower(host.get());
   if (t.host.find('%') != std::string::npos) return refuse("the URL's host is percent-encoded");
   if (auto port = part(u.get(), CURLUPART_PORT)) {
@@ -309,7 +313,7 @@ boost::system::result<std::vector<resolved_address>, outbound_refusal> resolve_o
 
 boost::system::result<void, outbound_refusal> check_outbound_url(std::string_view url,
                                                                  const outbound_policy& p) {
-  auto t = parse_outbound_url(url);
+  auto t = parse_outbound_url(url, p.allow_http);
   if (!t) return t.error();
   auto a = resolve_outbound(t->host, t->port, p);
   if (!a) return a.error();

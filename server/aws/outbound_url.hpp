@@ -35,6 +35,9 @@ struct outbound_policy {
   bool allow_private = false;
   /// The flag that sets allow_private, named in refusals so an operator knows what to change.
   std::string allow_flag = "--allow-private-targets";
+  /// http:// as well as https:// (with allow_private: an operator's intranet or a test receiver;
+  /// `serve --allow-private-webhooks`).
+  bool allow_http = false;
 };
 
 /// What kind of address a connection would reach.
@@ -75,7 +78,9 @@ struct outbound_target {
 };
 /// The syntax half of the policy: https only, no user info, no zone id, no control characters,
 /// spaces or backslashes, a host.
-boost::system::result<outbound_target, outbound_refusal> parse_outbound_url(std::string_view url);
+/// With `allow_http`, http:// is accepted too (port 80 by default).
+boost::system::result<outbound_target, outbound_refusal> parse_outbound_url(
+    std::string_view url, bool allow_http = false);
 
 struct resolved_address {
   sockaddr_storage addr{};

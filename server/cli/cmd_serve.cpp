@@ -23,6 +23,7 @@
 #include "../app/rate_limiter.hpp"
 #include "../app/secret_box.hpp"
 #include "../app/simulator.hpp"
+#include "../app/webhooks.hpp"
 #include "../aws/credentials.hpp"
 #include "../aws/ses_transport.hpp"
 #include "../aws/sns_verify.hpp"
@@ -42,6 +43,7 @@
 #include "../store/redis/rate_limiter.hpp"
 #include "../store/redis/sns_dedupe.hpp"
 #include "../store/suppression_sync_store.hpp"
+#include "../store/webhook_store.hpp"
 #include "cmd_store_common.hpp"
 #include "serve_env.hpp"
 #include "serve_oidc.hpp"
@@ -172,6 +174,24 @@ int run_serve(args a) {
   app.add_flag("--allow-private-targets", allow_private_targets,
                "let URLs from tenants and the internet (SNS SubscribeURLs) reach loopback, "
                "private, link-local and CGNAT addresses (never cloud metadata addresses)");
+  // Outbound webhooks (issue #18).
+  app::webhook_options who;
+  bool allow_private_webhooks = false;
+  app.add_flag("--allow-private-webhooks", allow_private_webhooks,
+               "let webhook endpoints use http:// and loopback, private, link-local and CGNAT "
+               "addresses (a self-hosted intranet, tests; never cloud metadata addresses)");
+  app.add_option("--webhook-timeout-ms", who.timeout_ms,
+                 "how long one webhook delivery attempt may take (default 15000)")
+      ->check(CLI::Range(100L, 120'000L));
+  app.add_option("--test-webhook-backoff-scale", who.backoff_scale,
+                 "TEST ONLY: multiplies the webhook retry schedule (default 1)")
+      ->group("");
+  app.add_option("--test-webhook-lease-ms", who.lease_ms,
+                 "TEST ONLY: a dead node's webhook deliveries are taken over after this")
+      ->group("");
+  app.add_option("--test-webhook-disable-after-ms", who.disable_after_ms,
+                 "TEST ONLY: an endpoint failing this long is disabled (default 5 days)")
+      ->group("");
   // SQS ingestion and suppression sync (issue #5).
   int sync_minutes = 15;
   app.add_option("--suppression-sync-minutes", sync_minutes,
@@ -556,6 +576,18 @@ int run_serve(args a) {
     return 2;
   }
   deps.mail = &*mailer;
+  auto webhook_db = store::open_webhooks(sa.db);
+  if (!webhook_db) {
+    std::fprintf(stderr, "sesami serve: %s\n", webhook_db.error().message.c_str());
+    return 2;
+  }
+  who.policy.allow_private = who.policy.allow_http = allow_private_webhooks;
+  who.ca_file = aws_ca_file;
+  who.log = [](int level, std::string_view msg, std::string_view endpoint) {
+    http::log::write(static_cast<spdlog::level::level_enum>(level), msg, {{"webhook", endpoint}});
+  };
+  app::webhooks webhooks(**webhook_db, db_secrets, who);
+  deps.webhooks = &webhooks;
   http::api_options ao;
   ao.static_dir = static_dir;
   ao.bench_endpoint = bench;
@@ -617,6 +649,7 @@ int run_serve(args a) {
     mailer->set_public_url("http://" + cfg.address + ":" + std::to_string(srv.port()));
   mailer->start();
   aws_ingest.start();
+  webhooks.start();  // resumes the outbox where the last run (or a dead node) left it
   const auto startup_us = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - started)
                               .count();
@@ -636,6 +669,7 @@ int run_serve(args a) {
   if (metrics_srv) metrics_srv->stop();
   if (ses_srv) ses_srv->stop();
   mailer->stop();     // the bulk job in hand goes back to the queue
+  webhooks.stop();    // the batch in hand is recorded; unsent claims expire with their lease
   aws_ingest.stop();  // pollers finish their batch: committed, then deleted
   simulator.stop();   // events not yet due are dropped
   http::log::info("stopped");

@@ -27,6 +27,7 @@
 #include "scopes.hpp"
 #include "ses_api.hpp"
 #include "static_files.hpp"
+#include "webhook_routes.hpp"
 
 namespace sesami::http {
 namespace {
@@ -207,6 +208,18 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::post, "/invitations/redeem", bind(&api::redeem_invitation));
     r.add(verb::post, "/invitations/{id}/accept", bind(&api::accept_invitation));
     r.add(verb::post, "/invitations/{id}/decline", bind(&api::decline_invitation));
+    // Outbound webhooks (issue #18): handlers in webhook_routes.cpp, an admin's job.
+    auto hooks = [this](webhook_op op) {
+      return [self = shared_from_this(), op](context& c) { return self->webhook(c, op); };
+    };
+    r.add(verb::post, "/webhooks", hooks(webhook_op::create));
+    r.add(verb::get, "/webhooks", hooks(webhook_op::list));
+    r.add(verb::patch, "/webhooks/{id}", hooks(webhook_op::update));
+    r.add(verb::delete_, "/webhooks/{id}", hooks(webhook_op::remove));
+    r.add(verb::post, "/webhooks/{id}/rotate-secret", hooks(webhook_op::rotate));
+    r.add(verb::post, "/webhooks/{id}/test", hooks(webhook_op::test));
+    r.add(verb::get, "/webhooks/{id}/deliveries", hooks(webhook_op::deliveries));
+    r.add(verb::post, "/webhooks/{id}/deliveries/{deliveryId}/retry", hooks(webhook_op::retry));
     if (opt_.bench_endpoint) r.add(verb::post, "/bench/bare", bind(&api::bare));
     if (opt_.debug_routes)
       r.add(verb::get, "/debug/fail", [](context&) -> response {
@@ -1245,6 +1258,15 @@ class api : public std::enable_shared_from_this<api> {
     if (!r) return fail(ctx, r.error());
     if (!*r) return error_response(ctx, code::not_found, "no such API key (or revoked already)");
     return no_content(ctx);
+  }
+
+  response webhook(context& ctx, webhook_op op) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    if (!d_.webhooks)
+      return error_response(ctx, code::shutting_down, "webhooks are not available in this process");
+    return webhook_route(ctx, *d_.webhooks, p->workspace, op);
   }
 
   // ---- members and invitations (docs/security.md, section 3) ----

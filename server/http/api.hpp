@@ -14,6 +14,7 @@
 #include "../app/oidc.hpp"
 #include "../app/sns_dedupe.hpp"
 #include "../app/suppression_sync.hpp"
+#include "../app/webhooks.hpp"
 #include "../aws/sns_verify.hpp"
 #include "../store/accounts.hpp"
 #include "../store/store.hpp"
@@ -61,6 +62,8 @@ struct api_deps {
   std::function<void(std::string&)> extra_metrics = {};
   /// SNS MessageIds already stored, shared by nodes (Redis); null: the store's check alone.
   app::sns_dedupe* sns_dedupe = nullptr;
+  /// Outbound webhooks (the /webhooks routes); null: those routes answer 503.
+  app::webhooks* webhooks = nullptr;
   /// Adds fields to GET /health (e.g. "redis"); never changes its status code. May be empty.
   std::function<void(boost::json::object&)> extra_health = {};
   /// Sign in with OpenID Connect (serve --oidc-issuer); null: /auth/oidc/* answer 404.

@@ -81,6 +81,10 @@ boost::beast::http::status status_for(std::string_view c) noexcept {
       // problem is an upstream refusal the workspace's admin fixes in AWS (502, see below).
       {"aws.throttled", s::service_unavailable},
       {"aws.unreachable", s::bad_gateway},
+      // Outbound webhooks (app/webhooks.hpp): a URL the outbound policy refuses is the caller's.
+      {"webhooks.url_refused", s::bad_request},
+      {"webhooks.not_found", s::not_found},
+      {"webhooks.disabled", s::conflict},
   };
   for (const auto& e : exact)
     if (e.code == c) return e.status;

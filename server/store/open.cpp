@@ -1,5 +1,7 @@
 #include "open.hpp"
 
+#include "webhook_store.hpp"
+
 #include "postgres/connection.hpp"
 #include "postgres/pg_store.hpp"
 
@@ -28,6 +30,11 @@ result<std::unique_ptr<accounts>> open_accounts(const std::string& db) {
 result<std::unique_ptr<mail_store>> open_mail(const std::string& db) {
   if (is_postgres_url(db)) return open_postgres_mail(db);
   return open_sqlite_mail(db);
+}
+
+result<std::unique_ptr<webhook_store>> open_webhooks(const std::string& db) {
+  if (is_postgres_url(db)) return open_postgres_webhooks(db);
+  return open_sqlite_webhooks(db);
 }
 
 result<std::unique_ptr<aws_connections>> open_aws_connections(const std::string& db) {

@@ -274,6 +274,29 @@ TEST_CASE("outbound_url: https only, no user info, no zone, no hidden host", "[o
   CHECK(parse_outbound_url("https://[2606:4700::1111]:8443/").has_value());
 }
 
+TEST_CASE("outbound_url: http only when the operator allows it (webhooks), with the same checks",
+          "[outbound_url]") {
+  // serve --allow-private-webhooks sets allow_http: an intranet receiver or a test's.
+  auto t = parse_outbound_url("http://hooks.internal:8080/ses", true);
+  REQUIRE(t.has_value());
+  CHECK(t->host == "hooks.internal");
+  CHECK(t->port == 8080);
+  CHECK(parse_outbound_url("http://hooks.internal/", true)->port == 80);
+  CHECK(parse_outbound_url("https://hooks.internal/", true)->port == 443);
+  CHECK_FALSE(parse_outbound_url("http://hooks.internal/").has_value());
+  for (const char* url : {"http://user@example.com/", "http://example.com@127.0.0.1/",
+                          "ftp://example.com/", "HTTP://example.com@127.0.0.1/"}) {
+    INFO(url);
+    CHECK_FALSE(parse_outbound_url(url, true).has_value());
+  }
+  // Metadata stays refused over http too, whatever the operator allows.
+  const outbound_policy http_open{true, "--allow-private-webhooks", true};
+  CHECK_FALSE(
+      check_outbound_url("http://169.254.169.254/latest/meta-data/", http_open).has_value());
+  CHECK(check_outbound_url("http://127.0.0.1:9/", http_open).has_value());
+  CHECK_FALSE(check_outbound_url("http://127.0.0.1:9/", outbound_policy{}).has_value());
+}
+
 TEST_CASE("outbound_url: SQS queue URLs are exactly AWS's shapes", "[outbound_url]") {
   auto q = parse_sqs_queue_url("https://sqs.eu-west-1.amazonaws.com/123456789012/ses-events");
   REQUIRE(q.has_value());

@@ -193,6 +193,8 @@ TEST_CASE("migration 11 files an existing database's events under their pairs' s
                                 "DROP TABLE rollups_daily; DROP TABLE invitations; "
                                 "ALTER TABLE memberships DROP COLUMN joined_at; "
                                 "ALTER TABLE users DROP COLUMN must_change_password; "
+                                "DROP TABLE webhook_endpoints; DROP TABLE webhook_deliveries; "
+                                "DROP TABLE webhook_attempts; "
                                 "DROP INDEX ingest_tokens_previous; "
                                 "ALTER TABLE ingest_tokens DROP COLUMN token_sealed; "
                                 "ALTER TABLE ingest_tokens DROP COLUMN secret_sealed; "

@@ -1,6 +1,7 @@
 // Storing events: each workspace's events of a group in one statement, the pairs' state and first
 // clicks read and written back once per group commit.
 #include "store.hpp"
+#include "webhooks.hpp"
 
 namespace sesami::store::pg {
 
@@ -33,6 +34,9 @@ status pg_store::ingest_workspace(connection& c, txn_state& txn, const std::stri
   auto stored = insert_events(c, txn, ws, live, sums);
   if (!stored) return stored.error();
   if (!stored->empty()) {
+    std::vector<webhook_event_ref> hooks;  // the outbox: deliveries of the new events, in this txn
+    for (const slot* sl : *stored) hooks.push_back({sl->hex, sl->item->ev->type});
+    if (auto w = enqueue_webhook_deliveries(c, ws, hooks, stored->front()->req->now); !w) return w;
     if (auto a = apply_stored(c, txn, ws, *stored, sums); !a) return a;
   }
   return finish();

@@ -415,6 +415,57 @@ ALTER TABLE ingest_tokens ADD COLUMN previous_token_hash bytea;
 ALTER TABLE ingest_tokens ADD COLUMN previous_secret_hash bytea;
 CREATE INDEX ingest_tokens_previous ON ingest_tokens (previous_token_hash);
 )sql"},
+    {11, "outbound webhooks: endpoints, the delivery outbox and its attempt log", R"sql(
+-- SQLite's migration 17 (same columns and meaning; see sqlite/migrations.hpp).
+CREATE TABLE webhook_endpoints (
+  id text COLLATE "C" PRIMARY KEY,
+  workspace text COLLATE "C" NOT NULL,
+  url text NOT NULL,
+  event_types text NOT NULL DEFAULT '',
+  description text NOT NULL DEFAULT '',
+  enabled boolean NOT NULL DEFAULT true,
+  disabled_reason text NOT NULL DEFAULT '',
+  secret text NOT NULL,
+  previous_secret text NOT NULL DEFAULT '',
+  previous_expires_at bigint NOT NULL DEFAULT 0,
+  failing_since bigint NOT NULL DEFAULT 0,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE INDEX webhook_endpoints_workspace ON webhook_endpoints (workspace, enabled);
+CREATE TABLE webhook_deliveries (
+  id bigserial PRIMARY KEY,
+  workspace text COLLATE "C" NOT NULL,
+  endpoint_id text COLLATE "C" NOT NULL,
+  event_id bytea,
+  webhook_id text NOT NULL,
+  type text NOT NULL,
+  payload text,
+  state smallint NOT NULL DEFAULT 0,
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at bigint NOT NULL,
+  lease_owner text NOT NULL DEFAULT '',
+  lease_until bigint NOT NULL DEFAULT 0,
+  last_status integer NOT NULL DEFAULT 0,
+  last_latency_ms bigint NOT NULL DEFAULT 0,
+  last_response text NOT NULL DEFAULT '',
+  last_error text NOT NULL DEFAULT '',
+  created_at bigint NOT NULL
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 0;
+CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id);
+CREATE TABLE webhook_attempts (
+  delivery_id bigint NOT NULL,
+  n integer NOT NULL,
+  at bigint NOT NULL,
+  status integer NOT NULL,
+  latency_ms bigint NOT NULL,
+  response text NOT NULL DEFAULT '',
+  error text NOT NULL DEFAULT '',
+  next_attempt_at bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (delivery_id, n)
+);
+)sql"},
 };
 
 // The highest version, wherever it sits in the list (migrations written in parallel may land out

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "store.hpp"
+#include "webhooks.hpp"
 
 namespace sesami::store::sqlite {
 
@@ -30,6 +31,7 @@ result<ingest_summary> sqlite_store::ingest_one(txn_state& txn, request& req) {
   };
   std::vector<later> pending;
   pending.reserve(req.items.size());
+  std::vector<webhook_event_ref> hooks;  // the outbox: deliveries of the new events
   std::string recipient, blob;
   for (const auto& item : req.items) {
     const sesami::event& ev = *item.ev;
@@ -55,6 +57,7 @@ result<ingest_summary> sqlite_store::ingest_one(txn_state& txn, request& req) {
       continue;
     }
     ++sum.stored;
+    hooks.push_back({item.id, ev.type});
     const std::int64_t seq = sqlite3_last_insert_rowid(writer_->get());
     if (auto t = index_tags(ws, seq, ev); !t) return t.error();
 
@@ -83,6 +86,7 @@ result<ingest_summary> sqlite_store::ingest_one(txn_state& txn, request& req) {
       if (auto r = run(*writer_, **st, "cannot record SNS message"); !r) return r.error();
     }
   }
+  if (auto w = enqueue_webhook_deliveries(*writer_, ws, hooks, req.now); !w) return w.error();
   if (pending.empty()) return sum;
 
   // Read the rows this request needs that the transaction has not seen yet, in key order: one

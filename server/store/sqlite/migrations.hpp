@@ -529,6 +529,64 @@ ALTER TABLE ingest_tokens ADD COLUMN previous_token_hash BLOB;
 ALTER TABLE ingest_tokens ADD COLUMN previous_secret_hash BLOB;
 CREATE INDEX ingest_tokens_previous ON ingest_tokens (previous_token_hash);
 )sql"},
+    {17, "outbound webhooks: endpoints, the delivery outbox and its attempt log", R"sql(
+-- A workspace's endpoints. event_types: ",bounce,complaint," or '' for every type. The secrets
+-- are sealed by the app (secret_box, the --secret-key-file key); previous_secret stays valid until
+-- previous_expires_at after a rotation. failing_since: the first failed attempt since the last
+-- success (0: healthy); an endpoint failing for days is disabled with disabled_reason.
+CREATE TABLE webhook_endpoints (
+  id TEXT PRIMARY KEY,
+  workspace TEXT NOT NULL,
+  url TEXT NOT NULL,
+  event_types TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  enabled INTEGER NOT NULL DEFAULT 1,
+  disabled_reason TEXT NOT NULL DEFAULT '',
+  secret TEXT NOT NULL,
+  previous_secret TEXT NOT NULL DEFAULT '',
+  previous_expires_at INTEGER NOT NULL DEFAULT 0,
+  failing_since INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX webhook_endpoints_workspace ON webhook_endpoints (workspace, enabled);
+-- The outbox: one row per (stored event, matching endpoint), written in the event's transaction;
+-- or a message with its own payload (tests, alerts). state: 0 pending, 1 delivered, 2 failed.
+-- A worker holds a row while lease_until is in the future (lease_owner names it).
+CREATE TABLE webhook_deliveries (
+  id INTEGER PRIMARY KEY,
+  workspace TEXT NOT NULL,
+  endpoint_id TEXT NOT NULL,
+  event_id BLOB,
+  webhook_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  payload TEXT,
+  state INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  lease_owner TEXT NOT NULL DEFAULT '',
+  lease_until INTEGER NOT NULL DEFAULT 0,
+  last_status INTEGER NOT NULL DEFAULT 0,
+  last_latency_ms INTEGER NOT NULL DEFAULT 0,
+  last_response TEXT NOT NULL DEFAULT '',
+  last_error TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 0;
+CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id);
+-- Every attempt of a delivery, for GET /webhooks/{id}/deliveries.
+CREATE TABLE webhook_attempts (
+  delivery_id INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  latency_ms INTEGER NOT NULL,
+  response TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (delivery_id, n)
+) WITHOUT ROWID;
+)sql"},
 };
 
 inline constexpr int latest_version = migrations[std::size(migrations) - 1].version;

@@ -12,6 +12,7 @@ import { awsErrorHint, checkAwsForm, formatVerify, MODES, roleAccount, SES_REGIO
 import { canAdmin, role, session } from '../../auth/session';
 import { setPassword } from '../../auth/auth.api';
 import { Async } from '../../../components/states';
+import { WebhooksSection } from './webhooks';
 import { formatTime } from '../../../lib/time';
 import type { ApiError } from '../../../lib/types';
 import type { Role } from '../../auth/auth.api';
@@ -571,6 +572,7 @@ export function SettingsPage(): JSX.Element {
       <SourceAccounts />
       <Show when={canAdmin(role()) && session()}>
         <KeysSection />
+        <WebhooksSection />
         <UsersSection />
       </Show>
       <PasswordSection />
