@@ -593,6 +593,4 @@ outcome<principal> auth::from_session(std::string_view session, std::string_view
   return p;
 }
 
-}
-
 }  // namespace sesami::app
