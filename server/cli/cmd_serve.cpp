@@ -233,9 +233,6 @@ int run_serve(args a) {
                  "also serve the SES API (v2 under /v2/email, the v1 Query API at POST /) alone on "
                  "HOST:PORT, for an endpoint URL without the dashboard (it is on the main "
                  "listener either way)");
-  derive_env_names(app);  // every option: SESAMI_<LONG_NAME> (serve_env.hpp, docs/cli.md)
-  if (int rc = parse_args(app, a); rc >= 0) return rc;
-  if (static_dir.empty()) static_dir = installed_web_dir();
   double ingest_grace_hours = 24;  // issue #17: a rotated ingestion token's grace
   app.add_option("--ingest-token-grace-hours", ingest_grace_hours,
                  "a rotated ingestion token and secret keep working this long (default 24; 0: "
@@ -243,7 +240,9 @@ int run_serve(args a) {
       ->check(CLI::Range(0.0, 24.0 * 365));
   oidc_flags oidc_f;  // sign in with OpenID Connect (issue #17)
   add_oidc_flags(app, oidc_f);
+  derive_env_names(app);  // every option: SESAMI_<LONG_NAME> (serve_env.hpp, docs/cli.md)
   if (int rc = parse_args(app, a); rc >= 0) return rc;
+  if (static_dir.empty()) static_dir = installed_web_dir();
   std::string oidc_error;
   auto oidc_opt = oidc_options_from(oidc_f, public_url, allow_private_targets, oidc_error);
   if (!oidc_error.empty()) {

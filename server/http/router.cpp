@@ -101,8 +101,10 @@ response router::handle(const request& req, std::string request_id, std::string 
       ctx.route = r.pattern;
       return r.fn(ctx);
     }
-    // POST / is the SES v1 Query API; GET / stays the dashboard's (the static files).
-    const bool dashboard_root = segs.empty() && fallback_ && method == bhttp::verb::get;
+    // POST / is the SES v1 Query API; GET / stays the dashboard's (the static files), and without
+    // a dashboard it is not found, as before the SES API was there.
+    const bool dashboard_root =
+        segs.empty() && (method == bhttp::verb::get || method == bhttp::verb::head);
     if (path_known && !dashboard_root)
       return error_response(ctx, code::method_not_allowed, "method not allowed on this path");
     if (fallback_ && method == bhttp::verb::get) {
