@@ -1,5 +1,7 @@
 #include "auth.hpp"
 
+#include "base64.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -101,10 +103,7 @@ std::string auth::random_token(std::size_t bytes) {
   ensure_sodium();
   std::string raw(bytes, '\0');
   randombytes_buf(raw.data(), raw.size());
-  std::string out(sodium_base64_ENCODED_LEN(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
-                    raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  out.resize(std::strlen(out.c_str()));
+  auto out = base64url_encode(raw);
   sodium_memzero(raw.data(), raw.size());
   return out;
 }

@@ -138,28 +138,6 @@ std::optional<std::string> ecdsa_der(std::string_view raw) {
 }
 }  // namespace
 
-std::string base64url_encode(std::string_view raw) {
-  std::string out(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
-                  '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
-                    raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  out.resize(std::strlen(out.c_str()));
-  return out;
-}
-
-std::optional<std::string> base64url_decode(std::string_view text) {
-  std::string out(text.size() * 3 / 4 + 3, '\0');
-  std::size_t len = 0;
-  const char* end = nullptr;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
-                        text.size(), nullptr, &len, &end,
-                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-      end != text.data() + text.size())
-    return std::nullopt;
-  out.resize(len);
-  return out;
-}
-
 jwt_result<jws_parts> parse_jws(std::string_view token) {
   const auto d1 = token.find('.');
   const auto d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);

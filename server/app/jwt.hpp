@@ -11,6 +11,8 @@
 #include <boost/json/object.hpp>
 #include <boost/system/result.hpp>
 
+#include "base64.hpp"  // base64url, which JWTs are made of
+
 namespace sesami::app {
 
 /// Why a token was refused: a stable code ("oidc.bad_signature", ...) and a message for logs.
@@ -53,9 +55,5 @@ struct id_token_expect {
 /// Checks iss, aud/azp, exp, iat, nonce and sub: "oidc.bad_issuer", "oidc.bad_audience",
 /// "oidc.expired", "oidc.bad_iat", "oidc.bad_nonce", "oidc.bad_token".
 jwt_result<void> check_id_token_claims(const boost::json::object& claims, const id_token_expect& e);
-
-/// base64url without padding (RFC 4648 section 5), both ways.
-std::string base64url_encode(std::string_view raw);
-std::optional<std::string> base64url_decode(std::string_view text);
 
 }  // namespace sesami::app

@@ -21,6 +21,8 @@
 //   At most once per destination — a duplicate mail is worse than one the caller can resend.
 #include "mail.hpp"
 
+#include "base64.hpp"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -73,33 +75,6 @@ std::string tag_safe(std::string_view s) {
   return out.empty() ? "-" : out;
 }
 
-std::optional<std::string> base64_decode(std::string_view b64) {
-  std::string out(b64.size() / 4 * 3 + 3, '\0');
-  std::size_t len = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), b64.data(),
-                        b64.size(), " \r\n\t", &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0)
-    return std::nullopt;
-  out.resize(len);
-  return out;
-}
-std::string b64url(std::string_view raw) {
-  std::string out(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
-                  '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
-                    raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  out.resize(std::strlen(out.c_str()));
-  return out;
-}
-std::optional<std::string> b64url_decode(std::string_view s) {
-  std::string out(s.size() / 4 * 3 + 3, '\0');
-  std::size_t len = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), s.data(),
-                        s.size(), nullptr, &len, nullptr,
-                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-    return std::nullopt;
-  out.resize(len);
-  return out;
-}
 std::string hex(std::string_view raw) {
   static constexpr char h[] = "0123456789abcdef";
   std::string out;
@@ -284,7 +259,7 @@ outcome<send_request> parse_send(const json::object& o) {
           if (!*x) return failure{"validation.attachments", "attachments: " + x->error().message};
         if (!*fn || fn->value().empty()) return bad("attachments", "filename is required");
         if (!*content) return bad("attachments", "content (base64) is required");
-        auto bytes = base64_decode(**content);
+        auto bytes = base64_decode(**content, true);
         if (!bytes) return bad("attachments", "content is not valid base64");
         total += bytes->size();
         if (total > max_content_bytes) return bad("attachments", "larger than 10 MiB in total");
@@ -304,7 +279,7 @@ outcome<send_request> parse_send(const json::object& o) {
     r.subject = c.subject;
     r.mail.simple = std::move(c);
   } else if (*raw) {
-    auto bytes = base64_decode(**raw);
+    auto bytes = base64_decode(**raw, true);
     if (!bytes) return bad("raw", "not valid base64");
     if (bytes->size() > max_content_bytes) return bad("raw", "larger than 10 MiB");
     if (bytes->find("\n\n") == std::string::npos && bytes->find("\r\n\r\n") == std::string::npos)
@@ -462,7 +437,8 @@ std::string mailer::unsubscribe_url(std::string_view workspace, std::string_view
   std::string payload(workspace);
   payload += '\0';
   payload += ascii_lower(address);
-  return base + "/unsubscribe/" + b64url(payload) + "." + b64url(token_mac(payload));
+  return base + "/unsubscribe/" + base64url_encode(payload) + "." +
+         base64url_encode(token_mac(payload));
 }
 
 outcome<mailer::unsubscribe_target> mailer::check_token(std::string_view token) const {
@@ -471,8 +447,8 @@ outcome<mailer::unsubscribe_target> mailer::check_token(std::string_view token) 
   if (token.size() > 2000) return refused;
   const auto dot = token.find('.');
   if (dot == std::string_view::npos) return refused;
-  auto payload = b64url_decode(token.substr(0, dot));
-  auto mac = b64url_decode(token.substr(dot + 1));
+  auto payload = base64url_decode(token.substr(0, dot));
+  auto mac = base64url_decode(token.substr(dot + 1));
   if (!payload || !mac || mac->size() != crypto_auth_hmacsha256_BYTES) return refused;
   const auto expect = token_mac(*payload);
   if (sodium_memcmp(expect.data(), mac->data(), expect.size()) != 0) return refused;

@@ -8,7 +8,8 @@
 
 #include "../aws/outbound_url.hpp"
 #include "../aws/sigv4.hpp"  // uri_encode
-#include "import.hpp"        // now_ms
+#include "base64.hpp"
+#include "import.hpp"  // now_ms
 #include "jwt.hpp"
 
 namespace sesami::app {
@@ -35,14 +36,6 @@ std::string local_path(std::string_view p) {
     if (static_cast<unsigned char>(c) < 0x21 || c == '\\' || static_cast<unsigned char>(c) >= 0x7f)
       return "/";
   return std::string(p);
-}
-
-std::string base64_encode(std::string_view raw) {
-  std::string out(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
-                    raw.size(), sodium_base64_VARIANT_ORIGINAL);
-  out.resize(std::strlen(out.c_str()));
-  return out;
 }
 
 std::string form(std::initializer_list<std::pair<std::string_view, std::string_view>> kv) {

@@ -8,6 +8,7 @@
 
 #include <sesami/detail/iso8601.hpp>
 
+#include "base64.hpp"
 #include "import.hpp"
 #include "webhooks.hpp"
 
@@ -26,12 +27,6 @@ std::string excerpt(std::string_view body) {
   return out;
 }
 
-std::string base64(const unsigned char* p, std::size_t n) {
-  std::string out(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), p, n, sodium_base64_VARIANT_ORIGINAL);
-  out.resize(std::strlen(out.c_str()));
-  return out;
-}
 }  // namespace
 
 std::optional<std::int64_t> webhook_retry_delay_ms(int failures) noexcept {
@@ -62,28 +57,26 @@ std::string webhook_signature(std::string_view secret, std::string_view id, std:
   constexpr std::string_view prefix = "whsec_";
   if (!secret.starts_with(prefix)) return {};
   const std::string_view b64 = secret.substr(prefix.size());
-  std::string key(b64.size(), '\0');
-  std::size_t len = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(key.data()), key.size(), b64.data(),
-                        b64.size(), nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0)
-    return {};
+  auto key = base64_decode(b64);
+  if (!key) return {};
   const std::string ts = std::to_string(ts_s);
   crypto_auth_hmacsha256_state st;
-  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(key.data()), len);
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(key->data()),
+                              key->size());
   const auto feed = [&](std::string_view v) {
     crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(v.data()), v.size());
   };
   feed(id), feed("."), feed(ts), feed("."), feed(body);
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
   crypto_auth_hmacsha256_final(&st, mac);
-  sodium_memzero(key.data(), key.size());
-  return "v1," + base64(mac, sizeof mac);
+  sodium_memzero(key->data(), key->size());
+  return "v1," + base64_encode({reinterpret_cast<const char*>(mac), sizeof mac});
 }
 
 std::string new_webhook_secret() {
   unsigned char raw[24];
   randombytes_buf(raw, sizeof raw);
-  std::string out = "whsec_" + base64(raw, sizeof raw);
+  std::string out = "whsec_" + base64_encode({reinterpret_cast<const char*>(raw), sizeof raw});
   sodium_memzero(raw, sizeof raw);
   return out;
 }
