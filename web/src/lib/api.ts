@@ -83,8 +83,11 @@ export async function request(method: string, path: string, opts: RequestOptions
     return { ok: false, error: { status: 0, code: 'network', message: `cannot reach the server: ${(e as Error).message}` } };
   }
   if (!res.ok) {
-    if (res.status === 401 && onUnauthorized && !path.startsWith('/auth/login')) onUnauthorized();
-    return { ok: false, error: await toApiError(res) };
+    const error = await toApiError(res);
+    // 401 means the session is gone, except for a wrong password typed on a live session (the
+    // current password when changing it): that is the form's error, not a reason to sign out.
+    if (res.status === 401 && onUnauthorized && !path.startsWith('/auth/login') && error.code !== 'auth.bad_credentials') onUnauthorized();
+    return { ok: false, error };
   }
   return { ok: true, value: res };
 }

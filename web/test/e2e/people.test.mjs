@@ -44,6 +44,15 @@ describe('people', () => {
     const page = await env.page();
     await signIn(page);
     await page.goto('/#/settings');
+    // A wrong current password is said on the form; the session stays (it once sent the person
+    // to the sign-in page, as if it had expired).
+    await page.getByLabel('Current password').fill('not my password at all');
+    await page.getByLabel('New password').fill('a brand new password 42');
+    const wrong = page.waitForResponse((r) => r.url().endsWith('/auth/password'));
+    await page.getByRole('button', { name: 'Change password' }).click();
+    assert.equal((await wrong).status(), 401);
+    await page.getByText(/current password is wrong/).waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'Settings' }).count(), 1);
     await page.getByLabel('Current password').fill(OWNER.password);
     await page.getByLabel('New password').fill('a brand new password 42');
     await page.getByRole('button', { name: 'Change password' }).click();
