@@ -41,9 +41,12 @@ export async function makeDatabase(backend) {
 
 /// A workspace with the CLI: { id, apiKey, ingestToken, ingestSecret }, accepting ACCOUNT.
 export async function makeWorkspace(d, name) {
-  const { stdout } = await run(bin, ['workspace', 'create', name, '--db', d.db, '--json']);
+  // The server's key (as serve gets it) and the temp dir as working directory: nothing the CLI
+  // or the server makes by default lands in the source tree.
+  const { stdout } = await run(bin, ['workspace', 'create', name, '--db', d.db, '--json',
+    '--secret-key-file', join(d.dir, 'server.key')], { cwd: d.dir });
   const ws = JSON.parse(stdout);
-  await run(bin, ['workspace', 'connect-account', ws.id, ACCOUNT, '--db', d.db]);
+  await run(bin, ['workspace', 'connect-account', ws.id, ACCOUNT, '--db', d.db], { cwd: d.dir });
   return ws;
 }
 
@@ -51,7 +54,7 @@ export async function makeWorkspace(d, name) {
 export function serve(d, args = []) {
   return new Promise((resolveServe, reject) => {
     const child = spawn(bin, ['serve', '--db', d.db, '--port', '0', '--log-level', 'warn',
-      '--secret-key-file', join(d.dir, 'server.key'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--secret-key-file', join(d.dir, 'server.key'), ...args], { cwd: d.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const timer = setTimeout(() => { child.kill('SIGTERM'); reject(new Error(`sesami serve did not start:\n${out}\n${err}`)); }, 20000);
