@@ -401,6 +401,22 @@ inline result<bucket_span> series_span(aggregation& out, const aggregate_options
   return span;
 }
 
+/// One (message, recipient) pair's final state bits counted into the unique and per-status
+/// figures (aggregate() and aggregate_stream both end here).
+inline void count_pair(aggregation& out, std::uint16_t bits) noexcept {
+  if (const unsigned st = bits >> status_shift; st != 0) ++out.statuses[st - 1];
+  out.opens.unique += (bits & opened) != 0;
+  out.opens.unique_human += (bits & human_opened) != 0;
+  out.clicks.unique += (bits & clicked) != 0;
+  out.clicks.unique_human += (bits & human_clicked) != 0;
+  out.sent += (bits & r_sent) != 0;
+  out.delivered += (bits & r_delivered) != 0;
+  out.hard_bounced += (bits & r_hard) != 0;
+  out.complained += (bits & r_complained) != 0;
+  out.human_opened += (bits & r_human_opened) != 0;
+  out.human_clicked += (bits & r_human_clicked) != 0;
+}
+
 /// The figures derived from the totals: all opens and clicks, and the human ones.
 inline void finish_engagement(aggregation& out) noexcept {
   out.opens.total = out.totals[static_cast<std::size_t>(event_type::open)];
@@ -504,20 +520,7 @@ inline result<aggregation> aggregate(const batch& b, const selection& sel,
     out.machine_click_series[k] = row[accumulator::machine_click_slot];
   }
 
-  for (std::uint32_t p = 0; p < b.pair_count; ++p) {
-    const std::uint16_t bits = acc.pair_state[p];
-    if (const unsigned st = bits >> status_shift; st != 0) ++out.statuses[st - 1];
-    out.opens.unique += (bits & opened) != 0;
-    out.opens.unique_human += (bits & human_opened) != 0;
-    out.clicks.unique += (bits & clicked) != 0;
-    out.clicks.unique_human += (bits & human_clicked) != 0;
-    out.sent += (bits & r_sent) != 0;
-    out.delivered += (bits & r_delivered) != 0;
-    out.hard_bounced += (bits & r_hard) != 0;
-    out.complained += (bits & r_complained) != 0;
-    out.human_opened += (bits & r_human_opened) != 0;
-    out.human_clicked += (bits & r_human_clicked) != 0;
-  }
+  for (std::uint32_t p = 0; p < b.pair_count; ++p) count_pair(out, acc.pair_state[p]);
   finish_engagement(out);
 
   for (std::uint32_t l = 1; l < b.links.size(); ++l)

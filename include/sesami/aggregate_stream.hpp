@@ -139,19 +139,7 @@ class aggregate_stream {
     out.opens.machine = by_type_[static_cast<std::size_t>(event_type::open) * 2 + 1];
     out.clicks.machine = by_type_[static_cast<std::size_t>(event_type::click) * 2 + 1];
     out.bounce_classes = bounce_classes_;
-    for (const auto& [key, bits] : pairs_) {
-      if (const unsigned st = bits >> status_shift; st != 0) ++out.statuses[st - 1];
-      out.opens.unique += (bits & opened) != 0;
-      out.opens.unique_human += (bits & human_opened) != 0;
-      out.clicks.unique += (bits & clicked) != 0;
-      out.clicks.unique_human += (bits & human_clicked) != 0;
-      out.sent += (bits & r_sent) != 0;
-      out.delivered += (bits & r_delivered) != 0;
-      out.hard_bounced += (bits & r_hard) != 0;
-      out.complained += (bits & r_complained) != 0;
-      out.human_opened += (bits & r_human_opened) != 0;
-      out.human_clicked += (bits & r_human_clicked) != 0;
-    }
+    for (const auto& [key, bits] : pairs_) count_pair(out, bits);
     finish_engagement(out);
     // The empty link and domain are aggregate()'s id 0 ("none"): never listed.
     for (const auto& [link, l] : links_)
