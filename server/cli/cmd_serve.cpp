@@ -21,6 +21,7 @@
 #include "../app/mail.hpp"
 #include "../app/private_files.hpp"
 #include "../app/rate_limiter.hpp"
+#include "../app/retention.hpp"
 #include "../app/secret_box.hpp"
 #include "../app/simulator.hpp"
 #include "../app/webhooks.hpp"
@@ -587,6 +588,14 @@ int run_serve(args a) {
   };
   app::webhooks webhooks(**webhook_db, db_secrets, who);
   deps.webhooks = &webhooks;
+  // Retention (issue #21): raw events past a workspace's retention deleted in small batches.
+  app::retention_options ro;
+  ro.log = [](int level, std::string_view msg, std::string_view workspace, std::size_t n) {
+    http::log::write(static_cast<spdlog::level::level_enum>(level), msg,
+                     {{"workspace", workspace}, {"events", n}});
+  };
+  app::retention_purger retention(**st, ro);
+  deps.retention = &retention;
   http::api_options ao;
   ao.static_dir = static_dir;
   ao.bench_endpoint = bench;
@@ -648,7 +657,8 @@ int run_serve(args a) {
     mailer->set_public_url("http://" + cfg.address + ":" + std::to_string(srv.port()));
   mailer->start();
   aws_ingest.start();
-  webhooks.start();  // resumes the outbox where the last run (or a dead node) left it
+  webhooks.start();   // resumes the outbox where the last run (or a dead node) left it
+  retention.start();  // a first pass at once, then as settings change and time passes
   const auto startup_us = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - started)
                               .count();
@@ -671,6 +681,7 @@ int run_serve(args a) {
   webhooks.stop();    // the batch in hand is recorded; unsent claims expire with their lease
   aws_ingest.stop();  // pollers finish their batch: committed, then deleted
   simulator.stop();   // events not yet due are dropped
+  retention.stop();   // after the batch in hand (each batch commits on its own)
   http::log::info("stopped");
   return 0;
 }

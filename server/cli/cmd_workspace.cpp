@@ -1,5 +1,6 @@
 // `sesami workspace create NAME`: a workspace with its ingestion token and secret and an owner
-// API key, each shown once. `sesami workspace rotate-token ID`, `sesami workspace connect-account`.
+// API key, each shown once. `sesami workspace rotate-token ID`, `sesami workspace connect-account`,
+// `sesami workspace set-retention -w ID --days N | --off`.
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -8,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "../app/auth.hpp"
+#include "../app/retention.hpp"
 #include "../app/secret_box.hpp"
 #include "../store/accounts.hpp"
 #include "../store/open.hpp"
@@ -32,6 +34,38 @@ std::optional<opened> open_all(const std::string& db) {
   }
   return opened{std::move(*st), std::move(*acc)};
 }
+
+// set-retention needs the workspace settings alone (no accounts, no server key). A running server
+// notices the change within a minute (its purger re-reads the settings) and purges then.
+int set_retention(const std::string& db, const std::string& workspace, std::optional<int> days,
+                  bool json) {
+  constexpr const char* cmd = "workspace set-retention";
+  if (!database_exists("workspace", db)) return 2;
+  auto st = store::open_store(db);
+  if (!st) {
+    std::fprintf(stderr, "sesami %s: %s\n", cmd, st.error().message.c_str());
+    return 2;
+  }
+  if (!workspace_exists(cmd, **st, workspace)) return 2;
+  if (auto r = app::set_retention(**st, workspace, days); !r) {
+    std::fprintf(stderr, "sesami %s: %s\n", cmd, r.error().message.c_str());
+    return 2;
+  }
+  if (json)
+    std::printf("%s\n", boost::json::serialize(
+                            boost::json::object{{"id", workspace},
+                                                {"retentionDays", days ? boost::json::value(*days)
+                                                                       : boost::json::value()}})
+                            .c_str());
+  else if (days)
+    std::printf(
+        "workspace %s keeps raw events for %d days; older ones are deleted by the server "
+        "(rollups and the suppression list stay)\n",
+        workspace.c_str(), *days);
+  else
+    std::printf("workspace %s keeps raw events forever\n", workspace.c_str());
+  return 0;
+}
 }  // namespace
 
 int run_workspace(args a) {
@@ -48,6 +82,22 @@ int run_workspace(args a) {
       app.add_subcommand("connect-account", "accept EventBridge events from this AWS account");
   connect->add_option("ID", id, "workspace id")->required();
   connect->add_option("ACCOUNT", account, "12-digit AWS account id")->required();
+  std::string ws = "default";
+  int days = 0;
+  bool off = false;
+  auto* retention = app.add_subcommand(
+      "set-retention", "how long raw events are kept (rollups and suppressions stay)");
+  retention->add_option("--db", db, "SQLite file (default ./sesami.db) or postgresql:// URL")
+      ->envname("SESAMI_DB");
+  retention->add_option("--workspace,-w", ws, "workspace (default \"default\"; must exist)");
+  auto* days_opt = retention
+                       ->add_option("--days", days,
+                                    "keep raw events this many days (1.." +
+                                        std::to_string(app::max_retention_days) + ")")
+                       ->check(CLI::Range(1, app::max_retention_days));
+  auto* off_opt = retention->add_flag("--off", off, "keep raw events forever");
+  days_opt->excludes(off_opt);
+  retention->add_flag("--json", json, "print JSON");
   for (auto* s : {create, rotate, connect}) {
     s->add_option("--db", db, "SQLite file (default ./sesami.db) or postgresql:// URL")
         ->envname("SESAMI_DB");
@@ -59,6 +109,14 @@ int run_workspace(args a) {
         ->envname("SESAMI_SECRET_KEY_FILE");
   }
   if (int rc = parse_args(app, a); rc >= 0) return rc;
+  if (retention->parsed()) {
+    if (days_opt->count() == 0 && !off) {
+      std::fprintf(stderr, "sesami workspace set-retention: give --days N (1..%d) or --off\n",
+                   app::max_retention_days);
+      return 2;
+    }
+    return set_retention(db, ws, off ? std::nullopt : std::optional<int>(days), json);
+  }
   // Only `create` may bring a database into being (docs/cli.md).
   if (!create->parsed() && !database_exists("workspace", db)) return 2;
   auto o = open_all(db);

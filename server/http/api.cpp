@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <string_view>
 
 #include <boost/beast/http/field.hpp>
@@ -193,6 +194,7 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::post, "/ingest/sns/{token}", bind(&api::ingest_sns));
     r.add(verb::post, "/ingest/eventbridge/{token}", bind(&api::ingest_eventbridge));
     r.add(verb::get, "/workspace", bind(&api::workspace));
+    r.add(verb::patch, "/workspace", bind(&api::change_workspace));
     r.add(verb::post, "/workspace/ingest-token", bind(&api::rotate_ingest));
     r.add(verb::get, "/workspace/ingest-token", bind(&api::ingest_token));
     r.add(verb::get, "/workspace/aws-accounts", bind(&api::aws_accounts));
@@ -1116,15 +1118,51 @@ class api : public std::enable_shared_from_this<api> {
     response err;
     auto p = authenticate(ctx, role::viewer, err);
     if (!p) return err;
-    auto w = d_.store.find_workspace(p->workspace);
+    return workspace_answer(ctx, *p);
+  }
+
+  response workspace_answer(context& ctx, const app::principal& p) {
+    auto w = d_.store.find_workspace(p.workspace);
     if (!w) return fail_store(ctx, w.error());
     if (!*w) return error_response(ctx, code::not_found, "no such workspace");
-    return json_response(ctx, status::ok,
-                         {{"id", (*w)->id},
-                          {"name", (*w)->name},
-                          {"role", app::to_string(p->access)},
-                          {"retentionDays", (*w)->retention_days},
-                          {"createdAt", time_json((*w)->created_at)}});
+    return json_response(
+        ctx, status::ok,
+        {{"id", (*w)->id},
+         {"name", (*w)->name},
+         {"role", app::to_string(p.access)},
+         {"retentionDays",
+          (*w)->retention_days > 0 ? json::value((*w)->retention_days) : json::value(nullptr)},
+         {"createdAt", time_json((*w)->created_at)}});
+  }
+
+  // PATCH /workspace {"retentionDays": N | null}: an admin's setting; the purger starts at once.
+  response change_workspace(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    auto body = body_object(ctx, err);
+    if (!body) return err;
+    for (const auto& kv : *body)
+      if (kv.key() != "retentionDays")
+        return error_response(
+            ctx, "validation.parameter",
+            "unknown field '" + std::string(kv.key()) + "' (PATCH /workspace takes retentionDays)");
+    const auto* v = body->if_contains("retentionDays");
+    if (!v) return error_response(ctx, "validation.retention_days", "send {\"retentionDays\": N}");
+    std::optional<std::int64_t> days;
+    if (v->is_int64())
+      days = v->get_int64();
+    else if (v->is_uint64())
+      days = std::numeric_limits<std::int64_t>::max();  // out of range: the check below says so
+    else if (!v->is_null())
+      return error_response(ctx, "validation.retention_days",
+                            app::retention_days_problem(0));  // a string, a fraction, a boolean
+    if (auto r = app::set_retention(d_.store, p->workspace, days); !r) return fail(ctx, r.error());
+    log::info("retention changed", {{"requestId", ctx.request_id},
+                                    {"workspace", p->workspace},
+                                    {"retentionDays", days ? std::to_string(*days) : "forever"}});
+    if (d_.retention) d_.retention->wake();
+    return workspace_answer(ctx, *p);
   }
 
   response rotate_ingest(context& ctx) {

@@ -12,6 +12,7 @@
 // only after the transaction holding its events has committed (or failed).
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -307,9 +308,13 @@ class store {
   // maintenance
   /// Deletes raw events older than the workspace's retention in transactions of `batch` rows,
   /// releasing the writer between batches so ingestion continues. Rollups and statuses are kept.
+  /// `between` (when set) runs after each committed batch, outside any transaction: the
+  /// background purger pauses there, and a false answer stops the purge (shutdown). Safe to run
+  /// from several processes at once (the deletes are idempotent; PostgreSQL also takes a lease).
   /// Returns the number of events deleted.
   virtual result<std::size_t> apply_retention(std::string_view workspace, std::int64_t now,
-                                              std::size_t batch = 5000) = 0;
+                                              std::size_t batch = 5000,
+                                              const std::function<bool()>& between = {}) = 0;
   /// Schema version of the open database, and the newest this build knows.
   virtual int schema_version() const = 0;
 };

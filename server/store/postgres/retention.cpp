@@ -1,14 +1,19 @@
 // Retention: whole months dropped when no other workspace has rows in them, the rest deleted in
 // short batches.
+#include <functional>
+
 #include "store.hpp"
 
 namespace sesami::store::pg {
 
 // Whole months older than the cutoff go at once (DETACH + DROP: no row-by-row delete, no bloat)
 // when no other workspace has events in them; the rest in batches of `batch` rows, one short
-// transaction each, so ingestion interleaves.
+// transaction each, so ingestion interleaves. Several nodes may purge at once: the drops take a
+// self-conflicting lock and look again for the partition, and a batch DELETE of rows another
+// node deleted first deletes nothing (READ COMMITTED re-checks a row it waited for).
 result<std::size_t> pg_store::apply_retention(std::string_view workspace, std::int64_t now,
-                                              std::size_t batch) {
+                                              std::size_t batch,
+                                              const std::function<bool()>& between) {
   auto ws = find_workspace(workspace);
   if (!ws) return ws.error();
   if (!*ws) return error{errc::not_found, "no workspace '" + std::string(workspace) + "'"};
@@ -30,11 +35,19 @@ result<std::size_t> pg_store::apply_retention(std::string_view workspace, std::i
     if (!mo || start_ms(next(*mo)) > cutoff) continue;
     auto dropped = in_transaction(conn, [&](connection& cn) -> result<std::size_t> {
       // Writers hold ROW EXCLUSIVE on events and then on the partitions they write (an event
-      // status update may reach an old month), so this takes the same order: SHARE on events
-      // and its partitions waits for running writers and holds new ones (not readers) until
-      // the drop commits, and the check below stays true. No deadlock with a writer.
-      if (auto l = cn.script("LOCK TABLE events IN SHARE MODE", "cannot lock partition"); !l)
+      // status update may reach an old month), so this takes the same order: SHARE ROW EXCLUSIVE
+      // on events and its partitions waits for running writers and holds new ones (not readers)
+      // until the drop commits, and the check below stays true. No deadlock with a writer; and
+      // the mode conflicts with itself, so a second node's purge waits here, then finds the
+      // partition gone.
+      if (auto l =
+              cn.script("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE", "cannot lock partition");
+          !l)
         return l.error();
+      auto still = cn.exec("SELECT to_regclass($1) IS NOT NULL", params().text(name),
+                           "cannot inspect partition");
+      if (!still) return still.error();
+      if (still->text(0, 0) != "t") return std::size_t{0};
       auto others = cn.exec("SELECT count(*) FILTER (WHERE workspace <> $1), count(*) FROM " + name,
                             params().text(workspace), "cannot inspect partition");
       if (!others) return others.error();
@@ -53,6 +66,7 @@ result<std::size_t> pg_store::apply_retention(std::string_view workspace, std::i
     });
     if (!dropped) return dropped.error();
     total += *dropped;
+    if (*dropped > 0 && between && !between()) return total;
   }
 
   for (;;) {
@@ -68,6 +82,7 @@ result<std::size_t> pg_store::apply_retention(std::string_view workspace, std::i
     const auto deleted = static_cast<std::size_t>(n->int64(0, 0));
     total += deleted;
     if (deleted == 0) break;
+    if (between && !between()) return total;
   }
   auto sns =
       conn.exec("DELETE FROM sns_messages WHERE workspace = $1 AND seen_at < $2",

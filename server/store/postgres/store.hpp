@@ -210,7 +210,8 @@ class pg_store final : public store {
   result<bool> remove_suppression(std::string_view workspace, std::string_view address) override;
   // ---- maintenance -----------------------------------------------------------------------------
   result<std::size_t> apply_retention(std::string_view workspace, std::int64_t now,
-                                      std::size_t batch) override;
+                                      std::size_t batch,
+                                      const std::function<bool()>& between) override;
 
   int schema_version() const override { return version_; }
   status ensure_partitions(connection& c, const std::set<month>& months);

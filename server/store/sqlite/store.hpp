@@ -6,6 +6,7 @@
 // commit, a pool of read connections (WAL lets them read while the writer writes). All of SQLite's
 // dialect lives in this directory.
 #include <charconv>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -128,25 +129,33 @@ class sqlite_store final : public store {
   // ---- maintenance
   // -------------------------------------------------------------------------------
   result<std::size_t> apply_retention(std::string_view workspace, std::int64_t now,
-                                      std::size_t batch) override;
+                                      std::size_t batch,
+                                      const std::function<bool()>& between) override;
 
   int schema_version() const override { return version_; }
-  status expire_status_events(std::string_view workspace, std::int64_t cutoff, std::size_t batch);
-  status expire_tags(std::string_view workspace, std::int64_t cutoff, std::size_t batch);
+  // Each answers false when `between` stopped the purge.
+  result<bool> expire_status_events(std::string_view workspace, std::int64_t cutoff,
+                                    std::size_t batch, const std::function<bool()>& between);
+  result<bool> expire_tags(std::string_view workspace, std::int64_t cutoff, std::size_t batch,
+                           const std::function<bool()>& between);
 
   // Runs `sql` (a DELETE bounded to about `batch` rows, the statements above: up to the batch's
   // last ts, ties included, without DELETE ... LIMIT) until it deletes fewer than `batch`, each
-  // run its own autocommit transaction with the writer released in between, so group commits
-  // interleave with a long purge.
+  // run its own autocommit transaction with the writer released in between (where `between`, when
+  // set, runs: false stops, and the answer is false), so group commits interleave with a purge.
   template <class Bind>
-  status delete_in_batches(const char* sql, std::size_t batch, const char* what, Bind&& bind) {
+  result<bool> delete_in_batches(const char* sql, std::size_t batch, const char* what, Bind&& bind,
+                                 const std::function<bool()>& between) {
     for (;;) {
-      std::lock_guard lock(write_mu_);
-      auto del = writer_->prepare_static(sql);
-      if (!del) return del.error();
-      bind(**del);
-      if (auto r = run(*writer_, **del, what); !r) return r;
-      if (static_cast<std::size_t>(writer_->changes()) < batch) return {};
+      {
+        std::lock_guard lock(write_mu_);
+        auto del = writer_->prepare_static(sql);
+        if (!del) return del.error();
+        bind(**del);
+        if (auto r = run(*writer_, **del, what); !r) return r.error();
+        if (static_cast<std::size_t>(writer_->changes()) < batch) return true;
+      }
+      if (between && !between()) return false;
     }
   }
 
