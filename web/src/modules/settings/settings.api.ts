@@ -60,7 +60,9 @@ export interface FilledTemplate {
   command: string; // aws cloudformation deploy ...
   template: string; // the file's text
 }
-export interface WorkspaceInfo { id: string; name: string; role: Role; retentionDays: number; createdAt: string }
+/// retentionDays: raw events older than this many days are deleted (null: kept forever; older
+/// servers said 0).
+export interface WorkspaceInfo { id: string; name: string; role: Role; retentionDays: number | null; createdAt: string }
 /// What a key may touch within its role: send (the send routes), read (GET routes), admin (all).
 export type KeyScope = 'send' | 'read' | 'admin';
 export interface ApiKey {
@@ -80,6 +82,9 @@ export const fetchAwsSettings = () => json<AwsSettings>('GET', '/settings/aws');
 export const saveAwsSettings = (s: AwsSettingsInput) => json<AwsSettings>('PUT', '/settings/aws', { body: s });
 export const disconnectAws = (): Promise<Result<void>> => json<void>('DELETE', '/settings/aws');
 export const fetchWorkspace = () => json<WorkspaceInfo>('GET', '/workspace');
+/// PATCH /workspace (admin): 1..3650 days, or null to keep raw events forever.
+export const MAX_RETENTION_DAYS = 3650;
+export const setRetention = (retentionDays: number | null) => json<WorkspaceInfo>('PATCH', '/workspace', { body: { retentionDays } });
 /// The workspace's ingestion token and secret (readable again by admins; sealed at rest) and until
 /// when the pair the last rotation replaced keeps working (null: none).
 export interface IngestCredentials { ingestToken: string; ingestSecret: string; rotatedAt?: string; previousValidUntil?: string | null }

@@ -13,6 +13,7 @@ import { canAdmin, role, session } from '../../auth/session';
 import { setPassword } from '../../auth/auth.api';
 import { Async } from '../../../components/states';
 import { WebhooksSection } from './webhooks';
+import { RetentionControl } from './retention';
 import { formatTime } from '../../../lib/time';
 import type { ApiError } from '../../../lib/types';
 import type { Role } from '../../auth/auth.api';
@@ -562,7 +563,7 @@ export function SettingsPage(): JSX.Element {
           <dl class="kv">
             <dt>Name</dt><dd>{w.name} <span class="muted mono">({w.id})</span></dd>
             <dt>Your role</dt><dd>{w.role}</dd>
-            <dt>Retention</dt><dd>{w.retentionDays ? `${w.retentionDays} days of raw events` : 'forever'}</dd>
+            <dt>Retention</dt><dd><RetentionControl workspace={w} canChange={canAdmin(role())} /></dd>
             <dt>Created</dt><dd>{formatTime(w.createdAt)}</dd>
           </dl>
         )}</Async>
