@@ -26,12 +26,12 @@ iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo none), build: $B, events: $EVENTS"
 
-"$S" workspace create bench --db "$DB" --json > "$W/ws.json"
+"$S" workspace create bench --db "$DB" --secret-key-file "$W/server.key" --json > "$W/ws.json"
 KEY=$(field apiKey "$W/ws.json")
 t0=$(date +%s.%N)
 "$S" demo --db "$DB" -w bench --days 90 --events "$EVENTS" --json > "$W/demo.json"
 echo "demo: $(cat "$W/demo.json") in $(echo "$(date +%s.%N) - $t0" | bc) s"
-"$S" serve --db "$DB" --port 0 --log-level info > "$W/out.txt" 2> "$W/err.txt" &
+"$S" serve --db "$DB" --secret-key-file "$W/server.key" --port 0 --log-level info > "$W/out.txt" 2> "$W/err.txt" &
 PID=$!
 until grep -q 'listening on' "$W/out.txt" 2>/dev/null; do sleep 0.01; done
 PORT=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$W/out.txt")
