@@ -8,10 +8,12 @@
 
 #include <boost/json/object.hpp>
 
+#include "../app/alerts.hpp"
 #include "../app/auth.hpp"
 #include "../app/aws_connection.hpp"
 #include "../app/mail.hpp"
 #include "../app/oidc.hpp"
+#include "../app/reputation.hpp"
 #include "../app/sns_dedupe.hpp"
 #include "../app/suppression_sync.hpp"
 #include "../app/webhooks.hpp"
@@ -68,6 +70,10 @@ struct api_deps {
   std::function<void(boost::json::object&)> extra_health = {};
   /// Sign in with OpenID Connect (serve --oidc-issuer); null: /auth/oidc/* answer 404.
   app::oidc_client* oidc = nullptr;
+  /// The reputation guard and the alerts (/reputation, /alerts); null: those routes answer 503,
+  /// and the SES API's sends are not gated.
+  app::reputation_guard* guard = nullptr;
+  app::alerts* alerts = nullptr;
 };
 
 /// Adds every route (and the static-file fallback) to `r`. `deps` must outlive `r`.
