@@ -230,12 +230,13 @@ outcome<reputation_view> reputation_guard::evaluate(std::string_view ws) {
     v.since = d.status == "paused" ? next.paused_at : next.warning_since;
     v.settings = *s;
     v.state = next;
-    raise_for(ws, v, d.pause_now);
+    raise_for(ws, v, d.pause_now, st->warning_since != 0 && d.status == "ok");
     return v;
   }
 }
 
-void reputation_guard::raise_for(std::string_view ws, const reputation_view& v, bool paused_now) {
+void reputation_guard::raise_for(std::string_view ws, const reputation_view& v, bool paused_now,
+                                 bool back_to_ok) {
   const auto& w = v.windows[v.deciding];
   std::string numbers = "Over the last " + w.name + ": " + std::to_string(w.sends) + " sends, " +
                         std::to_string(w.bounces) + " hard bounces, " +
@@ -256,7 +257,7 @@ void reputation_guard::raise_for(std::string_view ws, const reputation_view& v, 
                              "the campaigns that cause complaints before the rate reaches the "
                              "pause level.",
                              std::string(warning_key), v.since});
-  } else if (v.status == "ok") {
+  } else if (back_to_ok) {  // only on the change: an ok workspace costs no write
     (void)alerts_.resolve(ws, warning_key);
   }
 }

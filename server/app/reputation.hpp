@@ -120,7 +120,7 @@ class reputation_guard {
  private:
   outcome<std::vector<window_reading>> read(std::string_view ws,
                                             const store::reputation_settings& s, std::int64_t now);
-  void raise_for(std::string_view ws, const reputation_view& v, bool paused_now);
+  void raise_for(std::string_view ws, const reputation_view& v, bool paused_now, bool back_to_ok);
   void soft_bounces(std::string_view ws, std::span<const sesami::event> events);
 
   store::store& store_;
