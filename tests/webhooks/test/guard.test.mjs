@@ -268,6 +268,35 @@ for (const backend of ['sqlite', 'postgres']) {
   });
 }
 
+// Several nodes on one PostgreSQL database: the pause and the resume live in the database, so a
+// pause one node records refuses bulk sends on the other, and a resume on either lifts it for both.
+describe('reputation guard across nodes', () => {
+  test('a pause recorded by one node holds on the other; a resume there lifts it here', async () => {
+    const d = await makeDatabase('postgres');
+    const a = await serve(d);
+    const b = await serve(d);
+    try {
+      const ws = await makeWorkspace(d, 'Two nodes');
+      assert.equal((await api(a, ws.apiKey, 'PATCH', '/reputation/settings', { minSends: 1 })).status, 200);
+      await post(a, ws, 'send', 'n1@example.org', 'nodes-1');
+      await post(a, ws, 'bounce', 'n1@example.org', 'nodes-1');
+      assert.equal((await api(a, ws.apiKey, 'GET', '/reputation')).body.status, 'paused');
+      const refused = await api(b, ws.apiKey, 'POST', '/mail/bulk', bulkBody(1));
+      assert.equal(refused.status, 409);
+      assert.equal(refused.body.error.code, 'mail.paused');
+      assert.equal((await api(b, ws.apiKey, 'POST', '/reputation/resume')).status, 200);
+      assert.equal((await api(a, ws.apiKey, 'POST', '/mail/bulk', bulkBody(1))).status, 202);
+      const rep = (await api(a, ws.apiKey, 'GET', '/reputation')).body;
+      assert.notEqual(rep.status, 'paused');
+      assert.ok(rep.resumedAt);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await d.cleanup();
+    }
+  });
+});
+
 // Metrics: the gauges per workspace, on the metrics token's GET /metrics.
 describe('reputation gauges', () => {
   test('sesami_bounce_rate, sesami_complaint_rate and sesami_reputation_paused per workspace', async () => {
