@@ -12,6 +12,8 @@
 #include <sesami/parse.hpp>
 #include <sesami/to_json.hpp>
 
+#include "ingest_observer.hpp"
+
 namespace sesami::app {
 
 std::int64_t now_ms() noexcept {
@@ -53,6 +55,7 @@ boost::system::result<payload_outcome, ingest_error> ingest_payload(store::store
   auto stored = s.ingest(workspace, items, now);
   if (!stored) return ingest_error{true, std::string(stored.error().id()), stored.error().message};
   out.summary = *stored;
+  if (stored->stored > 0) notify_ingested(workspace, parsed.events);
   return out;
 }
 

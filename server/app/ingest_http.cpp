@@ -5,6 +5,7 @@
 #include <sesami/parse.hpp>
 
 #include "import.hpp"
+#include "ingest_observer.hpp"
 
 namespace sesami::app {
 namespace {
@@ -30,6 +31,7 @@ outcome<ingest_report> store_parsed(store::store& s, std::string_view workspace,
   if (!stored) return from_store(stored.error());
   r.stored = stored->stored;
   r.duplicates = stored->duplicates;
+  if (stored->stored > 0) notify_ingested(workspace, parsed.events);
   // Per-type counts of the payload (what the metrics call "ingested"), only when new ones landed.
   if (stored->stored > 0) {
     std::size_t counts[event_type_count] = {};

@@ -478,13 +478,15 @@ struct mailer::prepared {
 };
 
 mail_reply mailer::send(std::string_view workspace, std::string_view body,
-                        std::string_view idempotency_key) {
+                        std::string_view idempotency_key, bool alert) {
   boost::system::error_code ec;
   auto v = json::parse(body, ec);
   if (ec) return error_reply({"sesami.bad_json", "invalid JSON: " + ec.message()});
   if (!v.is_object()) return error_reply({"sesami.not_an_object", "expected a JSON object"});
   auto req = parse_send(v.get_object());
   if (!req) return error_reply(req.error());
+  if (gate_ && !alert)
+    if (auto refused = gate_(workspace, false)) return error_reply(*refused);
 
   if (!idempotency_key.empty()) {
     if (idempotency_key.size() > 255 || !std::all_of(idempotency_key.begin(), idempotency_key.end(),
@@ -748,6 +750,8 @@ mail_reply mailer::bulk(std::string_view workspace, std::string_view body) {
       return error_reply(bad("field", "unknown field '" + std::string(kv.key()) + "'"));
   auto head = parse_bulk_head(o);
   if (!head) return error_reply(head.error());
+  if (gate_)
+    if (auto refused = gate_(workspace, true)) return error_reply(*refused);
   const auto* d = o.if_contains("destinations");
   if (!d || !d->is_array() || d->get_array().empty() ||
       d->get_array().size() > max_bulk_destinations)
@@ -831,6 +835,7 @@ bool mailer::work_one_job() {
     }
     auto renewed = mail_.renew_bulk(job.id, owner_, now_ms(), opt_.bulk_lease_ms);
     if (!renewed || !*renewed) return true;  // another worker owns it now
+
     auto nb = mail_.next_batch(job.id);
     if (!nb) return true;
     if (!*nb) {
@@ -948,6 +953,12 @@ bool mailer::work_one_job() {
     // The rate token first: the batch is in flight only while the transport call runs.
     const auto n = static_cast<double>(bm.destinations.size());
     if (n > 0 && !take_rate(*choice, n, false)) continue;  // stopping: back to the loop's check
+    // The guard paused the workspace's bulk sending: the job holds before this batch ("held",
+    // never claimed) until an admin resumes (POST /reputation/resume queues it again).
+    if (gate_ && gate_(ws, true)) {
+      (void)mail_.finish_bulk(job.id, "held", now_ms());
+      return true;
+    }
     if (auto r = mail_.begin_batch(job.id, batch.index, now_ms()); !r) return true;
     std::int64_t n_sent = 0, n_failed = 0;
     if (n > 0) {

@@ -60,6 +60,10 @@ struct mail_reply {
   std::int64_t retry_after_s = 0;  // with throttling
 };
 
+/// The reputation guard's word on a send (reputation.hpp): nullopt to go on, else the refusal
+/// (mail.paused). `bulk`: a bulk send (POST /mail/bulk, the bulk worker's next batch).
+using send_gate = std::function<std::optional<failure>(std::string_view workspace, bool bulk)>;
+
 class mailer {
  public:
   /// `box` seals the unsubscribe secret in the database (--secret-key-file's database key); a
@@ -72,8 +76,9 @@ class mailer {
   mailer& operator=(const mailer&) = delete;
 
   /// POST /mail. `body` is the request's JSON text, `idempotency_key` the header (may be empty).
+  /// `alert`: SESami's own alert mail to the owners, which the guard's pause does not stop.
   mail_reply send(std::string_view workspace, std::string_view body,
-                  std::string_view idempotency_key);
+                  std::string_view idempotency_key, bool alert = false);
   /// GET /mail/attempts: {"attempts":[...],"next":...}.
   outcome<std::string> attempts(std::string_view workspace, const store::attempt_query& q);
   /// POST /mail/bulk: queues the job; answers {"id","status","total"}.
@@ -94,6 +99,9 @@ class mailer {
 
   /// Sets the base of unsubscribe links (when it is known only once the listener is up).
   void set_public_url(std::string url);
+
+  /// Consulted before each send and each bulk batch; set before start().
+  void set_gate(send_gate g) { gate_ = std::move(g); }
 
   /// Starts the bulk worker (when enabled) — after the server is up.
   void start();
@@ -116,6 +124,7 @@ class mailer {
   store::mail_store& mail_;
   rate_limiter& limiter_;
   transport_resolver pick_;
+  send_gate gate_;
   mail_options opt_;
   std::string secret_;  // HMAC key of unsubscribe tokens (sealed in the database)
   std::string owner_;   // this process's bulk lease owner id

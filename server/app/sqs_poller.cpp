@@ -7,6 +7,7 @@
 #include <sesami/parse.hpp>
 
 #include "import.hpp"
+#include "ingest_observer.hpp"
 
 namespace sesami::app {
 namespace {
@@ -219,6 +220,8 @@ bool sqs_poller::process(aws::credentials c, std::vector<aws::sqs_message>& batc
   }
   stats_.stored.fetch_add(committed->stored, std::memory_order_relaxed);
   stats_.duplicates.fetch_add(committed->duplicates, std::memory_order_relaxed);
+  if (committed->stored > 0)
+    for (const auto& [ws, list] : events) notify_ingested(ws, list);
 
   // Durable now: delete. A failure here only means a redelivery that identity dedupes.
   std::vector<std::string> pending = handles;

@@ -142,8 +142,16 @@ void webhooks::run(std::size_t index) {
                               std::to_string(opt_.disable_after_ms / (24 * 3600 * 1000)) +
                               " days: disabled by SESami; fix the endpoint, then enable it");
       if (!r && opt_.log) opt_.log(3, "cannot record webhook deliveries: " + r.error().message, "");
-      if (r && opt_.log)
-        for (const auto& id : *r) opt_.log(4, "webhook endpoint disabled: failing for days", id);
+      if (r)
+        for (const auto& id : *r) {
+          if (opt_.log) opt_.log(4, "webhook endpoint disabled: failing for days", id);
+          if (!opt_.on_disabled) continue;
+          for (const auto& d : *due)
+            if (d.d.endpoint_id == id) {
+              opt_.on_disabled(d.d.workspace, id, d.url);
+              break;
+            }
+        }
       if (r && due->size() == opt_.batch) continue;  // more may be due: no sleep
     }
     // Idle: look again soon (another node may have queued work), or at once when woken.

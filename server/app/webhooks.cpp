@@ -13,17 +13,28 @@ namespace {
 constexpr std::size_t max_description = 500;
 constexpr std::size_t max_event_types = 16;
 
+// Alerts (alerts.hpp): "sesami.alert" takes every kind, "sesami.alert.<kind>" one.
+bool is_alert_type(std::string_view t) {
+  constexpr std::string_view prefix = "sesami.alert";
+  if (t == prefix) return true;
+  if (!t.starts_with(prefix) || t.size() <= prefix.size() + 1 || t[prefix.size()] != '.')
+    return false;
+  return std::all_of(t.begin() + prefix.size() + 1, t.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
+}
+
 failure store_failure(const store::error& e) { return {std::string(e.id()), e.message}; }
 
 outcome<std::vector<std::string>> valid_types(std::vector<std::string> types) {
   if (types.size() > max_event_types)
     return failure{"validation.event_types", "at most 16 event types"};
   for (const auto& t : types)
-    if (!sesami::parse_event_type(t) || t == "unknown")
+    if (!is_alert_type(t) && (!sesami::parse_event_type(t) || t == "unknown"))
       return failure{"validation.event_types",
                      "unknown event type '" + t +
                          "' (send, delivery, bounce, complaint, open, click, reject, "
-                         "delivery_delay, rendering_failure, subscription)"};
+                         "delivery_delay, rendering_failure, subscription; or sesami.alert, "
+                         "sesami.alert.<kind> for alerts)"};
   std::sort(types.begin(), types.end());
   types.erase(std::unique(types.begin(), types.end()), types.end());
   return types;

@@ -46,6 +46,9 @@ struct webhook_options {
   std::int64_t disable_after_ms = 5LL * 24 * 3600 * 1000;  // failing this long: disabled
   std::int64_t rotation_grace_ms = 24LL * 3600 * 1000;     // the old secret stays valid
   std::string ca_file;  // PEM bundle trusted for https targets (default: the system's)
+  /// Called once for each endpoint this node disabled for failing for days (workspace, endpoint
+  /// id, URL): serve raises an alert with it (alerts.hpp).
+  std::function<void(std::string_view, std::string_view, std::string_view)> on_disabled = {};
   /// Called with log lines (level as spdlog's, message, endpoint id).
   std::function<void(int, std::string_view, std::string_view)> log = {};
 };

@@ -18,10 +18,12 @@
 #include "../app/auth.hpp"
 #include "../app/aws_connection.hpp"
 #include "../app/aws_ingest.hpp"
+#include "../app/ingest_observer.hpp"
 #include "../app/mail.hpp"
 #include "../app/private_files.hpp"
 #include "../app/rate_limiter.hpp"
 #include "../app/retention.hpp"
+#include "../app/reputation.hpp"
 #include "../app/secret_box.hpp"
 #include "../app/simulator.hpp"
 #include "../app/webhooks.hpp"
@@ -581,6 +583,36 @@ int run_serve(args a) {
     std::fprintf(stderr, "sesami serve: %s\n", webhook_db.error().message.c_str());
     return 2;
   }
+  // The reputation guard and the alerts (issue #18): state in the store, alerts to the bell, the
+  // webhook outbox and the owners' mail (sent through the workspace's own path).
+  auto guard_db = store::open_guard(sa.db);
+  if (!guard_db) {
+    std::fprintf(stderr, "sesami serve: %s\n", guard_db.error().message.c_str());
+    return 2;
+  }
+  app::alert_options alo;
+  alo.log = [](int level, std::string_view msg, std::string_view id) {
+    http::log::write(static_cast<spdlog::level::level_enum>(level), msg, {{"alert", id}});
+  };
+  app::alerts alerts(**guard_db, &**webhook_db, **acc, alo);
+  alerts.set_mailer(&*mailer);
+  app::reputation_guard guard(**st, **guard_db, alerts);
+  mailer->set_gate([&guard](std::string_view ws, bool bulk) { return guard.gate(ws, bulk); });
+  deps.guard = &guard;
+  deps.alerts = &alerts;
+  who.on_disabled = [&alerts](std::string_view ws, std::string_view id, std::string_view url) {
+    (void)app::raise_alert(
+        alerts, ws,
+        {"webhook_disabled",
+         "Webhook endpoint disabled after failing for days: " + std::string(url),
+         "Every delivery to " + std::string(url) + " (endpoint " + std::string(id) +
+             ") failed for days; SESami stopped sending to it. Messages stay in its delivery log.",
+         "Fix the receiver (GET /webhooks/" + std::string(id) +
+             "/deliveries shows each attempt's answer), then enable the endpoint again "
+             "(PATCH /webhooks/" +
+             std::string(id) + " {\"enabled\": true}) and retry the failed deliveries.",
+         "webhook_disabled:" + std::string(id)});
+  };
   who.policy.allow_private = who.policy.allow_http = allow_private_webhooks;
   who.ca_file = aws_ca_file;
   who.log = [](int level, std::string_view msg, std::string_view endpoint) {
@@ -659,6 +691,12 @@ int run_serve(args a) {
   aws_ingest.start();
   webhooks.start();   // resumes the outbox where the last run (or a dead node) left it
   retention.start();  // a first pass at once, then as settings change and time passes
+  webhooks.start();  // resumes the outbox where the last run (or a dead node) left it
+  app::set_ingest_observer([&guard](std::string_view ws, std::span<const sesami::event> evs) {
+    guard.after_ingest(ws, evs);
+  });
+  guard.start();
+  alerts.start();
   const auto startup_us = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - started)
                               .count();
@@ -682,6 +720,9 @@ int run_serve(args a) {
   aws_ingest.stop();  // pollers finish their batch: committed, then deleted
   simulator.stop();   // events not yet due are dropped
   retention.stop();   // after the batch in hand (each batch commits on its own)
+  app::set_ingest_observer({});
+  guard.stop();
+  alerts.stop();  // an alert mail in hand is finished first
   http::log::info("stopped");
   return 0;
 }

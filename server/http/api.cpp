@@ -24,6 +24,7 @@
 #include "../app/stats.hpp"
 #include "../app/suppression.hpp"
 #include "cookies.hpp"
+#include "guard_routes.hpp"
 #include "log.hpp"
 #include "scopes.hpp"
 #include "ses_api.hpp"
@@ -222,6 +223,17 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::post, "/webhooks/{id}/test", hooks(webhook_op::test));
     r.add(verb::get, "/webhooks/{id}/deliveries", hooks(webhook_op::deliveries));
     r.add(verb::post, "/webhooks/{id}/deliveries/{deliveryId}/retry", hooks(webhook_op::retry));
+    // The reputation guard and alerts (issue #18): handlers in guard_routes.cpp.
+    auto guarded = [this](guard_op op) {
+      return [self = shared_from_this(), op](context& c) { return self->guard(c, op); };
+    };
+    r.add(verb::get, "/reputation", guarded(guard_op::status));
+    r.add(verb::post, "/reputation/resume", guarded(guard_op::resume));
+    r.add(verb::get, "/reputation/settings", guarded(guard_op::settings));
+    r.add(verb::patch, "/reputation/settings", guarded(guard_op::update_settings));
+    r.add(verb::get, "/alerts", guarded(guard_op::alerts));
+    r.add(verb::post, "/alerts/read", guarded(guard_op::read_all));
+    r.add(verb::post, "/alerts/{id}/read", guarded(guard_op::read));
     if (opt_.bench_endpoint) r.add(verb::post, "/bench/bare", bind(&api::bare));
     if (opt_.debug_routes)
       r.add(verb::get, "/debug/fail", [](context&) -> response {
@@ -264,6 +276,7 @@ class api : public std::enable_shared_from_this<api> {
     res.set("X-Request-Id", ctx.request_id);
     res.body() = d_.stats.render();
     if (d_.extra_metrics) d_.extra_metrics(res.body());
+    if (d_.guard) d_.guard->render_metrics(res.body());
     d_.auth.render_metrics(res.body());
     res.keep_alive(ctx.req.keep_alive());
     res.prepare_payload();
@@ -1305,6 +1318,20 @@ class api : public std::enable_shared_from_this<api> {
     if (!d_.webhooks)
       return error_response(ctx, code::shutting_down, "webhooks are not available in this process");
     return webhook_route(ctx, *d_.webhooks, p->workspace, op);
+  }
+
+  response guard(context& ctx, guard_op op) {
+    response err;
+    auto p = authenticate(ctx, guard_role(op), err);
+    if (!p) return err;
+    if (!d_.guard || !d_.alerts)
+      return error_response(ctx, code::shutting_down,
+                            "the reputation guard is not available in this process");
+    // Who resumed, for the record: the person's address, or the API key's id.
+    std::string who = p->key_id.empty() ? p->user_id : "api key " + p->key_id;
+    if (!p->user_id.empty())
+      if (auto u = d_.accounts.user_by_id(p->user_id); u && *u) who = (*u)->email;
+    return guard_route(ctx, *d_.guard, *d_.alerts, p->workspace, who, op);
   }
 
   // ---- members and invitations (docs/security.md, section 3) ----

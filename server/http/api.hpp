@@ -8,11 +8,13 @@
 
 #include <boost/json/object.hpp>
 
+#include "../app/alerts.hpp"
 #include "../app/auth.hpp"
 #include "../app/aws_connection.hpp"
 #include "../app/mail.hpp"
 #include "../app/oidc.hpp"
 #include "../app/retention.hpp"
+#include "../app/reputation.hpp"
 #include "../app/sns_dedupe.hpp"
 #include "../app/suppression_sync.hpp"
 #include "../app/webhooks.hpp"
@@ -72,6 +74,10 @@ struct api_deps {
   /// The background retention purger, woken when PATCH /workspace changes the retention; null:
   /// the change waits for the purger's next check (or for a node that runs one).
   app::retention_purger* retention = nullptr;
+  /// The reputation guard and the alerts (/reputation, /alerts); null: those routes answer 503,
+  /// and the SES API's sends are not gated.
+  app::reputation_guard* guard = nullptr;
+  app::alerts* alerts = nullptr;
 };
 
 /// Adds every route (and the static-file fallback) to `r`. `deps` must outlive `r`.

@@ -76,6 +76,8 @@ boost::beast::http::status status_for(std::string_view c) noexcept {
       {"mail.bad_request", s::bad_request},
       {"mail.not_authorized", s::bad_gateway},
       {"mail.account_paused", s::conflict},
+      // The reputation guard paused the workspace's sending (app/reputation.hpp).
+      {"mail.paused", s::conflict},
       {"unsubscribe.bad_token", s::bad_request},
       // AWS connection checks (app/aws_connection.hpp): throttling is transient; every other aws.*
       // problem is an upstream refusal the workspace's admin fixes in AWS (502, see below).

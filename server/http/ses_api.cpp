@@ -91,7 +91,8 @@ ses_error from_sesami(std::string_view code, std::string message) {
   if (code == "mail.throttled")
     return {status::too_many_requests, "TooManyRequestsException",
             "Maximum sending rate exceeded."};
-  if (code == "mail.account_paused")
+  // SES's own pause, or SESami's reputation guard (which pauses the way SES would).
+  if (code == "mail.account_paused" || code == "mail.paused")
     return {status::bad_request, "SendingPausedException", std::move(message)};
   if (code == "mail.not_authorized")
     return {status::forbidden, "AccessDeniedException", std::move(message)};
@@ -401,6 +402,10 @@ class ses_api final : public ses::backend, public std::enable_shared_from_this<s
   response send_bulk(context& ctx, const app::principal& p) {
     ses_error err;
     if (!mail_ready(err)) return ses_fail(ctx, err);
+    // The guard's pause stops bulk sends as a whole, as POST /mail/bulk.
+    if (d_.guard)
+      if (auto refused = d_.guard->gate(p.workspace, true))
+        return ses_fail(ctx, from_sesami(refused->code, refused->message));
     auto in = body_of(ctx, err);
     if (!in) return ses_fail(ctx, err);
     const auto* dc = obj(*in, "DefaultContent");

@@ -16,6 +16,7 @@ import { SendPage } from './modules/send/pages/send';
 import { SettingsPage } from './modules/settings/pages/settings';
 import { ExplorePage } from './modules/explore/pages/explore';
 import { Loading, ErrorBox } from './components/states';
+import { AlertBell } from './modules/guard/components/alert-bell';
 
 const NAV = [
   { path: '/', label: 'Overview' },
@@ -75,6 +76,7 @@ function Shell(props: { children: JSX.Element }): JSX.Element {
                   </select>
                 </label>
               </Show>
+              <AlertBell />
               <span class="badge" title={s().email ?? ''} data-testid="role">{s().role}</span>
               <button type="button" class="link" onClick={signOut}>Sign out</button>
             </>

@@ -466,6 +466,65 @@ CREATE TABLE webhook_attempts (
   PRIMARY KEY (delivery_id, n)
 );
 )sql"},
+    {12, "reputation guard (settings, state, soft bounces) and alerts", R"sql(
+-- SQLite's migration 18 (same columns and meaning; see sqlite/migrations.hpp).
+-- Per workspace: the guard's levels (ppm) and switches; absent row: SES's levels.
+CREATE TABLE reputation_settings (
+  workspace text PRIMARY KEY,
+  bounce_warning_ppm bigint NOT NULL,
+  bounce_pause_ppm bigint NOT NULL,
+  complaint_warning_ppm bigint NOT NULL,
+  complaint_pause_ppm bigint NOT NULL,
+  min_sends bigint NOT NULL,
+  pause_single bigint NOT NULL DEFAULT 0,
+  soft_bounce_limit bigint NOT NULL,
+  soft_bounce_days bigint NOT NULL,
+  alert_from text NOT NULL DEFAULT ''
+);
+-- The guard's state: paused or not, and the evidence (rates per window, JSON) an admin resumed
+-- on. version: compare and swap between nodes.
+CREATE TABLE reputation_state (
+  workspace text PRIMARY KEY,
+  paused bigint NOT NULL DEFAULT 0,
+  paused_at bigint NOT NULL DEFAULT 0,
+  reason text NOT NULL DEFAULT '',
+  crossed_window text NOT NULL DEFAULT '',
+  warning_since bigint NOT NULL DEFAULT 0,
+  resumed_at bigint NOT NULL DEFAULT 0,
+  resumed_by text NOT NULL DEFAULT '',
+  evidence text NOT NULL DEFAULT '',
+  version bigint NOT NULL
+);
+-- One row per (address, message) soft bounce: N different messages within D days suppress.
+CREATE TABLE soft_bounces (
+  workspace text NOT NULL,
+  address text NOT NULL,
+  message_id text NOT NULL,
+  at bigint NOT NULL,
+  PRIMARY KEY (workspace, address, message_id)
+);
+-- Alerts: one open alert (resolved_at = 0) per dedupe key. mailed_at: 0 to mail, -1 being
+-- mailed, else when.
+CREATE TABLE alerts (
+  id text PRIMARY KEY,
+  workspace text NOT NULL,
+  kind text NOT NULL,
+  summary text NOT NULL,
+  detail text NOT NULL DEFAULT '',
+  action text NOT NULL DEFAULT '',
+  dedupe_key text NOT NULL,
+  since bigint NOT NULL,
+  created_at bigint NOT NULL,
+  read_at bigint NOT NULL DEFAULT 0,
+  resolved_at bigint NOT NULL DEFAULT 0,
+  mailed_at bigint NOT NULL DEFAULT 0,
+  mail_result text NOT NULL DEFAULT '',
+  mails bigint NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX alerts_open ON alerts (workspace, dedupe_key) WHERE resolved_at = 0;
+CREATE INDEX alerts_workspace ON alerts (workspace, created_at);
+CREATE INDEX alerts_to_mail ON alerts (mailed_at) WHERE mailed_at = 0;
+)sql"},
 };
 
 // The highest version, wherever it sits in the list (migrations written in parallel may land out

@@ -587,6 +587,64 @@ CREATE TABLE webhook_attempts (
   PRIMARY KEY (delivery_id, n)
 ) WITHOUT ROWID;
 )sql"},
+    {18, "reputation guard (settings, state, soft bounces) and alerts", R"sql(
+-- Per workspace: the guard's levels (ppm) and switches; absent row: SES's levels.
+CREATE TABLE reputation_settings (
+  workspace TEXT PRIMARY KEY,
+  bounce_warning_ppm INTEGER NOT NULL,
+  bounce_pause_ppm INTEGER NOT NULL,
+  complaint_warning_ppm INTEGER NOT NULL,
+  complaint_pause_ppm INTEGER NOT NULL,
+  min_sends INTEGER NOT NULL,
+  pause_single INTEGER NOT NULL DEFAULT 0,
+  soft_bounce_limit INTEGER NOT NULL,
+  soft_bounce_days INTEGER NOT NULL,
+  alert_from TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+-- The guard's state: paused or not, and the evidence (rates per window, JSON) an admin resumed
+-- on. version: compare and swap between nodes.
+CREATE TABLE reputation_state (
+  workspace TEXT PRIMARY KEY,
+  paused INTEGER NOT NULL DEFAULT 0,
+  paused_at INTEGER NOT NULL DEFAULT 0,
+  reason TEXT NOT NULL DEFAULT '',
+  crossed_window TEXT NOT NULL DEFAULT '',
+  warning_since INTEGER NOT NULL DEFAULT 0,
+  resumed_at INTEGER NOT NULL DEFAULT 0,
+  resumed_by TEXT NOT NULL DEFAULT '',
+  evidence TEXT NOT NULL DEFAULT '',
+  version INTEGER NOT NULL
+) WITHOUT ROWID;
+-- One row per (address, message) soft bounce: N different messages within D days suppress.
+CREATE TABLE soft_bounces (
+  workspace TEXT NOT NULL,
+  address TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (workspace, address, message_id)
+) WITHOUT ROWID;
+-- Alerts: one open alert (resolved_at = 0) per dedupe key. mailed_at: 0 to mail, -1 being
+-- mailed, else when.
+CREATE TABLE alerts (
+  id TEXT PRIMARY KEY,
+  workspace TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '',
+  action TEXT NOT NULL DEFAULT '',
+  dedupe_key TEXT NOT NULL,
+  since INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  read_at INTEGER NOT NULL DEFAULT 0,
+  resolved_at INTEGER NOT NULL DEFAULT 0,
+  mailed_at INTEGER NOT NULL DEFAULT 0,
+  mail_result TEXT NOT NULL DEFAULT '',
+  mails INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX alerts_open ON alerts (workspace, dedupe_key) WHERE resolved_at = 0;
+CREATE INDEX alerts_workspace ON alerts (workspace, created_at);
+CREATE INDEX alerts_to_mail ON alerts (mailed_at) WHERE mailed_at = 0;
+)sql"},
 };
 
 inline constexpr int latest_version = migrations[std::size(migrations) - 1].version;
