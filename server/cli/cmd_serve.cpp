@@ -19,6 +19,7 @@
 #include "../app/aws_connection.hpp"
 #include "../app/aws_ingest.hpp"
 #include "../app/mail.hpp"
+#include "../app/pipeline_health.hpp"
 #include "../app/private_files.hpp"
 #include "../app/rate_limiter.hpp"
 #include "../app/secret_box.hpp"
@@ -38,6 +39,7 @@
 #include "../store/backup.hpp"
 #include "../store/mail_store.hpp"
 #include "../store/open.hpp"
+#include "../store/pipeline_health_store.hpp"
 #include "../store/redis/client.hpp"
 #include "../store/redis/credential_cache.hpp"
 #include "../store/redis/rate_limiter.hpp"
@@ -445,6 +447,15 @@ int run_serve(args a) {
                      {{"requestId", ctx.request_id}, {"route", ctx.route}, {"error", what}});
   };
   http::api_deps deps{**st, **acc, auth, sns, stats};
+  // Pipeline health (issue #18): every ingestion path records its source's deliveries here.
+  auto health_db = store::open_pipeline_health(sa.db);
+  if (!health_db) {
+    std::fprintf(stderr, "sesami serve: %s\n", health_db.error().message.c_str());
+    return 2;
+  }
+  app::pipeline_health health(**health_db);
+  deps.health = &health;
+  simo.health = &health;
   // Sending: the simulator unless a workspace has an AWS connection (the SES transport plugs in
   // through the resolver).
   simo.engagement = sim_engagement == "on";
@@ -497,6 +508,7 @@ int run_serve(args a) {
   aio.event_bus_queue = event_bus_queue;
   aio.sync_every = std::chrono::minutes(sync_minutes);
   aio.reconcile_every = std::chrono::milliseconds(aws_reconcile_ms);
+  aio.poller.health = &health;
   // SESami's own identity reads SESami's own event-bus queue; a workspace's queue only its role.
   aio.own_credentials = [&own_creds]() -> boost::system::result<aws::credentials, std::string> {
     auto c = own_creds.get();
@@ -649,6 +661,7 @@ int run_serve(args a) {
   mailer->start();
   aws_ingest.start();
   webhooks.start();  // resumes the outbox where the last run (or a dead node) left it
+  health.start();    // merges the sources' counts into the store every few seconds
   const auto startup_us = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - started)
                               .count();
@@ -671,6 +684,7 @@ int run_serve(args a) {
   webhooks.stop();    // the batch in hand is recorded; unsent claims expire with their lease
   aws_ingest.stop();  // pollers finish their batch: committed, then deleted
   simulator.stop();   // events not yet due are dropped
+  health.stop();      // the last counts merged
   http::log::info("stopped");
   return 0;
 }

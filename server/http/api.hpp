@@ -12,6 +12,7 @@
 #include "../app/aws_connection.hpp"
 #include "../app/mail.hpp"
 #include "../app/oidc.hpp"
+#include "../app/pipeline_health.hpp"
 #include "../app/sns_dedupe.hpp"
 #include "../app/suppression_sync.hpp"
 #include "../app/webhooks.hpp"
@@ -68,6 +69,9 @@ struct api_deps {
   std::function<void(boost::json::object&)> extra_health = {};
   /// Sign in with OpenID Connect (serve --oidc-issuer); null: /auth/oidc/* answer 404.
   app::oidc_client* oidc = nullptr;
+  /// Pipeline health (GET /health/sources, the ingest routes' records, the metrics gauge); null:
+  /// /health/sources answers 503 and nothing is recorded.
+  app::pipeline_health* health = nullptr;
 };
 
 /// Adds every route (and the static-file fallback) to `r`. `deps` must outlive `r`.

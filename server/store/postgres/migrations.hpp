@@ -466,6 +466,29 @@ CREATE TABLE webhook_attempts (
   PRIMARY KEY (delivery_id, n)
 );
 )sql"},
+    {14, "pipeline health: event sources, their hourly counts and last errors", R"sql(
+CREATE TABLE ingest_sources (
+  workspace text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  kind text NOT NULL,
+  name text NOT NULL DEFAULT '',
+  first_event_at bigint NOT NULL DEFAULT 0,
+  last_event_at bigint NOT NULL DEFAULT 0,
+  last_error_at bigint NOT NULL DEFAULT 0,
+  last_error text NOT NULL DEFAULT '',
+  silence_window_ms bigint NOT NULL DEFAULT 0,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (workspace, id)
+);
+CREATE TABLE ingest_source_hours (
+  workspace text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  hour bigint NOT NULL,
+  events bigint NOT NULL,
+  PRIMARY KEY (workspace, id, hour)
+);
+CREATE INDEX mail_attempts_created ON mail_attempts (workspace, created_at);
+)sql"},
 };
 
 // The highest version, wherever it sits in the list (migrations written in parallel may land out
