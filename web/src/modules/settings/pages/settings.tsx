@@ -13,6 +13,7 @@ import { canAdmin, role, session } from '../../auth/session';
 import { setPassword } from '../../auth/auth.api';
 import { Async } from '../../../components/states';
 import { WebhooksSection } from './webhooks';
+import { SourcesSection } from '../../health/components/sources';
 import { formatTime } from '../../../lib/time';
 import type { ApiError } from '../../../lib/types';
 import type { Role } from '../../auth/auth.api';
@@ -570,6 +571,7 @@ export function SettingsPage(): JSX.Element {
       <AwsSection />
       <IngestSection />
       <SourceAccounts />
+      <SourcesSection />
       <Show when={canAdmin(role()) && session()}>
         <KeysSection />
         <WebhooksSection />
