@@ -53,6 +53,8 @@ struct unanswered_send {
   std::int64_t created_at = 0;
 };
 
+inline constexpr std::size_t unanswered_scan = 2000;
+
 class pipeline_health_store {
  public:
   virtual ~pipeline_health_store() = default;
@@ -71,7 +73,8 @@ class pipeline_health_store {
   virtual result<bool> set_silence_window(std::string_view workspace, std::string_view id,
                                           std::int64_t window_ms, std::int64_t now) = 0;
   /// Attempts with status "sent" and a message id, made in [from, to), for whose message no
-  /// event is stored; oldest first, at most `limit`.
+  /// event is stored; oldest first, at most `limit`. Only the newest `unanswered_scan` attempts
+  /// of the range are looked at, so the cost stays bounded for a workspace sending millions a day.
   virtual result<std::vector<unanswered_send>> unanswered_sends(std::string_view workspace,
                                                                 std::int64_t from, std::int64_t to,
                                                                 std::size_t limit) = 0;

@@ -148,12 +148,18 @@ class pg_pipeline_health final : public pipeline_health_store {
                                                         std::int64_t to,
                                                         std::size_t limit) override {
     auto r = pool_.exec(
-        "SELECT a.id, a.message_id, a.transport, a.created_at FROM mail_attempts a "
-        "WHERE a.workspace = $1 AND a.created_at >= $2 AND a.created_at < $3 "
-        "AND a.status = 'sent' AND a.message_id <> '' AND NOT EXISTS (SELECT 1 FROM events e "
+        "SELECT a.id, a.message_id, a.transport, a.created_at FROM (SELECT id, message_id, "
+        "transport, created_at, seq, status FROM mail_attempts WHERE workspace = $1 AND "
+        "created_at >= $2 AND created_at < $3 ORDER BY created_at DESC LIMIT $5) a "
+        "WHERE a.status = 'sent' AND a.message_id <> '' AND NOT EXISTS (SELECT 1 FROM events e "
         "WHERE e.workspace = $1 AND e.message_id = a.message_id) "
         "ORDER BY a.created_at, a.seq LIMIT $4",
-        params().text(ws).integer(from).integer(to).integer(static_cast<std::int64_t>(limit)),
+        params()
+            .text(ws)
+            .integer(from)
+            .integer(to)
+            .integer(static_cast<std::int64_t>(limit))
+            .integer(static_cast<std::int64_t>(unanswered_scan)),
         "cannot read unanswered sends");
     if (!r) return r.error();
     std::vector<unanswered_send> out;

@@ -129,17 +129,20 @@ class sqlite_pipeline_health final : public pipeline_health_store {
                                                         std::int64_t to,
                                                         std::size_t limit) override {
     std::lock_guard lock(mu_);
-    // mail_attempts_created picks the window; events_message answers each NOT EXISTS.
+    // mail_attempts_created picks the newest `scan` attempts of the window; events_message
+    // answers each NOT EXISTS: the cost is bounded whatever the workspace sends a day.
     auto s = db_->prepare_static(
-        "SELECT a.id, a.message_id, a.transport, a.created_at FROM mail_attempts a "
-        "WHERE a.workspace = ?1 AND a.created_at >= ?2 AND a.created_at < ?3 "
-        "AND a.status = 'sent' AND a.message_id != '' AND NOT EXISTS (SELECT 1 FROM events e "
+        "SELECT a.id, a.message_id, a.transport, a.created_at FROM (SELECT id, message_id, "
+        "transport, created_at, seq, status FROM mail_attempts WHERE workspace = ?1 AND "
+        "created_at >= ?2 AND created_at < ?3 ORDER BY created_at DESC LIMIT ?5) a "
+        "WHERE a.status = 'sent' AND a.message_id != '' AND NOT EXISTS (SELECT 1 FROM events e "
         "WHERE e.workspace = ?1 AND e.message_id = a.message_id) "
         "ORDER BY a.created_at, a.seq LIMIT ?4");
     if (!s) return s.error();
     reset_guard g{**s};
     (*s)->bind(1, ws), (*s)->bind(2, from), (*s)->bind(3, to);
     (*s)->bind(4, static_cast<std::int64_t>(limit));
+    (*s)->bind(5, static_cast<std::int64_t>(unanswered_scan));
     std::vector<unanswered_send> out;
     int rc;
     while ((rc = (*s)->step()) == SQLITE_ROW)
