@@ -6,6 +6,7 @@
 
 #include "import.hpp"
 #include "ingest_observer.hpp"
+#include "pipeline_health.hpp"
 
 namespace sesami::app {
 namespace {
@@ -65,16 +66,80 @@ outcome<void> check_topic(auth& a, aws_connection_service* connections, std::str
                   ", which this workspace does not accept: add AWS account " +
                   std::string(*account) + " under Settings → Source accounts");
 }
+
+// A subscription with raw message delivery on posts the bare SES event: no Type, no Message, no
+// signature, so nothing in it can be trusted. Told apart from other garbage by its SES fields.
+bool raw_ses_event(std::string_view body) {
+  boost::system::error_code ec;
+  const auto doc = boost::json::parse(body, ec);
+  const auto* o = ec ? nullptr : doc.if_object();
+  return o && !o->contains("Type") && !sesami::detail::event_field_in(*o).empty();
+}
+
+// Where a delivery's health is recorded: the verified source, or the kind's endpoint as a whole
+// while nothing in the message is verified (a forged message never names a source).
+struct ingest_origin {
+  std::string workspace;
+  std::string name;
+};
+
+outcome<ingest_report> sns_checked(store::store& s, auth& a, aws::sns_verifier& v,
+                                   std::string_view token, std::string_view body,
+                                   sns_dedupe* shared, aws_connection_service* connections,
+                                   ingest_origin& origin);
+outcome<ingest_report> eventbridge_checked(store::store& s, auth& a, std::string_view token,
+                                           std::string_view secret, std::string_view body,
+                                           ingest_origin& origin);
+
+void record(pipeline_health* health, std::string_view kind, const ingest_origin& origin,
+            const outcome<ingest_report>& r) {
+  if (!health || origin.workspace.empty()) return;
+  if (!r)
+    health->note_error(origin.workspace, kind, origin.name,
+                       r.error().code + ": " + r.error().message, now_ms());
+  else if (r->action == "stored")
+    health->note_events(origin.workspace, kind, origin.name, r->events, now_ms());
+}
 }  // namespace
 
 outcome<ingest_report> ingest_sns(store::store& s, auth& a, aws::sns_verifier& v,
                                   std::string_view token, std::string_view body, sns_dedupe* shared,
-                                  aws_connection_service* connections) {
+                                  aws_connection_service* connections, pipeline_health* health) {
+  ingest_origin origin;
+  auto r = sns_checked(s, a, v, token, body, shared, connections, origin);
+  record(health, "sns", origin, r);
+  return r;
+}
+
+outcome<ingest_report> ingest_eventbridge(store::store& s, auth& a, std::string_view token,
+                                          std::string_view secret, std::string_view body,
+                                          pipeline_health* health) {
+  ingest_origin origin;
+  auto r = eventbridge_checked(s, a, token, secret, body, origin);
+  record(health, "eventbridge", origin, r);
+  return r;
+}
+
+namespace {
+
+outcome<ingest_report> sns_checked(store::store& s, auth& a, aws::sns_verifier& v,
+                                   std::string_view token, std::string_view body,
+                                   sns_dedupe* shared, aws_connection_service* connections,
+                                   ingest_origin& origin) {
   auto target = a.ingest_for_token(token);
   if (!target) return target.error();
   const std::string& ws = target->workspace;
+  origin.workspace = ws;
 
   auto env = parse_sns_envelope(body);
+  if (!env && raw_ses_event(body))
+    return fail("sns.raw_message_delivery",
+                "this is a bare SES event, not an SNS message: raw message delivery is on for "
+                "this subscription; turn it off (SNS console > Subscriptions > this "
+                "subscription > Edit > Raw message delivery, or `aws sns "
+                "set-subscription-attributes --attribute-name RawMessageDelivery "
+                "--attribute-value false`): SESami needs the SNS envelope to check the "
+                "signature");
   if (!env) return fail(env.error().id(), env.error().message);
   // The cheap checks first, so that none of these messages makes us fetch a certificate: the
   // topic's account, nothing beside the envelope, a SubscribeURL we would call.
@@ -89,6 +154,7 @@ outcome<ingest_report> ingest_sns(store::store& s, auth& a, aws::sns_verifier& v
     return fail(aws::to_id(aws::sns_error::cert_url_refused),
                 "SubscribeURL must be https://sns.<region>.amazonaws.com/...; not called");
   if (auto ok = v.verify(*env); !ok) return fail(aws::to_id(ok.error().code), ok.error().message);
+  origin.name = env->topic_arn;  // signed by SNS from here on
 
   ingest_report r;
   r.workspace = ws;
@@ -124,10 +190,12 @@ outcome<ingest_report> ingest_sns(store::store& s, auth& a, aws::sns_verifier& v
   return stored;
 }
 
-outcome<ingest_report> ingest_eventbridge(store::store& s, auth& a, std::string_view token,
-                                          std::string_view secret, std::string_view body) {
+outcome<ingest_report> eventbridge_checked(store::store& s, auth& a, std::string_view token,
+                                           std::string_view secret, std::string_view body,
+                                           ingest_origin& origin) {
   auto target = a.ingest_for_token(token);
   if (!target) return target.error();
+  origin.workspace = target->workspace;
   // Compare hashes in constant time: the stored value is SHA-256 of the secret.
   const auto presented = auth::sha256(secret);
   if (secret.empty() || !auth::equal_secret(presented, target->secret_hash))
@@ -148,7 +216,9 @@ outcome<ingest_report> ingest_eventbridge(store::store& s, auth& a, std::string_
     return fail("eventbridge.account_not_connected",
                 "events from AWS account " + std::string(acct) +
                     " are not accepted: connect the account to this workspace first");
+  origin.name = std::string(acct);  // the secret proved the sender, the account is connected
   return store_parsed(s, target->workspace, parse_batch(body));
 }
+}  // namespace
 
 }  // namespace sesami::app

@@ -20,6 +20,8 @@
 
 namespace sesami::app {
 
+class pipeline_health;
+
 struct ingest_report {
   std::string action;  // "stored", "duplicate-delivery", "subscription-confirmed", "unsubscribed"
   std::string workspace;
@@ -35,13 +37,18 @@ struct ingest_report {
 /// decided on the TopicArn before any certificate is loaded, and never confirmed.
 ///
 /// `shared`: the nodes' shared MessageId memory (Redis), consulted before the store's; may be null.
+/// `health`: where the delivery is recorded (pipeline_health.hpp) once the token named the
+/// workspace — events per verified topic / account, failures (a raw-delivery body, a bad
+/// signature: sns.raw_message_delivery, ...) as the source's last error; may be null.
 outcome<ingest_report> ingest_sns(store::store& s, auth& a, aws::sns_verifier& v,
                                   std::string_view token, std::string_view body,
                                   sns_dedupe* shared = nullptr,
-                                  aws_connection_service* connections = nullptr);
+                                  aws_connection_service* connections = nullptr,
+                                  pipeline_health* health = nullptr);
 
 /// `secret` is the value of the API-key header the EventBridge connection sends.
 outcome<ingest_report> ingest_eventbridge(store::store& s, auth& a, std::string_view token,
-                                          std::string_view secret, std::string_view body);
+                                          std::string_view secret, std::string_view body,
+                                          pipeline_health* health = nullptr);
 
 }  // namespace sesami::app

@@ -10,6 +10,7 @@
 #include <sesami/detail/iso8601.hpp>
 
 #include "import.hpp"
+#include "pipeline_health.hpp"
 
 namespace sesami::app {
 namespace json = boost::json;
@@ -334,6 +335,15 @@ void simulator::run() {
     lock.unlock();
     // The normal ingestion path: parse, identity, store exactly once, suppress.
     auto r = ingest_payload(store_, s.workspace, s.payload, now_ms());
+    if (opt_.health) {
+      if (r)
+        opt_.health->note_events(s.workspace, "simulator", "",
+                                 r->summary.stored + r->summary.duplicates + r->summary.expired,
+                                 now_ms());
+      else
+        opt_.health->note_error(s.workspace, "simulator", "",
+                                r.error().id + ": " + r.error().message, now_ms());
+    }
     lock.lock();
     if (r) {
       ++published_;

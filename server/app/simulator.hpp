@@ -33,6 +33,8 @@
 
 namespace sesami::app {
 
+class pipeline_health;
+
 struct simulator_options {
   double max_send_rate = 14;  // messages per second, like a new SES account's quota
   bool engagement = false;    // simulated opens and clicks after delivery
@@ -42,6 +44,8 @@ struct simulator_options {
   int throttle_first = 0;
   std::string account_id = "000000000000";
   std::string region = "us-east-1";
+  /// Where the events' arrival is recorded (pipeline_health.hpp, source "simulator"); may be null.
+  pipeline_health* health = nullptr;
 };
 
 /// A message id in SES's format: 16 hex digits ("0100" and the send time), a UUID, "-000000".

@@ -8,6 +8,7 @@
 
 #include "import.hpp"
 #include "ingest_observer.hpp"
+#include "pipeline_health.hpp"
 
 namespace sesami::app {
 namespace {
@@ -76,6 +77,11 @@ void sqs_poller::note(int level, std::string_view msg, boost::json::object field
   log_(level, msg, std::move(fields));
 }
 
+void sqs_poller::health_error(std::string_view what) {
+  if (opt_.health && !src_.route)
+    opt_.health->note_error(src_.workspace, "sqs", src_.queue_url, what, now_ms());
+}
+
 void sqs_poller::backoff(bool throttled) {
   // Exponential, doubled again when throttled, capped; reset by the next successful receive.
   auto next = delay_.count() == 0 ? opt_.backoff_min : delay_ * 2;
@@ -122,6 +128,7 @@ void sqs_poller::run() {
     if (!creds) {
       stats_.errors.fetch_add(1, std::memory_order_relaxed);
       note(4, "sqs poller has no credentials", {{"error", std::string_view(creds.error())}});
+      health_error("no credentials for the queue: " + creds.error());
       backoff(false);
       continue;
     }
@@ -142,6 +149,7 @@ void sqs_poller::run() {
            {{"code", std::string_view(e.code)},
             {"status", e.status},
             {"error", std::string_view(e.message)}});
+      if (!throttled) health_error("ReceiveMessage failed: " + e.code + ": " + e.message);
       backoff(throttled);
       continue;
     }
@@ -168,6 +176,9 @@ bool sqs_poller::process(aws::credentials c, std::vector<aws::sqs_message>& batc
            {{"messageId", std::string_view(m.message_id)},
             {"receiveCount", m.receive_count},
             {"code", d.err.id()}});
+      health_error("message " + m.message_id +
+                   " does not parse (left for the dead-letter queue): " + std::string(d.err.id()) +
+                   ": " + d.err.message);
       continue;
     }
     if (src_.route) {
@@ -216,8 +227,16 @@ bool sqs_poller::process(aws::credentials c, std::vector<aws::sqs_message>& batc
     note(
         4, "sqs batch not committed; messages will be redelivered",
         {{"code", committed.error().id()}, {"error", std::string_view(committed.error().message)}});
+    health_error("events not stored (the messages will be redelivered): " +
+                 std::string(committed.error().id()) + ": " + committed.error().message);
     return false;
   }
+  if (opt_.health)
+    for (const auto& [ws, list] : events)
+      if (!list.empty())
+        opt_.health->note_events(ws, src_.route ? "event-bus" : "sqs",
+                                 src_.route ? std::string_view() : std::string_view(src_.queue_url),
+                                 list.size(), now_ms());
   stats_.stored.fetch_add(committed->stored, std::memory_order_relaxed);
   stats_.duplicates.fetch_add(committed->duplicates, std::memory_order_relaxed);
   if (committed->stored > 0)

@@ -31,6 +31,8 @@
 
 namespace sesami::app {
 
+class pipeline_health;
+
 /// Where one message's events go, decided per message: the workspaces to store them in. Empty:
 /// the message is dropped — deleted with its batch, counted, never stored. Used by SESami's
 /// shared event bus (event_bus.hpp), which routes by the event's AWS account.
@@ -61,6 +63,9 @@ struct sqs_poller_options {
   std::chrono::milliseconds backoff_max{30'000};
   std::chrono::milliseconds depth_every{30'000};  // how often GetQueueAttributes refreshes depth
   int delete_attempts = 3;                        // tries of DeleteMessageBatch after a commit
+  /// Where deliveries are recorded (pipeline_health.hpp): a workspace queue's events and errors
+  /// under its queue URL; the event bus's events per workspace routed to. Null: not recorded.
+  pipeline_health* health = nullptr;
 };
 
 /// Counters since start, for /metrics. Read with relaxed loads; exact under quiescence.
@@ -111,6 +116,8 @@ class sqs_poller {
   void backoff(bool throttled);
   void refresh_depth(const aws::credentials& c);
   void note(int level, std::string_view msg, boost::json::object fields);
+  /// The queue's last error for its workspace's health (not for the shared event bus).
+  void health_error(std::string_view what);
 
   store::store& store_;
   sqs_source src_;

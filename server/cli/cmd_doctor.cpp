@@ -23,6 +23,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "../app/pipeline_hints.hpp"
 #include "../aws/credentials.hpp"
 #include "../aws/event_destinations.hpp"
 #include "../aws/ses_v2.hpp"
@@ -112,39 +113,6 @@ std::string hex_token() {
   std::string s;
   for (int i = 0; i < 16; ++i) s += "0123456789abcdef"[d(rd)];
   return s;
-}
-
-/// What to look at when the events do not come back, per delivery path.
-std::string missing_events_hint(const std::string& mode, const std::string& queue_url,
-                                const std::string& config_set) {
-  const std::string cs =
-      config_set.empty() ? "the configuration set" : "configuration set '" + config_set + "'";
-  if (mode.empty())
-    return "the built-in simulator's events did not reach the store: look at the server's log "
-           "for ingestion errors";
-  if (mode == "sqs")
-    return "SES publishes the events of " + cs +
-           " to the default EventBridge bus, the stack's rule puts them on the queue, SESami "
-           "polls it. Check that Settings > AWS holds the stack's QueueUrl output (now: " +
-           (queue_url.empty() ? std::string("none") : queue_url) +
-           "), look for messages in the stack's DeadLetterQueueUrl, and look at the server's log "
-           "for poller errors";
-  if (mode == "api-destination")
-    return "SES publishes the events of " + cs +
-           " to the default EventBridge bus, the stack's API destination posts them to "
-           "/ingest/eventbridge/{token}. Check that the IngestUrl parameter is this SESami's "
-           "public URL with the workspace's current ingest token, that IngestSecret is the "
-           "current ingest secret (redeploy the stack after `sesami workspace rotate-token`), "
-           "that the AWS account is connected (POST /workspace/aws-accounts), and look in the "
-           "stack's DeadLetterQueueUrl for events EventBridge could not deliver";
-  if (mode == "event-bus")
-    return "SES publishes the events of " + cs +
-           " to the default bus, the stack's rule forwards them to SESami's bus. Check that the "
-           "SesamiSide stack lists this account in ConnectedAccountIds, that SESami polls that "
-           "stack's QueueUrl (serve --event-bus-queue), that the role check above passes (the "
-           "bus stores an account's events only in workspaces whose role in it SESami can "
-           "assume), and look in both stacks' dead-letter queues";
-  return "unknown delivery mode '" + mode + "' in Settings > AWS";
 }
 
 struct aws_endpoints {
@@ -416,7 +384,7 @@ int run_doctor(args a) {
       return rep.fail(
           step, "no Send event for " + message_id + " within " + std::to_string(timeout_s) + " s" +
                     (last_error.empty() ? "" : " (" + last_error + ")") + ". " +
-                    missing_events_hint(mode, str_member(settings, "queueUrl"), config_set));
+                    app::missing_events_hint({mode, str_member(settings, "queueUrl"), config_set}));
     if (!delivery)
       return rep.fail(step,
                       "the Send event arrived but no Delivery within " + std::to_string(timeout_s) +

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "../app/import.hpp"
+#include "../app/pipeline_health.hpp"
+#include "../store/pipeline_health_store.hpp"
 #include "cmd_store_common.hpp"
 
 namespace sesami::cli {
@@ -61,6 +63,33 @@ bool import_stream(std::FILE* f, const std::string& name, app::importer& im, pro
     return false;
   }
   return true;
+}
+
+// The workspace's "file import" source (GET /health/sources): when the last import ran, how many
+// events it read, its first rejected item. The events are stored already: a failure here is only
+// a warning.
+void record_health(const store_args& sa, const app::importer& im) {
+  auto db = store::open_pipeline_health(sa.db);
+  if (!db) {
+    std::fprintf(stderr, "sesami import: warning: import not recorded in pipeline health: %s\n",
+                 db.error().message.c_str());
+    return;
+  }
+  app::pipeline_health health(**db);
+  const auto now = app::now_ms();
+  const auto& sum = im.summary();
+  health.note_events(sa.workspace, "import", "", sum.stored + sum.duplicates + sum.expired, now);
+  if (!im.rejected().empty()) {
+    const auto& r = im.rejected().front();
+    health.note_error(sa.workspace, "import", "",
+                      std::to_string(im.rejected().size()) +
+                          " item(s) rejected; the first: " + r.source + ":" +
+                          std::to_string(r.line) + ": " + r.code + ": " + r.message,
+                      now);
+  }
+  if (auto f = health.flush(); !f)
+    std::fprintf(stderr, "sesami import: warning: import not recorded in pipeline health: %s\n",
+                 f.error().message.c_str());
 }
 
 }  // namespace
@@ -135,6 +164,7 @@ int run_import(args a) {
   }
   pr.show(im, true);
   const auto& sum = im.summary();
+  record_health(sa, im);
   if (json) {
     std::printf("{\"read\":%zu,\"stored\":%zu,\"duplicates\":%zu,\"rejected\":%zu", im.read(),
                 sum.stored, sum.duplicates, im.rejected().size());

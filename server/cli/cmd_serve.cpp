@@ -20,11 +20,13 @@
 #include "../app/aws_ingest.hpp"
 #include "../app/ingest_observer.hpp"
 #include "../app/mail.hpp"
+#include "../app/pipeline_health.hpp"
 #include "../app/private_files.hpp"
 #include "../app/rate_limiter.hpp"
 #include "../app/retention.hpp"
 #include "../app/reputation.hpp"
 #include "../app/secret_box.hpp"
+#include "../app/silence_alerts.hpp"
 #include "../app/simulator.hpp"
 #include "../app/webhooks.hpp"
 #include "../aws/credentials.hpp"
@@ -41,6 +43,7 @@
 #include "../store/backup.hpp"
 #include "../store/mail_store.hpp"
 #include "../store/open.hpp"
+#include "../store/pipeline_health_store.hpp"
 #include "../store/redis/client.hpp"
 #include "../store/redis/credential_cache.hpp"
 #include "../store/redis/rate_limiter.hpp"
@@ -448,6 +451,15 @@ int run_serve(args a) {
                      {{"requestId", ctx.request_id}, {"route", ctx.route}, {"error", what}});
   };
   http::api_deps deps{**st, **acc, auth, sns, stats};
+  // Pipeline health (issue #18): every ingestion path records its source's deliveries here.
+  auto health_db = store::open_pipeline_health(sa.db);
+  if (!health_db) {
+    std::fprintf(stderr, "sesami serve: %s\n", health_db.error().message.c_str());
+    return 2;
+  }
+  app::pipeline_health health(**health_db);
+  deps.health = &health;
+  simo.health = &health;
   // Sending: the simulator unless a workspace has an AWS connection (the SES transport plugs in
   // through the resolver).
   simo.engagement = sim_engagement == "on";
@@ -500,6 +512,7 @@ int run_serve(args a) {
   aio.event_bus_queue = event_bus_queue;
   aio.sync_every = std::chrono::minutes(sync_minutes);
   aio.reconcile_every = std::chrono::milliseconds(aws_reconcile_ms);
+  aio.poller.health = &health;
   // SESami's own identity reads SESami's own event-bus queue; a workspace's queue only its role.
   aio.own_credentials = [&own_creds]() -> boost::system::result<aws::credentials, std::string> {
     auto c = own_creds.get();
@@ -600,6 +613,7 @@ int run_serve(args a) {
   mailer->set_gate([&guard](std::string_view ws, bool bulk) { return guard.gate(ws, bulk); });
   deps.guard = &guard;
   deps.alerts = &alerts;
+  app::silence_alerts silence(**st, health, alerts, &aws_conns);
   who.on_disabled = [&alerts](std::string_view ws, std::string_view id, std::string_view url) {
     (void)app::raise_alert(
         alerts, ws,
@@ -691,12 +705,13 @@ int run_serve(args a) {
   aws_ingest.start();
   webhooks.start();   // resumes the outbox where the last run (or a dead node) left it
   retention.start();  // a first pass at once, then as settings change and time passes
-  webhooks.start();  // resumes the outbox where the last run (or a dead node) left it
   app::set_ingest_observer([&guard](std::string_view ws, std::span<const sesami::event> evs) {
     guard.after_ingest(ws, evs);
   });
   guard.start();
   alerts.start();
+  health.start();    // merges the sources' counts into the store every few seconds
+  silence.start();   // silent sources and unanswered sends become alerts, every minute
   const auto startup_us = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - started)
                               .count();
@@ -723,6 +738,8 @@ int run_serve(args a) {
   app::set_ingest_observer({});
   guard.stop();
   alerts.stop();  // an alert mail in hand is finished first
+  silence.stop();
+  health.stop();      // the last counts merged
   http::log::info("stopped");
   return 0;
 }

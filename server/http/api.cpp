@@ -25,6 +25,7 @@
 #include "../app/suppression.hpp"
 #include "cookies.hpp"
 #include "guard_routes.hpp"
+#include "health_routes.hpp"
 #include "log.hpp"
 #include "scopes.hpp"
 #include "ses_api.hpp"
@@ -168,6 +169,13 @@ class api : public std::enable_shared_from_this<api> {
     };
     r.add(verb::get, "/health", bind(&api::health));
     r.add(verb::get, "/metrics", bind(&api::metrics_text));
+    // Pipeline health (issue #18): handlers in health_routes.cpp.
+    r.add(verb::get, "/health/sources", [self = shared_from_this()](context& c) {
+      return self->health_sources(c, health_op::list);
+    });
+    r.add(verb::patch, "/health/sources/{id}", [self = shared_from_this()](context& c) {
+      return self->health_sources(c, health_op::update);
+    });
     r.add(verb::post, "/auth/login", bind(&api::login));
     r.add(verb::post, "/auth/logout", bind(&api::logout));
     r.add(verb::get, "/auth/session", bind(&api::session));
@@ -278,6 +286,10 @@ class api : public std::enable_shared_from_this<api> {
     if (d_.extra_metrics) d_.extra_metrics(res.body());
     if (d_.guard) d_.guard->render_metrics(res.body());
     d_.auth.render_metrics(res.body());
+    if (d_.health) {
+      (void)d_.health->flush();
+      app::render_health_metrics(d_.health->store(), app::now_ms(), res.body());
+    }
     res.keep_alive(ctx.req.keep_alive());
     res.prepare_payload();
     return res;
@@ -1109,13 +1121,14 @@ class api : public std::enable_shared_from_this<api> {
   response ingest_sns(context& ctx) {
     return ingest_result(ctx, "sns",
                          app::ingest_sns(d_.store, d_.auth, d_.sns, ctx.param("token"),
-                                         ctx.req.body(), d_.sns_dedupe, d_.aws));
+                                         ctx.req.body(), d_.sns_dedupe, d_.aws, d_.health));
   }
 
   response ingest_eventbridge(context& ctx) {
-    return ingest_result(ctx, "eventbridge",
-                         app::ingest_eventbridge(d_.store, d_.auth, ctx.param("token"),
-                                                 ctx.header("X-Sesami-Secret"), ctx.req.body()));
+    return ingest_result(
+        ctx, "eventbridge",
+        app::ingest_eventbridge(d_.store, d_.auth, ctx.param("token"),
+                                ctx.header("X-Sesami-Secret"), ctx.req.body(), d_.health));
   }
 
   response bare(context& ctx) {
@@ -1332,6 +1345,21 @@ class api : public std::enable_shared_from_this<api> {
     if (!p->user_id.empty())
       if (auto u = d_.accounts.user_by_id(p->user_id); u && *u) who = (*u)->email;
     return guard_route(ctx, *d_.guard, *d_.alerts, p->workspace, who, op);
+  }
+
+  // A viewer reads the sources and findings; setting a silence window is an admin's.
+  response health_sources(context& ctx, health_op op) {
+    response err;
+    auto p = authenticate(ctx, op == health_op::list ? role::viewer : role::admin, err);
+    if (!p) return err;
+    if (!d_.health)
+      return error_response(ctx, code::shutting_down,
+                            "pipeline health is not available in this process");
+    app::delivery_path path;
+    if (d_.aws && op == health_op::list)
+      if (auto c = d_.aws->get(p->workspace); c && c->connected())
+        path = {c->mode.empty() ? "sqs" : c->mode, c->queue_url, c->configuration_set};
+    return health_sources_route(ctx, *d_.health, p->workspace, path, op);
   }
 
   // ---- members and invitations (docs/security.md, section 3) ----

@@ -15,6 +15,7 @@
 #include "../app/oidc.hpp"
 #include "../app/retention.hpp"
 #include "../app/reputation.hpp"
+#include "../app/pipeline_health.hpp"
 #include "../app/sns_dedupe.hpp"
 #include "../app/suppression_sync.hpp"
 #include "../app/webhooks.hpp"
@@ -78,6 +79,9 @@ struct api_deps {
   /// and the SES API's sends are not gated.
   app::reputation_guard* guard = nullptr;
   app::alerts* alerts = nullptr;
+  /// Pipeline health (GET /health/sources, the ingest routes' records, the metrics gauge); null:
+  /// /health/sources answers 503 and nothing is recorded.
+  app::pipeline_health* health = nullptr;
 };
 
 /// Adds every route (and the static-file fallback) to `r`. `deps` must outlive `r`.

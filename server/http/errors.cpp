@@ -57,6 +57,8 @@ boost::beast::http::status status_for(std::string_view c) noexcept {
       {"sns.topic_not_allowed", s::forbidden},
       // SES fields beside the envelope: not signed, never read.
       {"sns.unsigned_fields", s::bad_request},
+      // A bare SES event: the subscription has raw message delivery on (issue #18).
+      {"sns.raw_message_delivery", s::bad_request},
       {"sns.bad_cert", s::forbidden},
       // Confirming with AWS failed: a gateway problem, not the caller's.
       {"sns.confirm_failed", s::bad_gateway},

@@ -15,8 +15,10 @@
 #include <sesami/parse.hpp>
 
 #include "app/event_bus.hpp"
+#include "app/pipeline_health.hpp"
 #include "aws/sts.hpp"
 #include "standin_process.hpp"
+#include "store/pipeline_health_store.hpp"
 #include "store/store.hpp"
 
 namespace fs = std::filesystem;
@@ -176,10 +178,31 @@ TEST_CASE("sqs poller: poison messages are counted, never deleted, and reach the
   const std::string good = fixture("eventbridge/event-send.json");
   env.aws.send("events", good);
 
-  sesami::app::sqs_poller p(*env.store, env.http, env.source(), quick());
+  // Pipeline health records the queue's events and its last error (issue #18).
+  auto health_db =
+      sesami::store::open_sqlite_pipeline_health((env.dir.path / "sesami.db").string());
+  REQUIRE(health_db);
+  sesami::app::pipeline_health health(**health_db);
+  auto opt = quick();
+  opt.health = &health;
+  sesami::app::sqs_poller p(*env.store, env.http, env.source(), opt);
   p.start();
   REQUIRE(eventually([&] { return env.queued("events-dlq") == 2; }, std::chrono::seconds(20)));
   p.stop();
+  REQUIRE(health.flush());
+  auto sources = (*health_db)->sources("acme", 0);
+  REQUIRE(sources);
+  REQUIRE(sources->size() == 1);
+  const auto& src = sources->front();
+  CHECK(src.kind == "sqs");
+  CHECK(src.name == env.queue_url());
+  CHECK(src.id == sesami::app::source_id("sqs", env.queue_url()));
+  CHECK(src.last_event_at > 0);
+  std::int64_t counted = 0;
+  for (const auto& [hour, n] : src.hours) counted += n;
+  CHECK(counted == static_cast<std::int64_t>(events_in(good)));
+  CHECK(src.last_error.find("does not parse (left for the dead-letter queue)") !=
+        std::string::npos);
   // Each poison body was received maxReceiveCount (2) times before SQS's redrive moved it.
   CHECK(p.stats().poison.load() == 4);
   CHECK(p.stats().deleted.load() == 1);

@@ -524,6 +524,28 @@ CREATE TABLE alerts (
 CREATE UNIQUE INDEX alerts_open ON alerts (workspace, dedupe_key) WHERE resolved_at = 0;
 CREATE INDEX alerts_workspace ON alerts (workspace, created_at);
 CREATE INDEX alerts_to_mail ON alerts (mailed_at) WHERE mailed_at = 0;
+    {13, "pipeline health: event sources, their hourly counts and last errors", R"sql(
+CREATE TABLE ingest_sources (
+  workspace text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  kind text NOT NULL,
+  name text NOT NULL DEFAULT '',
+  first_event_at bigint NOT NULL DEFAULT 0,
+  last_event_at bigint NOT NULL DEFAULT 0,
+  last_error_at bigint NOT NULL DEFAULT 0,
+  last_error text NOT NULL DEFAULT '',
+  silence_window_ms bigint NOT NULL DEFAULT 0,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (workspace, id)
+);
+CREATE TABLE ingest_source_hours (
+  workspace text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  hour bigint NOT NULL,
+  events bigint NOT NULL,
+  PRIMARY KEY (workspace, id, hour)
+);
+CREATE INDEX mail_attempts_created ON mail_attempts (workspace, created_at);
 )sql"},
 };
 

@@ -644,6 +644,33 @@ CREATE TABLE alerts (
 CREATE UNIQUE INDEX alerts_open ON alerts (workspace, dedupe_key) WHERE resolved_at = 0;
 CREATE INDEX alerts_workspace ON alerts (workspace, created_at);
 CREATE INDEX alerts_to_mail ON alerts (mailed_at) WHERE mailed_at = 0;
+    {19, "pipeline health: event sources, their hourly counts and last errors", R"sql(
+-- One row per (workspace, source): an SNS topic, an EventBridge account, an SQS queue, the event
+-- bus, file imports, the simulator. id is derived from kind and name by the app. Times in ms;
+-- 0: never. silence_window_ms 0: the default the app derives from the source's usual rate.
+CREATE TABLE ingest_sources (
+  workspace TEXT NOT NULL,
+  id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  first_event_at INTEGER NOT NULL DEFAULT 0,
+  last_event_at INTEGER NOT NULL DEFAULT 0,
+  last_error_at INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  silence_window_ms INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace, id)
+) WITHOUT ROWID;
+-- Events received per source and hour (hours since the epoch); a few days are kept.
+CREATE TABLE ingest_source_hours (
+  workspace TEXT NOT NULL,
+  id TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  events INTEGER NOT NULL,
+  PRIMARY KEY (workspace, id, hour)
+) WITHOUT ROWID;
+-- Sends whose events never came: attempts by time (silence detection reads a recent window).
+CREATE INDEX mail_attempts_created ON mail_attempts (workspace, created_at);
 )sql"},
 };
 

@@ -7,6 +7,7 @@ import { bucketFor } from '../../../lib/time';
 import { ActivityChart, RateAlerts, RatesCharts, TopLists, TotalsCards } from '../../../components/activity';
 import { Async, Empty } from '../../../components/states';
 import { ReputationPanel } from '../../guard/components/reputation-panel';
+import { HealthStrip } from '../../health/components/health-strip';
 
 const SHORT: Record<Exclude<Preset, 'custom'>, string> = { '24h': '24 h', '7d': '7 days', '30d': '30 days', '90d': '90 days', '1y': '1 year' };
 
@@ -29,6 +30,7 @@ export function OverviewPage(): JSX.Element {
         </div>
       </header>
       <ReputationPanel />
+      <HealthStrip />
       <Async data={stats()} retry={refetch}>{(a) => (
         <Show when={a.events > 0}
           fallback={<Empty>No events in this range yet. Connect AWS in <a href={href('/settings')}>Settings</a> or send a test mail from <a href={href('/send')}>Send</a>.</Empty>}>

@@ -14,6 +14,7 @@ import { setPassword } from '../../auth/auth.api';
 import { Async } from '../../../components/states';
 import { WebhooksSection } from './webhooks';
 import { RetentionControl } from './retention';
+import { SourcesSection } from '../../health/components/sources';
 import { formatTime } from '../../../lib/time';
 import type { ApiError } from '../../../lib/types';
 import type { Role } from '../../auth/auth.api';
@@ -571,6 +572,7 @@ export function SettingsPage(): JSX.Element {
       <AwsSection />
       <IngestSection />
       <SourceAccounts />
+      <SourcesSection />
       <Show when={canAdmin(role()) && session()}>
         <KeysSection />
         <WebhooksSection />
