@@ -14,6 +14,7 @@
 #include "../app/oidc.hpp"
 #include "../app/sns_dedupe.hpp"
 #include "../app/suppression_sync.hpp"
+#include "../app/topics.hpp"
 #include "../app/webhooks.hpp"
 #include "../aws/sns_verify.hpp"
 #include "../store/accounts.hpp"
@@ -68,6 +69,9 @@ struct api_deps {
   std::function<void(boost::json::object&)> extra_health = {};
   /// Sign in with OpenID Connect (serve --oidc-issuer); null: /auth/oidc/* answer 404.
   app::oidc_client* oidc = nullptr;
+  /// Topics and contacts (issue #20: /topics, /contacts, the preference page's choices); null:
+  /// those routes answer 503 and the unsubscribe page offers the one-click unsubscribe only.
+  app::topics* topics = nullptr;
 };
 
 /// Adds every route (and the static-file fallback) to `r`. `deps` must outlive `r`.
