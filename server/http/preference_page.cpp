@@ -128,7 +128,7 @@ response render(const context& ctx, const preference_deps& d,
            "value=\"One-Click\"><p>Unsubscribe from " +
            what + "?</p><button type=\"submit\" name=\"one-click\">Unsubscribe</button></form>";
     else
-      h += "<p>You are unsubscribed from <strong>" + esc(t.topic) + "</strong>.</p>";
+      h += "<p>You no longer receive <strong>" + esc(t.topic) + "</strong>.</p>";
   }
   if (v && !v->topics.empty()) {
     h += "<form method=\"post\"><fieldset><legend>Topics you receive</legend>" + form_fields +

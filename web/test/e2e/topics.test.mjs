@@ -45,13 +45,13 @@ describe('topics and contacts', () => {
       name: 'good.csv', mimeType: 'text/csv',
       buffer: Buffer.from('address,news\nann@example.com,subscribed\nbob@example.com,\n'),
     });
-    await page.getByText('Imported 2 contacts.').waitFor();
+    await page.getByRole('status').filter({ hasText: 'Imported 2 contacts.' }).waitFor();
     await page.locator('tr[data-address="bob@example.com"]').waitFor();
 
     // Search, then edit ann: news unsubscribed.
     await page.getByLabel('Search').fill('ann');
     await page.locator('tr[data-address="bob@example.com"]').waitFor({ state: 'detached' });
-    await page.getByRole('button', { name: 'ann@example.com' }).click();
+    await page.getByRole('button', { name: 'ann@example.com', exact: true }).click();
     const editor = page.getByTestId('contact-editor');
     await editor.getByLabel('news').selectOption('unsubscribed');
     const saved = page.waitForResponse((r) => r.request().method() === 'PUT');
@@ -79,7 +79,7 @@ describe('topics and contacts', () => {
     await page.getByRole('heading', { name: 'Email preferences' }).waitFor();
     await page.getByText('cy@example.com').waitFor();
     await page.getByRole('button', { name: 'Unsubscribe' }).click();
-    await page.getByText('You are unsubscribed from offers.').waitFor();
+    await page.getByRole('status').filter({ hasText: 'You are unsubscribed from offers.' }).waitFor();
     assert.equal((await api(admin, 'GET', '/contacts/cy@example.com')).body.topics.offers, 'unsubscribed');
     const blocked = await api(admin, 'POST', '/mail', {
       from: 'shop@example.com', to: ['cy@example.com'], subject: 'Sale', text: 'Hi', topic: 'offers',
@@ -93,7 +93,7 @@ describe('topics and contacts', () => {
     // Changed their mind: tick offers again on the same page (a real same-origin form post).
     await page.getByRole('checkbox', { name: /offers/ }).check();
     await page.getByRole('button', { name: 'Save preferences' }).click();
-    await page.getByText('Your preferences are saved.').waitFor();
+    await page.getByRole('status').filter({ hasText: 'Your preferences are saved.' }).waitFor();
     assert.equal(await page.getByRole('checkbox', { name: /offers/ }).isChecked(), true);
     assert.equal((await api(admin, 'GET', '/contacts/cy@example.com')).body.topics.offers, 'subscribed');
     assert.deepEqual(realErrors(page), []);

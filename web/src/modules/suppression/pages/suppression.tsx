@@ -159,7 +159,7 @@ export function SuppressionPage(): JSX.Element {
                   </Show></td>
                   <td><span class="badge">{x.source}</span></td><td>{formatTime(x.createdAt)}</td>
                   <td><Show when={canWrite(role())}>
-                    <button type="button" class="link" onClick={() => setEditing(x.address)} aria-label={`Edit the reason of ${x.address}`}>Edit reason</button>{' '}
+                    <button type="button" class="link" onClick={() => setEditing(x.address)} aria-label={`Edit reason for ${x.address}`}>Edit reason</button>{' '}
                     <button type="button" class="link danger" onClick={() => remove(x)} aria-label={`Remove ${x.address}`}>Remove</button>
                   </Show></td>
                 </tr>
