@@ -205,6 +205,9 @@ response preference_page_post(context& ctx, const preference_deps& d) {
   }
   for (const auto& [k, v] : *fields)
     if (k == "topic" && choices.count(v)) choices[v] = true;
+  if (form.empty() && action.empty())  // neither RFC 8058 nor the page's forms
+    return error_response(ctx, "validation.body",
+                          "send List-Unsubscribe=One-Click (RFC 8058) or the page's form");
   if (!d.mail.check_form_token(ctx.param("token"), form))
     return error_response(ctx, "unsubscribe.bad_form",
                           "this form is not from this link's page: open the link again");

@@ -111,8 +111,10 @@ std::string b64url_encode(const std::string& in) {
 
 }  // namespace
 
-TEST_CASE("topics: a topic's one-click link stops that topic only; transactional mail still goes",
-          "[topics]") {
+TEST_CASE(
+    "topics: the one-click link of a topic mail stops that topic only and transactional mail still "
+    "goes",
+    "[topics]") {
   temp_dir dir;
   const auto db = test_db(dir.path);
   server_process srv(dir.path, {"--public-url", "https://mail.example.net/"}, db);
@@ -296,8 +298,9 @@ TEST_CASE("topics: the signed preference page re-subscribes and refuses forgerie
   }
 }
 
-TEST_CASE("contacts: CSV import names its bad lines and writes nothing; export, search, paging",
-          "[topics]") {
+TEST_CASE(
+    "contacts: CSV import names its bad lines and writes nothing and export search and paging work",
+    "[topics]") {
   temp_dir dir;
   const auto db = test_db(dir.path);
   server_process srv(dir.path, {}, db);
@@ -360,8 +363,9 @@ TEST_CASE("contacts: CSV import names its bad lines and writes nothing; export, 
   CHECK(c.get("/contacts/ann@example.com").status == 404);
 }
 
-TEST_CASE("suppression: an imported old bounce keeps its date; reason edits and filters",
-          "[topics][suppression]") {
+TEST_CASE(
+    "suppression: an imported old bounce keeps its date and its reason can be edited and filtered",
+    "[topics][suppression]") {
   temp_dir dir;
   const auto db = test_db(dir.path);
   server_process srv(dir.path, {}, db);
