@@ -174,12 +174,6 @@ response preference_page_get(context& ctx, const preference_deps& d) {
 response preference_page_post(context& ctx, const preference_deps& d) {
   auto t = d.mail.check_token(ctx.param("token"));
   if (!t) return error_response(ctx, t.error().code, t.error().message);
-  // Cross-site form posts are refused whatever they carry (a page of ours sends this origin).
-  const auto site = ctx.header("Sec-Fetch-Site");
-  const auto origin = ctx.header("Origin");
-  if (site == "cross-site" || (!origin.empty() && !same_origin(ctx, d.public_url, origin)))
-    return error_response(ctx, "unsubscribe.foreign_origin",
-                          "this form may only be sent from its own page");
   const std::string& body = ctx.req.body();
   // RFC 8058: the body is "List-Unsubscribe=One-Click" (form-encoded, from a mail client or
   // from the page's button).
@@ -192,6 +186,14 @@ response preference_page_post(context& ctx, const preference_deps& d) {
                   u->topic.empty() ? "You are unsubscribed: no more mail will be sent to you."
                                    : "You are unsubscribed from " + u->topic + ".");
   }
+  // The page's forms (which can re-subscribe) are refused from another site whatever they carry
+  // (a page of ours sends this origin). The one-click above needs no such check: mail providers
+  // post it from anywhere, and all it can do is what the link grants.
+  const auto site = ctx.header("Sec-Fetch-Site");
+  const auto origin = ctx.header("Origin");
+  if (site == "cross-site" || (!origin.empty() && !same_origin(ctx, d.public_url, origin)))
+    return error_response(ctx, "unsubscribe.foreign_origin",
+                          "this form may only be sent from its own page");
   auto fields = parse_query(body);
   if (!fields)
     return error_response(ctx, "validation.body",
