@@ -4,8 +4,10 @@
 // is run as a formula by Excel, LibreOffice and Google Sheets (CSV injection). Such a cell is
 // written with a leading apostrophe (OWASP's advice), which spreadsheets show as text; importing
 // SESami's own CSV removes it again. The dashboard's exports do the same (web/src/lib/csv.ts).
+#include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sesami::app {
 
@@ -23,5 +25,17 @@ void append_csv_cell(std::string& out, std::string_view v);
 constexpr std::string_view csv_cell_value(std::string_view v) noexcept {
   return v.size() > 1 && v[0] == '\'' && csv_formula_like(v.substr(1)) ? v.substr(1) : v;
 }
+
+/// One record of CSV text: its fields as written (quotes removed), the 1-based line where it
+/// starts, and what is wrong with it (empty when well-formed).
+struct csv_record {
+  std::size_t line = 0;
+  std::vector<std::string> fields;
+  std::string problem;
+};
+/// The records of RFC 4180 text (CRLF or LF; quoted fields may span lines). A leading BOM and
+/// blank lines are skipped; a malformed record is still returned, with its problem, so that a
+/// caller can name every bad line at once.
+std::vector<csv_record> read_csv(std::string_view text);
 
 }  // namespace sesami::app

@@ -39,6 +39,7 @@
 
 #include "import.hpp"
 #include "suppression.hpp"
+#include "topic_gate.hpp"
 
 namespace sesami::app {
 namespace json = boost::json;
@@ -181,12 +182,21 @@ outcome<std::optional<std::string>> correlation_field(const json::object& o) {
   return c;
 }
 
+outcome<std::optional<std::string>> topic_field(const json::object& o) {
+  auto t = opt_string(o, "topic", true, 64);
+  if (!t) return t.error();
+  if (*t && !valid_topic_name(**t))
+    return bad("topic", "a topic name (1-64 letters, digits, '_' or '-')");
+  return t;
+}
+
 struct send_request {
   outgoing_mail mail;
   std::optional<std::string> correlation_id;
   std::optional<std::string> configuration_set;
   bool list_unsubscribe = true;
-  std::string subject;  // for the attempt log
+  std::optional<std::string> topic;  // issue #20: none is transactional mail
+  std::string subject;               // for the attempt log
 };
 
 outcome<send_request> parse_send(const json::object& o) {
@@ -204,7 +214,8 @@ outcome<send_request> parse_send(const json::object& o) {
                                                "tags",
                                                "correlationId",
                                                "configurationSet",
-                                               "listUnsubscribe"};
+                                               "listUnsubscribe",
+                                               "topic"};
   for (const auto& kv : o)
     if (std::find(std::begin(known), std::end(known), kv.key()) == std::end(known))
       return bad("field", "unknown field '" + std::string(kv.key()) + "'");
@@ -303,6 +314,9 @@ outcome<send_request> parse_send(const json::object& o) {
     if (!lu->is_bool()) return bad("listUnsubscribe", "true or false");
     r.list_unsubscribe = lu->get_bool();
   }
+  auto topic = topic_field(o);
+  if (!topic) return topic.error();
+  r.topic = std::move(*topic);
   return r;
 }
 
@@ -417,12 +431,11 @@ bool mailer::take_rate(const transport_choice& c, double n, bool bounded) {
 
 // ---- tokens
 // ---------------------------------------------------------------------------------------
-std::string mailer::token_mac(std::string_view payload) const {
+std::string mailer::token_mac(std::string_view payload, std::string_view domain) const {
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
   crypto_auth_hmacsha256_state st;
   crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(secret_.data()),
                               secret_.size());
-  static constexpr std::string_view domain("unsubscribe\0", 12);
   crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(domain.data()),
                                 domain.size());
   crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(payload.data()),
@@ -431,12 +444,16 @@ std::string mailer::token_mac(std::string_view payload) const {
   return std::string(reinterpret_cast<const char*>(mac), sizeof mac);
 }
 
-std::string mailer::unsubscribe_url(std::string_view workspace, std::string_view address) const {
+std::string mailer::unsubscribe_url(std::string_view workspace, std::string_view address,
+                                    std::string_view topic) const {
   const auto base = public_url();
   if (base.empty()) return {};
+  // A topic link's payload has a third part: the MAC covers it, so a link cannot be moved to
+  // another topic, nor turned into (or out of) a link that stops every mail.
   std::string payload(workspace);
   payload += '\0';
   payload += ascii_lower(address);
+  if (!topic.empty()) payload += '\0', payload += topic;
   return base + "/unsubscribe/" + base64url_encode(payload) + "." +
          base64url_encode(token_mac(payload));
 }
@@ -454,12 +471,32 @@ outcome<mailer::unsubscribe_target> mailer::check_token(std::string_view token) 
   if (sodium_memcmp(expect.data(), mac->data(), expect.size()) != 0) return refused;
   const auto nul = payload->find('\0');
   if (nul == std::string::npos) return refused;
-  return unsubscribe_target{payload->substr(0, nul), payload->substr(nul + 1)};
+  const auto nul2 = payload->find('\0', nul + 1);
+  if (nul2 == std::string::npos)
+    return unsubscribe_target{payload->substr(0, nul), payload->substr(nul + 1), {}};
+  return unsubscribe_target{payload->substr(0, nul), payload->substr(nul + 1, nul2 - nul - 1),
+                            payload->substr(nul2 + 1)};
+}
+
+std::string mailer::form_token(std::string_view token) const {
+  return base64url_encode(token_mac(token, std::string_view("preferences-form\0", 17)));
+}
+
+bool mailer::check_form_token(std::string_view token, std::string_view form) const {
+  const auto expect = form_token(token);
+  return form.size() == expect.size() &&
+         sodium_memcmp(expect.data(), form.data(), expect.size()) == 0;
 }
 
 outcome<mailer::unsubscribe_target> mailer::unsubscribe(std::string_view token) {
   auto t = check_token(token);
   if (!t) return t.error();
+  if (!t->topic.empty()) {  // a topic mail's link: that topic only, the rest still arrives
+    if (!topics_) return failure{"http.shutting_down", "topics are not available"};
+    if (auto r = topics_->choose(t->workspace, t->address, {{t->topic, false}}); !r)
+      return r.error();
+    return t;
+  }
   store::suppression_entry e;
   e.address = t->address;
   e.reason = "unsubscribe";
@@ -554,6 +591,14 @@ mail_reply mailer::send_prepared(std::string_view workspace, prepared& p) {
     }
     *list = std::move(keep);
   }
+  if (req.topic) {  // mail on a topic: only to those subscribed (app/topic_gate.cpp)
+    auto gate = apply_topic(topics_, workspace, *req.topic, sent_to, suppressed);
+    if (!gate) return error_reply(gate.error());
+    for (auto* list : {&req.mail.to, &req.mail.cc, &req.mail.bcc})
+      std::erase_if(*list, [&](const std::string& a) {
+        return std::find(sent_to.begin(), sent_to.end(), address_of(a)) == sent_to.end();
+      });
+  }
 
   store::mail_attempt at;
   at.id = new_id("att_");
@@ -581,9 +626,10 @@ mail_reply mailer::send_prepared(std::string_view workspace, prepared& p) {
   m.configuration_set = req.configuration_set.value_or(choice->configuration_set);
   m.tags.push_back({"sesami-workspace", tag_safe(workspace)});
   if (req.correlation_id) m.tags.push_back({"sesami-correlation-id", *req.correlation_id});
+  if (req.topic) m.tags.push_back({"sesami-topic", *req.topic});
   std::string unsubscribe_link;
   if (req.list_unsubscribe && !m.raw && sent_to.size() == 1 && !public_url().empty()) {
-    unsubscribe_link = unsubscribe_url(workspace, sent_to[0]);
+    unsubscribe_link = unsubscribe_url(workspace, sent_to[0], req.topic.value_or(""));
     m.headers.push_back({"List-Unsubscribe", "<" + unsubscribe_link + ">"});
     m.headers.push_back({"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"});
   }
@@ -680,6 +726,7 @@ struct bulk_request {
   std::vector<mail_tag> tags;
   std::optional<std::string> correlation_id, configuration_set;
   bool list_unsubscribe = true;
+  std::optional<std::string> topic;
 };
 
 outcome<bulk_request> parse_bulk_head(const json::object& o) {
@@ -709,6 +756,9 @@ outcome<bulk_request> parse_bulk_head(const json::object& o) {
     if (!lu->is_bool()) return bad("listUnsubscribe", "true or false");
     r.list_unsubscribe = lu->get_bool();
   }
+  auto topic = topic_field(o);
+  if (!topic) return topic.error();
+  r.topic = std::move(*topic);
   return r;
 }
 
@@ -743,8 +793,8 @@ mail_reply mailer::bulk(std::string_view workspace, std::string_view body) {
   if (!v.is_object()) return error_reply({"sesami.not_an_object", "expected a JSON object"});
   auto& o = v.get_object();
   static constexpr std::string_view known[] = {
-      "from", "replyTo",       "template",         "destinations",
-      "tags", "correlationId", "configurationSet", "listUnsubscribe"};
+      "from",          "replyTo",          "template",        "destinations", "tags",
+      "correlationId", "configurationSet", "listUnsubscribe", "topic"};
   for (const auto& kv : o)
     if (std::find(std::begin(known), std::end(known), kv.key()) == std::end(known))
       return error_reply(bad("field", "unknown field '" + std::string(kv.key()) + "'"));
@@ -752,6 +802,12 @@ mail_reply mailer::bulk(std::string_view workspace, std::string_view body) {
   if (!head) return error_reply(head.error());
   if (gate_)
     if (auto refused = gate_(workspace, true)) return error_reply(*refused);
+  if (head->topic) {  // a topic that does not exist is refused now, not by the worker later
+    std::vector<std::string> kept;
+    std::vector<std::pair<std::string, std::string>> supp;
+    if (auto g = apply_topic(topics_, workspace, *head->topic, kept, supp); !g)
+      return error_reply(g.error());
+  }
   const auto* d = o.if_contains("destinations");
   if (!d || !d->is_array() || d->get_array().empty() ||
       d->get_array().size() > max_bulk_destinations)
@@ -904,6 +960,7 @@ bool mailer::work_one_job() {
     bm.default_tags.push_back({"sesami-bulk-id", tag_safe(job.id)});
     if (head->correlation_id)
       bm.default_tags.push_back({"sesami-correlation-id", *head->correlation_id});
+    if (head->topic) bm.default_tags.push_back({"sesami-topic", *head->topic});
     bm.configuration_set = head->configuration_set.value_or(choice->configuration_set);
 
     // Per destination: suppressed addresses removed; a destination with none left is skipped.
@@ -933,6 +990,18 @@ bool mailer::work_one_job() {
         *l = std::move(keep);
       }
       if (store_failed) return true;  // retried after the lease, from this batch
+      if (head->topic) {              // as a single send: only to those subscribed to the topic
+        auto gate = apply_topic(topics_, ws, *head->topic, rc, supp);
+        if (!gate && gate.error().code.starts_with("validation.")) {  // the topic was deleted
+          (void)mail_.finish_bulk(job.id, "failed", now_ms());
+          return true;
+        }
+        if (!gate) return true;  // the store: retried after the lease, from this batch
+        for (auto* l : {&d->to, &d->cc, &d->bcc})
+          std::erase_if(*l, [&](const std::string& a) {
+            return std::find(rc.begin(), rc.end(), address_of(a)) == rc.end();
+          });
+      }
       if (rc.empty()) {
         ++n_suppressed;
         log.push_back(record(*d, "suppressed", "", "mail.all_suppressed",
@@ -942,7 +1011,8 @@ bool mailer::work_one_job() {
       // Like a single send: a destination left with one recipient gets its own one-click
       // unsubscribe link (RFC 8058), as SendBulkEmail's per-entry ReplacementHeaders.
       if (head->list_unsubscribe && rc.size() == 1 && !public_url().empty()) {
-        d->headers.push_back({"List-Unsubscribe", "<" + unsubscribe_url(ws, rc[0]) + ">"});
+        d->headers.push_back(
+            {"List-Unsubscribe", "<" + unsubscribe_url(ws, rc[0], head->topic.value_or("")) + ">"});
         d->headers.push_back({"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"});
       }
       sent_to.push_back(std::move(rc));

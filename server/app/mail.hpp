@@ -27,6 +27,7 @@
 #include "mail_transport.hpp"
 #include "rate_limiter.hpp"
 #include "secret_box.hpp"
+#include "topics.hpp"
 
 namespace sesami::app {
 
@@ -89,13 +90,24 @@ class mailer {
   // ---- one-click unsubscribe (RFC 8058) ----
   struct unsubscribe_target {
     std::string workspace, address;
+    std::string topic;  // a topic mail's link: that topic only; empty: every mail (suppression)
   };
-  /// The link for `address` in `workspace` (empty when no public URL is configured).
-  std::string unsubscribe_url(std::string_view workspace, std::string_view address) const;
+  /// The link for `address` in `workspace` (empty when no public URL is configured); with a
+  /// topic, the link of that topic's mail (signed over workspace, address and topic).
+  std::string unsubscribe_url(std::string_view workspace, std::string_view address,
+                              std::string_view topic = {}) const;
   /// Checks a token's signature; "unsubscribe.bad_token" when it was altered or is not ours.
   outcome<unsubscribe_target> check_token(std::string_view token) const;
-  /// Adds the token's address to its workspace's suppression list (reason "unsubscribe").
+  /// One-click: a topic link unsubscribes from its topic only; a link without a topic adds the
+  /// address to its workspace's suppression list (reason "unsubscribe").
   outcome<unsubscribe_target> unsubscribe(std::string_view token);
+  /// The preference form's anti-forgery value for a link token (HMAC, its own domain): a POST
+  /// that changes choices must carry the value the page gave out.
+  std::string form_token(std::string_view token) const;
+  bool check_form_token(std::string_view token, std::string_view form) const;
+  /// Topics and preferences (issue #20): `"topic"` on POST /mail and /mail/bulk. Null: a request
+  /// naming a topic is refused. Set before start().
+  void set_topics(topics* t) { topics_ = t; }
 
   /// Sets the base of unsubscribe links (when it is known only once the listener is up).
   void set_public_url(std::string url);
@@ -117,7 +129,8 @@ class mailer {
   /// Waits for `n` rate tokens; false on stop, or when `bounded` and the wait would exceed
   /// rate_wait_max_ms (a request waits that long at most; the bulk worker as long as it takes).
   bool take_rate(const transport_choice& c, double n, bool bounded = true);
-  std::string token_mac(std::string_view payload) const;
+  std::string token_mac(std::string_view payload,
+                        std::string_view domain = std::string_view("unsubscribe\0", 12)) const;
   std::string public_url() const;
 
   store::store& store_;
@@ -127,7 +140,8 @@ class mailer {
   send_gate gate_;
   mail_options opt_;
   std::string secret_;  // HMAC key of unsubscribe tokens (sealed in the database)
-  std::string owner_;   // this process's bulk lease owner id
+  topics* topics_ = nullptr;
+  std::string owner_;  // this process's bulk lease owner id
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -56,59 +56,12 @@ std::string suppression_to_csv(std::span<const store::suppression_entry> entries
 
 csv_import suppression_from_csv(std::string_view text, std::int64_t now) {
   csv_import res;
-  std::size_t pos = 0, line = 1;
-  if (text.starts_with("\xEF\xBB\xBF")) pos = 3;  // a BOM from spreadsheet exports
   bool first_record = true;
-  while (pos < text.size()) {
-    // One record: fields until an unquoted line end (quoted fields may span lines).
-    const std::size_t record_line = line;
-    std::vector<std::string> fields(1);
-    bool bad = false;
-    std::string problem;
-    bool in_quotes = false, was_quoted = false, after_quote = false;
-    for (;;) {
-      if (pos >= text.size()) {
-        if (in_quotes) bad = true, problem = "unterminated quoted field";
-        break;
-      }
-      const char c = text[pos++];
-      if (in_quotes) {
-        if (c == '"') {
-          if (pos < text.size() && text[pos] == '"') {
-            fields.back().push_back('"');
-            ++pos;
-          } else {
-            in_quotes = false;
-            after_quote = true;
-          }
-        } else {
-          if (c == '\n') ++line;
-          fields.back().push_back(c);
-        }
-        continue;
-      }
-      if (c == ',') {
-        fields.emplace_back();
-        was_quoted = after_quote = false;
-      } else if (c == '\r' && pos < text.size() && text[pos] == '\n') {
-        continue;  // CRLF: the '\n' ends the record
-      } else if (c == '\n') {
-        ++line;
-        break;
-      } else if (c == '"') {
-        if (!fields.back().empty() || was_quoted) {
-          bad = true, problem = "a quote inside an unquoted field";
-          fields.back().push_back(c);
-        } else {
-          in_quotes = was_quoted = true;
-        }
-      } else {
-        if (after_quote && c != ' ' && c != '\t')
-          bad = true, problem = "text after a closing quote";
-        fields.back().push_back(c);
-      }
-    }
-    if (fields.size() == 1 && trim(fields[0]).empty() && !bad) continue;  // blank line
+  for (auto& rec : read_csv(text)) {
+    const std::size_t record_line = rec.line;
+    auto& fields = rec.fields;
+    const bool bad = !rec.problem.empty();
+    const std::string& problem = rec.problem;
     if (first_record) {
       first_record = false;
       if (ascii_lower(trim(fields[0])) == "address") continue;  // the header

@@ -49,6 +49,7 @@
 #include "../store/redis/rate_limiter.hpp"
 #include "../store/redis/sns_dedupe.hpp"
 #include "../store/suppression_sync_store.hpp"
+#include "../store/topic_store.hpp"
 #include "../store/webhook_store.hpp"
 #include "cmd_store_common.hpp"
 #include "serve_env.hpp"
@@ -591,6 +592,15 @@ int run_serve(args a) {
     return 2;
   }
   deps.mail = &*mailer;
+  // Topics and preferences (issue #20): /topics, /contacts, "topic" on sends, the preference page.
+  auto topic_db = store::open_topics(sa.db);
+  if (!topic_db) {
+    std::fprintf(stderr, "sesami serve: %s\n", topic_db.error().message.c_str());
+    return 2;
+  }
+  app::topics topics(**topic_db, **st);
+  deps.topics = &topics;
+  mailer->set_topics(&topics);
   auto webhook_db = store::open_webhooks(sa.db);
   if (!webhook_db) {
     std::fprintf(stderr, "sesami serve: %s\n", webhook_db.error().message.c_str());

@@ -27,9 +27,11 @@
 #include "guard_routes.hpp"
 #include "health_routes.hpp"
 #include "log.hpp"
+#include "preference_page.hpp"
 #include "scopes.hpp"
 #include "ses_api.hpp"
 #include "static_files.hpp"
+#include "topic_routes.hpp"
 #include "webhook_routes.hpp"
 
 namespace sesami::http {
@@ -187,6 +189,7 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::get, "/suppression-list", bind(&api::suppression_list));
     r.add(verb::post, "/suppression-list", bind(&api::suppression_add));
     r.add(verb::delete_, "/suppression-list/{address}", bind(&api::suppression_remove));
+    r.add(verb::patch, "/suppression-list/{address}", bind(&api::suppression_patch));
     r.add(verb::post, "/suppression-list/sync", bind(&api::suppression_sync_run));
     r.add(verb::get, "/suppression-list/sync", bind(&api::suppression_sync_last));
     r.add(verb::get, "/verify-sts", bind(&api::verify_sts));
@@ -242,6 +245,20 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::get, "/alerts", guarded(guard_op::alerts));
     r.add(verb::post, "/alerts/read", guarded(guard_op::read_all));
     r.add(verb::post, "/alerts/{id}/read", guarded(guard_op::read));
+    // Topics and contacts (issue #20): handlers in topic_routes.cpp; viewers read, admins write.
+    auto topic = [this](topic_op op) {
+      return [self = shared_from_this(), op](context& c) { return self->topic_call(c, op); };
+    };
+    r.add(verb::post, "/topics", topic(topic_op::create));
+    r.add(verb::get, "/topics", topic(topic_op::list));
+    r.add(verb::patch, "/topics/{name}", topic(topic_op::update));
+    r.add(verb::delete_, "/topics/{name}", topic(topic_op::remove));
+    r.add(verb::get, "/contacts", topic(topic_op::contacts));
+    r.add(verb::get, "/contacts/export", topic(topic_op::export_csv));  // before {address}
+    r.add(verb::post, "/contacts/import", topic(topic_op::import_csv));
+    r.add(verb::get, "/contacts/{address}", topic(topic_op::contact));
+    r.add(verb::put, "/contacts/{address}", topic(topic_op::put_contact));
+    r.add(verb::delete_, "/contacts/{address}", topic(topic_op::remove_contact));
     if (opt_.bench_endpoint) r.add(verb::post, "/bench/bare", bind(&api::bare));
     if (opt_.debug_routes)
       r.add(verb::get, "/debug/fail", [](context&) -> response {
@@ -619,6 +636,13 @@ class api : public std::enable_shared_from_this<api> {
     for (const auto& [k, v] : ctx.query) {
       if (k == "contains") {
         q.contains = ascii_lower(v);
+      } else if (k == "reason") {
+        q.reason = v;
+      } else if (k == "source") {
+        q.source = store::parse_suppression_source(v);
+        if (!q.source)
+          return error_response(ctx, "validation.source",
+                                "source: event, manual, import or ses-sync");
       } else if (k == "cursor") {
         q.cursor = v;
       } else if (k == "format") {
@@ -701,6 +725,30 @@ class api : public std::enable_shared_from_this<api> {
     if (!found) return fail_store(ctx, found.error());
     return json_response(ctx, *added ? status::created : status::ok,
                          {{"added", *added == 1}, {"entry", entry_json(found->value_or(e))}});
+  }
+
+  // PATCH /suppression-list/{address} {"reason"}: the entry keeps its source and date.
+  response suppression_patch(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::admin, err);
+    if (!p) return err;
+    auto body = body_object(ctx, err);
+    if (!body) return err;
+    for (const auto& kv : *body)
+      if (kv.key() != "reason")
+        return error_response(ctx, "validation.field",
+                              "unknown field '" + std::string(kv.key()) + "' (only reason)");
+    const auto reason = str_field(*body, "reason");
+    if (!reason || reason->empty())
+      return error_response(ctx, "validation.reason", "reason: a non-empty string");
+    if (app::reason_too_long(*reason))
+      return error_response(
+          ctx, "validation.reason_too_long",
+          "reason: at most " + std::to_string(app::max_reason_chars) + " characters");
+    auto r = d_.store.set_suppression_reason(p->workspace, ctx.param("address"), *reason);
+    if (!r) return fail_store(ctx, r.error());
+    if (!*r) return error_response(ctx, code::not_found, "address not on the suppression list");
+    return json_response(ctx, status::ok, entry_json(**r));
   }
 
   response suppression_remove(context& ctx) {
@@ -1011,87 +1059,16 @@ class api : public std::enable_shared_from_this<api> {
     return raw_json(ctx, status::ok, std::move(*r));
   }
 
-  // ---- one-click unsubscribe (RFC 8058): no sign-in, the signed token is the authority ----
-  static std::string html_escape(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-      switch (c) {
-        case '&':
-          out += "&amp;";
-          break;
-        case '<':
-          out += "&lt;";
-          break;
-        case '>':
-          out += "&gt;";
-          break;
-        case '"':
-          out += "&quot;";
-          break;
-        case '\'':
-          out += "&#39;";
-          break;
-        default:
-          out += c;
-      }
-    }
-    return out;
-  }
-
-  static response html_page(const context& ctx, status st, std::string_view title,
-                            std::string_view inner) {
-    response res{st, ctx.req.version()};
-    res.set(bhttp::field::content_type, "text/html; charset=utf-8");
-    res.set(bhttp::field::cache_control, "no-store");
-    res.set("Referrer-Policy", "no-referrer");
-    res.set("Content-Security-Policy",
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'");
-    res.set("X-Request-Id", ctx.request_id);
-    std::string body =
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-        "content=\"width=device-width, initial-scale=1\"><title>";
-    body += title;
-    body +=
-        "</title><style>body{font:1.1rem/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem "
-        "auto;padding:0 1rem}button{font:inherit;padding:.6rem 1.2rem}</style></head><body><main>";
-    body += inner;
-    body += "</main></body></html>";
-    res.body() = std::move(body);
-    res.keep_alive(ctx.req.keep_alive());
-    res.prepare_payload();
-    return res;
-  }
-
+  // ---- one-click unsubscribe (RFC 8058) and the preference page: no sign-in, the signed token
+  // is the authority (preference_page.cpp) ----
   response unsubscribe_page(context& ctx) {
     if (!d_.mail) return error_response(ctx, code::shutting_down, "sending is not available");
-    auto t = d_.mail->check_token(ctx.param("token"));
-    if (!t)
-      return html_page(ctx, status::bad_request, "Link not valid",
-                       "<h1>This link is not valid</h1><p>It may have been altered. Use the "
-                       "unsubscribe link of the message itself.</p>");
-    // A confirmation only: link scanners follow GET links, so GET never changes anything.
-    return html_page(ctx, status::ok, "Unsubscribe",
-                     "<h1>Unsubscribe</h1><p>Stop sending mail to <strong>" +
-                         html_escape(t->address) +
-                         "</strong>?</p><form method=\"post\"><input type=\"hidden\" "
-                         "name=\"List-Unsubscribe\" value=\"One-Click\"><button "
-                         "type=\"submit\">Unsubscribe</button></form>");
+    return preference_page_get(ctx, {*d_.mail, d_.topics, d_.store, opt_.public_url});
   }
 
   response unsubscribe_post(context& ctx) {
     if (!d_.mail) return error_response(ctx, code::shutting_down, "sending is not available");
-    // RFC 8058: the body is "List-Unsubscribe=One-Click" (form-encoded, from a mail client or
-    // from our confirmation page).
-    if (ctx.req.body().find("List-Unsubscribe=One-Click") == std::string::npos)
-      return error_response(ctx, "validation.body",
-                            "send the body List-Unsubscribe=One-Click (RFC 8058)");
-    auto t = d_.mail->unsubscribe(ctx.param("token"));
-    if (!t) return fail(ctx, t.error());
-    log::info("unsubscribed", {{"requestId", ctx.request_id}, {"workspace", t->workspace}});
-    return html_page(ctx, status::ok, "Unsubscribed",
-                     "<h1>You are unsubscribed</h1><p>No more mail will be sent to <strong>" +
-                         html_escape(t->address) + "</strong>.</p>");
+    return preference_page_post(ctx, {*d_.mail, d_.topics, d_.store, opt_.public_url});
   }
 
   // ---- ingestion ----
@@ -1322,6 +1299,15 @@ class api : public std::enable_shared_from_this<api> {
     if (!r) return fail(ctx, r.error());
     if (!*r) return error_response(ctx, code::not_found, "no such API key (or revoked already)");
     return no_content(ctx);
+  }
+
+  response topic_call(context& ctx, topic_op op) {
+    response err;
+    auto p = authenticate(ctx, topic_op_writes(op) ? role::admin : role::viewer, err);
+    if (!p) return err;
+    if (!d_.topics)
+      return error_response(ctx, code::shutting_down, "topics are not available in this process");
+    return topic_route(ctx, *d_.topics, p->workspace, op);
   }
 
   response webhook(context& ctx, webhook_op op) {

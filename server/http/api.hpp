@@ -18,6 +18,7 @@
 #include "../app/pipeline_health.hpp"
 #include "../app/sns_dedupe.hpp"
 #include "../app/suppression_sync.hpp"
+#include "../app/topics.hpp"
 #include "../app/webhooks.hpp"
 #include "../aws/sns_verify.hpp"
 #include "../store/accounts.hpp"
@@ -82,6 +83,9 @@ struct api_deps {
   /// Pipeline health (GET /health/sources, the ingest routes' records, the metrics gauge); null:
   /// /health/sources answers 503 and nothing is recorded.
   app::pipeline_health* health = nullptr;
+  /// Topics and contacts (issue #20: /topics, /contacts, the preference page's choices); null:
+  /// those routes answer 503 and the unsubscribe page offers the one-click unsubscribe only.
+  app::topics* topics = nullptr;
 };
 
 /// Adds every route (and the static-file fallback) to `r`. `deps` must outlive `r`.

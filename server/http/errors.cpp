@@ -81,6 +81,14 @@ boost::beast::http::status status_for(std::string_view c) noexcept {
       // The reputation guard paused the workspace's sending (app/reputation.hpp).
       {"mail.paused", s::conflict},
       {"unsubscribe.bad_token", s::bad_request},
+      // The preference page's forms (http/preference_page.cpp): another site's post, or a form
+      // that is not the link's page's.
+      {"unsubscribe.foreign_origin", s::forbidden},
+      {"unsubscribe.bad_form", s::forbidden},
+      // Topics and contacts (app/topics.hpp).
+      {"topics.not_found", s::not_found},
+      {"topics.exists", s::conflict},
+      {"contacts.not_found", s::not_found},
       // AWS connection checks (app/aws_connection.hpp): throttling is transient; every other aws.*
       // problem is an upstream refusal the workspace's admin fixes in AWS (502, see below).
       {"aws.throttled", s::service_unavailable},

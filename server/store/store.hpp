@@ -212,7 +212,9 @@ struct suppression_entry {
 };
 
 struct suppression_query {
-  std::string contains;  // substring of the address; empty: all
+  std::string contains;                      // substring of the address; empty: all
+  std::string reason;                        // exactly this reason; empty: any
+  std::optional<suppression_source> source;  // this source only; nullopt: any
   std::size_t limit = 100;
   std::string cursor;  // opaque; entries are ordered by address
 };
@@ -304,6 +306,10 @@ class store {
                                                std::span<const suppression_entry> entries) = 0;
   /// Returns true when the address was on the list.
   virtual result<bool> remove_suppression(std::string_view workspace, std::string_view address) = 0;
+  /// Replaces an entry's reason (PATCH /suppression-list/{address}); the entry as it is now,
+  /// nullopt when the address is not on the list. Its source and date stay.
+  virtual result<std::optional<suppression_entry>> set_suppression_reason(
+      std::string_view workspace, std::string_view address, std::string_view reason) = 0;
 
   // maintenance
   /// Deletes raw events older than the workspace's retention in transactions of `batch` rows,

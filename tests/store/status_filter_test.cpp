@@ -199,6 +199,8 @@ TEST_CASE("migration 11 files an existing database's events under their pairs' s
                                 "DROP TABLE soft_bounces; DROP TABLE alerts; "
                                 "DROP TABLE ingest_sources; DROP TABLE ingest_source_hours; "
                                 "DROP INDEX mail_attempts_created; "
+                                "DROP TABLE topics; DROP TABLE contacts; "
+                                "DROP TABLE contact_topics; "
                                 "DROP INDEX ingest_tokens_previous; "
                                 "ALTER TABLE ingest_tokens DROP COLUMN token_sealed; "
                                 "ALTER TABLE ingest_tokens DROP COLUMN secret_sealed; "

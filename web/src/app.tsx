@@ -12,6 +12,7 @@ import { EventsPage } from './modules/events/pages/events';
 import { RecipientPage } from './modules/recipients/pages/recipient';
 import { MessagePage } from './modules/messages/pages/message';
 import { SuppressionPage } from './modules/suppression/pages/suppression';
+import { ContactsPage } from './modules/contacts/pages/contacts';
 import { SendPage } from './modules/send/pages/send';
 import { SettingsPage } from './modules/settings/pages/settings';
 import { ExplorePage } from './modules/explore/pages/explore';
@@ -22,6 +23,7 @@ const NAV = [
   { path: '/', label: 'Overview' },
   { path: '/events', label: 'Events' },
   { path: '/suppression', label: 'Suppression list' },
+  { path: '/contacts', label: 'Contacts' },
   { path: '/send', label: 'Send' },
   { path: '/explore', label: 'Explore a file' },
   { path: '/settings', label: 'Settings' },
@@ -138,6 +140,7 @@ export function App(): JSX.Element {
             <Match when={matchRoute('/recipients/:address', path())}><RecipientPage address={param('/recipients/:address', 'address')} /></Match>
             <Match when={matchRoute('/messages/:id', path())}><MessagePage id={param('/messages/:id', 'id')} /></Match>
             <Match when={path() === '/suppression'}><SuppressionPage /></Match>
+            <Match when={path() === '/contacts'}><ContactsPage /></Match>
             <Match when={path() === '/send'}><SendPage /></Match>
             <Match when={path() === '/settings'}><SettingsPage /></Match>
             <Match when={path() === '/explore'}><ExplorePage /></Match>

@@ -143,8 +143,9 @@ status pg_store::apply_stored(connection& c, txn_state& txn, const std::string& 
     }
     if (!recipient.empty()) {
       if (!item.suppress.empty()) {
-        suppress.push_back(
-            {recipient, item.suppress, suppression_source::event, item.id, sl->req->now});
+        // Dated by the event, not by its arrival (as in SQLite).
+        suppress.push_back({recipient, item.suppress, suppression_source::event, item.id,
+                            ev.timestamp > 0 ? ev.timestamp : sl->req->now});
         suppress_owner.push_back(sl->req);
       }
     }

@@ -546,6 +546,32 @@ CREATE TABLE ingest_source_hours (
   PRIMARY KEY (workspace, id, hour)
 );
 CREATE INDEX mail_attempts_created ON mail_attempts (workspace, created_at);
+    {14, "topics and contacts: per-topic subscription choices (issue #20)", R"sql(
+CREATE TABLE topics (
+  workspace text COLLATE "C" NOT NULL,
+  name text COLLATE "C" NOT NULL,
+  description text NOT NULL DEFAULT '',
+  default_subscribed boolean NOT NULL DEFAULT true,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (workspace, name)
+);
+CREATE TABLE contacts (
+  workspace text COLLATE "C" NOT NULL,
+  address text COLLATE "C" NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (workspace, address)
+);
+CREATE TABLE contact_topics (
+  workspace text COLLATE "C" NOT NULL,
+  address text COLLATE "C" NOT NULL,
+  topic text COLLATE "C" NOT NULL,
+  subscribed boolean NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (workspace, address, topic)
+);
+CREATE INDEX contact_topics_topic ON contact_topics (workspace, topic);
 )sql"},
 };
 

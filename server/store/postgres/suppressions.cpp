@@ -26,12 +26,15 @@ result<suppression_page> pg_store::list_suppressions(std::string_view workspace,
   auto r = pool_.exec(
       "SELECT address, reason, source, event_id, created_at FROM suppressions "
       "WHERE workspace = $1 AND address > $2 AND ($3 = '' OR strpos(address, $3) > 0) "
+      "AND ($5 = '' OR reason = $5) AND ($6 = '' OR source = $6) "
       "ORDER BY address LIMIT $4",
       params()
           .text(workspace)
           .text(after)
           .text(ascii_lower(q.contains))
-          .integer(static_cast<std::int64_t>(limit + 1)),
+          .integer(static_cast<std::int64_t>(limit + 1))
+          .text(q.reason)
+          .text(q.source ? to_string(*q.source) : std::string_view("")),
       "cannot list suppressions");
   if (!r) return r.error();
   suppression_page page;
@@ -69,6 +72,18 @@ result<bool> pg_store::remove_suppression(std::string_view workspace, std::strin
                  params().text(workspace).text(ascii_lower(address)), "cannot remove suppression");
   if (!r) return r.error();
   return r->affected() > 0;
+}
+
+result<std::optional<suppression_entry>> pg_store::set_suppression_reason(
+    std::string_view workspace, std::string_view address, std::string_view reason) {
+  auto r = pool_.exec(
+      "UPDATE suppressions SET reason = $3 WHERE workspace = $1 AND address = $2 "
+      "RETURNING address, reason, source, event_id, created_at",
+      params().text(workspace).text(ascii_lower(address)).text(reason),
+      "cannot change the suppression reason");
+  if (!r) return r.error();
+  if (r->size() == 0) return std::optional<suppression_entry>();
+  return std::optional<suppression_entry>(read_suppression(*r, 0));
 }
 
 result<std::optional<suppression_entry>> pg_store::find_suppression_with(

@@ -69,7 +69,9 @@ result<ingest_summary> sqlite_store::ingest_one(txn_state& txn, request& req) {
 
     if (!recipient.empty()) {
       if (!item.suppress.empty()) {
-        suppression_entry e{recipient, item.suppress, suppression_source::event, item.id, req.now};
+        // Dated by the event, not by its arrival: an imported 2016 bounce was suppressed in 2016.
+        suppression_entry e{recipient, item.suppress, suppression_source::event, item.id,
+                            ev.timestamp > 0 ? ev.timestamp : req.now};
         auto n = insert_suppression(ws, e);
         if (!n) return n.error();
         sum.suppressed += *n;

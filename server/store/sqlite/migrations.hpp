@@ -671,6 +671,36 @@ CREATE TABLE ingest_source_hours (
 ) WITHOUT ROWID;
 -- Sends whose events never came: attempts by time (silence detection reads a recent window).
 CREATE INDEX mail_attempts_created ON mail_attempts (workspace, created_at);
+    {20, "topics and contacts: per-topic subscription choices (issue #20)", R"sql(
+-- A workspace's topics; default_subscribed: what a contact who never chose gets (1: opt-out).
+CREATE TABLE topics (
+  workspace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  default_subscribed INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace, name)
+) WITHOUT ROWID;
+-- Contacts (lower-cased addresses), listed by address (the primary key serves the pages).
+CREATE TABLE contacts (
+  workspace TEXT NOT NULL,
+  address TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace, address)
+) WITHOUT ROWID;
+-- Explicit choices only: no row means the topic's default. The send path reads one row per
+-- recipient by primary key; deleting a topic deletes by contact_topics_topic.
+CREATE TABLE contact_topics (
+  workspace TEXT NOT NULL,
+  address TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  subscribed INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace, address, topic)
+) WITHOUT ROWID;
+CREATE INDEX contact_topics_topic ON contact_topics (workspace, topic);
 )sql"},
 };
 

@@ -126,6 +126,9 @@ class sqlite_store final : public store {
   result<std::size_t> add_suppressions(std::string_view workspace,
                                        std::span<const suppression_entry> entries) override;
   result<bool> remove_suppression(std::string_view workspace, std::string_view address) override;
+  result<std::optional<suppression_entry>> set_suppression_reason(std::string_view workspace,
+                                                                  std::string_view address,
+                                                                  std::string_view reason) override;
   // ---- maintenance
   // -------------------------------------------------------------------------------
   result<std::size_t> apply_retention(std::string_view workspace, std::int64_t now,

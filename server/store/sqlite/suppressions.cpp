@@ -17,6 +17,7 @@ result<suppression_page> sqlite_store::list_suppressions(std::string_view worksp
   auto st = (*r)->prepare(
       "SELECT address, reason, source, event_id, created_at FROM suppressions "
       "WHERE workspace = ?1 AND address > ?2 AND (?3 = '' OR instr(address, ?3) > 0) "
+      "AND (?5 = '' OR reason = ?5) AND (?6 = '' OR source = ?6) "
       "ORDER BY address LIMIT ?4");
   if (!st) return st.error();
   reset_on_exit guard{*st};
@@ -25,6 +26,8 @@ result<suppression_page> sqlite_store::list_suppressions(std::string_view worksp
   s.bind(2, after);
   s.bind(3, ascii_lower(q.contains));
   s.bind(4, static_cast<std::int64_t>(limit + 1));
+  s.bind(5, q.reason);
+  s.bind(6, q.source ? to_string(*q.source) : std::string_view(""));  // "", never NULL
   suppression_page page;
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) page.entries.push_back(read_suppression(s));
@@ -72,6 +75,21 @@ result<bool> sqlite_store::remove_suppression(std::string_view workspace,
   (*st)->bind(2, ascii_lower(address));
   if (auto r = run(*writer_, **st, "cannot remove suppression"); !r) return r.error();
   return writer_->changes() > 0;
+}
+
+result<std::optional<suppression_entry>> sqlite_store::set_suppression_reason(
+    std::string_view workspace, std::string_view address, std::string_view reason) {
+  std::lock_guard lock(write_mu_);
+  auto st =
+      writer_->prepare("UPDATE suppressions SET reason = ?3 WHERE workspace = ?1 AND address = ?2");
+  if (!st) return st.error();
+  const std::string a = ascii_lower(address);
+  (*st)->bind(1, workspace);
+  (*st)->bind(2, a);
+  (*st)->bind(3, reason);
+  if (auto r = run(*writer_, **st, "cannot change the suppression reason"); !r) return r.error();
+  if (writer_->changes() == 0) return std::optional<suppression_entry>();
+  return find_suppression_with(*writer_, workspace, a);
 }
 
 suppression_entry sqlite_store::read_suppression(const statement& s) {

@@ -43,7 +43,7 @@ for (const colorScheme of ['light', 'dark']) {
       await signIn(page);
       const e = await firstEvent(page);
       const pages = ['/#/', '/#/events?range=90d', `/#/recipients/${encodeURIComponent(e.recipient)}`,
-        `/#/messages/${encodeURIComponent(e.messageId)}`, '/#/suppression', '/#/send', '/#/settings', '/#/explore'];
+        `/#/messages/${encodeURIComponent(e.messageId)}`, '/#/suppression', '/#/contacts', '/#/send', '/#/settings', '/#/explore'];
       for (const path of pages) {
         await page.goto(path);
         await page.locator('#main').waitFor();

@@ -245,7 +245,7 @@ describe('suppression list', () => {
     await page.goto('/#/suppression');
     const address = 'e2e-round-trip@example.com';
     await page.getByLabel('Address', { exact: true }).fill(address);
-    await page.getByLabel('Reason').fill('e2e test');
+    await page.getByLabel('Reason', { exact: true }).fill('e2e test');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.locator(`tr[data-address="${address}"]`).waitFor();
     let api = await (await page.request.get(`/suppression-list?contains=e2e-round-trip`)).json();

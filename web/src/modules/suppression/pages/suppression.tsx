@@ -2,7 +2,7 @@
 // the last sync with SES's account-level list.
 import { createResource, createSignal, For, Show, type JSX } from 'solid-js';
 import { addSuppression, exportSuppressionsCsv, fetchLastSync, importSuppressionsCsv, listSuppressions, removeSuppression,
-  syncNow, type SuppressionEntry } from '../suppression.api';
+  setSuppressionReason, syncNow, type SuppressionEntry } from '../suppression.api';
 import { changeText, syncErrorText, syncSummary } from '../sync';
 import { awsErrorHint } from '../../settings/aws';
 import { Async, Empty } from '../../../components/states';
@@ -71,7 +71,11 @@ function SyncPanel(props: { onSynced: () => void }): JSX.Element {
 
 export function SuppressionPage(): JSX.Element {
   const [query, setQuery] = createSignal('');
-  const [data, { refetch }] = createResource(query, (q) => listSuppressions(q));
+  const [reasonFilter, setReasonFilter] = createSignal('');
+  const [source, setSource] = createSignal('');
+  const filter = () => ({ contains: query(), reason: reasonFilter(), source: source() });
+  const [data, { refetch }] = createResource(filter, (f) => listSuppressions(f));
+  const [editing, setEditing] = createSignal<string | null>(null);
   const [address, setAddress] = createSignal('');
   const [reason, setReason] = createSignal('manual');
   const [error, setError] = createSignal<ApiError | null>(null);
@@ -89,6 +93,12 @@ export function SuppressionPage(): JSX.Element {
     if (done(await addSuppression(a, reason().trim() || 'manual'), `${a} added.`)) setAddress('');
   };
   const remove = async (x: SuppressionEntry) => { done(await removeSuppression(x.address), `${x.address} removed.`); };
+  const saveReason = async (x: SuppressionEntry, e: Event) => {
+    e.preventDefault();
+    const v = ((e.currentTarget as HTMLFormElement).elements.namedItem('new-reason') as HTMLInputElement).value.trim();
+    if (!v) return;
+    if (done(await setSuppressionReason(x.address, v), `Reason of ${x.address} changed.`)) setEditing(null);
+  };
   const exportCsv = async () => {
     const r = await exportSuppressionsCsv();
     if (r.ok) download('sesami-suppression-list.csv', r.value); else setError(r.error);
@@ -116,6 +126,12 @@ export function SuppressionPage(): JSX.Element {
       <div class="row wrap gap">
         <label class="field grow">Search<input type="search" name="q" placeholder="part of an address"
           onInput={(e) => { const v = e.currentTarget.value; clearTimeout(timer); timer = setTimeout(() => setQuery(v.trim().toLowerCase()), 250); }} /></label>
+        <label class="field">Reason is<input name="reason-filter" list="reasons" placeholder="any"
+          onChange={(e) => setReasonFilter(e.currentTarget.value.trim())} /></label>
+        <datalist id="reasons"><option value="hard-bounce" /><option value="complaint" /><option value="unsubscribe" /><option value="manual" /><option value="imported" /></datalist>
+        <label class="field">Source<select name="source-filter" value={source()} onChange={(e) => setSource(e.currentTarget.value)}>
+          <option value="">any</option><option value="event">event</option><option value="manual">manual</option><option value="import">import</option><option value="ses-sync">SES sync</option>
+        </select></label>
         <Show when={canWrite(role())}>
           <form class="row wrap gap end" onSubmit={add} aria-label="Add an address">
             <label class="field">Address<input type="email" name="address" required value={address()} onInput={(e) => setAddress(e.currentTarget.value)} /></label>
@@ -129,14 +145,23 @@ export function SuppressionPage(): JSX.Element {
       <Show when={notice()}><p class="notice" role="status">{notice()}</p></Show>
       <Async data={data()} retry={refetch}>{(page) => (
         <>
-          <Show when={page.entries.length} fallback={<Empty>{query() ? 'No address matches.' : 'The suppression list is empty.'}</Empty>}>
+          <Show when={page.entries.length} fallback={<Empty>{query() || reasonFilter() || source() ? 'No address matches.' : 'The suppression list is empty.'}</Empty>}>
             <table class="table" aria-label="Suppressed addresses">
               <thead><tr><th scope="col">Address</th><th scope="col">Reason</th><th scope="col">Source</th><th scope="col">Since</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
               <tbody><For each={page.entries}>{(x) => (
                 <tr data-address={x.address}>
                   <td><a href={href(`/recipients/${encodeURIComponent(x.address)}`)}>{x.address}</a></td>
-                  <td>{x.reason}</td><td><span class="badge">{x.source}</span></td><td>{formatTime(x.createdAt)}</td>
-                  <td><Show when={canWrite(role())}><button type="button" class="link danger" onClick={() => remove(x)} aria-label={`Remove ${x.address}`}>Remove</button></Show></td>
+                  <td><Show when={editing() === x.address} fallback={x.reason}>
+                    <form class="row gap" onSubmit={(e) => saveReason(x, e)} aria-label={`New reason for ${x.address}`}>
+                      <input name="new-reason" value={x.reason} required maxLength={500} aria-label="Reason" />
+                      <button type="submit">Save</button><button type="button" class="link" onClick={() => setEditing(null)}>Cancel</button>
+                    </form>
+                  </Show></td>
+                  <td><span class="badge">{x.source}</span></td><td>{formatTime(x.createdAt)}</td>
+                  <td><Show when={canWrite(role())}>
+                    <button type="button" class="link" onClick={() => setEditing(x.address)} aria-label={`Edit reason for ${x.address}`}>Edit reason</button>{' '}
+                    <button type="button" class="link danger" onClick={() => remove(x)} aria-label={`Remove ${x.address}`}>Remove</button>
+                  </Show></td>
                 </tr>
               )}</For></tbody>
             </table>
