@@ -204,12 +204,8 @@ void pg_store::commit_group(std::vector<request*>& group) {
     fail(e);
   };
   if (auto b = c.script("BEGIN", "cannot begin a transaction"); !b) return fail(b.error());
-  // Writers of one workspace on every node take turns (sorted: no deadlock between groups).
-  for (const auto& [ws, reqs] : by_ws) {
-    auto l = c.exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", params().text(ws),
-                    "cannot lock workspace");
-    if (!l) return fail_all(l.error());
-  }
+  // No lock per workspace: writers on every node wait only for the pairs they share (their
+  // recipient_status rows, taken in one sorted order: workspaces here, pairs in load_state).
   for (auto& [ws, reqs] : by_ws) {
     // An unknown workspace fails its requests alone, not the neighbours sharing the transaction.
     auto days = retention_days(c, txn, ws);
