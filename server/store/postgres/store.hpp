@@ -150,7 +150,9 @@ class pg_store final : public store {
  public:
   using store::ingest;
   pg_store(const pg_options& opt, int version)
-      : pool_(opt.url, std::max<std::size_t>(opt.connections, 2)), version_(version) {}
+      : pool_(opt.url, std::max<std::size_t>(opt.connections, 2)),
+        version_(version),
+        committer_(std::max<std::size_t>(opt.writers, 1)) {}
   // ---- workspaces ------------------------------------------------------------------------------
   result<workspace> create_workspace(const workspace& w) override;
   result<workspace> ensure_workspace(std::string_view id) override;
@@ -283,8 +285,10 @@ class pg_store final : public store {
   pool pool_;
   int version_;
 
-  std::mutex write_mu_;  // the writer connection: one group transaction at a time per process
-  std::unique_ptr<connection> writer_;
+  // Idle writer connections: each group transaction takes one (opened on first use), and gives it
+  // back when the group ends without an exception; pg_options::writers groups commit at once.
+  std::mutex writers_mu_;
+  std::vector<std::unique_ptr<connection>> idle_writers_;
 
   sesami::store::detail::group_committer<request> committer_;  // detail/group_commit.hpp
 };
