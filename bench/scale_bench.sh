@@ -83,7 +83,7 @@ run() {
   local ports=()
   PIDS=()
   for ((i = 1; i <= n; i++)); do
-    local out="$W/out-$n-$wsmode-$i.txt"  # a new file: never an earlier run's port
+    local out="$W/out-$n-$wsmode-$conns-$backend-$i.txt"  # a new file: never an earlier run's port
     # Every node of one database shares one server key file.
     "$S" serve --db "$db" --port 0 --log-level warn --sns-cert-dir "$W/certs" \
       --secret-key-file "$W/sesami.key" --metrics-token-file "$W/metrics.token" \
@@ -145,10 +145,13 @@ PY
 }
 
 # SCALE_SERIES=nodes: only the nodes series (issue #8's six runs).
-for spec in "1 one" "2 one" "3 one" "2 per-node" "3 per-node" "1 one"; do
-  run $spec | tee -a "$W/runs.jsonl"
-done
-if [[ ${SCALE_SERIES:-all} == all ]]; then
+# SCALE_SERIES=extra: only issue #19's three runs (no summary of the nodes series).
+if [[ ${SCALE_SERIES:-all} != extra ]]; then
+  for spec in "1 one" "2 one" "3 one" "2 per-node" "3 per-node" "1 one"; do
+    run $spec | tee -a "$W/runs.jsonl"
+  done
+fi
+if [[ ${SCALE_SERIES:-all} != nodes ]]; then
   run 1 one 48 sqlite cpu | tee -a "$W/extra.jsonl"
   run 1 one 8 pg connections | tee -a "$W/extra.jsonl"
   run 1 one 64 pg connections | tee -a "$W/extra.jsonl"

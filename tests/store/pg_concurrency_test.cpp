@@ -1,5 +1,5 @@
-// Several writers on one workspace of one PostgreSQL database (issue #19): four stores — each its
-// own writer connection, as four `sesami serve` nodes have — ingest one shuffled stream with
+// Several writers on one workspace of one PostgreSQL database (issue #19): four stores — as four
+// `sesami serve` nodes, three of them with two writer connections — ingest one shuffled stream with
 // duplicates into the SAME workspace at once, in small requests whose events of one pair land on
 // different writers at the same moment. Afterwards every table the write path keeps (pair states,
 // link first clicks, every rollup level, status counts, each event's status column, the
@@ -181,6 +181,7 @@ TEST_CASE(
     for (int i = 1; i < writers; ++i) {
       sesami::store::pg_options o;
       o.url = pg_url_for(many_path);
+      o.writers = 2;  // and within a node, two groups at once
       auto s = sesami::store::open_postgres(o);
       REQUIRE(s);
       stores.push_back(std::move(*s));

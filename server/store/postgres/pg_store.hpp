@@ -15,8 +15,9 @@ struct pg_options {
   std::string url;              // postgresql://user:password@host:port/db[?options=...]
   std::size_t connections = 8;  // pooled connections for reads and small writes (plus writers)
   // Writer connections: group transactions committed at once by this node (the pairs they share
-  // are their only point of contact; docs/storage.md).
-  std::size_t writers = 4;
+  // are their only point of contact; docs/storage.md). More than 1 makes groups smaller: on a
+  // CPU-bound machine that costs more than it overlaps (docs/performance.md, issue #19).
+  std::size_t writers = 1;
   int months_ahead = 2;  // monthly event partitions created ahead of the current month
 };
 
