@@ -1,7 +1,8 @@
-// Group commit (store/detail/group_commit.hpp), the queue both backends share: a leader whose
-// commit throws fails its own group — every follower in it is released with an error (the store
-// answers 503) — and the writers queued behind it still commit. Before, the exception left the
-// followers asleep forever and the queue without a leader.
+// Group commit (store/detail/group_commit.hpp), the queue both backends share (one leader on
+// SQLite, one per writer connection on PostgreSQL): a leader whose commit throws fails its own
+// group — every follower in it is released with an error (the store answers 503) — and the writers
+// queued behind it still commit. Before, the exception left the followers asleep forever and the
+// queue without a leader.
 #include "store/detail/group_commit.hpp"
 
 #include <atomic>
@@ -82,4 +83,39 @@ TEST_CASE("a throwing commit fails its whole group and the next group commits",
   request fifth{"fifth"};
   c.submit(fifth, commit, failed);
   CHECK(fifth.outcome == "committed");
+}
+
+TEST_CASE("with two leaders, a second group commits while the first is still committing",
+          "[group_commit][sqlite]") {
+  committer c(2);  // PostgreSQL: one leader per writer connection
+  std::atomic<bool> release_first{false}, second_done{false};
+  std::atomic<int> in_commit{0}, most_at_once{0};
+  auto commit = [&](std::vector<request*>& g) {
+    const int now = ++in_commit;
+    for (int m = most_at_once; m < now && !most_at_once.compare_exchange_weak(m, now);) {
+    }
+    // The first group holds its slot until the second one has committed beside it.
+    if (g.front()->name == "first")
+      while (!release_first) std::this_thread::yield();
+    for (auto* r : g) r->outcome = "committed";
+    --in_commit;
+  };
+  auto failed = [](std::vector<request*>&, const std::exception_ptr&) {};
+  request first{"first"}, second{"second"}, third{"third"};
+  std::thread a([&] { c.submit(first, commit, failed); });
+  while (in_commit.load() < 1) std::this_thread::yield();
+  std::thread b([&] {
+    c.submit(second, commit, failed);
+    second_done = true;
+  });
+  while (!second_done) std::this_thread::yield();  // never returns with one leader: a hang
+  CHECK(most_at_once.load() == 2);
+  // The second slot is free again: a third writer commits too, the first still holding its own.
+  std::thread d([&] { c.submit(third, commit, failed); });
+  release_first = true;
+  a.join(), b.join(), d.join();
+  CHECK(first.outcome == "committed");
+  CHECK(second.outcome == "committed");
+  CHECK(third.outcome == "committed");
+  CHECK(c.queued() == 0);
 }

@@ -25,33 +25,41 @@ inline std::string describe(const std::exception_ptr& e) {
 template <class Request>
 class group_committer {
  public:
-  /// Queues `r`. Whoever finds no commit in progress leads: it takes every queued request and
-  /// calls `commit(std::vector<Request*>&)` once for them all, outside the queue's lock. The
-  /// others sleep, each on its own condition variable, until their group is done: one wake-up
-  /// per request (a shared condition variable woke every waiting request at every commit). Not
-  /// std::binary_semaphore: libstdc++'s spins with sched_yield before sleeping, which on two
-  /// cores took 9 % of the server's time at 64 concurrent webhooks. When a commit ends with
-  /// requests queued behind it, the first of them is woken to lead the next.
+  /// At most `leaders` groups commit at once (SQLite: 1, its one writer; PostgreSQL: one per
+  /// writer connection).
+  explicit group_committer(std::size_t leaders = 1) : max_leaders_(leaders ? leaders : 1) {}
+
+  /// Queues `r`. Whoever finds fewer than `leaders` commits in progress leads: it takes every
+  /// queued request and calls `commit(std::vector<Request*>&)` once for them all, outside the
+  /// queue's lock. The others sleep, each on its own condition variable, until their group is
+  /// done: one wake-up per request (a shared condition variable woke every waiting request at
+  /// every commit). Not std::binary_semaphore: libstdc++'s spins with sched_yield before
+  /// sleeping, which on two cores took 9 % of the server's time at 64 concurrent webhooks. When a
+  /// commit ends with requests queued behind it, the first of them is taken off the queue and
+  /// woken to lead the next group (the slot passes on; no other leader can take it meanwhile).
   ///
   /// A commit that throws fails its group, not the queue: `failed(std::vector<Request*>&,
   /// std::exception_ptr)` is called for the whole group (it rolls back and gives every request an
   /// error), the followers are released and the next group proceeds. Without it a leader's
-  /// exception left its followers asleep forever and leader_active_ set, so no later writer
-  /// could commit either.
+  /// exception left its followers asleep forever and the slot taken, so no later writer could
+  /// commit either.
   template <class Commit, class Failed>
   void submit(Request& r, Commit&& commit, Failed&& failed) {
     waiter self(&r);
     std::unique_lock lock(mu_);
-    queue_.push_back(&self);
-    if (leader_active_) {
+    if (leaders_ >= max_leaders_) {
+      queue_.push_back(&self);
       self.wake.wait(lock, [&] { return self.woken; });
       if (self.done) return;
-      // Not done: woken to lead the next group (leader_active_ was left set for us).
+      // Not done: taken off the queue to lead the next group, with the slot of the last leader.
     } else {
-      leader_active_ = true;
+      ++leaders_;  // (a non-empty queue means every slot is taken: it is empty here)
     }
     std::vector<waiter*> group;
-    group.swap(queue_);
+    group.reserve(queue_.size() + 1);
+    group.push_back(&self);  // arrived before everything still queued
+    group.insert(group.end(), queue_.begin(), queue_.end());
+    queue_.clear();
     lock.unlock();
     std::vector<Request*> requests;
     requests.reserve(group.size());
@@ -68,10 +76,12 @@ class group_committer {
     for (auto* w : group)
       if (w != &self) w->done = w->woken = true, w->wake.notify_one();
     if (!queue_.empty()) {
-      queue_.front()->woken = true;
-      queue_.front()->wake.notify_one();
+      waiter* next = queue_.front();
+      queue_.erase(queue_.begin());
+      next->woken = true;
+      next->wake.notify_one();
     } else {
-      leader_active_ = false;
+      --leaders_;
     }
   }
 
@@ -91,7 +101,8 @@ class group_committer {
   };
   std::mutex mu_;
   std::vector<waiter*> queue_;
-  bool leader_active_ = false;
+  std::size_t max_leaders_;
+  std::size_t leaders_ = 0;  // groups committing now
 };
 
 }  // namespace sesami::store::detail

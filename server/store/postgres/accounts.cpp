@@ -8,6 +8,7 @@ namespace sesami::store {
 namespace {
 using pg::connection;
 using pg::done;
+using pg::in_transaction;
 using pg::params;
 using pg::rows;
 
@@ -16,17 +17,6 @@ using pg::rows;
 #define INVITATION_COLUMNS                                                                 \
   "SELECT id, encode(token_hash, 'hex'), workspace, email, role, invited_by, created_at, " \
   "expires_at FROM invitations"
-
-/// BEGIN, `f`, COMMIT on one pooled connection; any failure rolls back (as in mail.cpp).
-template <class F>
-status in_transaction(connection& c, F&& f) {
-  if (auto b = c.script("BEGIN", "cannot begin a transaction"); !b) return b;
-  if (auto r = f(); !r) {
-    c.rollback();
-    return r;
-  }
-  return c.script("COMMIT", "cannot commit");
-}
 
 std::string hex(std::string_view raw) {
   static constexpr char digits[] = "0123456789abcdef";

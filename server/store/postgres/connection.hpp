@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <libpq-fe.h>
@@ -130,6 +131,30 @@ class connection {
 inline status done(const result<rows>& r) {
   if (!r) return r.error();
   return {};
+}
+
+/// Runs `fn` between BEGIN and COMMIT on `c`; a failure of `fn` or of the COMMIT rolls back.
+/// `fn` takes the connection or nothing and returns a status or a result<T>, passed through.
+template <class F>
+auto in_transaction(connection& c, F&& fn) {
+  auto call = [&] {
+    if constexpr (std::is_invocable_v<F&, connection&>)
+      return fn(c);
+    else
+      return fn();
+  };
+  using R = decltype(call());
+  if (auto b = c.script("BEGIN", "cannot begin a transaction"); !b) return R(b.error());
+  R r = call();
+  if (!r) {
+    c.rollback();
+    return r;
+  }
+  if (auto cm = c.script("COMMIT", "cannot commit"); !cm) {
+    c.rollback();
+    return R(cm.error());
+  }
+  return r;
 }
 
 /// A pool of connections to one database; at most `max` open at once.

@@ -181,35 +181,49 @@ status pg_store::apply_stored(connection& c, txn_state& txn, const std::string& 
   return {};
 }
 
-// Reads the recipient_status rows and pair_links first clicks the stored events touch and the
-// transaction has not read yet, one query each.
+// Locks the pairs the live events belong to and reads their state, then the pair_links first
+// clicks they touch (protected by their pair's lock), one statement each. The lock is the pair's
+// recipient_status row: an upsert, in one sorted order on every node (no deadlock), inserts a
+// placeholder (status -1) for a new pair and otherwise rewrites the row unchanged, and returns it.
+// Every writer of a pair's status, first opens and clicks, link first clicks and its events'
+// status column holds this lock first, so the read-modify-write through the core's roll_up is
+// exact with any number of writers; writers of other pairs never wait.
 status pg_store::load_state(connection& c, txn_state& txn, const std::string& ws,
                             const std::vector<slot>& live) {
-  array p_msg, p_rcpt, l_msg, l_rcpt, l_link;
+  std::vector<std::pair<std::string_view, std::string_view>> lock;  // (message, recipient)
+  array l_msg, l_rcpt, l_link;
   for (const auto& sl0 : live) {
     const slot* sl = &sl0;
     const sesami::event& ev = *sl->item->ev;
     const std::string& r = sl->recipient;
     {  // every event's pair, status or not: its events carry the pair's status
       auto [it, fresh] = txn.pairs.try_emplace(pair_key{ws, ev.message_id, r});
-      if (fresh) p_msg.text(ev.message_id), p_rcpt.text(r);
+      if (fresh) lock.emplace_back(it->first.message_id, it->first.recipient);
     }
     if (auto* ck = ev.get<click_info>(); ck && !ck->link.empty()) {
       auto [it, fresh] = txn.clicks.try_emplace(link_key{ws, ev.message_id, r, ck->link});
       if (fresh) l_msg.text(ev.message_id), l_rcpt.text(r), l_link.text(ck->link);
     }
   }
-  if (!p_msg.empty()) {
+  if (!lock.empty()) {
+    std::sort(lock.begin(), lock.end());
+    array p_msg, p_rcpt;
+    for (const auto& [m, r] : lock) p_msg.text(m), p_rcpt.text(r);
     auto r = c.exec(
-        "SELECT s.message_id, s.recipient, s.status, s.first_seen, s.last_seen, s.first_open, "
-        "s.first_human_open, s.first_click, s.first_human_click FROM recipient_status s "
-        "JOIN unnest($2::text[], $3::text[]) AS k(m, r) ON s.message_id = k.m AND "
-        "s.recipient = k.r WHERE s.workspace = $1",
-        params().text(ws).text(p_msg.str()).text(p_rcpt.str()), "cannot read statuses");
+        "INSERT INTO recipient_status AS s (workspace, message_id, recipient, status, "
+        "first_seen, last_seen) SELECT $1, k.m, k.r, -1, 0, 0 FROM unnest($2::text[], "
+        "$3::text[]) AS k(m, r) ON CONFLICT (workspace, message_id, recipient) DO UPDATE SET "
+        "status = s.status RETURNING s.message_id, s.recipient, s.status, s.first_seen, "
+        "s.last_seen, s.first_open, s.first_human_open, s.first_click, s.first_human_click",
+        params().text(ws).text(p_msg.str()).text(p_rcpt.str()), "cannot lock statuses");
     if (!r) return r.error();
     for (int i = 0; i < r->size(); ++i) {
       auto& p = txn.pairs[pair_key{ws, std::string(r->text(i, 0)), std::string(r->text(i, 1))}];
       p.original = static_cast<int>(r->int64(i, 2));
+      if (p.original < 0) {  // new: the placeholder goes unless an event gives the pair a status
+        p.placeholder = true;
+        continue;
+      }
       p.state.status = static_cast<delivery_status>(p.original);
       p.state.first_seen = p.original_first_seen = r->int64(i, 3);
       p.state.last_seen = r->int64(i, 4);
@@ -244,7 +258,10 @@ status pg_store::flush_state(connection& c, txn_state& txn) {
 status pg_store::flush_pairs(connection& c, const txn_state& txn) {
   array ws, msg, rcpt, st, fs, ls, f[4];
   array c_ws, c_msg, c_rcpt, c_st;  // pairs whose status changed
+  array d_ws, d_msg, d_rcpt;        // placeholders of pairs still without a status
   for (const auto& [key, p] : txn.pairs) {
+    if (p.status() < 0 && p.placeholder)
+      d_ws.text(key.workspace), d_msg.text(key.message_id), d_rcpt.text(key.recipient);
     if (p.status() < 0 || !p.touched) continue;  // read but never touched by an event
     if (p.status() != p.original)
       c_ws.text(key.workspace), c_msg.text(key.message_id), c_rcpt.text(key.recipient),
@@ -276,6 +293,14 @@ status pg_store::flush_pairs(connection& c, const txn_state& txn) {
             .text(f[2].str())
             .text(f[3].str()),
         "cannot update statuses");
+    if (!r) return r.error();
+  }
+  if (!d_ws.empty()) {
+    auto r = c.exec(
+        "DELETE FROM recipient_status s USING unnest($1::text[], $2::text[], $3::text[]) AS "
+        "k(w, m, r) WHERE s.workspace = k.w AND s.message_id = k.m AND s.recipient = k.r AND "
+        "s.status = -1",
+        params().text(d_ws.str()).text(d_msg.str()).text(d_rcpt.str()), "cannot unlock statuses");
     if (!r) return r.error();
   }
   if (!c_ws.empty()) {

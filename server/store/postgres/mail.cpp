@@ -17,6 +17,7 @@ namespace sesami::store {
 namespace {
 using pg::connection;
 using pg::done;
+using pg::in_transaction;
 using pg::params;
 using pg::rows;
 
@@ -35,18 +36,6 @@ bulk_job job_of(const rows& r, int i) {
   j.failed = r.int64(i, 6), j.suppressed = r.int64(i, 7), j.created_at = r.int64(i, 8);
   j.updated_at = r.int64(i, 9);
   return j;
-}
-
-/// Runs `f` between BEGIN and COMMIT on one pooled connection; any failure rolls back (the pool
-/// also rolls back a connection returned inside a transaction).
-template <class F>
-status in_transaction(connection& c, F&& f) {
-  if (auto b = c.script("BEGIN", "cannot begin a transaction"); !b) return b;
-  if (auto r = f(); !r) {
-    c.rollback();
-    return r;
-  }
-  return c.script("COMMIT", "cannot commit");
 }
 
 status insert_attempt(connection& c, const mail_attempt& a) {

@@ -13,8 +13,12 @@ namespace sesami::store {
 
 struct pg_options {
   std::string url;              // postgresql://user:password@host:port/db[?options=...]
-  std::size_t connections = 8;  // pooled connections for reads and small writes (plus 1 writer)
-  int months_ahead = 2;         // monthly event partitions created ahead of the current month
+  std::size_t connections = 8;  // pooled connections for reads and small writes (plus writers)
+  // Writer connections: group transactions committed at once by this node (the pairs they share
+  // are their only point of contact; docs/storage.md). More than 1 makes groups smaller: on a
+  // CPU-bound machine that costs more than it overlaps (docs/performance.md, issue #19).
+  std::size_t writers = 1;
+  int months_ahead = 2;  // monthly event partitions created ahead of the current month
 };
 
 /// Connects, migrates (refusing a newer schema: schema_too_new) and creates the partitions ahead.

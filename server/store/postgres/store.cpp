@@ -125,11 +125,9 @@ result<ingest_summary> pg_store::ingest(std::string_view workspace,
   request req{workspace, items, now, o.remember_sns_message_ids};
   committer_.submit(
       req, [this](std::vector<request*>& group) { commit_group(group); },
-      [this](std::vector<request*>& group, const std::exception_ptr& e) {
-        // An exception inside the transaction: drop the connection (and with it the open
-        // transaction); the next group opens a new one.
-        std::lock_guard lock(write_mu_);
-        writer_.reset();
+      [](std::vector<request*>& group, const std::exception_ptr& e) {
+        // An exception inside the transaction: commit_group's connection (and with it the open
+        // transaction) was dropped on the way out; the next group takes another.
         const error err{errc::unavailable, sesami::store::detail::describe(e)};
         for (auto* r : group) r->outcome = err;
       });
@@ -178,17 +176,30 @@ status pg_store::ensure_partitions(connection& c, const std::set<month>& months)
 }
 
 void pg_store::commit_group(std::vector<request*>& group) {
-  std::lock_guard lock(write_mu_);
   auto fail = [&](const error& e) {
     for (auto* r : group) r->outcome = e;
   };
-  if (!writer_ || !writer_->healthy()) {  // first use, or the server went away since
-    writer_.reset();
-    auto c = connection::open(pool_.url());
-    if (!c) return fail(c.error());
-    writer_ = std::move(*c);
+  std::unique_ptr<connection> writer;
+  {
+    std::lock_guard lock(writers_mu_);
+    if (!idle_writers_.empty()) writer = std::move(idle_writers_.back()), idle_writers_.pop_back();
   }
-  connection& c = *writer_;
+  if (!writer || !writer->healthy()) {  // first use, or the server went away since
+    auto opened = connection::open(pool_.url());
+    if (!opened) return fail(opened.error());
+    writer = std::move(*opened);
+  }
+  connection& c = *writer;
+  // Back to the idle list when the group ends (failed or not); an exception drops it instead.
+  struct give_back {
+    pg_store* s;
+    std::unique_ptr<connection>& w;
+    ~give_back() {
+      if (std::uncaught_exceptions() > 0) return;
+      std::lock_guard lock(s->writers_mu_);
+      s->idle_writers_.push_back(std::move(w));
+    }
+  } returned{this, writer};
   std::set<month> months;
   // The group's requests by workspace, in arrival order within each.
   std::map<std::string, std::vector<request*>, std::less<>> by_ws;
@@ -204,12 +215,8 @@ void pg_store::commit_group(std::vector<request*>& group) {
     fail(e);
   };
   if (auto b = c.script("BEGIN", "cannot begin a transaction"); !b) return fail(b.error());
-  // Writers of one workspace on every node take turns (sorted: no deadlock between groups).
-  for (const auto& [ws, reqs] : by_ws) {
-    auto l = c.exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", params().text(ws),
-                    "cannot lock workspace");
-    if (!l) return fail_all(l.error());
-  }
+  // No lock per workspace: writers on every node wait only for the pairs they share (their
+  // recipient_status rows, taken in one sorted order: workspaces here, pairs in load_state).
   for (auto& [ws, reqs] : by_ws) {
     // An unknown workspace fails its requests alone, not the neighbours sharing the transaction.
     auto days = retention_days(c, txn, ws);

@@ -4,9 +4,11 @@
 // The semantics of the SQLite store (the reference) on a server
 // shared by several SESami nodes. Differences in how, never in what:
 // - Group commit as in SQLite (one leader per process commits every queued caller in one
-//   transaction); across processes, writers to one workspace serialise on a transaction-level
-//   advisory lock, so the read-modify-write of statuses and unique counts stays exact with several
-//   nodes on one database.
+//   transaction). Across processes, nothing serialises a workspace: a transaction locks the
+//   recipient_status rows of the pairs it touches (sorted, events.cpp load_state), so the
+//   read-modify-write of a pair's state through the core's roll_up stays exact with several nodes
+//   on one database; events are deduplicated by their unique index; counters take commutative
+//   deltas (count = count + delta) in sorted key order. docs/storage.md has the design.
 // - Each request's events go in as ONE multi-row INSERT … SELECT FROM unnest(arrays) … ON CONFLICT
 //   DO NOTHING RETURNING; the statuses and first clicks a request touches are read in one query and
 //   written back in one upsert per table: a fixed number of round trips per request and per group,
@@ -144,27 +146,13 @@ inline std::int64_t now_ms() noexcept {
   return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
 }
 
-// Runs `fn(connection&)` between BEGIN and COMMIT, rolling back on failure.
-template <class F>
-auto in_transaction(connection& c, F&& fn) -> decltype(fn(c)) {
-  if (auto b = c.script("BEGIN", "cannot begin a transaction"); !b) return b.error();
-  auto r = fn(c);
-  if (!r) {
-    c.rollback();
-    return r;
-  }
-  if (auto cm = c.script("COMMIT", "cannot commit"); !cm) {
-    c.rollback();
-    return cm.error();
-  }
-  return r;
-}
-
 class pg_store final : public store {
  public:
   using store::ingest;
   pg_store(const pg_options& opt, int version)
-      : pool_(opt.url, std::max<std::size_t>(opt.connections, 2)), version_(version) {}
+      : pool_(opt.url, std::max<std::size_t>(opt.connections, 2)),
+        version_(version),
+        committer_(std::max<std::size_t>(opt.writers, 1)) {}
   // ---- workspaces ------------------------------------------------------------------------------
   result<workspace> create_workspace(const workspace& w) override;
   result<workspace> ensure_workspace(std::string_view id) override;
@@ -248,7 +236,8 @@ class pg_store final : public store {
     std::int64_t original_first_seen = 0;
     sesami::pair_state state;  // status, first / last seen, first opens and clicks (rollup.hpp)
     int status() const noexcept { return state.status ? static_cast<int>(*state.status) : -1; }
-    bool touched = false;  // an event of this transaction changed it (else: read only)
+    bool touched = false;      // an event of this transaction changed it (else: read only)
+    bool placeholder = false;  // its row was inserted by this transaction to lock a new pair
   };
   struct pair_key {
     std::string workspace, message_id, recipient;
@@ -300,8 +289,10 @@ class pg_store final : public store {
   pool pool_;
   int version_;
 
-  std::mutex write_mu_;  // the writer connection: one group transaction at a time per process
-  std::unique_ptr<connection> writer_;
+  // Idle writer connections: each group transaction takes one (opened on first use), and gives it
+  // back when the group ends without an exception; pg_options::writers groups commit at once.
+  std::mutex writers_mu_;
+  std::vector<std::unique_ptr<connection>> idle_writers_;
 
   sesami::store::detail::group_committer<request> committer_;  // detail/group_commit.hpp
 };

@@ -97,13 +97,20 @@ result<std::optional<suppression_entry>> pg_store::find_suppression_with(
   return std::optional<suppression_entry>(read_suppression(*r, 0));
 }
 
-// Entries (addresses already lower-cased) in one statement, in order: the first of an address
-// wins, an existing address keeps its reason. Returns the addresses that were new.
+// Entries (addresses already lower-cased) in one statement: the first of an address wins, an
+// existing address keeps its reason. Returns the addresses that were new. Rows go in sorted by
+// address, the order every writer takes their locks in (concurrent transactions adding the same
+// addresses wait for each other, never in a cycle).
 result<std::vector<std::string>> pg_store::insert_suppressions(
     connection& c, std::string_view workspace, const std::vector<suppression_entry>& entries) {
   if (entries.empty()) return std::vector<std::string>{};
+  std::vector<const suppression_entry*> sorted;
+  for (const auto& e : entries) sorted.push_back(&e);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto* a, const auto* b) { return a->address < b->address; });
   array address, reason, source, event_id, created;
-  for (const auto& e : entries) {
+  for (const auto* ep : sorted) {
+    const auto& e = *ep;
     address.text(e.address), reason.text(e.reason), source.text(to_string(e.source));
     event_id.text(e.event_id), created.integer(e.created_at);
   }

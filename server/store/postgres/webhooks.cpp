@@ -96,16 +96,6 @@ params endpoint_params(const webhook_endpoint& e) {
                        .integer(e.updated_at));
 }
 
-template <class F>
-status in_transaction(connection& c, F&& f) {
-  if (auto b = c.script("BEGIN", "cannot begin a transaction"); !b) return b;
-  if (auto r = f(); !r) {
-    c.rollback();
-    return r;
-  }
-  return c.script("COMMIT", "cannot commit");
-}
-
 class pg_webhooks final : public webhook_store {
  public:
   explicit pg_webhooks(const std::string& url) : pool_(url, 4) {}
