@@ -23,6 +23,7 @@
 #include "../app/stats.hpp"
 #include "../app/suppression.hpp"
 #include "cookies.hpp"
+#include "export_route.hpp"
 #include "log.hpp"
 #include "scopes.hpp"
 #include "ses_api.hpp"
@@ -171,6 +172,7 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::get, "/auth/session", bind(&api::session));
     r.add(verb::post, "/auth/password", bind(&api::password));
     r.add(verb::get, "/events", bind(&api::events));
+    r.add(verb::get, "/events/export", bind(&api::events_export));
     r.add(verb::get, "/stats", bind(&api::stats));
     r.add(verb::get, "/recipients/{address}", bind(&api::recipient));
     r.add(verb::get, "/messages/{messageId}", bind(&api::message));
@@ -460,6 +462,14 @@ class api : public std::enable_shared_from_this<api> {
     out += page->next ? json::serialize(json::value(*page->next)) : "null";
     out.push_back('}');
     return raw_json(ctx, status::ok, std::move(out));
+  }
+
+  // The whole filtered range, streamed (export_route.cpp): no page limit, memory bounded.
+  response events_export(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::viewer, err);
+    if (!p) return err;
+    return export_events(ctx, d_.store, p->workspace);
   }
 
   response stats(context& ctx) {

@@ -166,8 +166,9 @@ class session : public std::enable_shared_from_this<session> {
     asio::post(srv_.workers, [self = shared_from_this(), req, started] {
       std::string_view route;
       std::string id = self->srv_.new_request_id();
-      auto res =
-          std::make_shared<response>(self->srv_.routes.handle(*req, id, self->remote_, &route));
+      std::shared_ptr<body_stream> body;
+      auto res = std::make_shared<response>(
+          self->srv_.routes.handle(*req, id, self->remote_, &route, &body));
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       self->srv_.stats.in_flight_add(-1);
@@ -183,9 +184,68 @@ class session : public std::enable_shared_from_this<session> {
              {"status", res->result_int()},
              {"us", static_cast<std::int64_t>(secs * 1e6)},
              {"remote", self->remote_}});
-      if (req->method() == beast::http::verb::head) res->body().clear();
-      asio::post(self->stream_.get_executor(), [self, res] { self->write(res); });
+      if (req->method() == beast::http::verb::head) {
+        res->body().clear();
+        body.reset();
+      }
+      if (body)
+        asio::post(self->stream_.get_executor(),
+                   [self, res, body] { self->write_streamed(res, body); });
+      else
+        asio::post(self->stream_.get_executor(), [self, res] { self->write(res); });
     });
+  }
+
+  // A streamed body (router.hpp, body_stream): the headers with chunked transfer encoding, then
+  // one chunk per piece, each made on a worker only after the previous one was written, then the
+  // last chunk. Each write has the request timeout: a reader that stops reading is dropped.
+  void write_streamed(std::shared_ptr<response> res, std::shared_ptr<body_stream> body) {
+    if (srv_.draining.load()) res->keep_alive(false);
+    set_security_headers(*res);
+    res->chunked(true);
+    auto sr = std::make_shared<beast::http::response_serializer<beast::http::string_body>>(*res);
+    stream_.expires_after(srv_.cfg.request_timeout);
+    beast::http::async_write_header(
+        stream_, *sr,
+        [self = shared_from_this(), res, sr, body](beast::error_code ec, std::size_t) {
+          if (ec) return self->end_stream(false);
+          self->next_piece(res, body);
+        });
+  }
+
+  void next_piece(std::shared_ptr<response> res, std::shared_ptr<body_stream> body) {
+    asio::post(srv_.workers, [self = shared_from_this(), res, body] {
+      auto piece = std::make_shared<std::string>();
+      bool more = false, failed = false;
+      try {
+        more = body->next(*piece);
+        failed = !more && body->failed();
+      } catch (const std::exception& e) {
+        failed = true;
+        log::error("streamed answer failed", {{"error", e.what()}});
+      }
+      asio::post(self->stream_.get_executor(), [self, res, body, piece, more, failed] {
+        if (failed) return self->end_stream(false);  // no last chunk: the body is incomplete
+        self->stream_.expires_after(self->srv_.cfg.request_timeout);
+        if (!more)
+          return asio::async_write(self->stream_, beast::http::make_chunk_last(),
+                                   [self, res](beast::error_code ec, std::size_t) {
+                                     self->end_stream(!ec && res->keep_alive());
+                                   });
+        if (piece->empty()) return self->next_piece(res, body);
+        asio::async_write(self->stream_, beast::http::make_chunk(asio::buffer(*piece)),
+                          [self, res, body, piece](beast::error_code ec, std::size_t) {
+                            if (ec) return self->end_stream(false);
+                            self->next_piece(res, body);
+                          });
+      });
+    });
+  }
+
+  void end_stream(bool keep_alive) {
+    busy_ = false;
+    if (!keep_alive) return close();
+    do_read(false);
   }
 
   void send_early_error(const api_error& e) {
