@@ -213,7 +213,7 @@ class pg_store final : public store {
                                       std::size_t batch) override;
 
   int schema_version() const override { return version_; }
-  status ensure_partitions(connection& c, const std::set<month>& months);
+  static status ensure_partitions(connection& c, const std::set<month>& months);
 
  private:
   struct request {
