@@ -46,9 +46,10 @@ namespace {
 class gzip_body final : public body_stream {
  public:
   explicit gzip_body(std::shared_ptr<body_stream> inner) : inner_(std::move(inner)) {
-    // 15 window bits + 16: a gzip header and trailer instead of zlib's; level 6, memLevel 8: the
-    // defaults (~256 KiB of state).
-    if (deflateInit2(&z_, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    // 15 window bits + 16: a gzip header and trailer instead of zlib's; memLevel 8 (~256 KiB of
+    // state). Level 1: JSON Lines still shrink ~8x, at several times level 6's speed, so the
+    // compression keeps up with the store (docs/performance.md, "Issue #21 — export").
+    if (deflateInit2(&z_, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
       throw std::runtime_error("zlib: deflateInit2 failed");
   }
   ~gzip_body() override { deflateEnd(&z_); }

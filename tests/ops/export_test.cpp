@@ -221,3 +221,27 @@ TEST_CASE("export: CSV has a header row and quoted, formula-safe cells", "[expor
   CHECK(bad.status == 2);
   CHECK_FALSE(fs::exists(dir.path / "x.jsonl"));
 }
+
+TEST_CASE("export: the ingestion routes do not take SESami's normalized events", "[export]") {
+  // Only the operator's `sesami import` reads an export back. Over the internet a normalized
+  // event would let a token holder state SESami's own verdicts (a bounce's class, a machine open)
+  // instead of SES's fields, so /ingest/* answer it as an unknown shape and store nothing.
+  temp_dir dir;
+  const auto db = dir.path / "sesami.db";
+  auto made = run_sesami({"workspace", "create", "acme", "--db", db.string(), "--json"});
+  REQUIRE(made.status == 0);
+  const auto o = json::parse(made.out);
+  REQUIRE(run_sesami({"workspace", "connect-account", "acme", "123456789012", "--db", db.string()})
+              .status == 0);
+  server_process srv(dir.path);
+  http_client c(srv.port());
+  const std::string forged =
+      R"({"account":"123456789012","messageId":"m-1","type":"bounce","recipient":"a@example.com",)"
+      R"("timestamp":"2026-01-02T03:04:05.000Z","bounce":{"type":"Transient","class":"hard"}})";
+  auto r = c.request("POST", "/ingest/eventbridge/" + s(o.at("ingestToken")), forged,
+                     {{"X-Sesami-Secret", s(o.at("ingestSecret"))}});
+  CHECK(r.status == 400);
+  CHECK(code_of(r) == "sesami.unknown_shape");
+  auto list = c.request("GET", "/events", "", bearer(s(o.at("apiKey"))));
+  CHECK(parse(list).at("events").as_array().empty());
+}
