@@ -202,7 +202,11 @@ class session : public std::enable_shared_from_this<session> {
   void write_streamed(std::shared_ptr<response> res, std::shared_ptr<body_stream> body) {
     if (srv_.draining.load()) res->keep_alive(false);
     set_security_headers(*res);
-    res->chunked(true);
+    // HTTP/1.0 has no chunks: the body ends where the connection does.
+    if (res->version() >= 11)
+      res->chunked(true);
+    else
+      res->keep_alive(false);
     auto sr = std::make_shared<beast::http::response_serializer<beast::http::string_body>>(*res);
     stream_.expires_after(srv_.cfg.request_timeout);
     beast::http::async_write_header(
@@ -227,17 +231,23 @@ class session : public std::enable_shared_from_this<session> {
       asio::post(self->stream_.get_executor(), [self, res, body, piece, more, failed] {
         if (failed) return self->end_stream(false);  // no last chunk: the body is incomplete
         self->stream_.expires_after(self->srv_.cfg.request_timeout);
+        const bool chunked = res->chunked();
+        if (!more && !chunked) return self->end_stream(false);
         if (!more)
           return asio::async_write(self->stream_, beast::http::make_chunk_last(),
                                    [self, res](beast::error_code ec, std::size_t) {
                                      self->end_stream(!ec && res->keep_alive());
                                    });
         if (piece->empty()) return self->next_piece(res, body);
-        asio::async_write(self->stream_, beast::http::make_chunk(asio::buffer(*piece)),
-                          [self, res, body, piece](beast::error_code ec, std::size_t) {
-                            if (ec) return self->end_stream(false);
-                            self->next_piece(res, body);
-                          });
+        auto written = [self, res, body, piece](beast::error_code ec, std::size_t) {
+          if (ec) return self->end_stream(false);
+          self->next_piece(res, body);
+        };
+        if (chunked)
+          asio::async_write(self->stream_, beast::http::make_chunk(asio::buffer(*piece)),
+                            std::move(written));
+        else
+          asio::async_write(self->stream_, asio::buffer(*piece), std::move(written));
       });
     });
   }

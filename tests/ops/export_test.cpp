@@ -119,6 +119,15 @@ TEST_CASE("export: export then import into a new database gives the same answers
     CHECK(plain.body == text);
     // The connection stays usable after a streamed answer (keep-alive, last chunk sent).
     CHECK(ca.request("GET", "/events?limit=1", "", bearer(key_a)).status == 200);
+    // HTTP/1.0 has no chunked encoding: the body runs until the server closes.
+    http_client old(srv_a.port());
+    const std::string raw =
+        old.raw("GET /events/export HTTP/1.0\r\nAuthorization: Bearer " + key_a + "\r\n\r\n");
+    const auto split = raw.find("\r\n\r\n");
+    REQUIRE(split != std::string::npos);
+    CHECK(raw.rfind("HTTP/1.0 200", 0) == 0);
+    CHECK(raw.substr(0, split).find("chunked") == std::string::npos);
+    CHECK(raw.substr(split + 4) == text);
     // A filter narrows it like GET /events; a range too.
     auto bounces = ca.request("GET", "/events/export?type=bounce", "", bearer(key_a));
     REQUIRE(bounces.status == 200);
