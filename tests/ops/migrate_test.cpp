@@ -6,8 +6,11 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <ctime>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -107,6 +110,21 @@ std::map<std::string, std::pair<long long, long long>> counts_of(const std::stri
   return m;
 }
 
+std::string stats_query() {
+  // Whole UTC days around the demo's data (it ends now).
+  const auto now = std::chrono::system_clock::now();
+  auto day = [](std::chrono::system_clock::time_point t) {
+    const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT00:00:00Z", &tm);
+    return std::string(buf);
+  };
+  return "/stats?bucket=day&from=" + day(now - std::chrono::hours(24 * 60)) +
+         "&to=" + day(now + std::chrono::hours(24));
+}
+
 struct source_db {
   fs::path db;
   std::string key, token, secret;
@@ -136,14 +154,35 @@ TEST_CASE("migrate: everything moves, is counted, and PostgreSQL gives the same 
   const auto src = make_source(dir.path, 2000);
   std::string stats_before, events_before, suppressions_before, owner, password;
   {
-    server_process srv(dir.path);  // makes the owner (users, memberships, a session)
+    // The owner (users, memberships, a session); a send (mail attempts, an identity column in
+    // PostgreSQL); a webhook endpoint (a sealed secret) with a test delivery and its attempts.
+    server_process srv(dir.path, {"--allow-private-webhooks"});
     owner = srv.owner_email();
     password = srv.owner_password();
     http_client c(srv.port());
-    stats_before =
-        c.request("GET", "/stats?bucket=day&from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z", "",
-                  bearer(src.key))
-            .body;
+    const json::object mail{{"from", "Shop <shop@example.com>"},
+                            {"to", json::array{"success@simulator.amazonses.com"}},
+                            {"subject", "Hello"},
+                            {"text", "Hi there"}};
+    auto sent =
+        c.request("POST", "/mail", json::serialize(mail),
+                  {{"Authorization", "Bearer " + src.key}, {"Content-Type", "application/json"}});
+    REQUIRE(sent.status == 200);
+    // The simulator's events (send, delivery) come back through ingestion: wait for them (a
+    // bound, not a timing assertion), so the answers below include them.
+    const std::string mid = s(parse(sent).at("messageId"));
+    for (int i = 0; i < 600; ++i) {
+      auto evs = c.request("GET", "/events?messageId=" + mid, "", bearer(src.key));
+      if (parse(evs).at("events").as_array().size() >= 2) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    auto hook =
+        c.request("POST", "/webhooks", R"({"url":"http://127.0.0.1:9/hook"})",
+                  {{"Authorization", "Bearer " + src.key}, {"Content-Type", "application/json"}});
+    REQUIRE(hook.status == 201);
+    REQUIRE(c.request("POST", "/webhooks/" + s(parse(hook).at("id")) + "/test", "", bearer(src.key))
+                .status == 202);
+    stats_before = c.request("GET", stats_query(), "", bearer(src.key)).body;
     events_before = c.request("GET", "/events?limit=1000", "", bearer(src.key)).body;
     suppressions_before = c.request("GET", "/suppression-list", "", bearer(src.key)).body;
     REQUIRE(srv.stop() == 0);
@@ -160,6 +199,9 @@ TEST_CASE("migrate: everything moves, is counted, and PostgreSQL gives the same 
   CHECK(counts.at("users").second == 1);
   CHECK(counts.at("api_keys").second == 1);
   CHECK(counts.at("ingest_tokens").second == 1);
+  CHECK(counts.at("mail_attempts").second == 1);
+  CHECK(counts.at("webhook_endpoints").second == 1);
+  CHECK(counts.at("webhook_deliveries").second >= 1);
   CHECK(counts.at("suppressions").second >= 1);
   CHECK(counts.at("status_events (events.status)").second == counts.at("events").second);
   CHECK(m.err.find("***") != std::string::npos);  // the URL's password is not printed
@@ -172,10 +214,11 @@ TEST_CASE("migrate: everything moves, is counted, and PostgreSQL gives the same 
   // The server on PostgreSQL, with the same key file: the same answers to the same key.
   server_process pg(pg_dir.path, {"--secret-key-file", src.db.string() + ".key"}, schema.url());
   http_client c(pg.port());
-  CHECK(c.request("GET", "/stats?bucket=day&from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z", "",
-                  bearer(src.key))
-            .body == stats_before);
-  CHECK(c.request("GET", "/events?limit=1000", "", bearer(src.key)).body == events_before);
+  const bool same_stats = c.request("GET", stats_query(), "", bearer(src.key)).body == stats_before;
+  CHECK(same_stats);
+  const bool same_events =
+      c.request("GET", "/events?limit=1000", "", bearer(src.key)).body == events_before;
+  CHECK(same_events);
   CHECK(c.request("GET", "/suppression-list", "", bearer(src.key)).body == suppressions_before);
   // Sealed secrets open with the same key file; hashed ones still verify.
   auto tok = c.request("GET", "/workspace/ingest-token", "", bearer(src.key));
@@ -194,6 +237,18 @@ TEST_CASE("migrate: everything moves, is counted, and PostgreSQL gives the same 
                       {{"X-Sesami-Secret", src.secret}});
   CHECK(in.status == 200);
   CHECK(schema.value("SELECT count(DISTINCT seq) = count(*) FROM events") == "t");
+  CHECK(c.request("GET", "/mail/attempts", "", bearer(src.key)).body.find("success@simulator") !=
+        std::string::npos);
+  const json::object again_mail{{"from", "Shop <shop@example.com>"},
+                                {"to", json::array{"success@simulator.amazonses.com"}},
+                                {"subject", "Again"},
+                                {"text", "Hi"}};
+  CHECK(c.request("POST", "/mail", json::serialize(again_mail),
+                  {{"Authorization", "Bearer " + src.key}, {"Content-Type", "application/json"}})
+            .status == 200);  // a new attempt row after the copied ones (the identity moved on)
+  CHECK(schema.value("SELECT count(*) FROM mail_attempts") == "2");
+  auto hooks = c.request("GET", "/webhooks", "", bearer(src.key));
+  CHECK(hooks.body.find("127.0.0.1:9/hook") != std::string::npos);
 }
 
 TEST_CASE("migrate: an interrupted run continues where it stopped, without duplicates",
