@@ -39,11 +39,13 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <sesami/ascii.hpp>
 #include <sesami/categorize.hpp>
 #include <sesami/detail/iso8601.hpp>
 #include <sesami/detail/json_access.hpp>
 #include <sesami/error.hpp>
 #include <sesami/event.hpp>
+#include <sesami/to_json.hpp>
 
 namespace sesami {
 
@@ -64,6 +66,10 @@ struct parse_options {
   std::size_t max_depth = 64;    // JSON nesting limit, also bounds carriers inside carriers
   std::size_t max_document = 0;  // bytes per document; 0 = no limit
   parse_limits limits;
+  /// Also read SESami's own normalized events (to_json.hpp: what `sesami export` and GET
+  /// /events/export write) as top-level documents: `sesami import` takes an export back. Off for
+  /// the ingestion routes, which take only what AWS sends.
+  bool normalized = false;
 };
 
 /// One rejected item of a batch. `line` is 1-based where the item starts (JSON Lines, or the line
@@ -706,6 +712,31 @@ inline void parse_ses_record(parser_state& st, const boost::json::object& rec,
   }
 }
 
+/// A normalized event as to_json writes it: "type", "messageId" and "timestamp" as strings, and
+/// none of the SES field names (those were tried first).
+inline bool looks_normalized(const boost::json::object& o) noexcept {
+  return get_string(o, "type") && get_string(o, "messageId") && get_string(o, "timestamp");
+}
+
+/// One normalized event back into an event. Recipients are stored lower-cased (the parser's
+/// invariant, which status pairs rely on): an edited line is brought back to it. The "id" field is
+/// not trusted: identity is recomputed from the other fields, as for every event.
+inline void parse_normalized(parser_state& st, const boost::json::object& o,
+                             std::vector<event>& out) {
+  auto e = event_from_json(o);
+  if (!e) {
+    st.fail(e.error().code, e.error().message);
+    return;
+  }
+  if (e->message_id.empty()) {
+    st.fail(errc::missing_field, "messageId: an event needs its SES message id");
+    return;
+  }
+  if (e->recipient) *e->recipient = ascii_lower(*e->recipient);
+  for (auto& d : e->destinations) d = ascii_lower(d);
+  out.push_back(std::move(*e));
+}
+
 inline void dispatch(parser_state& st, const boost::json::value& v, carrier car, std::size_t depth,
                      std::vector<event>& out, std::size_t& skipped);
 inline void dispatch_object(parser_state& st, const boost::json::object& o, carrier car,
@@ -885,6 +916,12 @@ inline void dispatch_object(parser_state& st, const boost::json::object& obj, ca
   }
   if (o->contains("mail")) {
     st.fail(errc::missing_field, "eventType: missing (an object with mail but no event type)");
+    return;
+  }
+  // SESami's own normalized event (an export read back): only as a document of its own, never
+  // inside a carrier, and only where the caller asked for it.
+  if (st.options().normalized && depth <= 1 && car.shape.empty() && looks_normalized(*o)) {
+    parse_normalized(st, *o, out);
     return;
   }
   st.fail(errc::unknown_shape,

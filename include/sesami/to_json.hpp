@@ -480,9 +480,8 @@ struct json_reader {
 
 /// The inverse of to_json: reads a normalized event back (the "id" field is ignored; it is
 /// recomputed from the other fields).
-[[nodiscard]] inline result<event> event_from_json(const boost::json::value& v) {
-  const auto* o = v.if_object();
-  if (!o) return error{errc::not_an_object, "an event must be a JSON object"};
+[[nodiscard]] inline result<event> event_from_json(const boost::json::object& obj) {
+  const auto* o = &obj;
   error err;
   detail::json_reader r{*o, "", &err};
   event e;
@@ -610,6 +609,12 @@ struct json_reader {
   }
   if (!x.ok) return err;
   return e;
+}
+
+[[nodiscard]] inline result<event> event_from_json(const boost::json::value& v) {
+  const auto* o = v.if_object();
+  if (!o) return error{errc::not_an_object, "an event must be a JSON object"};
+  return event_from_json(*o);
 }
 
 [[nodiscard]] inline result<event> event_from_json(std::string_view text) {

@@ -73,7 +73,10 @@ importer::~importer() {
 
 store::status importer::add_text(std::string_view text, std::string_view source,
                                  std::size_t first_line) {
-  batch_result parsed = parse_batch(text);
+  // Files are the operator's: SESami's own export (normalized events) is read back too.
+  parse_options po;
+  po.normalized = true;
+  batch_result parsed = parse_batch(text, po);
   read_ += parsed.events.size() + parsed.diagnostics.size();
   for (auto& d : parsed.diagnostics) {
     std::string msg = d.path.empty() ? d.err.message : d.path + ": " + d.err.message;

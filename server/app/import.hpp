@@ -68,8 +68,9 @@ class importer {
   importer(const importer&) = delete;
   importer& operator=(const importer&) = delete;
 
-  /// Parses one text — a single JSON document, a JSON array of documents, or JSON Lines — and
-  /// queues its events; stores a batch whenever `batch_size` events are queued. Bad items are
+  /// Parses one text — a single JSON document, a JSON array of documents, or JSON Lines; SES
+  /// payloads of any shape and SESami's normalized events (an export), told apart per document —
+  /// and queues its events; stores a batch whenever `batch_size` events are queued. Bad items are
   /// recorded (source:line) and skipped; only a storage error stops the import.
   /// `first_line` numbers the text's first line (a file read in chunks continues its count).
   store::status add_text(std::string_view text, std::string_view source,

@@ -20,4 +20,6 @@ int run_user(args a);         // sesami user add EMAIL [-w ID] [--role R] | rese
 int run_connect(args a);      // sesami connect --sesami-account ID [--mode M] [--identity D]...
 int run_doctor(args a);       // sesami doctor --from ADDRESS [--timeout S] [--allow-simulator]
 int run_backup(args a);       // sesami backup --db PATH --to FILE
+int run_export(args a);       // sesami export --db PATH [-w W] [--from] [--to] [--format F] [-o F]
+int run_migrate(args a);      // sesami migrate --from sesami.db --to postgresql://...
 }  // namespace sesami::cli

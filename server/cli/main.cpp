@@ -33,6 +33,10 @@ constexpr command commands[] = {
      "check the AWS connection and the event pipeline, step by step"},
     {"backup", sesami::cli::run_backup,
      "copy an SQLite database consistently, also while the server runs"},
+    {"export", sesami::cli::run_export,
+     "export a workspace's events as JSON Lines (import reads them back) or CSV"},
+    {"migrate", sesami::cli::run_migrate,
+     "move everything from an SQLite database into PostgreSQL (resumable)"},
 };
 
 int usage(std::FILE* out) {

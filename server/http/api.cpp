@@ -26,6 +26,7 @@
 #include "cookies.hpp"
 #include "guard_routes.hpp"
 #include "health_routes.hpp"
+#include "export_route.hpp"
 #include "log.hpp"
 #include "preference_page.hpp"
 #include "scopes.hpp"
@@ -183,6 +184,7 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::get, "/auth/session", bind(&api::session));
     r.add(verb::post, "/auth/password", bind(&api::password));
     r.add(verb::get, "/events", bind(&api::events));
+    r.add(verb::get, "/events/export", bind(&api::events_export));
     r.add(verb::get, "/stats", bind(&api::stats));
     r.add(verb::get, "/recipients/{address}", bind(&api::recipient));
     r.add(verb::get, "/messages/{messageId}", bind(&api::message));
@@ -504,6 +506,14 @@ class api : public std::enable_shared_from_this<api> {
     out += page->next ? json::serialize(json::value(*page->next)) : "null";
     out.push_back('}');
     return raw_json(ctx, status::ok, std::move(out));
+  }
+
+  // The whole filtered range, streamed (export_route.cpp): no page limit, memory bounded.
+  response events_export(context& ctx) {
+    response err;
+    auto p = authenticate(ctx, role::viewer, err);
+    if (!p) return err;
+    return export_events(ctx, d_.store, p->workspace);
   }
 
   response stats(context& ctx) {

@@ -66,11 +66,25 @@ void router::add(bhttp::verb method, std::string pattern, handler fn) {
   routes_.push_back({method, std::move(pattern), std::move(fn)});
 }
 
+namespace {
+// Without a caller to send it piece by piece (tests, fuzzers), a streamed body becomes the
+// response's body; a failure part-way is a 500 like any other.
+response collect_stream(const context& ctx, response res, body_stream& body) {
+  std::string piece;
+  while (body.next(piece)) res.body() += piece;
+  if (body.failed())
+    return error_response(ctx, code::internal, "the streamed answer failed part-way");
+  res.prepare_payload();
+  return res;
+}
+}  // namespace
+
 response router::handle(const request& req, std::string request_id, std::string remote,
-                        std::string_view* matched_route) const {
+                        std::string_view* matched_route,
+                        std::shared_ptr<body_stream>* stream) const {
   const std::string_view target(req.target().data(), req.target().size());
   const auto [path, qs] = split_target(target);
-  context ctx{req, std::move(request_id), std::move(remote), path, "unmatched", {}, {}};
+  context ctx{req, std::move(request_id), std::move(remote), path, "unmatched", {}, {}, {}};
   struct report {
     const context& c;
     std::string_view* out;
@@ -99,7 +113,13 @@ response router::handle(const request& req, std::string request_id, std::string 
       if (r.method != method) continue;
       ctx.params = std::move(params);
       ctx.route = r.pattern;
-      return r.fn(ctx);
+      response res = r.fn(ctx);
+      if (!ctx.stream) return res;
+      if (stream) {
+        *stream = std::move(ctx.stream);
+        return res;
+      }
+      return collect_stream(ctx, std::move(res), *ctx.stream);
     }
     // POST / is the SES v1 Query API; GET / stays the dashboard's (the static files), and without
     // a dashboard it is not found, as before the SES API was there.

@@ -166,8 +166,9 @@ class session : public std::enable_shared_from_this<session> {
     asio::post(srv_.workers, [self = shared_from_this(), req, started] {
       std::string_view route;
       std::string id = self->srv_.new_request_id();
-      auto res =
-          std::make_shared<response>(self->srv_.routes.handle(*req, id, self->remote_, &route));
+      std::shared_ptr<body_stream> body;
+      auto res = std::make_shared<response>(
+          self->srv_.routes.handle(*req, id, self->remote_, &route, &body));
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       self->srv_.stats.in_flight_add(-1);
@@ -183,9 +184,122 @@ class session : public std::enable_shared_from_this<session> {
              {"status", res->result_int()},
              {"us", static_cast<std::int64_t>(secs * 1e6)},
              {"remote", self->remote_}});
-      if (req->method() == beast::http::verb::head) res->body().clear();
-      asio::post(self->stream_.get_executor(), [self, res] { self->write(res); });
+      if (req->method() == beast::http::verb::head) {
+        res->body().clear();
+        body.reset();
+      }
+      if (body)
+        asio::post(self->stream_.get_executor(),
+                   [self, res, body] { self->write_streamed(res, body); });
+      else
+        asio::post(self->stream_.get_executor(), [self, res] { self->write(res); });
     });
+  }
+
+  // A streamed body (router.hpp, body_stream): the headers with chunked transfer encoding, then
+  // one chunk per piece, then the last chunk. The next piece is made on a worker while the current
+  // one is written — one piece ahead, never more — so reading the store and writing the socket
+  // overlap, and memory stays at two pieces whatever the body's size. Each write has the request
+  // timeout: a reader that stops reading is dropped.
+  struct streaming {
+    std::shared_ptr<response> res;
+    std::shared_ptr<body_stream> body;
+    std::string ready;        // made, not yet written
+    bool have_ready = false;  // `ready` holds the next piece (or the end: more false)
+    bool more = true, failed = false;
+    bool producing = false, writing = false, done = false;
+  };
+
+  void write_streamed(std::shared_ptr<response> res, std::shared_ptr<body_stream> body) {
+    if (srv_.draining.load()) res->keep_alive(false);
+    set_security_headers(*res);
+    // HTTP/1.0 has no chunks: the body ends where the connection does.
+    if (res->version() >= 11)
+      res->chunked(true);
+    else
+      res->keep_alive(false);
+    auto st = std::make_shared<streaming>();
+    st->res = std::move(res);
+    st->body = std::move(body);
+    produce(st);  // the first piece is made while the headers go out
+    auto sr =
+        std::make_shared<beast::http::response_serializer<beast::http::string_body>>(*st->res);
+    stream_.expires_after(srv_.cfg.request_timeout);
+    st->writing = true;
+    beast::http::async_write_header(
+        stream_, *sr, [self = shared_from_this(), st, sr](beast::error_code ec, std::size_t) {
+          st->writing = false;
+          if (ec) return self->finish_stream(*st, false);
+          self->pump(st);
+        });
+  }
+
+  // On the strand: makes the next piece on a worker; pump() takes it when it arrives.
+  void produce(const std::shared_ptr<streaming>& st) {
+    st->producing = true;
+    asio::post(srv_.workers, [self = shared_from_this(), st] {
+      std::string piece;
+      bool more = false, failed = false;
+      try {
+        more = st->body->next(piece);
+        failed = !more && st->body->failed();
+      } catch (const std::exception& e) {
+        failed = true;
+        log::error("streamed answer failed", {{"error", e.what()}});
+      }
+      asio::post(self->stream_.get_executor(),
+                 [self, st, piece = std::move(piece), more, failed]() mutable {
+                   st->producing = false;
+                   st->ready = std::move(piece);
+                   st->have_ready = true;
+                   st->more = more;
+                   st->failed = failed;
+                   self->pump(st);
+                 });
+    });
+  }
+
+  // On the strand: writes the ready piece if the socket is free, and starts making the next.
+  void pump(const std::shared_ptr<streaming>& st) {
+    if (st->done || st->writing || !st->have_ready) return;
+    st->have_ready = false;
+    if (st->failed) return finish_stream(*st, false);  // no last chunk: the body is incomplete
+    const bool chunked = st->res->chunked();
+    stream_.expires_after(srv_.cfg.request_timeout);
+    if (!st->more) {
+      if (!chunked) return finish_stream(*st, false);
+      st->writing = true;
+      return asio::async_write(stream_, beast::http::make_chunk_last(),
+                               [self = shared_from_this(), st](beast::error_code ec, std::size_t) {
+                                 st->writing = false;
+                                 self->finish_stream(*st, !ec && st->res->keep_alive());
+                               });
+    }
+    auto piece = std::make_shared<std::string>(std::move(st->ready));
+    produce(st);                 // the next piece, while this one is written
+    if (piece->empty()) return;  // pump runs again when the next one is made
+    auto written = [self = shared_from_this(), st, piece](beast::error_code ec, std::size_t) {
+      st->writing = false;
+      if (ec) return self->finish_stream(*st, false);
+      self->pump(st);
+    };
+    st->writing = true;
+    if (chunked)
+      asio::async_write(stream_, beast::http::make_chunk(asio::buffer(*piece)), std::move(written));
+    else
+      asio::async_write(stream_, asio::buffer(*piece), std::move(written));
+  }
+
+  void finish_stream(streaming& st, bool keep_alive) {
+    if (st.done) return;
+    st.done = true;
+    end_stream(keep_alive);
+  }
+
+  void end_stream(bool keep_alive) {
+    busy_ = false;
+    if (!keep_alive) return close();
+    do_read(false);
   }
 
   void send_early_error(const api_error& e) {

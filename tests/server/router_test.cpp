@@ -101,3 +101,49 @@ TEST_CASE("POST / (the SES v1 Query API) leaves GET / to the dashboard", "[route
   CHECK(body(r.handle(make(bhttp::verb::get, "/"), "id", "")).at("route") == "static");
   CHECK(r.handle(make(bhttp::verb::put, "/"), "id", "").result_int() == 405);
 }
+
+TEST_CASE("router hands a streamed body to the caller, or collects it", "[router]") {
+  // Pieces "a", "b", then the end; or, when `fail_after` pieces are out, a failure.
+  struct pieces final : body_stream {
+    int n = 0, fail_after = -1;
+    bool failed_ = false;
+    bool next(std::string& out) override {
+      if (n == fail_after) return !(failed_ = true);
+      if (n == 2) return false;
+      out = n++ ? "b" : "a";
+      return true;
+    }
+    bool failed() const noexcept override { return failed_; }
+  };
+  int fail_after = -1;
+  router r;
+  r.add(bhttp::verb::get, "/stream", [&](context& c) {
+    auto p = std::make_shared<pieces>();
+    p->fail_after = fail_after;
+    c.stream = p;
+    response res{bhttp::status::ok, c.req.version()};
+    res.set(bhttp::field::content_type, "text/plain");
+    return res;
+  });
+  SECTION("the session's way: headers now, the body from the stream") {
+    std::shared_ptr<body_stream> s;
+    auto res = r.handle(make(bhttp::verb::get, "/stream"), "id", "", nullptr, &s);
+    CHECK(res.result_int() == 200);
+    CHECK(res.body().empty());
+    REQUIRE(s);
+    std::string piece, all;
+    while (s->next(piece)) all += piece;
+    CHECK(all == "ab");
+  }
+  SECTION("without a caller to stream it, the body is collected") {
+    auto res = r.handle(make(bhttp::verb::get, "/stream"), "id", "");
+    CHECK(res.result_int() == 200);
+    CHECK(res.body() == "ab");
+  }
+  SECTION("a failure part-way is a 500 when collected") {
+    fail_after = 1;
+    auto res = r.handle(make(bhttp::verb::get, "/stream"), "rid", "");
+    CHECK(res.result_int() == 500);
+    CHECK(body(res).at("error").at("requestId") == "rid");
+  }
+}

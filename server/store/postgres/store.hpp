@@ -205,7 +205,7 @@ class pg_store final : public store {
                                       const std::function<bool()>& between) override;
 
   int schema_version() const override { return version_; }
-  status ensure_partitions(connection& c, const std::set<month>& months);
+  static status ensure_partitions(connection& c, const std::set<month>& months);
 
  private:
   struct request {
