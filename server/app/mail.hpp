@@ -27,6 +27,7 @@
 #include "mail_transport.hpp"
 #include "rate_limiter.hpp"
 #include "secret_box.hpp"
+#include "templates.hpp"
 
 namespace sesami::app {
 
@@ -92,6 +93,10 @@ class mailer {
   /// Adds the token's address to its workspace's suppression list (reason "unsubscribe").
   outcome<unsubscribe_target> unsubscribe(std::string_view token);
 
+  /// Stored templates: a send naming one the simulator keeps renders it here (SES renders its
+  /// own). Null: templates go to the transport by name, unchecked.
+  void set_templates(template_service* t) noexcept { templates_ = t; }
+
   /// Sets the base of unsubscribe links (when it is known only once the listener is up).
   void set_public_url(std::string url);
 
@@ -117,6 +122,7 @@ class mailer {
   rate_limiter& limiter_;
   transport_resolver pick_;
   mail_options opt_;
+  template_service* templates_ = nullptr;
   std::string secret_;  // HMAC key of unsubscribe tokens (sealed in the database)
   std::string owner_;   // this process's bulk lease owner id
 

@@ -27,6 +27,7 @@
 #include "scopes.hpp"
 #include "ses_api.hpp"
 #include "static_files.hpp"
+#include "template_routes.hpp"
 #include "webhook_routes.hpp"
 
 namespace sesami::http {
@@ -220,6 +221,16 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::post, "/webhooks/{id}/test", hooks(webhook_op::test));
     r.add(verb::get, "/webhooks/{id}/deliveries", hooks(webhook_op::deliveries));
     r.add(verb::post, "/webhooks/{id}/deliveries/{deliveryId}/retry", hooks(webhook_op::retry));
+    // Email templates (issue #20): handlers in template_routes.cpp; writes are an admin's.
+    auto tmpl = [this](template_op op) {
+      return [self = shared_from_this(), op](context& c) { return self->email_template(c, op); };
+    };
+    r.add(verb::post, "/templates", tmpl(template_op::create));
+    r.add(verb::get, "/templates", tmpl(template_op::list));
+    r.add(verb::get, "/templates/{name}", tmpl(template_op::get));
+    r.add(verb::put, "/templates/{name}", tmpl(template_op::replace));
+    r.add(verb::delete_, "/templates/{name}", tmpl(template_op::remove));
+    r.add(verb::post, "/templates/{name}/render", tmpl(template_op::render));
     if (opt_.bench_endpoint) r.add(verb::post, "/bench/bare", bind(&api::bare));
     if (opt_.debug_routes)
       r.add(verb::get, "/debug/fail", [](context&) -> response {
@@ -1267,6 +1278,17 @@ class api : public std::enable_shared_from_this<api> {
     if (!d_.webhooks)
       return error_response(ctx, code::shutting_down, "webhooks are not available in this process");
     return webhook_route(ctx, *d_.webhooks, p->workspace, op);
+  }
+
+  response email_template(context& ctx, template_op op) {
+    response err;
+    const bool writes =
+        op == template_op::create || op == template_op::replace || op == template_op::remove;
+    auto p = authenticate(ctx, writes ? role::admin : role::viewer, err);
+    if (!p) return err;
+    if (!d_.templates)
+      return error_response(ctx, code::shutting_down, "templates are not available in this process");
+    return template_route(ctx, *d_.templates, p->workspace, op);
   }
 
   // ---- members and invitations (docs/security.md, section 3) ----

@@ -1,5 +1,6 @@
 #include "open.hpp"
 
+#include "template_store.hpp"
 #include "webhook_store.hpp"
 
 #include "postgres/connection.hpp"
@@ -35,6 +36,11 @@ result<std::unique_ptr<mail_store>> open_mail(const std::string& db) {
 result<std::unique_ptr<webhook_store>> open_webhooks(const std::string& db) {
   if (is_postgres_url(db)) return open_postgres_webhooks(db);
   return open_sqlite_webhooks(db);
+}
+
+result<std::unique_ptr<template_store>> open_templates(const std::string& db) {
+  if (is_postgres_url(db)) return open_postgres_templates(db);
+  return open_sqlite_templates(db);
 }
 
 result<std::unique_ptr<aws_connections>> open_aws_connections(const std::string& db) {

@@ -195,6 +195,7 @@ TEST_CASE("migration 11 files an existing database's events under their pairs' s
                                 "ALTER TABLE users DROP COLUMN must_change_password; "
                                 "DROP TABLE webhook_endpoints; DROP TABLE webhook_deliveries; "
                                 "DROP TABLE webhook_attempts; "
+                                "DROP TABLE email_templates; "
                                 "DROP INDEX ingest_tokens_previous; "
                                 "ALTER TABLE ingest_tokens DROP COLUMN token_sealed; "
                                 "ALTER TABLE ingest_tokens DROP COLUMN secret_sealed; "

@@ -466,6 +466,18 @@ CREATE TABLE webhook_attempts (
   PRIMARY KEY (delivery_id, n)
 );
 )sql"},
+    {16, "email templates (SQLite's 22)", R"sql(
+CREATE TABLE email_templates (
+  workspace text COLLATE "C" NOT NULL,
+  name text COLLATE "C" NOT NULL,
+  subject text NOT NULL DEFAULT '',
+  text_part text NOT NULL DEFAULT '',
+  html_part text NOT NULL DEFAULT '',
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (workspace, name)
+);
+)sql"},
 };
 
 // The highest version, wherever it sits in the list (migrations written in parallel may land out

@@ -587,6 +587,20 @@ CREATE TABLE webhook_attempts (
   PRIMARY KEY (delivery_id, n)
 ) WITHOUT ROWID;
 )sql"},
+    {22, "email templates: a workspace's stored templates (the simulator's, issue #20)", R"sql(
+-- Subject, text and HTML as written (Handlebars, sesami/template.hpp renders them). A workspace
+-- connected to SES keeps its templates in SES instead; these rows are the simulator's.
+CREATE TABLE email_templates (
+  workspace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  subject TEXT NOT NULL DEFAULT '',
+  text_part TEXT NOT NULL DEFAULT '',
+  html_part TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace, name)
+) WITHOUT ROWID;
+)sql"},
 };
 
 inline constexpr int latest_version = migrations[std::size(migrations) - 1].version;
