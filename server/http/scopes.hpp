@@ -21,7 +21,8 @@ inline bool scope_allows(app::key_scope s, boost::beast::http::verb method,
     case app::key_scope::admin:
       return true;
     case app::key_scope::read:  // rendering a template changes nothing: a read too
-      return reads || (method == verb::post && pattern == "/templates/{name}/render");
+      return reads || (method == verb::post && (pattern == "/templates/{name}/render" ||
+                                                pattern == "/v2/email/templates/{TemplateName}/render"));
     case app::key_scope::send: {
       struct allowed {
         verb method;
@@ -38,6 +39,9 @@ inline bool scope_allows(app::key_scope s, boost::beast::http::verb method,
           {verb::post, "/v2/email/outbound-emails"},
           {verb::post, "/v2/email/outbound-bulk-emails"},
           {verb::get, "/v2/email/account"},
+          {verb::get, "/v2/email/templates"},
+          {verb::get, "/v2/email/templates/{TemplateName}"},
+          {verb::post, "/v2/email/templates/{TemplateName}/render"},
           {verb::post, "/"},  // the SES v1 Query API: its actions are sends and the quota
       };
       for (const auto& a : sends)
