@@ -24,6 +24,8 @@
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -510,6 +512,50 @@ inline result<program> compile(std::string_view source, std::string_view part,
   return prog;
 }
 
+// JavaScript's Number.prototype.toString (ECMA-262 Number::toString): the shortest digits that
+// read back as the same double, placed as JavaScript places them. The digits come from
+// snprintf's %e at increasing precision (floating-point to_chars is missing from some standard
+// libraries, emscripten's among them), so native and wasm print the same.
+inline void append_number(std::string& out, double d) {
+  if (d == 0) {
+    out += '0';  // -0 too
+    return;
+  }
+  if (d < 0) out += '-', d = -d;
+  char buf[40];
+  int len = 0;
+  for (int p = 0; p < 17; ++p) {
+    len = std::snprintf(buf, sizeof buf, "%.*e", p, d);
+    if (std::strtod(buf, nullptr) == d) break;
+  }
+  const std::string_view e(buf, static_cast<std::size_t>(len));
+  const auto epos = e.find('e');
+  std::string digits;
+  for (char c : e.substr(0, epos))
+    if (c >= '0' && c <= '9') digits += c;
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  int exp10 = 0;
+  std::from_chars(e.data() + epos + (e[epos + 1] == '+' ? 2 : 1), e.data() + e.size(), exp10);
+  const int k = static_cast<int>(digits.size()), n = exp10 + 1;
+  if (k <= n && n <= 21) {
+    out += digits;
+    out.append(static_cast<std::size_t>(n - k), '0');
+  } else if (0 < n && n <= 21) {
+    out.append(digits, 0, static_cast<std::size_t>(n));
+    out += '.';
+    out.append(digits, static_cast<std::size_t>(n));
+  } else if (-6 < n && n <= 0) {
+    out += "0.";
+    out.append(static_cast<std::size_t>(-n), '0');
+    out += digits;
+  } else {
+    out += digits[0];
+    if (k > 1) out += '.', out.append(digits, 1);
+    out += n - 1 >= 0 ? "e+" : "e-";
+    out += std::to_string(n - 1 >= 0 ? n - 1 : 1 - n);
+  }
+}
+
 // JavaScript's String(value), which Handlebars prints.
 inline void append_value(std::string& out, const json::value& v) {
   char buf[32];
@@ -523,15 +569,9 @@ inline void append_value(std::string& out, const json::value& v) {
     case json::kind::uint64:
       out.append(buf, std::to_chars(buf, buf + sizeof buf, v.get_uint64()).ptr);
       return;
-    case json::kind::double_: {
-      const double d = v.get_double();
-      if (d == 0) {
-        out += '0';  // -0 too
-        return;
-      }
-      out.append(buf, std::to_chars(buf, buf + sizeof buf, d).ptr);
+    case json::kind::double_:
+      append_number(out, v.get_double());
       return;
-    }
     case json::kind::bool_:
       out += v.get_bool() ? "true" : "false";
       return;
@@ -792,58 +832,89 @@ class renderer {
 
 }  // namespace detail::tmpl
 
-/// Checks the three parts' syntax (what CreateEmailTemplate would store); the first error names
-/// the part and line ("html: line 3: '{{#if}}' is not closed by {{/if}}").
-inline result<void> check_template(const email_template& t, const template_limits& lim = {}) {
+/// A template parsed once, to be rendered many times (a sender keeps it while the source is
+/// unchanged: parsing is most of a render's cost).
+struct compiled_template {
+  email_template source;
+  std::array<detail::tmpl::program, 3> parts;  // subject, text, html
+};
+
+/// Parses the three parts (what CreateEmailTemplate would store); the first error names the part
+/// and line ("html: line 3: '{{#if}}' is not closed by {{/if}}").
+inline result<compiled_template> compile_template(const email_template& t,
+                                                  const template_limits& lim = {}) {
   if (t.subject.size() + t.text.size() + t.html.size() > lim.max_source)
     return error{errc::too_large,
                  "the template is larger than " + std::to_string(lim.max_source) + " bytes"};
+  compiled_template out;
+  out.source = t;
   const std::array<std::pair<std::string_view, const std::string*>, 3> parts{
       {{"subject", &t.subject}, {"text", &t.text}, {"html", &t.html}}};
-  for (const auto& [part, src] : parts)
-    if (auto p = detail::tmpl::compile(*src, part, lim); !p) return p.error();
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    auto p = detail::tmpl::compile(*parts[i].second, parts[i].first, lim);
+    if (!p) return p.error();
+    out.parts[i] = std::move(*p);
+  }
+  return out;
+}
+
+/// Checks the three parts' syntax.
+inline result<void> check_template(const email_template& t, const template_limits& lim = {}) {
+  auto c = compile_template(t, lim);
+  if (!c) return c.error();
   return {};
 }
 
-/// Renders the three parts with `data` (the TemplateData object). Missing variables are listed,
-/// not an error: the caller decides (a send refuses, a preview shows them).
-inline result<rendered_template> render_template(const email_template& t,
+/// Renders a compiled template with `data` (the TemplateData object). Missing variables are
+/// listed, not an error: the caller decides (a send refuses, a preview shows them).
+inline result<rendered_template> render_template(const compiled_template& t,
                                                  const boost::json::value& data,
                                                  const template_limits& lim = {}) {
   if (!data.is_object()) return error{errc::not_an_object, "template data must be a JSON object"};
-  if (t.subject.size() + t.text.size() + t.html.size() > lim.max_source)
-    return error{errc::too_large,
-                 "the template is larger than " + std::to_string(lim.max_source) + " bytes"};
   rendered_template out;
   std::size_t steps = 0, written = 0;
   std::unordered_set<std::string> seen;
-  const std::array<std::tuple<std::string_view, const std::string*, std::string*>, 3> parts{
-      {{"subject", &t.subject, &out.subject},
-       {"text", &t.text, &out.text},
-       {"html", &t.html, &out.html}}};
-  for (const auto& [part, src, dst] : parts) {
-    auto prog = detail::tmpl::compile(*src, part, lim);
-    if (!prog) return prog.error();
-    detail::tmpl::renderer r(*prog, data, lim, steps, written, out.missing, seen);
-    if (auto st = r.run(prog->nodes, *dst, 0); !st) {
+  const std::array<std::pair<std::string_view, std::string*>, 3> parts{
+      {{"subject", &out.subject}, {"text", &out.text}, {"html", &out.html}}};
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    detail::tmpl::renderer r(t.parts[i], data, lim, steps, written, out.missing, seen);
+    if (auto st = r.run(t.parts[i].nodes, *parts[i].second, 0); !st) {
       auto e = st.error();
-      e.message = std::string(part) + ": " + e.message;
+      e.message = std::string(parts[i].first) + ": " + e.message;
       return e;
     }
   }
   return out;
 }
 
-/// The same with the data as JSON text (what SES's TemplateData carries).
-inline result<rendered_template> render_template_json(const email_template& t,
-                                                      std::string_view data_json,
+/// Parses and renders in one call.
+inline result<rendered_template> render_template(const email_template& t,
+                                                 const boost::json::value& data,
+                                                 const template_limits& lim = {}) {
+  if (!data.is_object()) return error{errc::not_an_object, "template data must be a JSON object"};
+  auto c = compile_template(t, lim);
+  if (!c) return c.error();
+  return render_template(*c, data, lim);
+}
+
+/// The data as JSON text (what SES's TemplateData carries): parsed with the same depth limit.
+inline result<boost::json::value> parse_template_data(std::string_view data_json,
                                                       const template_limits& lim = {}) {
   boost::system::error_code ec;
   boost::json::parse_options po;
   po.max_depth = lim.max_depth;
   auto v = boost::json::parse(data_json.empty() ? std::string_view("{}") : data_json, ec, {}, po);
   if (ec) return error{errc::bad_json, "template data is not JSON: " + ec.message()};
-  return render_template(t, v, lim);
+  return v;
+}
+
+/// The same with the data as JSON text.
+inline result<rendered_template> render_template_json(const email_template& t,
+                                                      std::string_view data_json,
+                                                      const template_limits& lim = {}) {
+  auto v = parse_template_data(data_json, lim);
+  if (!v) return v.error();
+  return render_template(t, *v, lim);
 }
 
 }  // namespace sesami

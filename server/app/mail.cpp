@@ -39,6 +39,7 @@
 
 #include "import.hpp"
 #include "suppression.hpp"
+#include "templates.hpp"
 
 namespace sesami::app {
 namespace json = boost::json;
@@ -202,22 +203,11 @@ struct send_request {
 };
 
 outcome<send_request> parse_send(const json::object& o) {
-  static constexpr std::string_view known[] = {"from",
-                                               "to",
-                                               "cc",
-                                               "bcc",
-                                               "replyTo",
-                                               "subject",
-                                               "text",
-                                               "html",
-                                               "attachments",
-                                               "raw",
-                                               "template",
-                                               "templateData",
-                                               "tags",
-                                               "correlationId",
-                                               "configurationSet",
-                                               "listUnsubscribe"};
+  static constexpr std::string_view known[] = {
+      "from",           "to",           "cc",   "bcc",           "replyTo",
+      "subject",        "text",         "html", "attachments",   "raw",
+      "template",       "templateData", "tags", "correlationId", "configurationSet",
+      "listUnsubscribe"};
   for (const auto& kv : o)
     if (std::find(std::begin(known), std::end(known), kv.key()) == std::end(known))
       return bad("field", "unknown field '" + std::string(kv.key()) + "'");
@@ -553,8 +543,8 @@ mail_reply mailer::send_prepared(std::string_view workspace, prepared& p) {
     auto r = templates_->render_for_send(workspace, req.mail.tmpl->name, req.mail.tmpl->data);
     if (!r) return error_reply(r.error());
     req.subject = r->subject;
-    req.mail.simple = simple_content{std::move(r->subject), std::move(r->text),
-                                     std::move(r->html), {}};
+    req.mail.simple =
+        simple_content{std::move(r->subject), std::move(r->text), std::move(r->html), {}};
     req.mail.tmpl.reset();
   }
 
@@ -632,7 +622,9 @@ mail_reply mailer::send_prepared(std::string_view workspace, prepared& p) {
   }
 
   if (!sent) {
-    const failure f = send_failure(sent.error());
+    failure f = send_failure(sent.error());
+    if (m.tmpl && sent.error().provider_code == "NotFoundException")  // SES has no such template
+      f = {"template.not_found", "SES has no template named '" + m.tmpl->name + "'"};
     at.status = "failed";
     at.error_code = f.code;
     at.error_message = f.message;

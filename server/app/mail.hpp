@@ -27,9 +27,10 @@
 #include "mail_transport.hpp"
 #include "rate_limiter.hpp"
 #include "secret_box.hpp"
-#include "templates.hpp"
 
 namespace sesami::app {
+
+class template_service;  // templates.hpp
 
 /// Which transport sends a workspace's mail, with what configuration set and at what rate.
 struct transport_choice {

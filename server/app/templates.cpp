@@ -11,8 +11,8 @@ namespace sesami::app {
 bool valid_template_name(std::string_view name) noexcept {
   if (name.empty() || name.size() > 64) return false;
   for (char c : name)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '_' || c == '-'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '-'))
       return false;
   return true;
 }
@@ -50,8 +50,8 @@ outcome<void> template_service::check(const template_fields& t) const {
 outcome<store::stored_template> template_service::create(std::string_view workspace,
                                                          const template_fields& t) {
   if (auto st = check(t); !st) return st.error();
-  store::stored_template row{std::string(workspace), t.name, t.subject, t.text, t.html,
-                             now_ms(), now_ms()};
+  store::stored_template row{
+      std::string(workspace), t.name, t.subject, t.text, t.html, now_ms(), now_ms()};
   if (in_ses(workspace)) {
     if (auto r = remote_->create(workspace, t); !r) return r.error();
     return row;
@@ -84,8 +84,8 @@ outcome<store::stored_template> template_service::get(std::string_view workspace
 outcome<store::stored_template> template_service::update(std::string_view workspace,
                                                          const template_fields& t) {
   if (auto st = check(t); !st) return st.error();
-  store::stored_template row{std::string(workspace), t.name, t.subject, t.text, t.html, 0,
-                             now_ms()};
+  store::stored_template row{
+      std::string(workspace), t.name, t.subject, t.text, t.html, 0, now_ms()};
   if (in_ses(workspace)) {
     if (auto r = remote_->update(workspace, t); !r) return r.error();
     return row;
@@ -117,12 +117,37 @@ outcome<rendered_template> template_service::render(std::string_view workspace,
   return std::move(*r);
 }
 
+outcome<std::shared_ptr<const compiled_template>> template_service::compiled(
+    const store::stored_template& t) {
+  const std::string key = t.workspace + '\x1f' + t.name;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = cache_.find(key); it != cache_.end()) {
+      const auto& src = it->second->source;  // the row was read just now: same text, same parse
+      if (src.subject == t.subject && src.text == t.text && src.html == t.html) return it->second;
+    }
+  }
+  auto c = compile_template({t.subject, t.text, t.html}, limits_);
+  if (!c)
+    return failure{"validation.template",
+                   "template '" + t.name + "' does not parse: " + c.error().message};
+  auto shared = std::make_shared<const compiled_template>(std::move(*c));
+  std::lock_guard lock(mu_);
+  if (cache_.size() >= 1000) cache_.clear();  // bounded; a busy sender refills what it uses
+  cache_[key] = shared;
+  return shared;
+}
+
 outcome<rendered_template> template_service::render_for_send(std::string_view workspace,
                                                              std::string_view name,
                                                              std::string_view data_json) {
   auto t = get(workspace, name);
   if (!t) return t.error();
-  auto r = render_template_json({t->subject, t->text, t->html}, data_json, limits_);
+  auto c = compiled(*t);
+  if (!c) return c.error();
+  auto data = parse_template_data(data_json, limits_);
+  if (!data) return from_core(data.error(), "template data");
+  auto r = render_template(**c, *data, limits_);
   if (!r) return from_core(r.error(), "template '" + std::string(name) + "' does not render");
   if (!r->missing.empty()) {
     std::string list;

@@ -6,6 +6,9 @@
 // them. Rendering is sesami/template.hpp's either way (SES's Handlebars rules), so a preview and
 // a simulated send show what SES would send. No sockets, no SQL.
 #include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,9 +72,13 @@ class template_service {
 
  private:
   outcome<void> check(const template_fields& t) const;
+  /// The stored template parsed: from the cache while its source is unchanged.
+  outcome<std::shared_ptr<const compiled_template>> compiled(const store::stored_template& t);
   store::template_store& local_;
   remote_templates* remote_;
   template_limits limits_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const compiled_template>, std::less<>> cache_;
 };
 
 }  // namespace sesami::app

@@ -18,9 +18,10 @@ app::failure template_failure(const ses_error& e, std::string_view name) {
     return {"template.limit", "SES's template limit is reached: " + e.message};
   switch (e.code) {
     case app::send_errc::not_authorized:
-      return {"aws.ses_permission", "SES refused the template call through the workspace's role "
-                                    "(allow ses:*EmailTemplate* on it): " +
-                                        e.message};
+      return {"aws.ses_permission",
+              "SES refused the template call through the workspace's role "
+              "(allow ses:*EmailTemplate* on it): " +
+                  e.message};
     case app::send_errc::throttled:
       return {"aws.throttled", e.message};
     case app::send_errc::unavailable:
@@ -119,9 +120,9 @@ app::outcome<store::stored_template> ses_templates::get(std::string_view workspa
 }
 
 app::outcome<store::template_page> ses_templates::list(std::string_view workspace,
-                                                       std::string_view cursor,
-                                                       std::size_t limit) {
-  const int page_size = static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(limit, 1), 100));
+                                                       std::string_view cursor, std::size_t limit) {
+  const int page_size =
+      static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(limit, 1), 100));
   auto r = run<ses_template_page>(workspace, "", [&](ses_v2_client& c, const credentials& cr) {
     return c.list_email_templates(cr, cursor, page_size);
   });

@@ -439,8 +439,7 @@ ses_result<void> ses_v2_client::update_email_template(const credentials& c, cons
   return {};
 }
 
-ses_result<void> ses_v2_client::delete_email_template(const credentials& c,
-                                                      std::string_view name) {
+ses_result<void> ses_v2_client::delete_email_template(const credentials& c, std::string_view name) {
   auto r = call(c, "DELETE", "/v2/email/templates/" + uri_encode(name), "", "");
   if (!r) return r.error();
   return {};

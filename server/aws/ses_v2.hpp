@@ -83,7 +83,7 @@ struct ses_template {
 };
 struct ses_template_page {
   std::vector<std::pair<std::string, clock_time>> items;  // name, CreatedTimestamp
-  std::string next_token;                                  // empty: last page
+  std::string next_token;                                 // empty: last page
 };
 
 /// "https://email.<region>.amazonaws.com" unless `override_url` is set.

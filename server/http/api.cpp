@@ -1287,7 +1287,8 @@ class api : public std::enable_shared_from_this<api> {
     auto p = authenticate(ctx, writes ? role::admin : role::viewer, err);
     if (!p) return err;
     if (!d_.templates)
-      return error_response(ctx, code::shutting_down, "templates are not available in this process");
+      return error_response(ctx, code::shutting_down,
+                            "templates are not available in this process");
     return template_route(ctx, *d_.templates, p->workspace, op);
   }
 

@@ -21,8 +21,9 @@ inline bool scope_allows(app::key_scope s, boost::beast::http::verb method,
     case app::key_scope::admin:
       return true;
     case app::key_scope::read:  // rendering a template changes nothing: a read too
-      return reads || (method == verb::post && (pattern == "/templates/{name}/render" ||
-                                                pattern == "/v2/email/templates/{TemplateName}/render"));
+      return reads ||
+             (method == verb::post && (pattern == "/templates/{name}/render" ||
+                                       pattern == "/v2/email/templates/{TemplateName}/render"));
     case app::key_scope::send: {
       struct allowed {
         verb method;

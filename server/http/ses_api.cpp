@@ -101,7 +101,8 @@ ses_error from_sesami(std::string_view code, std::string message) {
     return {status::forbidden, "AccessDeniedException", std::move(message)};
   if (code == "mail.unavailable" || code == "store.unavailable" || code == "http.shutting_down")
     return {status::service_unavailable, "ServiceUnavailable", std::move(message)};
-  if (code == "template.not_found") return {status::not_found, "NotFoundException", std::move(message)};
+  if (code == "template.not_found")
+    return {status::not_found, "NotFoundException", std::move(message)};
   if (code == "template.missing_data") return bad_request(std::move(message));
   if (code == "mail.idempotency_in_progress" || code == "mail.idempotency_mismatch")
     return {status::conflict, "ConcurrentModificationException", std::move(message)};

@@ -20,7 +20,8 @@ using bhttp::verb;
 
 error template_error(const app::failure& f) {
   if (f.code == "template.not_found") return {status::not_found, "NotFoundException", f.message};
-  if (f.code == "template.exists") return {status::bad_request, "AlreadyExistsException", f.message};
+  if (f.code == "template.exists")
+    return {status::bad_request, "AlreadyExistsException", f.message};
   if (f.code == "template.limit") return {status::bad_request, "LimitExceededException", f.message};
   if (f.code.starts_with("validation.") || f.code.starts_with("sesami."))
     return {status::bad_request, "BadRequestException", f.message};
@@ -146,8 +147,8 @@ response test_render(context& ctx, app::template_service& t, const std::string& 
   auto r = t.render(ws, ctx.param("TemplateName"), data);
   if (!r) return ses_fail(ctx, template_error(r.error()));
   if (!r->missing.empty())  // SES's own words for it
-    return ses_fail(ctx, bad("Attribute '" + r->missing.front() +
-                             "' is not present in the rendering data."));
+    return ses_fail(
+        ctx, bad("Attribute '" + r->missing.front() + "' is not present in the rendering data."));
   return ses_json(ctx, status::ok, json::object{{"RenderedTemplate", mime_of(*r)}});
 }
 
@@ -171,8 +172,7 @@ void add_template_routes(router& r, std::shared_ptr<backend> b, app::template_se
   r.add(verb::get, "/v2/email/templates/{TemplateName}", bind(&get, role::viewer));
   r.add(verb::put, "/v2/email/templates/{TemplateName}", bind(&update, role::admin));
   r.add(verb::delete_, "/v2/email/templates/{TemplateName}", bind(&remove, role::admin));
-  r.add(verb::post, "/v2/email/templates/{TemplateName}/render",
-        bind(&test_render, role::viewer));
+  r.add(verb::post, "/v2/email/templates/{TemplateName}/render", bind(&test_render, role::viewer));
 }
 
 }  // namespace sesami::http::ses

@@ -36,8 +36,8 @@ class template_store {
   virtual result<bool> update_template(const stored_template& t) = 0;
   virtual result<bool> delete_template(std::string_view workspace, std::string_view name) = 0;
   /// Names after `after` (byte order), at most `limit`.
-  virtual result<template_page> list_templates(std::string_view workspace,
-                                               std::string_view after, std::size_t limit) = 0;
+  virtual result<template_page> list_templates(std::string_view workspace, std::string_view after,
+                                               std::size_t limit) = 0;
 };
 
 result<std::unique_ptr<template_store>> open_sqlite_templates(const std::string& path,

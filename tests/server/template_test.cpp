@@ -47,8 +47,7 @@ TEST_CASE("templates: create, read, list, replace, render and delete", "[templat
   CHECK(s(json::parse(made.body).at("name")) == "receipt");
   CHECK(a.call("POST", "/templates", receipt).status == 409);
   CHECK(code_of(a.call("POST", "/templates", receipt)) == "template.exists");
-  REQUIRE(a.call("POST", "/templates", R"({"name":"a-2","subject":"S","text":"t"})").status ==
-          201);
+  REQUIRE(a.call("POST", "/templates", R"({"name":"a-2","subject":"S","text":"t"})").status == 201);
 
   auto list = a.call("GET", "/templates?limit=1");
   REQUIRE(list.status == 200);
@@ -78,8 +77,9 @@ TEST_CASE("templates: create, read, list, replace, render and delete", "[templat
   REQUIRE(put.status == 200);
   CHECK(s(json::parse(a.call("GET", "/templates/receipt").body).at("subject")) == "New {{name}}");
   CHECK(a.call("PUT", "/templates/nope", R"({"subject":"s","text":"x"})").status == 404);
-  CHECK(a.call("PUT", "/templates/receipt", R"({"name":"other","subject":"s","text":"x"})")
-            .status == 400);
+  CHECK(
+      a.call("PUT", "/templates/receipt", R"({"name":"other","subject":"s","text":"x"})").status ==
+      400);
 
   CHECK(a.call("DELETE", "/templates/receipt").status == 204);
   CHECK(a.call("GET", "/templates/receipt").status == 404);
@@ -98,8 +98,7 @@ TEST_CASE("templates: bad templates are 400s that say what is wrong", "[template
     CHECK(r.status == 400);
     return json::parse(r.body).at("error");
   };
-  CHECK(s(bad(R"({"name":"has space","subject":"s","text":"t"})").at("code")) ==
-        "validation.name");
+  CHECK(s(bad(R"({"name":"has space","subject":"s","text":"t"})").at("code")) == "validation.name");
   CHECK(s(bad(R"({"name":"x","text":"t"})").at("code")) == "validation.subject");
   CHECK(s(bad(R"({"name":"x","subject":"s"})").at("code")) == "validation.text");
   CHECK(s(bad(R"({"name":"x","subject":"s","text":"a\n{{#if x}}"})").at("message")) ==
@@ -149,10 +148,9 @@ TEST_CASE("templates: POST /mail and /mail/bulk send a stored template by name",
   CHECK(s(json::parse(missing.body).at("error").at("message")).find("order.id") !=
         std::string::npos);
   // Neither was attempted: nothing was sent.
-  CHECK(json::parse(a.call("GET", "/mail/attempts?limit=10").body)
-            .at("attempts")
-            .as_array()
-            .size() == 2);
+  CHECK(
+      json::parse(a.call("GET", "/mail/attempts?limit=10").body).at("attempts").as_array().size() ==
+      2);
   CHECK(a.call("POST", "/mail",
                R"({"from":"shop@example.com","to":["a@example.com"],"templateData":{}})")
             .status == 400);

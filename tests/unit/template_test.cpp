@@ -60,6 +60,12 @@ TEST_CASE("variables as SES documents them", "[template]") {
                       "g":12345678901,"h":1e21})") ==
           "1.5|true||1,x,|[object Object]|0|12345678901|1e+21");
   }
+  SECTION("numbers as JavaScript's Number toString writes them") {
+    CHECK(text_of("{{a}} {{b}} {{c}} {{d}} {{e}} {{f}} {{g}} {{h}}",
+                  R"({"a":0.1,"b":100.0,"c":1e20,"d":1.5e-7,"e":0.000001,"f":-2.5,"g":123.456,
+                      "h":1.7976931348623157e308})") ==
+          "0.1 100 100000000000000000000 1.5e-7 0.000001 -2.5 123.456 1.7976931348623157e+308");
+  }
   SECTION("SES does not escape HTML: {{x}} and {{{x}}} print the same") {
     email_template t{"", "", "<p>{{x}}</p><p>{{{x}}}</p><p>{{& x}}</p>"};
     auto r = render_template_json(t, R"({"x":"<b>&</b>"})");
@@ -183,4 +189,17 @@ TEST_CASE("rendering is bounded", "[template]") {
               .error()
               .code == errc::too_large);
   }
+}
+
+TEST_CASE("a compiled template renders many times with different data", "[template]") {
+  auto c = compile_template({"Hi {{name}}", "{{#each l}}{{this}}{{/each}}", ""});
+  REQUIRE(c.has_value());
+  for (const auto& [data, subject, text] : {std::tuple{R"({"name":"A","l":[1,2]})", "Hi A", "12"},
+                                            std::tuple{R"({"name":"B","l":[]})", "Hi B", ""}}) {
+    auto r = render_template(*c, boost::json::parse(data));
+    REQUIRE(r.has_value());
+    CHECK(r->subject == subject);
+    CHECK(r->text == text);
+  }
+  CHECK(compile_template({"{{#if", "", ""}).error().code == errc::bad_value);
 }

@@ -13,6 +13,7 @@ import { RecipientPage } from './modules/recipients/pages/recipient';
 import { MessagePage } from './modules/messages/pages/message';
 import { SuppressionPage } from './modules/suppression/pages/suppression';
 import { SendPage } from './modules/send/pages/send';
+import { TemplatesPage } from './modules/templates/pages/templates';
 import { SettingsPage } from './modules/settings/pages/settings';
 import { ExplorePage } from './modules/explore/pages/explore';
 import { Loading, ErrorBox } from './components/states';
@@ -22,6 +23,7 @@ const NAV = [
   { path: '/events', label: 'Events' },
   { path: '/suppression', label: 'Suppression list' },
   { path: '/send', label: 'Send' },
+  { path: '/templates', label: 'Templates' },
   { path: '/explore', label: 'Explore a file' },
   { path: '/settings', label: 'Settings' },
 ];
@@ -137,6 +139,7 @@ export function App(): JSX.Element {
             <Match when={matchRoute('/messages/:id', path())}><MessagePage id={param('/messages/:id', 'id')} /></Match>
             <Match when={path() === '/suppression'}><SuppressionPage /></Match>
             <Match when={path() === '/send'}><SendPage /></Match>
+            <Match when={path() === '/templates'}><TemplatesPage /></Match>
             <Match when={path() === '/settings'}><SettingsPage /></Match>
             <Match when={path() === '/explore'}><ExplorePage /></Match>
           </Switch>
