@@ -57,5 +57,10 @@ done
 p50() { sed -n 's/.*"p50_ms":\([0-9.]*\).*/\1/p' "$1" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 errs() { sed -n 's/.*"errors":\([0-9]*\).*/\1/p' "$1" | paste -sd+ | bc; }
 M=$(p50 "$W/mail.txt"); T=$(p50 "$W/tmpl.txt")
-echo "{\"figure\":\"POST /mail with a stored template vs plain, p50\",\"templateP50Ms\":$T,\"mailP50Ms\":$M,\"ratio\":$(echo "scale=3; $T / $M" | bc),\"errors\":$(( $(errs "$W/mail.txt") + $(errs "$W/tmpl.txt") ))}"
+# Also the median of each round's own ratio (its two runs back to back): on a machine whose load
+# swings between rounds, the paired ratio drifts less than the ratio of the two medians.
+PAIRED=$(paste <(sed -n 's/.*"p50_ms":\([0-9.]*\).*/\1/p' "$W/tmpl.txt") \
+               <(sed -n 's/.*"p50_ms":\([0-9.]*\).*/\1/p' "$W/mail.txt") |
+  awk '{print $1 / $2}' | sort -n | awk '{a[NR]=$1} END {printf "%.3f", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
+echo "{\"figure\":\"POST /mail with a stored template vs plain, p50\",\"templateP50Ms\":$T,\"mailP50Ms\":$M,\"ratio\":$(echo "scale=3; $T / $M" | bc),\"pairedRatio\":$PAIRED,\"errors\":$(( $(errs "$W/mail.txt") + $(errs "$W/tmpl.txt") ))}"
 kill -TERM "$PID"; wait "$PID" || true; PID=

@@ -112,7 +112,9 @@ outcome<rendered_template> template_service::render(std::string_view workspace,
                                                     const boost::json::value& data) {
   auto t = get(workspace, name);
   if (!t) return t.error();
-  auto r = render_template({t->subject, t->text, t->html}, data, limits_);
+  auto c = compiled(*t);
+  if (!c) return c.error();
+  auto r = render_template(**c, data, limits_);
   if (!r) return from_core(r.error(), "the template does not render");
   return std::move(*r);
 }
@@ -141,8 +143,12 @@ outcome<std::shared_ptr<const compiled_template>> template_service::compiled(
 outcome<rendered_template> template_service::render_for_send(std::string_view workspace,
                                                              std::string_view name,
                                                              std::string_view data_json) {
-  auto t = get(workspace, name);
-  if (!t) return t.error();
+  // The simulator's send (the mailer chose it): SESami's own row, no look at the AWS connection.
+  if (!valid_template_name(name)) return not_found(name);
+  auto row = local_.find_template(workspace, name);
+  if (!row) return from_store(row.error());
+  if (!*row) return not_found(name);
+  const auto& t = *row;
   auto c = compiled(*t);
   if (!c) return c.error();
   auto data = parse_template_data(data_json, limits_);

@@ -63,8 +63,9 @@ class template_service {
   /// The stored template rendered with `data` (an object); missing variables listed.
   outcome<rendered_template> render(std::string_view workspace, std::string_view name,
                                     const boost::json::value& data);
-  /// For a send by the simulator: as render(), and template.missing_data (422) when a variable
-  /// is missing — SES would not deliver it either (a Rendering Failure).
+  /// For a send by the simulator (SESami's own templates, whatever the connection says): as
+  /// render(), and template.missing_data (422) when a variable is missing — SES would not deliver
+  /// it either (a Rendering Failure).
   outcome<rendered_template> render_for_send(std::string_view workspace, std::string_view name,
                                              std::string_view data_json);
   /// Whether the workspace's templates are SES's (it is connected).

@@ -500,6 +500,7 @@ TEST_CASE("mail: bulk sends resume after a restart and never send twice", "[mail
     server_process srv(dir.path, flags);
     client c{http_client(srv.port()), key};
     REQUIRE(c.post("/suppression-list", {{"address", "user3@example.com"}}).status == 201);
+    make_newsletter(c);
     auto r = c.post("/mail/bulk", bulk_body(total));
     REQUIRE(r.status == 202);
     id = s(parse(r).at("id"));
