@@ -31,6 +31,7 @@
 #include <sesami/json_src.hpp>  // Boost.JSON's implementation: this is the module's one TU
 #include <sesami/parse.hpp>
 #include <sesami/rollup.hpp>
+#include <sesami/template.hpp>
 #include <sesami/to_json.hpp>
 #include <sesami/version.hpp>
 
@@ -453,6 +454,22 @@ val canonical_filter(const std::string& filter_pairs) {
   return v;
 }
 
+/// An email template rendered with SES's rules (sesami/template.hpp), as the server renders it:
+/// {ok, subject, text, html, missing: JSON array text}.
+val render_template(const std::string& subject, const std::string& text, const std::string& html,
+                    const std::string& data_json) {
+  auto r = sesami::render_template_json({subject, text, html}, data_json);
+  if (!r) return fail(r.error());
+  boost::json::array missing;
+  for (const auto& m : r->missing) missing.emplace_back(m);
+  val v = ok();
+  v.set("subject", r->subject);
+  v.set("text", r->text);
+  v.set("html", r->html);
+  v.set("missing", boost::json::serialize(missing));
+  return v;
+}
+
 std::string version() { return sesami::version_string; }
 
 /// The module's memory: how big the heap has grown (it never shrinks) and how much of it is
@@ -478,6 +495,7 @@ EMSCRIPTEN_BINDINGS(sesami) {
   em::function("inspectEvent", &inspect_event);
   em::function("canonicalFilter", &canonical_filter);
   em::function("aggregateRollups", &aggregate_rollups);
+  em::function("renderTemplate", &render_template);
   em::class_<input>("Input")
       .constructor<>()
       .function("resize", &input::resize)

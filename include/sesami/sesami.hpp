@@ -11,5 +11,6 @@
 #include <sesami/identity.hpp>
 #include <sesami/parse.hpp>
 #include <sesami/rollup.hpp>
+#include <sesami/template.hpp>
 #include <sesami/to_json.hpp>
 #include <sesami/version.hpp>

@@ -40,6 +40,7 @@
 #include "import.hpp"
 #include "suppression.hpp"
 #include "topic_gate.hpp"
+#include "templates.hpp"
 
 namespace sesami::app {
 namespace json = boost::json;
@@ -151,18 +152,30 @@ outcome<std::vector<mail_tag>> tag_list(const json::object& o, std::string_view 
   return out;
 }
 
+// "template": {"name", "data"}, or "template": "name" with "templateData": {...}.
 outcome<std::optional<template_content>> template_field(const json::object& o) {
   const auto* v = field(o, "template");
-  if (!v || v->is_null()) return std::optional<template_content>{};
-  const auto* t = v->if_object();
-  if (!t) return bad("template", "an object {\"name\", \"data\"}");
-  template_content out;
-  const auto* name = t->if_contains("name");
-  if (!name || !name->is_string() || !tag_text(name->get_string()) ||
-      name->get_string().size() > 64)
+  const auto* td = field(o, "templateData");
+  if (!v || v->is_null()) {
+    if (td && !td->is_null()) return bad("templateData", "only with \"template\": \"name\"");
+    return std::optional<template_content>{};
+  }
+  const json::value* name = nullptr;
+  const json::value* d = nullptr;
+  if (v->is_string()) {
+    name = v, d = td;
+  } else if (const auto* t = v->if_object()) {
+    if (td && !td->is_null())
+      return bad("templateData", "give the data in template.data or with \"template\": \"name\"");
+    name = t->if_contains("name"), d = t->if_contains("data");
+  } else {
+    return bad("template", "a template name, or an object {\"name\", \"data\"}");
+  }
+  if (!name || !name->is_string() || !valid_template_name(name->get_string()))
     return bad("template", "name: 1-64 letters, digits, '_' or '-'");
+  template_content out;
   out.name = name->get_string();
-  if (const auto* d = t->if_contains("data"); d && !d->is_null()) {
+  if (d && !d->is_null()) {
     if (!d->is_object()) return bad("template", "data: an object");
     out.data = json::serialize(*d);
   } else {
@@ -200,22 +213,10 @@ struct send_request {
 };
 
 outcome<send_request> parse_send(const json::object& o) {
-  static constexpr std::string_view known[] = {"from",
-                                               "to",
-                                               "cc",
-                                               "bcc",
-                                               "replyTo",
-                                               "subject",
-                                               "text",
-                                               "html",
-                                               "attachments",
-                                               "raw",
-                                               "template",
-                                               "tags",
-                                               "correlationId",
-                                               "configurationSet",
-                                               "listUnsubscribe",
-                                               "topic"};
+  static constexpr std::string_view known[] = {
+      "from",    "to",          "cc",       "bcc",           "replyTo",          "subject",
+      "text",    "html",        "attachments", "raw",        "template",         "templateData",
+      "tags",    "correlationId", "configurationSet", "listUnsubscribe", "topic"};
   for (const auto& kv : o)
     if (std::find(std::begin(known), std::end(known), kv.key()) == std::end(known))
       return bad("field", "unknown field '" + std::string(kv.key()) + "'");
@@ -573,6 +574,17 @@ mail_reply mailer::send_prepared(std::string_view workspace, prepared& p) {
   if (!choice) return error_reply(choice.error());
   if (!choice->transport) return error_reply({"internal", "no mail transport configured"});
 
+  // A template SESami keeps (the simulator's): rendered here with SES's rules, and refused as SES
+  // would refuse it (unknown name, missing data). Through SES, SES renders its own templates.
+  if (req.mail.tmpl && templates_ && choice->transport->name() != "ses") {
+    auto r = templates_->render_for_send(workspace, req.mail.tmpl->name, req.mail.tmpl->data);
+    if (!r) return error_reply(r.error());
+    req.subject = r->subject;
+    req.mail.simple =
+        simple_content{std::move(r->subject), std::move(r->text), std::move(r->html), {}};
+    req.mail.tmpl.reset();
+  }
+
   // Suppression: every recipient, removed and reported.
   std::vector<std::pair<std::string, std::string>> suppressed;
   std::vector<std::string> sent_to;
@@ -656,7 +668,9 @@ mail_reply mailer::send_prepared(std::string_view workspace, prepared& p) {
   }
 
   if (!sent) {
-    const failure f = send_failure(sent.error());
+    failure f = send_failure(sent.error());
+    if (m.tmpl && sent.error().provider_code == "NotFoundException")  // SES has no such template
+      f = {"template.not_found", "SES has no template named '" + m.tmpl->name + "'"};
     at.status = "failed";
     at.error_code = f.code;
     at.error_message = f.message;
@@ -808,6 +822,8 @@ mail_reply mailer::bulk(std::string_view workspace, std::string_view body) {
     if (auto g = apply_topic(topics_, workspace, *head->topic, kept, supp); !g)
       return error_reply(g.error());
   }
+  if (templates_ && !templates_->in_ses(workspace))  // the simulator's template must exist
+    if (auto t = templates_->get(workspace, head->tmpl.name); !t) return error_reply(t.error());
   const auto* d = o.if_contains("destinations");
   if (!d || !d->is_array() || d->get_array().empty() ||
       d->get_array().size() > max_bulk_destinations)

@@ -31,6 +31,8 @@
 
 namespace sesami::app {
 
+class template_service;  // templates.hpp
+
 /// Which transport sends a workspace's mail, with what configuration set and at what rate.
 struct transport_choice {
   mail_transport* transport = nullptr;
@@ -109,6 +111,10 @@ class mailer {
   /// naming a topic is refused. Set before start().
   void set_topics(topics* t) { topics_ = t; }
 
+  /// Stored templates: a send naming one the simulator keeps renders it here (SES renders its
+  /// own). Null: templates go to the transport by name, unchecked.
+  void set_templates(template_service* t) noexcept { templates_ = t; }
+
   /// Sets the base of unsubscribe links (when it is known only once the listener is up).
   void set_public_url(std::string url);
 
@@ -139,6 +145,7 @@ class mailer {
   transport_resolver pick_;
   send_gate gate_;
   mail_options opt_;
+  template_service* templates_ = nullptr;
   std::string secret_;  // HMAC key of unsubscribe tokens (sealed in the database)
   topics* topics_ = nullptr;
   std::string owner_;  // this process's bulk lease owner id

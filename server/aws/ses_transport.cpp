@@ -5,13 +5,6 @@ namespace sesami::aws {
 namespace {
 using app::send_errc;
 
-// SES's words for credentials that stopped being valid under us (expired early, or the role's
-// session was revoked): worth one fresh AssumeRole.
-bool stale_credentials(const ses_error& e) {
-  return e.aws_code == "ExpiredTokenException" || e.aws_code == "ExpiredToken" ||
-         e.aws_code == "UnrecognizedClientException" || e.aws_code == "InvalidClientTokenId";
-}
-
 app::send_error to_send_error(const ses_error& e) { return {e.code, e.aws_code, e.message}; }
 
 // Runs `op(client, creds)` with the workspace's credentials, once more with fresh ones when SES

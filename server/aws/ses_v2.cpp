@@ -410,4 +410,84 @@ ses_result<std::vector<event_destination>> ses_v2_client::get_configuration_set_
   return out;
 }
 
+bool stale_credentials(const ses_error& e) noexcept {
+  return e.aws_code == "ExpiredTokenException" || e.aws_code == "ExpiredToken" ||
+         e.aws_code == "UnrecognizedClientException" || e.aws_code == "InvalidClientTokenId";
+}
+
+// ---- stored templates ----------------------------------------------------------------------
+namespace {
+json::object template_content_json(const ses_template& t) {
+  json::object o{{"Subject", t.subject}};
+  if (!t.text.empty()) o["Text"] = t.text;
+  if (!t.html.empty()) o["Html"] = t.html;
+  return o;
+}
+}  // namespace
+
+ses_result<void> ses_v2_client::create_email_template(const credentials& c, const ses_template& t) {
+  json::object body{{"TemplateName", t.name}, {"TemplateContent", template_content_json(t)}};
+  auto r = call(c, "POST", "/v2/email/templates", "", json::serialize(body));
+  if (!r) return r.error();
+  return {};
+}
+
+ses_result<void> ses_v2_client::update_email_template(const credentials& c, const ses_template& t) {
+  json::object body{{"TemplateContent", template_content_json(t)}};
+  auto r = call(c, "PUT", "/v2/email/templates/" + uri_encode(t.name), "", json::serialize(body));
+  if (!r) return r.error();
+  return {};
+}
+
+ses_result<void> ses_v2_client::delete_email_template(const credentials& c, std::string_view name) {
+  auto r = call(c, "DELETE", "/v2/email/templates/" + uri_encode(name), "", "");
+  if (!r) return r.error();
+  return {};
+}
+
+ses_result<ses_template> ses_v2_client::get_email_template(const credentials& c,
+                                                           std::string_view name) {
+  auto r = call(c, "GET", "/v2/email/templates/" + uri_encode(name), "", "");
+  if (!r) return r.error();
+  auto o = parse_object(*r);
+  if (!o) return o.error();
+  ses_template t;
+  t.name = str_of(*o, "TemplateName");
+  if (t.name.empty()) t.name = std::string(name);
+  if (const auto* tc = obj_of(*o, "TemplateContent"))
+    t.subject = str_of(*tc, "Subject"), t.text = str_of(*tc, "Text"), t.html = str_of(*tc, "Html");
+  return t;
+}
+
+ses_result<ses_template_page> ses_v2_client::list_email_templates(const credentials& c,
+                                                                  std::string_view next_token,
+                                                                  int page_size) {
+  std::string query = "PageSize=" + std::to_string(page_size);
+  if (!next_token.empty()) query = "NextToken=" + uri_encode(next_token) + "&" + query;
+  auto r = call(c, "GET", "/v2/email/templates", query, "");
+  if (!r) return r.error();
+  auto o = parse_object(*r);
+  if (!o) return o.error();
+  ses_template_page page;
+  if (const auto* a = arr_of(*o, "TemplatesMetadata"))
+    for (const auto& v : *a)
+      if (const auto* m = v.if_object())
+        page.items.emplace_back(str_of(*m, "TemplateName"),
+                                epoch_seconds(m->if_contains("CreatedTimestamp")));
+  page.next_token = str_of(*o, "NextToken");
+  return page;
+}
+
+ses_result<std::string> ses_v2_client::test_render_email_template(const credentials& c,
+                                                                  std::string_view name,
+                                                                  std::string_view template_data) {
+  json::object body{{"TemplateData", template_data.empty() ? "{}" : template_data}};
+  auto r = call(c, "POST", "/v2/email/templates/" + uri_encode(name) + "/render", "",
+                json::serialize(body));
+  if (!r) return r.error();
+  auto o = parse_object(*r);
+  if (!o) return o.error();
+  return str_of(*o, "RenderedTemplate");
+}
+
 }  // namespace sesami::aws

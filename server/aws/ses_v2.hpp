@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/system/result.hpp>
@@ -27,6 +28,10 @@ struct ses_error {
 template <class T>
 using ses_result = boost::system::result<T, ses_error>;
 
+/// SES's words for credentials that stopped being valid under us (expired early, or the role's
+/// session was revoked): worth one fresh AssumeRole.
+bool stale_credentials(const ses_error& e) noexcept;
+
 /// The send_errc for an SES error code and HTTP status.
 app::send_errc classify_ses_error(std::string_view aws_code, long http_status) noexcept;
 
@@ -38,6 +43,8 @@ struct account_info {
   double max_24_hour_send = 0;
   double sent_last_24_hours = 0;
 };
+
+using clock_time = std::chrono::system_clock::time_point;
 
 struct suppressed_destination {
   std::string email_address;
@@ -70,6 +77,15 @@ struct event_destination {
   std::string target_arn;  // topic / event bus / stream ARN where there is one
 };
 
+/// An SES v2 EmailTemplateContent with its name.
+struct ses_template {
+  std::string name, subject, text, html;
+};
+struct ses_template_page {
+  std::vector<std::pair<std::string, clock_time>> items;  // name, CreatedTimestamp
+  std::string next_token;                                 // empty: last page
+};
+
 /// "https://email.<region>.amazonaws.com" unless `override_url` is set.
 std::string ses_endpoint(std::string_view region, std::string_view override_url = {});
 
@@ -93,6 +109,17 @@ class ses_v2_client {
                                                            std::string_view name);
   ses_result<std::vector<event_destination>> get_configuration_set_event_destinations(
       const credentials& c, std::string_view name);
+
+  // Stored templates (issue #20): CreateEmailTemplate, UpdateEmailTemplate, DeleteEmailTemplate,
+  // GetEmailTemplate, ListEmailTemplates (PageSize 1..100), TestRenderEmailTemplate (the MIME).
+  ses_result<void> create_email_template(const credentials& c, const ses_template& t);
+  ses_result<void> update_email_template(const credentials& c, const ses_template& t);
+  ses_result<void> delete_email_template(const credentials& c, std::string_view name);
+  ses_result<ses_template> get_email_template(const credentials& c, std::string_view name);
+  ses_result<ses_template_page> list_email_templates(const credentials& c,
+                                                     std::string_view next_token, int page_size);
+  ses_result<std::string> test_render_email_template(const credentials& c, std::string_view name,
+                                                     std::string_view template_data);
 
   const std::string& region() const noexcept { return region_; }
   const std::string& endpoint() const noexcept { return endpoint_; }

@@ -30,6 +30,7 @@
 #include "../app/simulator.hpp"
 #include "../app/webhooks.hpp"
 #include "../aws/credentials.hpp"
+#include "../aws/ses_templates.hpp"
 #include "../aws/ses_transport.hpp"
 #include "../aws/sns_verify.hpp"
 #include "../aws/sqs.hpp"
@@ -50,6 +51,7 @@
 #include "../store/redis/sns_dedupe.hpp"
 #include "../store/suppression_sync_store.hpp"
 #include "../store/topic_store.hpp"
+#include "../store/template_store.hpp"
 #include "../store/webhook_store.hpp"
 #include "cmd_store_common.hpp"
 #include "serve_env.hpp"
@@ -601,6 +603,18 @@ int run_serve(args a) {
   app::topics topics(**topic_db, **st);
   deps.topics = &topics;
   mailer->set_topics(&topics);
+  // Email templates (issue #20): SES's own when connected (through the role), else SESami's.
+  auto template_db = store::open_templates(sa.db);
+  if (!template_db) {
+    std::fprintf(stderr, "sesami serve: %s\n", template_db.error().message.c_str());
+    return 2;
+  }
+  aws::ses_templates ses_tmpl(
+      aws_http, roles, [&aws_conns](std::string_view ws) { return aws_conns.lookup(ws); },
+      aws_ses_endpoint);
+  app::template_service templates(**template_db, &ses_tmpl);
+  deps.templates = &templates;
+  mailer->set_templates(&templates);
   auto webhook_db = store::open_webhooks(sa.db);
   if (!webhook_db) {
     std::fprintf(stderr, "sesami serve: %s\n", webhook_db.error().message.c_str());

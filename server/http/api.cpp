@@ -33,6 +33,7 @@
 #include "ses_api.hpp"
 #include "static_files.hpp"
 #include "topic_routes.hpp"
+#include "template_routes.hpp"
 #include "webhook_routes.hpp"
 
 namespace sesami::http {
@@ -261,6 +262,16 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::get, "/contacts/{address}", topic(topic_op::contact));
     r.add(verb::put, "/contacts/{address}", topic(topic_op::put_contact));
     r.add(verb::delete_, "/contacts/{address}", topic(topic_op::remove_contact));
+    // Email templates (issue #20): handlers in template_routes.cpp; writes are an admin's.
+    auto tmpl = [this](template_op op) {
+      return [self = shared_from_this(), op](context& c) { return self->email_template(c, op); };
+    };
+    r.add(verb::post, "/templates", tmpl(template_op::create));
+    r.add(verb::get, "/templates", tmpl(template_op::list));
+    r.add(verb::get, "/templates/{name}", tmpl(template_op::get));
+    r.add(verb::put, "/templates/{name}", tmpl(template_op::replace));
+    r.add(verb::delete_, "/templates/{name}", tmpl(template_op::remove));
+    r.add(verb::post, "/templates/{name}/render", tmpl(template_op::render));
     if (opt_.bench_endpoint) r.add(verb::post, "/bench/bare", bind(&api::bare));
     if (opt_.debug_routes)
       r.add(verb::get, "/debug/fail", [](context&) -> response {
@@ -1356,6 +1367,18 @@ class api : public std::enable_shared_from_this<api> {
       if (auto c = d_.aws->get(p->workspace); c && c->connected())
         path = {c->mode.empty() ? "sqs" : c->mode, c->queue_url, c->configuration_set};
     return health_sources_route(ctx, *d_.health, p->workspace, path, op);
+  }
+
+  response email_template(context& ctx, template_op op) {
+    response err;
+    const bool writes =
+        op == template_op::create || op == template_op::replace || op == template_op::remove;
+    auto p = authenticate(ctx, writes ? role::admin : role::viewer, err);
+    if (!p) return err;
+    if (!d_.templates)
+      return error_response(ctx, code::shutting_down,
+                            "templates are not available in this process");
+    return template_route(ctx, *d_.templates, p->workspace, op);
   }
 
   // ---- members and invitations (docs/security.md, section 3) ----

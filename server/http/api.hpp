@@ -69,6 +69,8 @@ struct api_deps {
   app::sns_dedupe* sns_dedupe = nullptr;
   /// Outbound webhooks (the /webhooks routes); null: those routes answer 503.
   app::webhooks* webhooks = nullptr;
+  /// Email templates (the /templates routes); null: those routes answer 503.
+  app::template_service* templates = nullptr;
   /// Adds fields to GET /health (e.g. "redis"); never changes its status code. May be empty.
   std::function<void(boost::json::object&)> extra_health = {};
   /// Sign in with OpenID Connect (serve --oidc-issuer); null: /auth/oidc/* answer 404.

@@ -97,6 +97,11 @@ boost::beast::http::status status_for(std::string_view c) noexcept {
       {"webhooks.url_refused", s::bad_request},
       {"webhooks.not_found", s::not_found},
       {"webhooks.disabled", s::conflict},
+      // Email templates (app/templates.hpp).
+      {"template.not_found", s::not_found},
+      {"template.exists", s::conflict},
+      // SES would not deliver it (a Rendering Failure): the data, not its syntax, is at fault.
+      {"template.missing_data", s::unprocessable_entity},
   };
   for (const auto& e : exact)
     if (e.code == c) return e.status;

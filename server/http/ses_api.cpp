@@ -29,30 +29,34 @@
 #include "ses_wire.hpp"
 
 namespace sesami::http {
+namespace ses {
+response ses_json(const context& ctx, bhttp::status st, const boost::json::value& body) {
+  response res{st, ctx.req.version()};
+  res.set(bhttp::field::content_type, "application/json");
+  res.set("x-amzn-RequestId", ctx.request_id);
+  res.set("X-Request-Id", ctx.request_id);
+  res.body() = boost::json::serialize(body);
+  res.keep_alive(ctx.req.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
+response ses_fail(const context& ctx, const error& e) {
+  auto res = ses_json(ctx, e.st, boost::json::object{{"message", e.message}});
+  res.set("x-amzn-ErrorType", e.code);
+  if (e.st == bhttp::status::too_many_requests) res.set(bhttp::field::retry_after, "1");
+  return res;
+}
+}  // namespace ses
+
 namespace {
 namespace json = boost::json;
 using bhttp::status;
 using bhttp::verb;
 
 using ses_error = ses::error;
-
-response ses_json(const context& ctx, status st, const json::value& body) {
-  response res{st, ctx.req.version()};
-  res.set(bhttp::field::content_type, "application/json");
-  res.set("x-amzn-RequestId", ctx.request_id);
-  res.set("X-Request-Id", ctx.request_id);
-  res.body() = json::serialize(body);
-  res.keep_alive(ctx.req.keep_alive());
-  res.prepare_payload();
-  return res;
-}
-
-response ses_fail(const context& ctx, const ses_error& e) {
-  auto res = ses_json(ctx, e.st, json::object{{"message", e.message}});
-  res.set("x-amzn-ErrorType", e.code);
-  if (e.st == status::too_many_requests) res.set(bhttp::field::retry_after, "1");
-  return res;
-}
+using ses::ses_fail;
+using ses::ses_json;
 
 ses_error bad_request(std::string message) {
   return {status::bad_request, "BadRequestException", std::move(message)};
@@ -98,6 +102,9 @@ ses_error from_sesami(std::string_view code, std::string message) {
     return {status::forbidden, "AccessDeniedException", std::move(message)};
   if (code == "mail.unavailable" || code == "store.unavailable" || code == "http.shutting_down")
     return {status::service_unavailable, "ServiceUnavailable", std::move(message)};
+  if (code == "template.not_found")
+    return {status::not_found, "NotFoundException", std::move(message)};
+  if (code == "template.missing_data") return bad_request(std::move(message));
   if (code == "mail.idempotency_in_progress" || code == "mail.idempotency_mismatch")
     return {status::conflict, "ConcurrentModificationException", std::move(message)};
   if (code.starts_with("validation.") || code.starts_with("sesami.") ||
@@ -232,6 +239,7 @@ class ses_api final : public ses::backend, public std::enable_shared_from_this<s
           bind(&ses_api::get_suppressed, role::viewer));
     r.add(verb::delete_, "/v2/email/suppression/addresses/{EmailAddress}",
           bind(&ses_api::delete_suppressed, role::admin));
+    ses::add_template_routes(r, shared_from_this(), d_.templates);
     // The v1 Query API: POST / with a form body (the dashboard at / answers GET only).
     r.add(verb::post, "/",
           [self = shared_from_this()](context& c) { return ses::query_api(c, *self); });

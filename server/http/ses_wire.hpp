@@ -3,6 +3,7 @@
 // SES's errors as values, and the adapter's services — SigV4 authentication, one send through
 // app::mailer::send given SES v2 SendEmail's input, the quota. A v1 request is translated into
 // v2's input and sent by the same code, so the two protocols cannot drift apart.
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,10 @@
 
 #include "../app/auth.hpp"
 #include "router.hpp"
+
+namespace sesami::app {
+class template_service;
+}
 
 namespace sesami::http::ses {
 
@@ -44,6 +49,15 @@ class backend {
 /// POST / with a form body: the SES v1 Query API (SendEmail, SendRawEmail, SendTemplatedEmail,
 /// GetSendQuota), answered in SES's XML (namespace http://ses.amazonaws.com/doc/2010-12-01/).
 response query_api(context& ctx, backend& b);
+
+/// An answer in SES v2's JSON; an error with x-amzn-ErrorType and {"message"}.
+response ses_json(const context& ctx, boost::beast::http::status st,
+                  const boost::json::value& body);
+response ses_fail(const context& ctx, const error& e);
+
+/// The v2 template operations (ses_api_templates.cpp) on `t` (null: they answer 503), each
+/// authenticated by `b`.
+void add_template_routes(router& r, std::shared_ptr<backend> b, app::template_service* t);
 
 /// A header of a base64 MIME message ("" when absent): a Raw message without FromEmailAddress or
 /// destinations names them in its own headers.

@@ -1,6 +1,7 @@
 #include "open.hpp"
 
 #include "pipeline_health_store.hpp"
+#include "template_store.hpp"
 #include "webhook_store.hpp"
 
 #include "postgres/connection.hpp"
@@ -41,6 +42,11 @@ result<std::unique_ptr<webhook_store>> open_webhooks(const std::string& db) {
 result<std::unique_ptr<pipeline_health_store>> open_pipeline_health(const std::string& db) {
   if (is_postgres_url(db)) return open_postgres_pipeline_health(db);
   return open_sqlite_pipeline_health(db);
+}
+
+result<std::unique_ptr<template_store>> open_templates(const std::string& db) {
+  if (is_postgres_url(db)) return open_postgres_templates(db);
+  return open_sqlite_templates(db);
 }
 
 result<std::unique_ptr<aws_connections>> open_aws_connections(const std::string& db) {

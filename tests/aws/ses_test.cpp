@@ -2,10 +2,12 @@
 // SendBulkEmail, GetAccount, templates) and, for what the emulator lacks (the account-level
 // suppression list; ExpiredToken; AccessDenied per action), the signature-checking stand-in.
 // The SES transport is exercised end to end: stand-in STS → cached credentials → emulator.
+#include "aws/ses_templates.hpp"
 #include "aws/ses_transport.hpp"
 #include "aws/ses_v2.hpp"
 
 #include <map>
+#include <set>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -224,6 +226,45 @@ TEST_CASE("SES v2 against the aws-ses-v2-local emulator", "[ses]") {
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().code == app::send_errc::bad_request);
   }
+}
+
+TEST_CASE("stored templates against the aws-ses-v2-local emulator", "[ses][templates]") {
+  emulator emu;
+  http_client http;
+  ses_v2_client ses(http, "us-east-1", emu.base);
+  ses_template t{"receipt", "Order {{id}}", "Thanks {{name}}", "<p>{{name}}</p>"};
+  REQUIRE(ses.create_email_template(any_creds, t).has_value());
+  auto again = ses.create_email_template(any_creds, t);
+  REQUIRE_FALSE(again.has_value());
+  CHECK(again.error().aws_code == "AlreadyExistsException");
+  CHECK(sesami::aws::template_failure(again.error(), "receipt").code == "template.exists");
+
+  auto got = ses.get_email_template(any_creds, "receipt");
+  REQUIRE(got.has_value());
+  CHECK(got->subject == "Order {{id}}");
+  CHECK(got->text == "Thanks {{name}}");
+  CHECK(got->html == "<p>{{name}}</p>");
+
+  t.subject = "Receipt {{id}}";
+  REQUIRE(ses.update_email_template(any_creds, t).has_value());
+  CHECK(ses.get_email_template(any_creds, "receipt")->subject == "Receipt {{id}}");
+
+  REQUIRE(ses.create_email_template(any_creds, {"another", "s", "t", ""}).has_value());
+  auto page = ses.list_email_templates(any_creds, "", 10);
+  REQUIRE(page.has_value());
+  std::set<std::string> names;
+  for (const auto& [name, created] : page->items) names.insert(name);
+  CHECK(names == std::set<std::string>{"another", "receipt"});
+
+  auto mime = ses.test_render_email_template(any_creds, "receipt", R"({"id":7,"name":"Ann"})");
+  REQUIRE(mime.has_value());
+  CHECK(mime->find("Receipt 7") != std::string::npos);
+
+  REQUIRE(ses.delete_email_template(any_creds, "receipt").has_value());
+  auto gone = ses.get_email_template(any_creds, "receipt");
+  REQUIRE_FALSE(gone.has_value());
+  CHECK(gone.error().aws_code == "NotFoundException");
+  CHECK(sesami::aws::template_failure(gone.error(), "receipt").code == "template.not_found");
 }
 
 TEST_CASE("the suppression list against the signature-checking stand-in", "[ses]") {

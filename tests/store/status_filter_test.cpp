@@ -201,6 +201,7 @@ TEST_CASE("migration 11 files an existing database's events under their pairs' s
                                 "DROP INDEX mail_attempts_created; "
                                 "DROP TABLE topics; DROP TABLE contacts; "
                                 "DROP TABLE contact_topics; "
+                                "DROP TABLE email_templates; "
                                 "DROP INDEX ingest_tokens_previous; "
                                 "ALTER TABLE ingest_tokens DROP COLUMN token_sealed; "
                                 "ALTER TABLE ingest_tokens DROP COLUMN secret_sealed; "

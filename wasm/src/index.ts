@@ -5,6 +5,7 @@ import type { NativeInput, NativeSession, Outcome, SesamiModule } from './sesami
 import type {
   AggregateOptions, Aggregation, BounceClass, ColumnName, Columns, Diagnostic, DictionaryName,
   Filter, FilterInput, MachineVerdict, ParseResult, SesEvent, TimeInput,
+  EmailTemplate, RenderedTemplate,
 } from './types.js';
 
 export type * from './types.js';
@@ -489,6 +490,19 @@ export class Sesami {
   /** The wasm heap: its size (it grows, never shrinks) and the bytes allocated in it now. */
   memory(): { heapBytes: number; usedBytes: number } {
     return this.#m.memory();
+  }
+
+  /**
+   * An email template rendered with SES's rules, exactly as the server renders it (the same core):
+   * {{var}}, {{a.b}}, if/unless/each/with, inline partials; no HTML escaping (SES does none).
+   * `data` is an object or its JSON text. Throws SesamiError on a syntax error (the message names
+   * the part and line), data that is not an object, or a template past the rendering limits.
+   */
+  renderTemplate(template: EmailTemplate, data: object | string = {}): RenderedTemplate {
+    const json = typeof data === 'string' ? data : JSON.stringify(data);
+    const r = unwrap(this.#m.renderTemplate(template.subject ?? '', template.text ?? '',
+                                            template.html ?? '', json));
+    return { subject: r.subject, text: r.text, html: r.html, missing: JSON.parse(r.missing) as string[] };
   }
 
   /** The filter's canonical query string (validated by the core): for shareable URLs. */

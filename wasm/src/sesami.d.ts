@@ -42,6 +42,8 @@ export interface SesamiModule {
   findEnhancedStatus(text: string): string | null;
   inspectEvent(eventJson: string): Outcome<{ id: string; suppressionReason: string | null }>;
   canonicalFilter(filterPairs: string): Outcome<{ json: string }>;
+  renderTemplate(subject: string, text: string, html: string, dataJson: string):
+    Outcome<{ subject: string; text: string; html: string; missing: string }>;
   aggregateRollups(text: NativeInput, bucket: string, offsetMinutes: number, from: string, to: string,
                    top: number): Outcome<{ json: string } & ParseCounts>;
   Session: new () => NativeSession;

@@ -218,3 +218,19 @@ export type ColumnName = keyof Columns;
 /** The string dictionaries that id columns index; entry 0 is "" (absent). Tags read "name=value". */
 export type DictionaryName =
   | 'message' | 'recipient' | 'domain' | 'link' | 'configurationSet' | 'sender' | 'subject' | 'tag';
+
+/** An email template: SES's three parts, each Handlebars text (docs/api.md "Templates"). */
+export interface EmailTemplate {
+  subject: string;
+  text?: string;
+  html?: string;
+}
+
+/** A template rendered with SES's rules, as POST /templates/{name}/render answers. */
+export interface RenderedTemplate {
+  subject: string;
+  text: string;
+  html: string;
+  /** Variables the template prints that the data lacks (SES would not deliver the mail). */
+  missing: string[];
+}

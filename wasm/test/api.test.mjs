@@ -289,3 +289,23 @@ describe('categorize', () => {
     assert.throws(() => sesami.filterToQuery({ types: ['nope'] }), (e) => e.code === 'sesami.bad_filter');
   });
 });
+
+describe('templates', () => {
+  test('renderTemplate renders with SES\'s rules, as the server does', () => {
+    const t = { subject: 'Order {{order.id}}', text: '{{#each items}}- {{this}}\n{{/each}}',
+                html: '<p>{{name}}</p>{{#if vip}}VIP{{/if}}' };
+    const r = sesami.renderTemplate(t, { order: { id: 7 }, items: ['a', 'b'], name: '<b>Ann</b>' });
+    assert.deepEqual(r, { subject: 'Order 7', text: '- a\n- b\n', html: '<p><b>Ann</b></p>', missing: [] });
+    assert.deepEqual(sesami.renderTemplate(t, '{}').missing, ['order.id', 'name']);
+    assert.throws(() => sesami.renderTemplate({ subject: '{{#if x}}' }),
+      (e) => e instanceof mod.SesamiError && e.code === 'sesami.bad_value' && /subject: line 1/.test(e.message));
+    assert.throws(() => sesami.renderTemplate(t, '[1]'), (e) => e.code === 'sesami.not_an_object');
+  });
+  test('rendering is bounded: a self-calling partial stops, memory is returned', () => {
+    const before = sesami.memory().usedBytes;
+    for (let i = 0; i < 50; ++i)
+      assert.throws(() => sesami.renderTemplate({ subject: '{{#*inline "p"}}{{> p}}{{/inline}}{{> p}}' }),
+        (e) => e.code === 'sesami.too_deep');
+    assert.ok(sesami.memory().usedBytes - before < 64 * 1024);
+  });
+});

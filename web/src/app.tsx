@@ -14,6 +14,7 @@ import { MessagePage } from './modules/messages/pages/message';
 import { SuppressionPage } from './modules/suppression/pages/suppression';
 import { ContactsPage } from './modules/contacts/pages/contacts';
 import { SendPage } from './modules/send/pages/send';
+import { TemplatesPage } from './modules/templates/pages/templates';
 import { SettingsPage } from './modules/settings/pages/settings';
 import { ExplorePage } from './modules/explore/pages/explore';
 import { Loading, ErrorBox } from './components/states';
@@ -25,6 +26,7 @@ const NAV = [
   { path: '/suppression', label: 'Suppression list' },
   { path: '/contacts', label: 'Contacts' },
   { path: '/send', label: 'Send' },
+  { path: '/templates', label: 'Templates' },
   { path: '/explore', label: 'Explore a file' },
   { path: '/settings', label: 'Settings' },
 ];
@@ -142,6 +144,7 @@ export function App(): JSX.Element {
             <Match when={path() === '/suppression'}><SuppressionPage /></Match>
             <Match when={path() === '/contacts'}><ContactsPage /></Match>
             <Match when={path() === '/send'}><SendPage /></Match>
+            <Match when={path() === '/templates'}><TemplatesPage /></Match>
             <Match when={path() === '/settings'}><SettingsPage /></Match>
             <Match when={path() === '/explore'}><ExplorePage /></Match>
           </Switch>

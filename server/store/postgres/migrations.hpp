@@ -524,6 +524,7 @@ CREATE TABLE alerts (
 CREATE UNIQUE INDEX alerts_open ON alerts (workspace, dedupe_key) WHERE resolved_at = 0;
 CREATE INDEX alerts_workspace ON alerts (workspace, created_at);
 CREATE INDEX alerts_to_mail ON alerts (mailed_at) WHERE mailed_at = 0;
+)sql"},
     {13, "pipeline health: event sources, their hourly counts and last errors", R"sql(
 CREATE TABLE ingest_sources (
   workspace text COLLATE "C" NOT NULL,
@@ -546,6 +547,7 @@ CREATE TABLE ingest_source_hours (
   PRIMARY KEY (workspace, id, hour)
 );
 CREATE INDEX mail_attempts_created ON mail_attempts (workspace, created_at);
+)sql"},
     {14, "topics and contacts: per-topic subscription choices (issue #20)", R"sql(
 CREATE TABLE topics (
   workspace text COLLATE "C" NOT NULL,
@@ -572,6 +574,18 @@ CREATE TABLE contact_topics (
   PRIMARY KEY (workspace, address, topic)
 );
 CREATE INDEX contact_topics_topic ON contact_topics (workspace, topic);
+)sql"},
+    {15, "email templates (SQLite's 21)", R"sql(
+CREATE TABLE email_templates (
+  workspace text COLLATE "C" NOT NULL,
+  name text COLLATE "C" NOT NULL,
+  subject text NOT NULL DEFAULT '',
+  text_part text NOT NULL DEFAULT '',
+  html_part text NOT NULL DEFAULT '',
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (workspace, name)
+);
 )sql"},
 };
 

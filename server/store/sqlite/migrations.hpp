@@ -644,6 +644,7 @@ CREATE TABLE alerts (
 CREATE UNIQUE INDEX alerts_open ON alerts (workspace, dedupe_key) WHERE resolved_at = 0;
 CREATE INDEX alerts_workspace ON alerts (workspace, created_at);
 CREATE INDEX alerts_to_mail ON alerts (mailed_at) WHERE mailed_at = 0;
+)sql"},
     {19, "pipeline health: event sources, their hourly counts and last errors", R"sql(
 -- One row per (workspace, source): an SNS topic, an EventBridge account, an SQS queue, the event
 -- bus, file imports, the simulator. id is derived from kind and name by the app. Times in ms;
@@ -671,6 +672,7 @@ CREATE TABLE ingest_source_hours (
 ) WITHOUT ROWID;
 -- Sends whose events never came: attempts by time (silence detection reads a recent window).
 CREATE INDEX mail_attempts_created ON mail_attempts (workspace, created_at);
+)sql"},
     {20, "topics and contacts: per-topic subscription choices (issue #20)", R"sql(
 -- A workspace's topics; default_subscribed: what a contact who never chose gets (1: opt-out).
 CREATE TABLE topics (
@@ -701,6 +703,20 @@ CREATE TABLE contact_topics (
   PRIMARY KEY (workspace, address, topic)
 ) WITHOUT ROWID;
 CREATE INDEX contact_topics_topic ON contact_topics (workspace, topic);
+)sql"},
+    {21, "email templates: a workspace's stored templates (the simulator's, issue #20)", R"sql(
+-- Subject, text and HTML as written (Handlebars, sesami/template.hpp renders them). A workspace
+-- connected to SES keeps its templates in SES instead; these rows are the simulator's.
+CREATE TABLE email_templates (
+  workspace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  subject TEXT NOT NULL DEFAULT '',
+  text_part TEXT NOT NULL DEFAULT '',
+  html_part TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace, name)
+) WITHOUT ROWID;
 )sql"},
 };
 

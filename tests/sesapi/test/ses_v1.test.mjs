@@ -39,11 +39,18 @@ test('SendRawEmail without Destinations: the recipients of the message\'s header
 });
 
 test('SendTemplatedEmail, and a suppressed recipient is the SDK\'s MessageRejected', async () => {
+  assert.equal((await api(srv, w.ws.apiKey, 'POST', '/templates',
+    { name: 'welcome', subject: 'Welcome {{name}}', text: 'Hi {{name}}' })).status, 201);
+  await assert.rejects(ses.send(new SendTemplatedEmailCommand({
+    Source: 'shop@example.com', Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
+    Template: 'nope', TemplateData: '{}',
+  })), (e) => e.name === 'TemplateDoesNotExistException' || e.Code === 'TemplateDoesNotExist');
   const r = await ses.send(new SendTemplatedEmailCommand({
     Source: 'shop@example.com', Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
     Template: 'welcome', TemplateData: '{"name":"Ann"}',
   }));
   assert.ok(r.MessageId);
+  assert.equal((await attemptOf(srv, w.ws.apiKey, r.MessageId)).subject, 'Welcome Ann');
   assert.equal((await api(srv, w.ws.apiKey, 'POST', '/suppression-list', { address: 'gone@example.com' })).status, 201);
   await assert.rejects(ses.send(new SendEmailCommand({
     Source: 'shop@example.com', Destination: { ToAddresses: ['gone@example.com'] },

@@ -7,6 +7,8 @@ import {
   SESv2Client, SendEmailCommand, SendBulkEmailCommand, GetAccountCommand,
   PutSuppressedDestinationCommand, GetSuppressedDestinationCommand,
   DeleteSuppressedDestinationCommand, ListSuppressedDestinationsCommand,
+  CreateEmailTemplateCommand, GetEmailTemplateCommand, UpdateEmailTemplateCommand,
+  DeleteEmailTemplateCommand, ListEmailTemplatesCommand, TestRenderEmailTemplateCommand,
 } from '@aws-sdk/client-sesv2';
 import { makeWorkspace, serve, api, eventsOf, attemptOf, credentials } from './harness.mjs';
 
@@ -15,6 +17,11 @@ before(async () => {
   w = await makeWorkspace();
   srv = await serve(w.db);
   ses = new SESv2Client({ region: 'us-east-1', endpoint: srv.url, credentials: credentials(w.ws) });
+  // The templates the sends below name, made as an SES user makes them.
+  await ses.send(new CreateEmailTemplateCommand({ TemplateName: 'welcome',
+    TemplateContent: { Subject: 'Welcome {{name}}', Text: 'Hi {{name}}', Html: '<p>Hi {{name}}</p>' } }));
+  await ses.send(new CreateEmailTemplateCommand({ TemplateName: 'news',
+    TemplateContent: { Subject: 'Issue {{issue}}', Text: 'News #{{issue}}' } }));
 });
 after(async () => { ses?.destroy(); await srv?.stop(); w?.cleanup(); });
 
@@ -67,7 +74,7 @@ test('SendEmail, Raw content to bounce@: Send and Bounce, and the address is sup
   })), (e) => e.name === 'MessageRejected' && e.$metadata.httpStatusCode === 400);
 });
 
-test('SendEmail, Template content by name (the simulator renders nothing, it delivers)', async () => {
+test('SendEmail, Template content by name: rendered with SES\'s rules, delivered', async () => {
   const r = await ses.send(new SendEmailCommand({
     FromEmailAddress: FROM,
     Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
@@ -75,8 +82,46 @@ test('SendEmail, Template content by name (the simulator renders nothing, it del
     ConfigurationSetName: 'sesami-simulator',
   }));
   const at = await attemptOf(srv, w.ws.apiKey, r.MessageId);
-  assert.equal(at.subject, 'template welcome');
+  assert.equal(at.subject, 'Welcome Ann');
   await eventsOf(srv, w.ws.apiKey, r.MessageId, ['send', 'delivery']);
+  // An unknown template is SES's NotFoundException; missing data a BadRequestException.
+  await assert.rejects(ses.send(new SendEmailCommand({
+    FromEmailAddress: FROM, Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
+    Content: { Template: { TemplateName: 'nope', TemplateData: '{}' } },
+  })), (e) => e.name === 'NotFoundException' && e.$metadata.httpStatusCode === 404);
+  await assert.rejects(ses.send(new SendEmailCommand({
+    FromEmailAddress: FROM, Destination: { ToAddresses: ['success@simulator.amazonses.com'] },
+    Content: { Template: { TemplateName: 'welcome', TemplateData: '{}' } },
+  })), (e) => e.name === 'BadRequestException' && /name/.test(e.message));
+});
+
+test('template commands: create, get, list, update, test-render, delete', async () => {
+  await ses.send(new CreateEmailTemplateCommand({ TemplateName: 'receipt',
+    TemplateContent: { Subject: 'Order {{order.id}}', Html: '{{#each items}}<li>{{this}}</li>{{/each}}' } }));
+  await assert.rejects(ses.send(new CreateEmailTemplateCommand({ TemplateName: 'receipt',
+    TemplateContent: { Subject: 's', Text: 't' } })), (e) => e.name === 'AlreadyExistsException');
+  await assert.rejects(ses.send(new CreateEmailTemplateCommand({ TemplateName: 'broken',
+    TemplateContent: { Subject: 's', Text: '{{#if x}}' } })), (e) => e.name === 'BadRequestException');
+  const g = await ses.send(new GetEmailTemplateCommand({ TemplateName: 'receipt' }));
+  assert.equal(g.TemplateContent.Subject, 'Order {{order.id}}');
+  const l = await ses.send(new ListEmailTemplatesCommand({ PageSize: 2 }));
+  assert.deepEqual(l.TemplatesMetadata.map((t) => t.TemplateName), ['news', 'receipt']);
+  assert.ok(l.TemplatesMetadata[0].CreatedTimestamp instanceof Date);
+  const rest = await ses.send(new ListEmailTemplatesCommand({ PageSize: 2, NextToken: l.NextToken }));
+  assert.deepEqual(rest.TemplatesMetadata.map((t) => t.TemplateName), ['welcome']);
+  const rendered = await ses.send(new TestRenderEmailTemplateCommand({ TemplateName: 'receipt',
+    TemplateData: JSON.stringify({ order: { id: 7 }, items: ['a', 'b'] }) }));
+  assert.match(rendered.RenderedTemplate, /^Subject: Order 7\r\n/);
+  assert.match(rendered.RenderedTemplate, /<li>a<\/li><li>b<\/li>/);
+  await assert.rejects(ses.send(new TestRenderEmailTemplateCommand({ TemplateName: 'receipt',
+    TemplateData: '{}' })), (e) => e.name === 'BadRequestException' && /order\.id/.test(e.message));
+  await ses.send(new UpdateEmailTemplateCommand({ TemplateName: 'receipt',
+    TemplateContent: { Subject: 'Receipt', Text: 'ok' } }));
+  const mine = await api(srv, w.ws.apiKey, 'GET', '/templates/receipt');
+  assert.equal(mine.body.subject, 'Receipt');
+  await ses.send(new DeleteEmailTemplateCommand({ TemplateName: 'receipt' }));
+  await assert.rejects(ses.send(new GetEmailTemplateCommand({ TemplateName: 'receipt' })),
+    (e) => e.name === 'NotFoundException' && e.$metadata.httpStatusCode === 404);
 });
 
 test('SendBulkEmail: one result per entry, in order, each a real send', async () => {

@@ -1,11 +1,11 @@
 // The ONE place the app instantiates the wasm core (@sesami/core). Pages talk to the small
 // interface below; this file adapts the package's Batch to it, so a change there touches one file.
 // Everything that can fail comes back as a Result; the package's SesamiError never reaches a page.
-import type { Batch, Diagnostic, Filter, Sesami } from '@sesami/core';
+import type { Batch, Diagnostic, EmailTemplate, Filter, RenderedTemplate, Sesami } from '@sesami/core';
 import { BOUNCE_CLASSES, EVENT_TYPES, type Aggregation, type Bucket, type EventFilter, type Result, type SesEvent } from './types';
 import type { EventRow } from './event-text';
 
-export type { Aggregation };
+export type { Aggregation, EmailTemplate, RenderedTemplate };
 
 /// The events matching a filter, inside a loaded window, in the window's order (newest first for
 /// the server's /events).
@@ -34,6 +34,8 @@ export interface Engine {
   /// Any text the core parses (JSON Lines, SNS / EventBridge payloads, arrays): for Explore.
   /// Rejected items do not stop the rest; they come back as diagnostics.
   fromText(text: string): Result<{ window: EventWindow; diagnostics: Diagnostic[] }>;
+  /// A template rendered with SES's rules by the same core the server renders with (previews).
+  renderTemplate(template: EmailTemplate, dataJson: string): Result<RenderedTemplate>;
 }
 
 function fail(e: unknown, fallback = 'sesami.error'): { ok: false; error: { status: number; code: string; message: string } } {
@@ -147,6 +149,9 @@ export function engineFrom(s: Sesami): Engine {
         const b = s.batch(text);
         return { ok: true, value: { window: windowFromBatch(b), diagnostics: b.diagnostics } };
       } catch (e) { return fail(e, 'sesami.bad_json'); }
+    },
+    renderTemplate(template, dataJson) {
+      try { return { ok: true, value: s.renderTemplate(template, dataJson) }; } catch (e) { return fail(e, 'sesami.bad_value'); }
     },
   };
 }

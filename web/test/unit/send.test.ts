@@ -8,7 +8,7 @@ import type { ApiError, SesEvent } from '../../src/lib/types';
 
 const form = (over: Partial<ComposeForm> = {}): ComposeForm => ({
   from: 'sender@example.com', to: 'bounce@simulator.amazonses.com', cc: '', bcc: '', subject: 'Hi',
-  text: 'Hello', html: '', tags: '', correlationId: '', ...over,
+  text: 'Hello', html: '', tags: '', correlationId: '', template: '', templateData: '{}', ...over,
 });
 
 describe('compose form', () => {
@@ -30,6 +30,16 @@ describe('compose form', () => {
       text: 'Hello', html: '<p>Hi</p>', tags: { campaign: 'welcome', variant: 'b' }, correlationId: 'order-42' } });
     const plain = checkCompose(form());
     expect(plain.ok && Object.keys(plain.request).sort()).toEqual(['from', 'subject', 'text', 'to']);
+  });
+
+  it('sends a stored template by name with its data, instead of subject and bodies', () => {
+    const c = checkCompose(form({ subject: '', text: '', template: 'receipt', templateData: '{"name":"Ann"}' }));
+    expect(c).toEqual({ ok: true, request: { from: 'sender@example.com', to: ['bounce@simulator.amazonses.com'],
+      template: 'receipt', templateData: { name: 'Ann' } } });
+    const bad = checkCompose(form({ template: 'receipt', templateData: '[1]' }));
+    expect(!bad.ok && Object.keys(bad.errors)).toEqual(['templateData']);
+    const broken = checkCompose(form({ template: 'receipt', templateData: '{' }));
+    expect(!broken.ok && broken.errors.templateData).toMatch(/^Not JSON/);
   });
 
   it('names every wrong field at once', () => {

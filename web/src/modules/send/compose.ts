@@ -28,6 +28,8 @@ export interface ComposeForm {
   html: string;
   tags: string; // name=value, one per line or comma-separated
   correlationId: string;
+  template: string; // a stored template's name: sent instead of subject / text / html
+  templateData: string; // its variables as a JSON object
 }
 export type ComposeField = keyof ComposeForm;
 export type ComposeErrors = Partial<Record<ComposeField, string>>;
@@ -101,8 +103,18 @@ export function checkCompose(f: ComposeForm): ComposeCheck {
   if (bcc.error) errors.bcc = bcc.error;
   const total = to.list.length + cc.list.length + bcc.list.length;
   if (!errors.to && total > MAX_RECIPIENTS) errors.to = `${total} recipients: SES takes at most ${MAX_RECIPIENTS} per message (To, Cc and Bcc together).`;
-  if (!f.subject.trim()) errors.subject = 'A subject.';
-  if (!f.text.trim() && !f.html.trim()) errors.text = 'A text or an HTML body (or both).';
+  const template = f.template.trim();
+  let templateData: Record<string, unknown> | undefined;
+  if (template) {
+    try {
+      const v: unknown = JSON.parse(f.templateData.trim() || '{}');
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) errors.templateData = 'A JSON object: {"name": "Ann"}.';
+      else templateData = v as Record<string, unknown>;
+    } catch (e) { errors.templateData = `Not JSON: ${(e as Error).message}`; }
+  } else {
+    if (!f.subject.trim()) errors.subject = 'A subject.';
+    if (!f.text.trim() && !f.html.trim()) errors.text = 'A text or an HTML body (or both).';
+  }
   const tags = parseTags(f.tags);
   if (tags.error) errors.tags = tags.error;
   // It travels as an SES message tag value, so the same rules.
@@ -111,11 +123,11 @@ export function checkCompose(f: ComposeForm): ComposeCheck {
   else if (correlationId && !TAG_PART.test(correlationId)) errors.correlationId = 'Letters, digits, _ and - only (it travels as an SES message tag).';
   if (Object.keys(errors).length) return { ok: false, errors };
 
-  const request: SendRequest = { from, to: to.list, subject: f.subject.trim() };
+  const request: SendRequest = template ? { from, to: to.list, template, templateData } : { from, to: to.list, subject: f.subject.trim() };
   if (cc.list.length) request.cc = cc.list;
   if (bcc.list.length) request.bcc = bcc.list;
-  if (f.text.trim()) request.text = f.text;
-  if (f.html.trim()) request.html = f.html;
+  if (!template && f.text.trim()) request.text = f.text;
+  if (!template && f.html.trim()) request.html = f.html;
   if (Object.keys(tags.tags).length) request.tags = tags.tags;
   if (correlationId) request.correlationId = correlationId;
   return { ok: true, request };

@@ -8,9 +8,11 @@ export interface SendRequest {
   to: string[];
   cc?: string[];
   bcc?: string[];
-  subject: string;
+  subject?: string;
   text?: string;
   html?: string;
+  template?: string; // a stored template, rendered as SES renders it
+  templateData?: Record<string, unknown>;
   tags?: Record<string, string>;
   correlationId?: string;
 }

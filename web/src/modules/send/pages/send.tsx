@@ -3,6 +3,7 @@
 import { createResource, createSignal, For, onCleanup, Show, type JSX } from 'solid-js';
 import { fetchAttempts, fetchMessageEvents, sendMail, type MailAttempt, type SendResult, type Suppressed } from '../send.api';
 import { fetchAwsSettings } from '../../settings/settings.api';
+import { fetchTemplates } from '../../templates/templates.api';
 import { awsErrorHint } from '../../settings/aws';
 import { checkCompose, SIMULATOR_PRESETS, type ComposeErrors, type ComposeField, type ComposeForm } from '../compose';
 import { ComposeKey, outcomeOf } from '../idempotency';
@@ -49,6 +50,8 @@ function SendError(props: { error: ApiError }): JSX.Element {
   const hint = () => {
     const e = props.error;
     if (e.code === 'mail.all_suppressed') return 'Nothing was sent: every recipient is on the suppression list.';
+    if (e.code === 'template.missing_data') return 'Nothing was sent: give the template the variables it prints (see its preview on the Templates page).';
+    if (e.code === 'template.not_found') return 'Nothing was sent: no template has that name (Templates page).';
     if (e.code === 'mail.throttled') return 'SES is throttling this account; nothing was sent and the attempt is recorded as failed. Send again in a moment.';
     if (e.status === 0) return 'The answer was lost: the mail may or may not have gone out. Sending again is safe: the same Idempotency-Key gets the first answer instead of a second mail.';
     if (outcomeOf({ ok: false, error: e }) === 'unknown')
@@ -161,8 +164,10 @@ function Attempts(props: { version: number }): JSX.Element {
 export function SendPage(): JSX.Element {
   const [form, setForm] = createSignal<ComposeForm>({
     from: stored('sesami-from'), to: SIMULATOR_PRESETS[0].address, cc: '', bcc: '', subject: 'SESami test',
-    text: 'Hello from SESami.', html: '', tags: '', correlationId: '',
+    text: 'Hello from SESami.', html: '', tags: '', correlationId: '', template: '', templateData: '{}',
   });
+  const [templates] = createResource(() => fetchTemplates());
+  const templateNames = () => { const t = templates(); return t && t.ok ? t.value.templates : []; };
   const [errors, setErrors] = createSignal<ComposeErrors>({});
   const [checked, setChecked] = createSignal(false); // show field errors once a send was tried
   const [busy, setBusy] = createSignal(false);
@@ -276,11 +281,23 @@ export function SendPage(): JSX.Element {
                 <Field name="bcc" label="Bcc" />
               </div>
             </details>
-            <Field name="subject" label="Subject" />
-            <div class="grid2">
-              <Field name="text" label="Text body" multiline rows={5} hint="Text, HTML or both." />
-              <Field name="html" label="HTML body" multiline rows={5} class="mono" />
+            <div class="field">
+              <label for="compose-template">Content</label>
+              <select id="compose-template" name="template" value={form().template} onChange={(e) => set('template', e.currentTarget.value)}>
+                <option value="">Write it here</option>
+                <For each={templateNames()}>{(t) => <option value={t.name}>Template: {t.name}</option>}</For>
+              </select>
+              <span class="muted small">A stored template is rendered with SES's rules (<a href={href('/templates')}>Templates</a>).</span>
             </div>
+            <Show when={form().template} fallback={<>
+              <Field name="subject" label="Subject" />
+              <div class="grid2">
+                <Field name="text" label="Text body" multiline rows={5} hint="Text, HTML or both." />
+                <Field name="html" label="HTML body" multiline rows={5} class="mono" />
+              </div>
+            </>}>
+              <Field name="templateData" label="Template data (JSON)" multiline rows={4} class="mono" hint="The template's variables: {&quot;name&quot;: &quot;Ann&quot;}." />
+            </Show>
             <div class="grid2">
               <Field name="tags" label="Tags" placeholder="campaign=welcome, variant=b" hint="SES message tags, name=value: every event of the message carries them." />
               <Field name="correlationId" label="Correlation id" placeholder="order-1234" hint="Your own id, to find this send among the attempts." />
