@@ -38,16 +38,17 @@ void silence_alerts::check_workspace(std::string_view ws, std::int64_t now) {
   std::set<std::string, std::less<>> current;
   for (const auto& f : *findings) {
     auto key = silence_alert_key(f);
-    (void)raise_alert(alerts_, ws,
-                      {f.kind, f.message, "Since " + iso_or_unknown(f.since) + ".", f.check, key,
-                       f.since});
+    (void)raise_alert(
+        alerts_, ws,
+        {f.kind, f.message, "Since " + iso_or_unknown(f.since) + ".", f.check, key, f.since});
     current.insert(std::move(key));
   }
   // Open silence alerts whose finding is gone: events arrive again.
   auto open = alerts_.list(ws, {200, false});
   if (!open) return;
   for (const auto& a : open->alerts)
-    if (a.resolved_at == 0 && a.dedupe_key.rfind(key_prefix, 0) == 0 && !current.count(a.dedupe_key))
+    if (a.resolved_at == 0 && a.dedupe_key.rfind(key_prefix, 0) == 0 &&
+        !current.count(a.dedupe_key))
       (void)alerts_.resolve(ws, a.dedupe_key);
 }
 
@@ -66,8 +67,7 @@ void silence_alerts::start() {
     for (;;) {
       {
         std::unique_lock wait(mu_);
-        if (cv_.wait_for(wait, std::chrono::milliseconds(every_ms_), [&] { return stop_; }))
-          return;
+        if (cv_.wait_for(wait, std::chrono::milliseconds(every_ms_), [&] { return stop_; })) return;
       }
       check(std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::system_clock::now().time_since_epoch())

@@ -23,8 +23,8 @@ namespace sesami::app {
 class silence_alerts {
  public:
   /// `aws` may be null (no connection: the findings' advice is the simulator's / SNS's).
-  silence_alerts(store::store& st, pipeline_health& health, alerts& a,
-                 aws_connection_service* aws, std::int64_t every_ms = 60'000);
+  silence_alerts(store::store& st, pipeline_health& health, alerts& a, aws_connection_service* aws,
+                 std::int64_t every_ms = 60'000);
   ~silence_alerts();
   silence_alerts(const silence_alerts&) = delete;
   silence_alerts& operator=(const silence_alerts&) = delete;

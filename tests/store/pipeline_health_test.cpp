@@ -5,8 +5,11 @@
 
 #include <thread>
 
+#include "app/alerts.hpp"
 #include "app/pipeline_health.hpp"
+#include "app/silence_alerts.hpp"
 #include "helpers.hpp"
+#include "store/guard_store.hpp"
 #include "store/mail_store.hpp"
 #include "store/open.hpp"
 
@@ -202,4 +205,48 @@ TEST_CASE("pipeline health: silence findings at an injected time", "[pipeline_he
     ingest(*s, {make_event("0100-missing", sesami::event_type::send, "a@example.com", now)});
     CHECK(must(app::detect_silence(*db, "default", now, path_sqs)).empty());
   }
+}
+
+TEST_CASE("pipeline health: a silent source becomes one alert, resolved when events return",
+          "[pipeline_health]") {
+  temp_dir dir;
+  const auto path = dir.file("h.db");
+  auto s = open(path);
+  auto db = must(store::open_pipeline_health(db_of(path)));
+  auto guard_db = must(store::open_guard(db_of(path)));
+  auto acc = must(store::open_accounts(db_of(path)));
+  app::alerts alerts(*guard_db, nullptr, *acc);
+  app::pipeline_health p(*db);
+  app::silence_alerts watch(*s, p, alerts, nullptr);
+  const auto now = t0 + 400 * 24 * hour;
+  const std::string queue = "https://sqs.us-east-1.amazonaws.com/111122223333/ses-events";
+  for (int i = 23; i >= 0; --i) p.note_events("default", "sqs", queue, 10, now - i * hour);
+  REQUIRE(p.flush());
+  const auto key = "silence:source_silent:" + app::source_id("sqs", queue);
+  auto open_alerts = [&] {
+    std::vector<store::alert_row> out;
+    for (auto& a : must(alerts.list("default", {200, false})).alerts)
+      if (a.resolved_at == 0) out.push_back(a);
+    return out;
+  };
+
+  watch.check(now + hour);  // within the window: nothing
+  CHECK(open_alerts().empty());
+  watch.check(now + 3 * hour);
+  auto raised = open_alerts();
+  REQUIRE(raised.size() == 1);
+  CHECK(raised[0].kind == "source_silent");
+  CHECK(raised[0].dedupe_key == key);
+  CHECK(raised[0].since == now);
+  CHECK(raised[0].summary.starts_with("events are not arriving from SQS queue"));
+  CHECK(raised[0].action.find("DeadLetterQueueUrl") != std::string::npos);
+  watch.check(now + 4 * hour);  // still silent: the same alert, not a second one
+  CHECK(open_alerts().size() == 1);
+  CHECK(must(alerts.list("default", {200, false})).alerts.size() == 1);
+
+  p.note_events("default", "sqs", queue, 5, now + 4 * hour + 60'000);  // events again
+  watch.check(now + 4 * hour + 120'000);
+  CHECK(open_alerts().empty());
+  CHECK(must(alerts.list("default", {200, false})).alerts.size() == 1);  // kept, resolved
+  CHECK(must(alerts.list("other", {200, false})).alerts.empty());
 }

@@ -3,9 +3,21 @@
 // here: parsing, filtering, aggregating and classifying all happen in the C++ core.
 import type { NativeInput, NativeSession, Outcome, SesamiModule } from './sesami.js';
 import type {
-  AggregateOptions, Aggregation, BounceClass, ColumnName, Columns, Diagnostic, DictionaryName,
-  Filter, FilterInput, MachineVerdict, ParseResult, SesEvent, TimeInput,
-  EmailTemplate, RenderedTemplate,
+  AggregateOptions,
+  Aggregation,
+  BounceClass,
+  ColumnName,
+  Columns,
+  Diagnostic,
+  DictionaryName,
+  Filter,
+  FilterInput,
+  MachineVerdict,
+  ParseResult,
+  SesEvent,
+  TimeInput,
+  EmailTemplate,
+  RenderedTemplate,
 } from './types.js';
 
 export type * from './types.js';
@@ -34,19 +46,23 @@ function strict(diagnostics: Diagnostic[]): void {
   const d = diagnostics[0]!;
   const where = d.index !== null ? `item ${d.index}` : `line ${d.line}`;
   const more = diagnostics.length > 1 ? ` (and ${diagnostics.length - 1} more)` : '';
-  throw new SesamiError(d.code, `${where}: ${d.path ? d.path + ': ' : ''}${d.message}${more}`,
-                        diagnostics);
+  throw new SesamiError(
+    d.code,
+    `${where}: ${d.path ? d.path + ': ' : ''}${d.message}${more}`,
+    diagnostics,
+  );
 }
 
 function isoTime(t: TimeInput): string {
-  if (typeof t === 'string') return t;  // the core validates it
+  if (typeof t === 'string') return t; // the core validates it
   const d = t instanceof Date ? t : new Date(t);
-  if (Number.isNaN(d.getTime())) throw new SesamiError('sesami.bad_filter', `not a time: ${String(t)}`);
+  if (Number.isNaN(d.getTime()))
+    throw new SesamiError('sesami.bad_filter', `not a time: ${String(t)}`);
   return d.toISOString();
 }
 
 function millis(t: TimeInput | undefined): number {
-  if (t === undefined) return NaN;  // "not given" to the binding
+  if (t === undefined) return NaN; // "not given" to the binding
   if (typeof t === 'number') return t;
   const ms = (t instanceof Date ? t : new Date(t)).getTime();
   if (Number.isNaN(ms)) throw new SesamiError('sesami.bad_filter', `not a time: ${String(t)}`);
@@ -55,8 +71,15 @@ function millis(t: TimeInput | undefined): number {
 
 // Filter object keys → the query parameters the core's filter_from_query reads.
 const filterKeys: Record<string, string> = {
-  from: 'from', to: 'to', types: 'type', statuses: 'status', recipients: 'recipient',
-  messageIds: 'messageId', configurationSets: 'configurationSet', machine: 'machine', tags: 'tag',
+  from: 'from',
+  to: 'to',
+  types: 'type',
+  statuses: 'status',
+  recipients: 'recipient',
+  messageIds: 'messageId',
+  configurationSets: 'configurationSet',
+  machine: 'machine',
+  tags: 'tag',
 };
 
 /** A filter as [key, value] query pairs: the core parses and validates them. */
@@ -75,7 +98,8 @@ function filterPairs(filter: FilterInput | undefined): string {
     if (key === 'from' || key === 'to') pairs.push([name, isoTime(value as TimeInput)]);
     else if (key === 'tags')
       for (const [tag, values] of Object.entries(value as Record<string, string | string[]>))
-        for (const v of Array.isArray(values) ? values : [values]) pairs.push([name, `${tag}=${v}`]);
+        for (const v of Array.isArray(values) ? values : [values])
+          pairs.push([name, `${tag}=${v}`]);
     else if (Array.isArray(value)) for (const v of value) pairs.push([name, String(v)]);
     else pairs.push([name, String(value)]);
   }
@@ -103,14 +127,19 @@ const textEncoder = new TextEncoder();
  * into it (TextEncoder.encodeInto), bytes are copied with one set(). Embind's own std::string
  * conversion copies byte by byte in JavaScript, ~10× slower on megabytes of events.
  */
-function withInput<T>(buffer: NativeInput, data: string | Uint8Array, use: (b: NativeInput) => T): T {
+function withInput<T>(
+  buffer: NativeInput,
+  data: string | Uint8Array,
+  use: (b: NativeInput) => T,
+): T {
   try {
     if (typeof data !== 'string') {
       buffer.resize(data.length).set(data);
     } else {
       // One byte per UTF-16 unit fits ASCII, which SES JSON mostly is; grow for the rest
       // (at most 3 bytes per unit) and go on where the encoder stopped.
-      let read = 0, written = 0;
+      let read = 0,
+        written = 0;
       let view = buffer.resize(data.length);
       for (;;) {
         const r = textEncoder.encodeInto(read ? data.slice(read) : data, view.subarray(written));
@@ -145,7 +174,8 @@ export class Dictionary {
     const hit = this.#cache[id];
     if (hit !== undefined) return hit;
     const { chars, offsets } = this.#raw();
-    if (!(id >= 0 && id < offsets.length - 1)) throw new RangeError(`no entry ${id} in ${this.#name}`);
+    if (!(id >= 0 && id < offsets.length - 1))
+      throw new RangeError(`no entry ${id} in ${this.#name}`);
     const s = textDecoder.decode(chars.subarray(offsets[id]!, offsets[id + 1]!));
     this.#cache[id] = s;
     return s;
@@ -205,8 +235,15 @@ export class Batch {
     const n = this._native();
     if (options.filter !== undefined) this.select(options.filter);
     const time = (t: TimeInput | undefined) => (t === undefined ? '' : isoTime(t));
-    const r = unwrap(n.aggregate(options.bucket ?? 'day', options.offsetMinutes ?? 0,
-                                 time(options.from), time(options.to), options.top ?? 10));
+    const r = unwrap(
+      n.aggregate(
+        options.bucket ?? 'day',
+        options.offsetMinutes ?? 0,
+        time(options.from),
+        time(options.to),
+        options.top ?? 10,
+      ),
+    );
     return JSON.parse(r.json) as Aggregation;
   }
 
@@ -217,7 +254,8 @@ export class Batch {
    */
   column<K extends ColumnName>(name: K): Columns[K] {
     const v = this._native().column(name);
-    if (v === undefined) throw new SesamiError('sesami.bad_value', `no column named ${String(name)}`);
+    if (v === undefined)
+      throw new SesamiError('sesami.bad_value', `no column named ${String(name)}`);
     if (name === 'timestamp') {
       return new BigInt64Array(v.buffer, v.byteOffset, v.byteLength / 8) as Columns[K];
     }
@@ -275,7 +313,8 @@ export class BatchBuilder {
   }
 
   #live(): NativeSession {
-    if (!this.#native) throw new SesamiError('sesami.disposed', 'this builder is finished or disposed');
+    if (!this.#native)
+      throw new SesamiError('sesami.disposed', 'this builder is finished or disposed');
     return this.#native;
   }
 
@@ -364,8 +403,12 @@ export class Sesami {
   /** Like parse, but keeps the good items and reports the rejected ones. */
   parseAll(text: string): ParseResult {
     const r = unwrap(withInput(this.#input, text, (b) => this.#m.parse(b)));
-    return { events: parseLines(r.jsonLines), diagnostics: readDiagnostics(r.diagnostics),
-             documents: r.documents, skipped: r.skipped };
+    return {
+      events: parseLines(r.jsonLines),
+      diagnostics: readDiagnostics(r.diagnostics),
+      documents: r.documents,
+      skipped: r.skipped,
+    };
   }
 
   /** Exactly the bytes `sesami parse` writes: one event per line, each ending in "\n". */
@@ -414,10 +457,18 @@ export class Sesami {
    * the same for the same options. Yields JSON Lines text, `chunk` payloads at a time.
    */
   *demoPayloads(options: DemoOptions = {}): Generator<string, void, undefined> {
-    const g = new this.#m.DemoGenerator(options.events ?? 50_000, options.seed ?? 42, options.days ?? 90,
-                                        millis(options.end));
+    const g = new this.#m.DemoGenerator(
+      options.events ?? 50_000,
+      options.seed ?? 42,
+      options.days ?? 90,
+      millis(options.end),
+    );
     try {
-      for (let text = g.next(options.chunk ?? 10_000); text.length > 0; text = g.next(options.chunk ?? 10_000))
+      for (
+        let text = g.next(options.chunk ?? 10_000);
+        text.length > 0;
+        text = g.next(options.chunk ?? 10_000)
+      )
         yield text;
     } finally {
       g.delete();
@@ -429,7 +480,8 @@ export class Sesami {
    * rejected items throws SesamiError; load it with batch() to aggregate the good items.
    */
   aggregate(input: string | Batch, options: AggregateOptions = {}): Aggregation {
-    if (input instanceof Batch) return input.aggregate({ ...options, filter: options.filter ?? '' });
+    if (input instanceof Batch)
+      return input.aggregate({ ...options, filter: options.filter ?? '' });
     const b = this.batch(input);
     try {
       strict(b.diagnostics);
@@ -448,17 +500,30 @@ export class Sesami {
    */
   aggregateRollups(text: string, options: Omit<AggregateOptions, 'filter'> = {}): Aggregation {
     const time = (t: TimeInput | undefined) => (t === undefined ? '' : isoTime(t));
-    const r = unwrap(withInput(this.#input, text, (b) =>
-      this.#m.aggregateRollups(b, options.bucket ?? 'day', options.offsetMinutes ?? 0, time(options.from),
-                               time(options.to), options.top ?? 10)));
+    const r = unwrap(
+      withInput(this.#input, text, (b) =>
+        this.#m.aggregateRollups(
+          b,
+          options.bucket ?? 'day',
+          options.offsetMinutes ?? 0,
+          time(options.from),
+          time(options.to),
+          options.top ?? 10,
+        ),
+      ),
+    );
     strict(readDiagnostics(r.diagnostics));
     return JSON.parse(r.json) as Aggregation;
   }
 
   /** Our class of a bounce: SES's labels corrected by the enhanced status code and auto-replies. */
   classifyBounce(bounce: BounceInput): BounceClass {
-    return this.#m.classifyBounce(bounce.type, bounce.subType ?? '', bounce.status ?? '',
-                                  bounce.diagnosticCode ?? '') as BounceClass;
+    return this.#m.classifyBounce(
+      bounce.type,
+      bounce.subType ?? '',
+      bounce.status ?? '',
+      bounce.diagnosticCode ?? '',
+    ) as BounceClass;
   }
 
   /** Whether an open came from a privacy proxy or pre-fetcher rather than a person. */
@@ -468,7 +533,11 @@ export class Sesami {
 
   /** Whether a click came from a security scanner or script; `sentAt` enables the timing rule. */
   classifyClick(userAgent: string, clickedAt: TimeInput, sentAt?: TimeInput): MachineVerdict {
-    return this.#m.classifyClick(userAgent, millis(clickedAt), sentAt === undefined ? 0 : millis(sentAt));
+    return this.#m.classifyClick(
+      userAgent,
+      millis(clickedAt),
+      sentAt === undefined ? 0 : millis(sentAt),
+    );
   }
 
   /** The first RFC 3463 enhanced status code in a diagnostic text ("5.1.1"), or null. */
@@ -484,7 +553,10 @@ export class Sesami {
   /** Why this event puts its recipient on the suppression list, or null. */
   suppressionReason(event: SesEvent): 'hard_bounce' | 'suppressed' | 'complaint' | null {
     return unwrap(this.#m.inspectEvent(JSON.stringify(event))).suppressionReason as
-      'hard_bounce' | 'suppressed' | 'complaint' | null;
+      | 'hard_bounce'
+      | 'suppressed'
+      | 'complaint'
+      | null;
   }
 
   /** The wasm heap: its size (it grows, never shrinks) and the bytes allocated in it now. */
@@ -500,14 +572,27 @@ export class Sesami {
    */
   renderTemplate(template: EmailTemplate, data: object | string = {}): RenderedTemplate {
     const json = typeof data === 'string' ? data : JSON.stringify(data);
-    const r = unwrap(this.#m.renderTemplate(template.subject ?? '', template.text ?? '',
-                                            template.html ?? '', json));
-    return { subject: r.subject, text: r.text, html: r.html, missing: JSON.parse(r.missing) as string[] };
+    const r = unwrap(
+      this.#m.renderTemplate(
+        template.subject ?? '',
+        template.text ?? '',
+        template.html ?? '',
+        json,
+      ),
+    );
+    return {
+      subject: r.subject,
+      text: r.text,
+      html: r.html,
+      missing: JSON.parse(r.missing) as string[],
+    };
   }
 
   /** The filter's canonical query string (validated by the core): for shareable URLs. */
   filterToQuery(filter: FilterInput): string {
-    const pairs = JSON.parse(unwrap(this.#m.canonicalFilter(filterPairs(filter))).json) as string[][];
+    const pairs = JSON.parse(
+      unwrap(this.#m.canonicalFilter(filterPairs(filter))).json,
+    ) as string[][];
     return new URLSearchParams(pairs).toString();
   }
 }

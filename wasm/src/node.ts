@@ -18,7 +18,10 @@ export async function createSesami(options: CreateOptions = {}): Promise<Sesami>
     try {
       wasmBinary = await readFile(source);
     } catch (e) {
-      throw new SesamiError('sesami.load_failed', `cannot read ${String(source)}: ${(e as Error).message}`);
+      throw new SesamiError(
+        'sesami.load_failed',
+        `cannot read ${String(source)}: ${(e as Error).message}`,
+      );
     }
   }
   return new Sesami(await createSesamiModule({ wasmBinary }));

@@ -5,13 +5,29 @@
 
 /** SES event types, plus `unknown` for documents kept but not understood. */
 export type EventType =
-  | 'send' | 'delivery' | 'bounce' | 'complaint' | 'open' | 'click' | 'reject'
-  | 'delivery_delay' | 'rendering_failure' | 'subscription' | 'unknown';
+  | 'send'
+  | 'delivery'
+  | 'bounce'
+  | 'complaint'
+  | 'open'
+  | 'click'
+  | 'reject'
+  | 'delivery_delay'
+  | 'rendering_failure'
+  | 'subscription'
+  | 'unknown';
 
 /** Per (message, recipient) status, in precedence order: the highest one seen wins. */
 export type DeliveryStatus =
-  | 'sent' | 'delayed' | 'delivered' | 'opened' | 'clicked' | 'bounced' | 'complained'
-  | 'rejected' | 'failed';
+  | 'sent'
+  | 'delayed'
+  | 'delivered'
+  | 'opened'
+  | 'clicked'
+  | 'bounced'
+  | 'complained'
+  | 'rejected'
+  | 'failed';
 
 /** Our classification of a bounce ('' when the event is not a bounce). */
 export type BounceClass = 'hard' | 'soft' | 'suppressed' | 'undetermined';
@@ -20,30 +36,60 @@ export type BounceClass = 'hard' | 'soft' | 'suppressed' | 'undetermined';
 export type Tags = Record<string, string[]>;
 
 export interface BounceDetails {
-  type: string; subType: string; class: BounceClass | ''; diagnosticCode: string; status: string;
-  action: string; reportingMTA: string; feedbackId: string;
+  type: string;
+  subType: string;
+  class: BounceClass | '';
+  diagnosticCode: string;
+  status: string;
+  action: string;
+  reportingMTA: string;
+  feedbackId: string;
 }
 export interface ComplaintDetails {
-  feedbackType: string; subType: string; userAgent: string; feedbackId: string;
+  feedbackType: string;
+  subType: string;
+  userAgent: string;
+  feedbackId: string;
 }
 export interface DeliveryDetails {
-  smtpResponse: string; processingTimeMillis: number; reportingMTA: string; remoteMtaIp: string;
+  smtpResponse: string;
+  processingTimeMillis: number;
+  reportingMTA: string;
+  remoteMtaIp: string;
 }
 export interface OpenDetails {
-  ipAddress: string; userAgent: string; machine: boolean; machineReason: string;
+  ipAddress: string;
+  userAgent: string;
+  machine: boolean;
+  machineReason: string;
 }
 export interface ClickDetails {
-  link: string; ipAddress: string; userAgent: string; linkTags: Tags; machine: boolean;
+  link: string;
+  ipAddress: string;
+  userAgent: string;
+  linkTags: Tags;
+  machine: boolean;
   machineReason: string;
 }
 export interface DelayDetails {
-  type: string; expirationTime: string | null; status: string; diagnosticCode: string;
+  type: string;
+  expirationTime: string | null;
+  status: string;
+  diagnosticCode: string;
   reportingMTA: string;
 }
-export interface RejectDetails { reason: string }
-export interface FailureDetails { templateName: string; errorMessage: string }
+export interface RejectDetails {
+  reason: string;
+}
+export interface FailureDetails {
+  templateName: string;
+  errorMessage: string;
+}
 export interface SubscriptionDetails {
-  contactList: string; source: string; newTopicPreferences: unknown; oldTopicPreferences: unknown;
+  contactList: string;
+  source: string;
+  newTopicPreferences: unknown;
+  oldTopicPreferences: unknown;
 }
 
 /** One normalized event: one per affected recipient. Keys in the order `sesami parse` prints. */
@@ -153,7 +199,11 @@ export interface ThresholdRate extends Rate {
   level: 'ok' | 'warning' | 'review';
 }
 export interface Engagement {
-  total: number; human: number; machine: number; unique: number; uniqueHuman: number;
+  total: number;
+  human: number;
+  machine: number;
+  unique: number;
+  uniqueHuman: number;
 }
 
 /** What `sesami aggregate`, GET /stats and Batch.aggregate return: chart series and totals. */
@@ -217,7 +267,14 @@ export type ColumnName = keyof Columns;
 
 /** The string dictionaries that id columns index; entry 0 is "" (absent). Tags read "name=value". */
 export type DictionaryName =
-  | 'message' | 'recipient' | 'domain' | 'link' | 'configurationSet' | 'sender' | 'subject' | 'tag';
+  | 'message'
+  | 'recipient'
+  | 'domain'
+  | 'link'
+  | 'configurationSet'
+  | 'sender'
+  | 'subject'
+  | 'tag';
 
 /** An email template: SES's three parts, each Handlebars text (docs/api.md "Templates"). */
 export interface EmailTemplate {

@@ -15,7 +15,9 @@ before(async () => {
   ({ sesami } = await load());
   // A few thousand events: every well-formed fixture, many times over.
   const docs = fixtures()
-    .filter((f) => !f.startsWith('malformed/') && sesami.parseAll(fixture(f)).diagnostics.length === 0)
+    .filter(
+      (f) => !f.startsWith('malformed/') && sesami.parseAll(fixture(f)).diagnostics.length === 0,
+    )
     .map((f) => JSON.stringify(JSON.parse(fixture(f))));
   text = Array.from({ length: 40 }, () => docs.join('\n')).join('\n');
 });

@@ -13,7 +13,10 @@ import { fixture, fixtures, fixturesDir, load } from './helpers.mjs';
 
 const bin = process.env.SESAMI_BIN;
 const inCi = /^(1|true)$/i.test(process.env.CI ?? '');
-const skip = !bin && !inCi && 'SESAMI_BIN is not set: build the native `sesami` and set it to run the parity tests';
+const skip =
+  !bin &&
+  !inCi &&
+  'SESAMI_BIN is not set: build the native `sesami` and set it to run the parity tests';
 
 test('SESAMI_BIN is set in CI', () => {
   assert.ok(bin || !inCi, 'CI=true but SESAMI_BIN is unset: the parity tests cannot run');
@@ -48,8 +51,11 @@ describe('parse: byte-identical to `sesami parse`', { skip }, () => {
       const errLines = nat.stderr.split('\n').filter(Boolean);
       assert.equal(mine.diagnostics.length, errLines.length, nat.stderr);
       assert.equal(nat.status, mine.diagnostics.length ? 1 : 0);
-      mine.diagnostics.forEach((d, i) => assert.ok(errLines[i].endsWith(`(${d.code})`), errLines[i]));
-      if (mine.diagnostics.length === 0) assert.equal(sesami.parseToJsonLines(fixture(f)), nat.stdout);
+      mine.diagnostics.forEach((d, i) =>
+        assert.ok(errLines[i].endsWith(`(${d.code})`), errLines[i]),
+      );
+      if (mine.diagnostics.length === 0)
+        assert.equal(sesami.parseToJsonLines(fixture(f)), nat.stdout);
     });
   }
 
@@ -64,7 +70,9 @@ describe('parse: byte-identical to `sesami parse`', { skip }, () => {
 
 describe('aggregate: byte-identical to `sesami aggregate`', { skip }, () => {
   const good = () =>
-    fixtures().filter((f) => !f.startsWith('malformed/') && sesami.parseAll(fixture(f)).diagnostics.length === 0);
+    fixtures().filter(
+      (f) => !f.startsWith('malformed/') && sesami.parseAll(fixture(f)).diagnostics.length === 0,
+    );
 
   test('every well-formed fixture, by day', () => {
     for (const f of good()) {
@@ -76,29 +84,65 @@ describe('aggregate: byte-identical to `sesami aggregate`', { skip }, () => {
   });
 
   test('the demo data set, filtered, in local time, with longer top lists', () => {
-    const nat = native(['aggregate', '--bucket', 'week', '--offset', '-300', '--top', '25',
-                        '--from', '2025-11-01T00:00:00Z', '--to', '2025-12-15T00:00:00Z',
-                        '--type', 'open,click', '--type', 'bounce', '--machine', 'exclude',
-                        '--recipient', '@gmail.com', '--recipient', '*a*', demoFile]);
+    const nat = native([
+      'aggregate',
+      '--bucket',
+      'week',
+      '--offset',
+      '-300',
+      '--top',
+      '25',
+      '--from',
+      '2025-11-01T00:00:00Z',
+      '--to',
+      '2025-12-15T00:00:00Z',
+      '--type',
+      'open,click',
+      '--type',
+      'bounce',
+      '--machine',
+      'exclude',
+      '--recipient',
+      '@gmail.com',
+      '--recipient',
+      '*a*',
+      demoFile,
+    ]);
     assert.equal(nat.status, 0, nat.stderr);
     const a = sesami.aggregate(demoText, {
-      bucket: 'week', offsetMinutes: -300, top: 25,
-      filter: { from: '2025-11-01T00:00:00Z', to: '2025-12-15T00:00:00Z', types: ['open', 'click', 'bounce'],
-                machine: 'exclude', recipients: ['@gmail.com', '*a*'] },
+      bucket: 'week',
+      offsetMinutes: -300,
+      top: 25,
+      filter: {
+        from: '2025-11-01T00:00:00Z',
+        to: '2025-12-15T00:00:00Z',
+        types: ['open', 'click', 'bounce'],
+        machine: 'exclude',
+        recipients: ['@gmail.com', '*a*'],
+      },
     });
     assert.ok(a.events > 0);
     assert.equal(JSON.stringify(a), nat.stdout.trimEnd());
   });
 
   test('the same through a batch built from columnar bytes', () => {
-    const nat = native(['aggregate', '--bucket', 'day', '--status', 'bounced,complained', demoFile]);
+    const nat = native([
+      'aggregate',
+      '--bucket',
+      'day',
+      '--status',
+      'bounced,complained',
+      demoFile,
+    ]);
     assert.equal(nat.status, 0, nat.stderr);
     const fromText = sesami.batch(demoText);
     const b = sesami.batch(fromText.toColumnar());
     fromText.dispose();
     try {
-      assert.equal(JSON.stringify(b.aggregate({ bucket: 'day', filter: 'status=bounced,complained' })),
-                   nat.stdout.trimEnd());
+      assert.equal(
+        JSON.stringify(b.aggregate({ bucket: 'day', filter: 'status=bounced,complained' })),
+        nat.stdout.trimEnd(),
+      );
     } finally {
       b.dispose();
     }

@@ -48,8 +48,11 @@ describe('aggregateRollups', () => {
       for (const bucket of ['hour', 'day', 'week', 'month'])
         for (const offsetMinutes of [0, 60, -300, 840, -720]) {
           const options = { bucket, offsetMinutes, top: 5 };
-          assert.deepEqual(sesami.aggregateRollups(shuffled, options), sesami.aggregate(batch, options),
-                           `${bucket}, offset ${offsetMinutes}`);
+          assert.deepEqual(
+            sesami.aggregateRollups(shuffled, options),
+            sesami.aggregate(batch, options),
+            `${bucket}, offset ${offsetMinutes}`,
+          );
         }
       batch.dispose();
     });
@@ -57,7 +60,12 @@ describe('aggregateRollups', () => {
 
   test('offsets must be whole hours; rejected items throw', () => {
     const text = [...sesami.demoPayloads({ events: 50, seed: 1 })].join('');
-    assert.throws(() => sesami.aggregateRollups(text, { offsetMinutes: 30 }), { code: 'sesami.bad_filter' });
-    assert.throws(() => sesami.aggregateRollups('{"not": "ses"}'), (e) => e.code !== undefined);
+    assert.throws(() => sesami.aggregateRollups(text, { offsetMinutes: 30 }), {
+      code: 'sesami.bad_filter',
+    });
+    assert.throws(
+      () => sesami.aggregateRollups('{"not": "ses"}'),
+      (e) => e.code !== undefined,
+    );
   });
 });

@@ -3,16 +3,47 @@
 // change), and offers the numbers as a table for screen readers.
 import { createEffect, onCleanup, onMount, Index, type JSX } from 'solid-js';
 import {
-  Chart, LineController, BarController, LineElement, BarElement, PointElement, CategoryScale,
-  LinearScale, Tooltip, Legend, Filler, type ChartDataset, type ChartOptions,
+  Chart,
+  LineController,
+  BarController,
+  LineElement,
+  BarElement,
+  PointElement,
+  CategoryScale,
+  LinearScale,
+  Tooltip,
+  Legend,
+  Filler,
+  type ChartDataset,
+  type ChartOptions,
 } from 'chart.js';
 
-Chart.register(LineController, BarController, LineElement, BarElement, PointElement, CategoryScale,
-  LinearScale, Tooltip, Legend, Filler);
+Chart.register(
+  LineController,
+  BarController,
+  LineElement,
+  BarElement,
+  PointElement,
+  CategoryScale,
+  LinearScale,
+  Tooltip,
+  Legend,
+  Filler,
+);
 
-export interface Series { label: string; data: number[]; color: string; dashed?: boolean; fill?: boolean }
+export interface Series {
+  label: string;
+  data: number[];
+  color: string;
+  dashed?: boolean;
+  fill?: boolean;
+}
 /// A horizontal reference line (SES thresholds), drawn as a flat dataset so no plugin is needed.
-export interface Reference { label: string; value: number; color: string }
+export interface Reference {
+  label: string;
+  value: number;
+  color: string;
+}
 
 export interface ChartProps {
   title: string;
@@ -37,7 +68,8 @@ function datasets(p: ChartProps): ChartDataset<'line' | 'bar', number[]>[] {
     label: s.label,
     data: s.data,
     borderColor: s.color,
-    backgroundColor: p.kind === 'bar' || s.fill ? s.color + (p.kind === 'bar' ? 'cc' : '33') : s.color,
+    backgroundColor:
+      p.kind === 'bar' || s.fill ? s.color + (p.kind === 'bar' ? 'cc' : '33') : s.color,
     borderWidth: p.kind === 'bar' ? 0 : 2,
     pointRadius: p.labels.length > 60 ? 0 : 2,
     borderDash: s.dashed ? [6, 4] : undefined,
@@ -47,9 +79,16 @@ function datasets(p: ChartProps): ChartDataset<'line' | 'bar', number[]>[] {
   }));
   for (const r of p.references ?? [])
     out.push({
-      type: 'line', label: r.label, data: p.labels.map(() => r.value), borderColor: r.color,
-      backgroundColor: r.color, borderDash: [4, 4], borderWidth: 1.5, pointRadius: 0,
-      fill: false, stack: `ref-${r.label}`,
+      type: 'line',
+      label: r.label,
+      data: p.labels.map(() => r.value),
+      borderColor: r.color,
+      backgroundColor: r.color,
+      borderDash: [4, 4],
+      borderWidth: 1.5,
+      pointRadius: 0,
+      fill: false,
+      stack: `ref-${r.label}`,
     });
   return out;
 }
@@ -57,7 +96,8 @@ function datasets(p: ChartProps): ChartDataset<'line' | 'bar', number[]>[] {
 function options(p: ChartProps): ChartOptions<'line' | 'bar'> {
   const text = cssVar('--fg-muted', '#555');
   const grid = cssVar('--grid', '#e5e5e5');
-  const fmt = (v: number | string) => (p.percent ? `${(Number(v) * 100).toFixed(Number(v) < 0.01 ? 2 : 1)} %` : `${v}`);
+  const fmt = (v: number | string) =>
+    p.percent ? `${(Number(v) * 100).toFixed(Number(v) < 0.01 ? 2 : 1)} %` : `${v}`;
   return {
     responsive: true,
     maintainAspectRatio: false,
@@ -68,8 +108,17 @@ function options(p: ChartProps): ChartOptions<'line' | 'bar'> {
       tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${fmt(c.parsed.y ?? 0)}` } },
     },
     scales: {
-      x: { stacked: p.stacked, ticks: { color: text, maxRotation: 0, autoSkipPadding: 12 }, grid: { color: grid } },
-      y: { stacked: p.stacked, beginAtZero: true, ticks: { color: text, callback: fmt }, grid: { color: grid } },
+      x: {
+        stacked: p.stacked,
+        ticks: { color: text, maxRotation: 0, autoSkipPadding: 12 },
+        grid: { color: grid },
+      },
+      y: {
+        stacked: p.stacked,
+        beginAtZero: true,
+        ticks: { color: text, callback: fmt },
+        grid: { color: grid },
+      },
     },
   };
 }
@@ -85,10 +134,16 @@ export function ChartView(props: ChartProps): JSX.Element {
       options: options(props),
     });
     // The first chart on screen: what "time to first chart" measures (docs/performance.md).
-    if (performance.getEntriesByName('sesami:first-chart').length === 0) performance.mark('sesami:first-chart');
+    if (performance.getEntriesByName('sesami:first-chart').length === 0)
+      performance.mark('sesami:first-chart');
     // Theme switches change the CSS colours: redraw with the new ones.
     const mq = window.matchMedia?.('(prefers-color-scheme: dark)');
-    const retheme = () => { if (chart) { chart.options = options(props); chart.update('none'); } };
+    const retheme = () => {
+      if (chart) {
+        chart.options = options(props);
+        chart.update('none');
+      }
+    };
     mq?.addEventListener?.('change', retheme);
     window.addEventListener('sesami-theme', retheme);
     onCleanup(() => {
@@ -114,19 +169,35 @@ export function ChartView(props: ChartProps): JSX.Element {
     <figure class="chart" id={props.id}>
       <figcaption>{props.title}</figcaption>
       <div class="chart-box" style={{ height: `${props.height ?? 260}px` }}>
-        <canvas ref={canvas} role="img" aria-label={`${props.title} chart; the data follows as a table`} />
+        <canvas
+          ref={canvas}
+          role="img"
+          aria-label={`${props.title} chart; the data follows as a table`}
+        />
       </div>
       {/* In a wrapper: a table ignores the 1px width of .sr-only and would widen phone pages. */}
-      <div class="sr-only"><table data-chart-table>
-        <caption>{props.title}</caption>
-        <thead><tr><th scope="col">Bucket</th><Index each={props.series}>{(s) => <th scope="col">{s().label}</th>}</Index></tr></thead>
-        <tbody>
-          {/* Index, not For: a re-filter updates the cells' text instead of rebuilding the rows. */}
-          <Index each={props.labels}>{(l, i) => (
-            <tr><th scope="row">{l()}</th><Index each={props.series}>{(s) => <td>{s().data[i]}</td>}</Index></tr>
-          )}</Index>
-        </tbody>
-      </table></div>
+      <div class="sr-only">
+        <table data-chart-table>
+          <caption>{props.title}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Bucket</th>
+              <Index each={props.series}>{(s) => <th scope="col">{s().label}</th>}</Index>
+            </tr>
+          </thead>
+          <tbody>
+            {/* Index, not For: a re-filter updates the cells' text instead of rebuilding the rows. */}
+            <Index each={props.labels}>
+              {(l, i) => (
+                <tr>
+                  <th scope="row">{l()}</th>
+                  <Index each={props.series}>{(s) => <td>{s().data[i]}</td>}</Index>
+                </tr>
+              )}
+            </Index>
+          </tbody>
+        </table>
+      </div>
     </figure>
   );
 }

@@ -3,7 +3,12 @@
 import { createMemo, createSignal, For, Index, onCleanup, onMount, type JSX } from 'solid-js';
 import { visibleWindow } from '../lib/virtual';
 
-export interface Column<R> { key: string; label: string; width: string; cell: (row: R) => JSX.Element | string }
+export interface Column<R> {
+  key: string;
+  label: string;
+  width: string;
+  cell: (row: R) => JSX.Element | string;
+}
 
 export interface VirtualTableProps<R> {
   columns: Column<R>[];
@@ -45,14 +50,19 @@ export function VirtualTable<R>(props: VirtualTableProps<R>): JSX.Element {
     else if (e.key === 'ArrowUp') next = Math.max(0, idx - 1);
     else if (e.key === 'PageDown') next = Math.min(props.count - 1, idx + 10);
     else if (e.key === 'PageUp') next = Math.max(0, idx - 10);
-    else if (e.key === 'Enter' && props.onActivate) { props.onActivate(props.row(idx)); return; }
-    else return;
+    else if (e.key === 'Enter' && props.onActivate) {
+      props.onActivate(props.row(idx));
+      return;
+    } else return;
     e.preventDefault();
     const top = next * rowHeight();
     if (top < box.scrollTop) box.scrollTop = top;
-    else if (top + rowHeight() > box.scrollTop + box.clientHeight) box.scrollTop = top + rowHeight() - box.clientHeight;
+    else if (top + rowHeight() > box.scrollTop + box.clientHeight)
+      box.scrollTop = top + rowHeight() - box.clientHeight;
     setScrollTop(box.scrollTop);
-    queueMicrotask(() => (box.querySelector(`[data-index="${next}"]`) as HTMLElement | null)?.focus());
+    queueMicrotask(() =>
+      (box.querySelector(`[data-index="${next}"]`) as HTMLElement | null)?.focus(),
+    );
   };
 
   return (
@@ -60,19 +70,31 @@ export function VirtualTable<R>(props: VirtualTableProps<R>): JSX.Element {
       <div class="vrow vhead" role="row" style={{ 'grid-template-columns': template() }}>
         <For each={props.columns}>{(c) => <div role="columnheader">{c.label}</div>}</For>
       </div>
-      <div class="vbody" ref={box} style={{ height: `${props.height ?? 480}px` }}
-           onScroll={() => setScrollTop(box.scrollTop)} onKeyDown={onKey}>
+      <div
+        class="vbody"
+        ref={box}
+        style={{ height: `${props.height ?? 480}px` }}
+        onScroll={() => setScrollTop(box.scrollTop)}
+        onKeyDown={onKey}
+      >
         <div style={{ height: `${win().total}px`, position: 'relative' }}>
           <div style={{ transform: `translateY(${win().offset}px)` }}>
             {/* Index: scrolling and re-filtering reuse the row elements and update their cells. */}
-            <Index each={rows()}>{(x) => (
-              <div class="vrow" role="row" tabindex={x().i === win().start ? 0 : -1} data-index={x().i}
-                   aria-rowindex={x().i + 2}
-                   style={{ 'grid-template-columns': template(), height: `${rowHeight()}px` }}
-                   onDblClick={() => props.onActivate?.(x().r)}>
-                <For each={props.columns}>{(c) => <div role="cell">{c.cell(x().r)}</div>}</For>
-              </div>
-            )}</Index>
+            <Index each={rows()}>
+              {(x) => (
+                <div
+                  class="vrow"
+                  role="row"
+                  tabindex={x().i === win().start ? 0 : -1}
+                  data-index={x().i}
+                  aria-rowindex={x().i + 2}
+                  style={{ 'grid-template-columns': template(), height: `${rowHeight()}px` }}
+                  onDblClick={() => props.onActivate?.(x().r)}
+                >
+                  <For each={props.columns}>{(c) => <div role="cell">{c.cell(x().r)}</div>}</For>
+                </div>
+              )}
+            </Index>
           </div>
         </div>
       </div>

@@ -4,19 +4,33 @@
 import type { ApiError, Result } from './types';
 
 let csrfToken = '';
-export function setCsrfToken(t: string | undefined): void { csrfToken = t ?? ''; }
+export function setCsrfToken(t: string | undefined): void {
+  csrfToken = t ?? '';
+}
 
 /// The workspace requests are for (people in several workspaces switch in the header). Kept in
 /// sessionStorage so a reload stays in the same workspace; empty: the server picks the first.
-let workspace = (() => { try { return sessionStorage.getItem('sesami-workspace') ?? ''; } catch { return ''; } })();
+let workspace = (() => {
+  try {
+    return sessionStorage.getItem('sesami-workspace') ?? '';
+  } catch {
+    return '';
+  }
+})();
 export function setWorkspace(id: string): void {
   workspace = id;
-  try { sessionStorage.setItem('sesami-workspace', id); } catch { /* storage disabled */ }
+  try {
+    sessionStorage.setItem('sesami-workspace', id);
+  } catch {
+    /* storage disabled */
+  }
 }
 
 /// Called when any request answers 401, so the app can send the person to the sign-in screen.
 let onUnauthorized: (() => void) | undefined;
-export function setUnauthorizedHandler(f: () => void): void { onUnauthorized = f; }
+export function setUnauthorizedHandler(f: () => void): void {
+  onUnauthorized = f;
+}
 
 export interface RequestOptions {
   query?: URLSearchParams | Record<string, string | undefined>;
@@ -48,7 +62,8 @@ export async function toApiError(res: Response): Promise<ApiError> {
     const text = await res.text();
     try {
       const j = JSON.parse(text);
-      const e = j && typeof j === 'object' ? (j.error && typeof j.error === 'object' ? j.error : j) : {};
+      const e =
+        j && typeof j === 'object' ? (j.error && typeof j.error === 'object' ? j.error : j) : {};
       if (typeof e.code === 'string') code = e.code;
       if (typeof e.message === 'string') message = e.message;
       else if (typeof j.error === 'string') message = j.error;
@@ -57,15 +72,30 @@ export async function toApiError(res: Response): Promise<ApiError> {
     } catch {
       if (text.trim()) message = text.trim().slice(0, 300);
     }
-  } catch { /* keep the status line */ }
-  return details ? { status: res.status, code, message, details } : { status: res.status, code, message };
+  } catch {
+    /* keep the status line */
+  }
+  return details
+    ? { status: res.status, code, message, details }
+    : { status: res.status, code, message };
 }
 
-export async function request(method: string, path: string, opts: RequestOptions = {}): Promise<Result<Response>> {
-  const headers: Record<string, string> = { ...opts.headers, Accept: opts.accept ?? 'application/json' };
+export async function request(
+  method: string,
+  path: string,
+  opts: RequestOptions = {},
+): Promise<Result<Response>> {
+  const headers: Record<string, string> = {
+    ...opts.headers,
+    Accept: opts.accept ?? 'application/json',
+  };
   let body: BodyInit | undefined;
   if (opts.body !== undefined) {
-    if (typeof opts.body === 'string' || opts.body instanceof Blob || opts.body instanceof ArrayBuffer) {
+    if (
+      typeof opts.body === 'string' ||
+      opts.body instanceof Blob ||
+      opts.body instanceof ArrayBuffer
+    ) {
       body = opts.body as BodyInit;
       if (opts.contentType) headers['Content-Type'] = opts.contentType;
     } else {
@@ -77,22 +107,46 @@ export async function request(method: string, path: string, opts: RequestOptions
   if (workspace) headers['X-Sesami-Workspace'] = workspace;
   let res: Response;
   try {
-    res = await fetch(buildUrl(path, opts.query), { method, headers, body, credentials: 'same-origin', signal: opts.signal });
+    res = await fetch(buildUrl(path, opts.query), {
+      method,
+      headers,
+      body,
+      credentials: 'same-origin',
+      signal: opts.signal,
+    });
   } catch (e) {
-    if ((e as Error).name === 'AbortError') return { ok: false, error: { status: 0, code: 'aborted', message: 'cancelled' } };
-    return { ok: false, error: { status: 0, code: 'network', message: `cannot reach the server: ${(e as Error).message}` } };
+    if ((e as Error).name === 'AbortError')
+      return { ok: false, error: { status: 0, code: 'aborted', message: 'cancelled' } };
+    return {
+      ok: false,
+      error: {
+        status: 0,
+        code: 'network',
+        message: `cannot reach the server: ${(e as Error).message}`,
+      },
+    };
   }
   if (!res.ok) {
     const error = await toApiError(res);
     // 401 means the session is gone, except for a wrong password typed on a live session (the
     // current password when changing it): that is the form's error, not a reason to sign out.
-    if (res.status === 401 && onUnauthorized && !path.startsWith('/auth/login') && error.code !== 'auth.bad_credentials') onUnauthorized();
+    if (
+      res.status === 401 &&
+      onUnauthorized &&
+      !path.startsWith('/auth/login') &&
+      error.code !== 'auth.bad_credentials'
+    )
+      onUnauthorized();
     return { ok: false, error };
   }
   return { ok: true, value: res };
 }
 
-export async function json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<Result<T>> {
+export async function json<T>(
+  method: string,
+  path: string,
+  opts: RequestOptions = {},
+): Promise<Result<T>> {
   const r = await request(method, path, opts);
   if (!r.ok) return r;
   if (r.value.status === 204) return { ok: true, value: undefined as T };
@@ -101,11 +155,22 @@ export async function json<T>(method: string, path: string, opts: RequestOptions
   try {
     return { ok: true, value: JSON.parse(text) as T };
   } catch {
-    return { ok: false, error: { status: r.value.status, code: 'bad_response', message: 'the server answered something that is not JSON' } };
+    return {
+      ok: false,
+      error: {
+        status: r.value.status,
+        code: 'bad_response',
+        message: 'the server answered something that is not JSON',
+      },
+    };
   }
 }
 
-export async function text(method: string, path: string, opts: RequestOptions = {}): Promise<Result<string>> {
+export async function text(
+  method: string,
+  path: string,
+  opts: RequestOptions = {},
+): Promise<Result<string>> {
   const r = await request(method, path, opts);
   if (!r.ok) return r;
   return { ok: true, value: await r.value.text() };

@@ -1,7 +1,13 @@
 // The events filter as a person shares it: in the URL hash's query string, so reloading or sending
 // a link reproduces the view. Parsing never throws: unknown values in a hand-edited URL are dropped.
-import { EVENT_TYPES, STATUSES, type EventFilter, type EventType, type DeliveryStatus,
-  type MachineMode } from './types';
+import {
+  EVENT_TYPES,
+  STATUSES,
+  type EventFilter,
+  type EventType,
+  type DeliveryStatus,
+  type MachineMode,
+} from './types';
 
 export const PRESETS = ['24h', '7d', '30d', '90d', '1y', 'custom'] as const;
 export type Preset = (typeof PRESETS)[number];
@@ -14,8 +20,12 @@ const PRESET_MS: Record<Exclude<Preset, 'custom'>, number> = {
   '1y': 365 * 86400_000,
 };
 export const PRESET_LABELS: Record<Preset, string> = {
-  '24h': 'Last 24 hours', '7d': 'Last 7 days', '30d': 'Last 30 days', '90d': 'Last 90 days',
-  '1y': 'Last year', custom: 'Custom',
+  '24h': 'Last 24 hours',
+  '7d': 'Last 7 days',
+  '30d': 'Last 30 days',
+  '90d': 'Last 90 days',
+  '1y': 'Last year',
+  custom: 'Custom',
 };
 
 /// What the URL holds: a relative preset stays relative (a link to "last 7 days" opened tomorrow
@@ -33,7 +43,13 @@ export interface ViewState {
 }
 
 export const DEFAULT_VIEW: ViewState = {
-  preset: '7d', status: [], type: [], recipient: '', messageId: '', tag: '', machine: 'include',
+  preset: '7d',
+  status: [],
+  type: [],
+  recipient: '',
+  messageId: '',
+  tag: '',
+  machine: 'include',
 };
 
 function list<T extends string>(params: URLSearchParams, key: string, allowed: readonly T[]): T[] {
@@ -57,7 +73,9 @@ export function parseView(params: URLSearchParams): ViewState {
   const to = isoOrUndefined(params.get('to'));
   let preset: Preset = (PRESETS as readonly string[]).includes(presetRaw)
     ? (presetRaw as Preset)
-    : from || to ? 'custom' : DEFAULT_VIEW.preset;
+    : from || to
+      ? 'custom'
+      : DEFAULT_VIEW.preset;
   if (preset === 'custom' && !from && !to) preset = DEFAULT_VIEW.preset;
   const machineRaw = params.get('machine');
   const machine: MachineMode =

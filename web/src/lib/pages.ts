@@ -3,9 +3,13 @@
 import { createSignal } from 'solid-js';
 import type { Result } from './types';
 
-export interface Paged { next: string | null }
+export interface Paged {
+  next: string | null;
+}
 
-export function createMorePages<P extends Paged>(fetchPage: (cursor: string) => Promise<Result<P>>) {
+export function createMorePages<P extends Paged>(
+  fetchPage: (cursor: string) => Promise<Result<P>>,
+) {
   const [pages, setPages] = createSignal<P[]>([]);
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
@@ -25,6 +29,9 @@ export function createMorePages<P extends Paged>(fetchPage: (cursor: string) => 
     else setError(r.error.message);
   }
   /// The first page changed (another address, a refetch): forget the pages after it.
-  const reset = (): void => { setPages([]); setError(null); };
+  const reset = (): void => {
+    setPages([]);
+    setError(null);
+  };
   return { pages, busy, error, next, more, reset };
 }

@@ -1,8 +1,11 @@
 // SES's account-level reputation thresholds (USERS.md #9): above "warning" SES puts the account
 // under review-risk, above "review" it may pause sending. We warn a little before the warning line.
-export interface Threshold { warning: number; review: number }
+export interface Threshold {
+  warning: number;
+  review: number;
+}
 export const THRESHOLDS: { bounce: Threshold; complaint: Threshold } = {
-  bounce: { warning: 0.05, review: 0.10 },
+  bounce: { warning: 0.05, review: 0.1 },
   complaint: { warning: 0.001, review: 0.005 },
 };
 /// "Near" starts at this share of the warning threshold.
@@ -33,7 +36,10 @@ export function formatRate(r: number): string {
 
 /// The core reports ok / warning / review exactly (integer arithmetic); "near" is ours, so the
 /// alert comes before SES's.
-export function rateLevel(r: { value: number | null; level?: 'ok' | 'warning' | 'review' }, t: Threshold): Level {
+export function rateLevel(
+  r: { value: number | null; level?: 'ok' | 'warning' | 'review' },
+  t: Threshold,
+): Level {
   if (r.level === 'review' || r.level === 'warning') return r.level;
   if (r.value === null) return 'ok';
   const l = level(r.value, t);

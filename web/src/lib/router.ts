@@ -3,13 +3,19 @@
 // works without server rewrites, and the query string carries shareable view state.
 import { createSignal } from 'solid-js';
 
-export interface Location { path: string; params: URLSearchParams }
+export interface Location {
+  path: string;
+  params: URLSearchParams;
+}
 
 export function parseHash(hash: string): Location {
   const h = hash.replace(/^#/, '') || '/';
   const q = h.indexOf('?');
   const path = q < 0 ? h : h.slice(0, q);
-  return { path: path.startsWith('/') ? path : `/${path}`, params: new URLSearchParams(q < 0 ? '' : h.slice(q + 1)) };
+  return {
+    path: path.startsWith('/') ? path : `/${path}`,
+    params: new URLSearchParams(q < 0 ? '' : h.slice(q + 1)),
+  };
 }
 
 export function formatHash(path: string, params?: URLSearchParams): string {
@@ -26,14 +32,19 @@ export function matchRoute(pattern: string, path: string): Record<string, string
   for (let i = 0; i < ps.length; i++) {
     if (ps[i].startsWith(':')) {
       if (!xs[i]) return null;
-      try { out[ps[i].slice(1)] = decodeURIComponent(xs[i]); } catch { return null; }
+      try {
+        out[ps[i].slice(1)] = decodeURIComponent(xs[i]);
+      } catch {
+        return null;
+      }
     } else if (ps[i] !== xs[i]) return null;
   }
   return out;
 }
 
 const [location, setLocation] = createSignal<Location>(
-  parseHash(typeof window === 'undefined' ? '' : window.location.hash));
+  parseHash(typeof window === 'undefined' ? '' : window.location.hash),
+);
 if (typeof window !== 'undefined')
   window.addEventListener('hashchange', () => setLocation(parseHash(window.location.hash)));
 

@@ -1,8 +1,23 @@
 // The ONE place the app instantiates the wasm core (@sesami/core). Pages talk to the small
 // interface below; this file adapts the package's Batch to it, so a change there touches one file.
 // Everything that can fail comes back as a Result; the package's SesamiError never reaches a page.
-import type { Batch, Diagnostic, EmailTemplate, Filter, RenderedTemplate, Sesami } from '@sesami/core';
-import { BOUNCE_CLASSES, EVENT_TYPES, type Aggregation, type Bucket, type EventFilter, type Result, type SesEvent } from './types';
+import type {
+  Batch,
+  Diagnostic,
+  EmailTemplate,
+  Filter,
+  RenderedTemplate,
+  Sesami,
+} from '@sesami/core';
+import {
+  BOUNCE_CLASSES,
+  EVENT_TYPES,
+  type Aggregation,
+  type Bucket,
+  type EventFilter,
+  type Result,
+  type SesEvent,
+} from './types';
 import type { EventRow } from './event-text';
 
 export type { Aggregation, EmailTemplate, RenderedTemplate };
@@ -38,9 +53,19 @@ export interface Engine {
   renderTemplate(template: EmailTemplate, dataJson: string): Result<RenderedTemplate>;
 }
 
-function fail(e: unknown, fallback = 'sesami.error'): { ok: false; error: { status: number; code: string; message: string } } {
+function fail(
+  e: unknown,
+  fallback = 'sesami.error',
+): { ok: false; error: { status: number; code: string; message: string } } {
   const err = e as { code?: unknown; message?: unknown };
-  return { ok: false, error: { status: 0, code: typeof err?.code === 'string' ? err.code : fallback, message: String(err?.message ?? e) } };
+  return {
+    ok: false,
+    error: {
+      status: 0,
+      code: typeof err?.code === 'string' ? err.code : fallback,
+      message: String(err?.message ?? e),
+    },
+  };
 }
 
 /// The app's filter in the package's terms (the same criteria GET /events takes).
@@ -65,14 +90,22 @@ function rowReader(batch: Batch) {
   let cols: ReturnType<typeof fetchCols> | undefined;
   function fetchCols() {
     return {
-      timestamp: batch.column('timestamp'), type: batch.column('type'), flags: batch.column('flags'),
-      message: batch.column('message'), recipient: batch.column('recipient'), link: batch.column('link'),
-      sender: batch.column('sender'), subject: batch.column('subject'),
+      timestamp: batch.column('timestamp'),
+      type: batch.column('type'),
+      flags: batch.column('flags'),
+      message: batch.column('message'),
+      recipient: batch.column('recipient'),
+      link: batch.column('link'),
+      sender: batch.column('sender'),
+      subject: batch.column('subject'),
     };
   }
   const dict = {
-    message: batch.dictionary('message'), recipient: batch.dictionary('recipient'), link: batch.dictionary('link'),
-    sender: batch.dictionary('sender'), subject: batch.dictionary('subject'),
+    message: batch.dictionary('message'),
+    recipient: batch.dictionary('recipient'),
+    link: batch.dictionary('link'),
+    sender: batch.dictionary('sender'),
+    subject: batch.dictionary('subject'),
   };
   return (i: number): EventRow => {
     if (!cols || cols.type.buffer.byteLength === 0) cols = fetchCols();
@@ -80,7 +113,13 @@ function rowReader(batch: Batch) {
     const flags = c.flags[i];
     const type = EVENT_TYPES[c.type[i]] ?? 'unknown';
     // Dictionary reads call into wasm and may detach the views: read every id first.
-    const ids = { m: c.message[i], r: c.recipient[i], l: c.link[i], s: c.sender[i], j: c.subject[i] };
+    const ids = {
+      m: c.message[i],
+      r: c.recipient[i],
+      l: c.link[i],
+      s: c.sender[i],
+      j: c.subject[i],
+    };
     const ts = Number(c.timestamp[i]);
     return {
       timestamp: new Date(ts).toISOString(),
@@ -103,12 +142,19 @@ export function windowFromBatch(batch: Batch): EventWindow {
   let generation = 0;
   let disposed = false;
   return {
-    get size() { return disposed ? 0 : batch.size; },
+    get size() {
+      return disposed ? 0 : batch.size;
+    },
     span() {
       const ts = batch.column('timestamp');
       if (ts.length === 0) return { from: 0, to: 0 };
-      let lo = ts[0], hi = ts[0];
-      for (let i = 1; i < ts.length; i++) { const t = ts[i]; if (t < lo) lo = t; else if (t > hi) hi = t; }
+      let lo = ts[0],
+        hi = ts[0];
+      for (let i = 1; i < ts.length; i++) {
+        const t = ts[i];
+        if (t < lo) lo = t;
+        else if (t > hi) hi = t;
+      }
       return { from: Number(lo), to: Number(hi) };
     },
     select(filter) {
@@ -117,21 +163,36 @@ export function windowFromBatch(batch: Batch): EventWindow {
       try {
         batch.select(core);
         indices = batch.selection();
-      } catch (e) { return fail(e, 'sesami.bad_filter'); }
+      } catch (e) {
+        return fail(e, 'sesami.bad_filter');
+      }
       const mine = ++generation;
-      return { ok: true, value: {
-        count: indices.length,
-        row: (i) => read(indices[i]),
-        aggregate(bucket, from, to) {
-          try {
-            if (generation !== mine) { batch.select(core); generation = mine; }
-            return { ok: true, value: batch.aggregate({ bucket, from, to }) };
-          } catch (e) { return fail(e); }
+      return {
+        ok: true,
+        value: {
+          count: indices.length,
+          row: (i) => read(indices[i]),
+          aggregate(bucket, from, to) {
+            try {
+              if (generation !== mine) {
+                batch.select(core);
+                generation = mine;
+              }
+              return { ok: true, value: batch.aggregate({ bucket, from, to }) };
+            } catch (e) {
+              return fail(e);
+            }
+          },
+          dispose() {
+            indices = new Uint32Array(0);
+          },
         },
-        dispose() { indices = new Uint32Array(0); },
-      } };
+      };
     },
-    dispose() { disposed = true; batch.dispose(); },
+    dispose() {
+      disposed = true;
+      batch.dispose();
+    },
   };
 }
 
@@ -139,19 +200,33 @@ export function engineFrom(s: Sesami): Engine {
   return {
     version: s.version,
     fromColumnar(bytes) {
-      try { return { ok: true, value: windowFromBatch(s.batch(bytes)) }; } catch (e) { return fail(e, 'sesami.bad_batch'); }
+      try {
+        return { ok: true, value: windowFromBatch(s.batch(bytes)) };
+      } catch (e) {
+        return fail(e, 'sesami.bad_batch');
+      }
     },
     fromEvents(events) {
-      try { return { ok: true, value: windowFromBatch(s.batch(events)) }; } catch (e) { return fail(e, 'sesami.bad_json'); }
+      try {
+        return { ok: true, value: windowFromBatch(s.batch(events)) };
+      } catch (e) {
+        return fail(e, 'sesami.bad_json');
+      }
     },
     fromText(text) {
       try {
         const b = s.batch(text);
         return { ok: true, value: { window: windowFromBatch(b), diagnostics: b.diagnostics } };
-      } catch (e) { return fail(e, 'sesami.bad_json'); }
+      } catch (e) {
+        return fail(e, 'sesami.bad_json');
+      }
     },
     renderTemplate(template, dataJson) {
-      try { return { ok: true, value: s.renderTemplate(template, dataJson) }; } catch (e) { return fail(e, 'sesami.bad_value'); }
+      try {
+        return { ok: true, value: s.renderTemplate(template, dataJson) };
+      } catch (e) {
+        return fail(e, 'sesami.bad_value');
+      }
     },
   };
 }
@@ -166,7 +241,10 @@ export function engine(): Promise<Result<Engine>> {
         import('@sesami/core'),
         import('@sesami/core/sesami.wasm?url').then((m) => m.default as string),
       ]);
-      return { ok: true, value: engineFrom(await createSesami({ wasm: new URL(wasmUrl, document.baseURI) })) };
+      return {
+        ok: true,
+        value: engineFrom(await createSesami({ wasm: new URL(wasmUrl, document.baseURI) })),
+      };
     } catch (e) {
       loading = undefined; // a network hiccup should not poison later attempts
       return fail(e, 'wasm.unavailable');

@@ -16,10 +16,13 @@ export function bucketFor(rangeMs: number): Bucket {
 export function bucketLabel(startMs: number, bucket: Bucket): string {
   const iso = new Date(startMs).toISOString();
   switch (bucket) {
-    case 'hour': return `${iso.slice(5, 10)} ${iso.slice(11, 13)}h`;
+    case 'hour':
+      return `${iso.slice(5, 10)} ${iso.slice(11, 13)}h`;
     case 'day':
-    case 'week': return iso.slice(0, 10);
-    case 'month': return iso.slice(0, 7);
+    case 'week':
+      return iso.slice(0, 10);
+    case 'month':
+      return iso.slice(0, 7);
   }
 }
 

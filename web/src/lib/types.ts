@@ -3,17 +3,42 @@
 // (its filter state, API errors) lives below.
 import type { DeliveryStatus, EventType } from '@sesami/core';
 export type {
-  Aggregation, Bucket, DeliveryStatus, Diagnostic, EventType, Engagement, Rate, SesEvent, ThresholdRate,
+  Aggregation,
+  Bucket,
+  DeliveryStatus,
+  Diagnostic,
+  EventType,
+  Engagement,
+  Rate,
+  SesEvent,
+  ThresholdRate,
 } from '@sesami/core';
 
 /// In the core's order (include/sesami/event.hpp): the columnar batch stores these indices.
 export const EVENT_TYPES: readonly EventType[] = [
-  'send', 'delivery', 'bounce', 'complaint', 'open', 'click', 'reject', 'delivery_delay',
-  'rendering_failure', 'subscription', 'unknown',
+  'send',
+  'delivery',
+  'bounce',
+  'complaint',
+  'open',
+  'click',
+  'reject',
+  'delivery_delay',
+  'rendering_failure',
+  'subscription',
+  'unknown',
 ];
 /// In the core's precedence order: a recipient's status is the highest of its events' statuses.
 export const STATUSES: readonly DeliveryStatus[] = [
-  'sent', 'delayed', 'delivered', 'opened', 'clicked', 'bounced', 'complained', 'rejected', 'failed',
+  'sent',
+  'delayed',
+  'delivered',
+  'opened',
+  'clicked',
+  'bounced',
+  'complained',
+  'rejected',
+  'failed',
 ];
 /// batch flags bits 1..3 (include/sesami/batch.hpp).
 export const BOUNCE_CLASSES = ['', 'hard', 'soft', 'suppressed', 'undetermined'] as const;

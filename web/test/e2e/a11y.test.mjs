@@ -9,16 +9,28 @@ import { signIn, startDashboard } from './harness.mjs';
 
 // Evaluated through the DevTools protocol: the dashboard's Content-Security-Policy (script-src
 // 'self') rightly refuses an injected <script>.
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const axeSource = readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+);
 const env = startDashboard({ events: 2000 });
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
 async function violations(page) {
   await page.evaluate(axeSource);
-  const result = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), TAGS);
+  const result = await page.evaluate(
+    (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }),
+    TAGS,
+  );
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}, ${v.nodes.length}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}, ${v.nodes.length}): ${v.nodes
+          .slice(0, 3)
+          .map((n) => n.target.join(' '))
+          .join(' | ')}`,
+    );
 }
 
 async function firstEvent(page) {
@@ -42,8 +54,17 @@ for (const colorScheme of ['light', 'dark']) {
       const page = await env.page({ colorScheme });
       await signIn(page);
       const e = await firstEvent(page);
-      const pages = ['/#/', '/#/events?range=90d', `/#/recipients/${encodeURIComponent(e.recipient)}`,
-        `/#/messages/${encodeURIComponent(e.messageId)}`, '/#/suppression', '/#/contacts', '/#/send', '/#/settings', '/#/explore'];
+      const pages = [
+        '/#/',
+        '/#/events?range=90d',
+        `/#/recipients/${encodeURIComponent(e.recipient)}`,
+        `/#/messages/${encodeURIComponent(e.messageId)}`,
+        '/#/suppression',
+        '/#/contacts',
+        '/#/send',
+        '/#/settings',
+        '/#/explore',
+      ];
       for (const path of pages) {
         await page.goto(path);
         await page.locator('#main').waitFor();

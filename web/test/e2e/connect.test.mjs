@@ -35,10 +35,12 @@ describe('settings: connect with CloudFormation', () => {
     await tpl.locator('#tpl-identities[aria-invalid="true"]').waitFor();
 
     await tpl.getByLabel('Sending identities').fill('example.com, news@example.org');
-    await tpl.getByLabel('SESami\'s AWS account id').fill('999988887777');
+    await tpl.getByLabel("SESami's AWS account id").fill('999988887777');
     const ingestUrl = `https://sesami.example.com/ingest/eventbridge/${token}`;
     await tpl.getByLabel('Ingest URL').fill(ingestUrl);
-    const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/settings/aws/template');
+    const answered = page.waitForResponse(
+      (r) => new URL(r.url()).pathname === '/settings/aws/template',
+    );
     await tpl.getByRole('button', { name: 'Get the template' }).click();
     assert.equal((await answered).status(), 200);
     const result = tpl.getByTestId('template-result');
@@ -46,7 +48,10 @@ describe('settings: connect with CloudFormation', () => {
     assert.equal(await result.getAttribute('data-mode'), 'api-destination');
 
     // Download: the file a console upload takes, every value of this workspace as a default.
-    const [download] = await Promise.all([page.waitForEvent('download'), result.getByTestId('download-template').click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      result.getByTestId('download-template').click(),
+    ]);
     assert.equal(download.suggestedFilename(), 'sesami-api-destination.json');
     const text = readFileSync(await download.path(), 'utf8');
     const file = JSON.parse(text);
@@ -73,7 +78,11 @@ describe('settings: connect with CloudFormation', () => {
     assert.match(command, /IngestSecret="\$SESAMI_INGEST_SECRET"/);
     assert.ok(!command.includes(ingestSecret));
     assert.match(await result.textContent(), /Upload a template file/);
-    assert.equal(await result.getByTestId('template-missing').count(), 0, 'nothing left to fill in');
+    assert.equal(
+      await result.getByTestId('template-missing').count(),
+      0,
+      'nothing left to fill in',
+    );
     assert.deepEqual(realErrors(page), []);
     await page.context().close();
   });
@@ -102,8 +111,10 @@ describe('settings: connect with CloudFormation', () => {
     await page.goto('/#/settings');
     await page.getByTestId('external-id').waitFor();
     assert.equal(await page.getByTestId('aws-template').count(), 0);
-    const r = await page.request.post('/settings/aws/template', { headers: { 'X-CSRF-Token': await csrf(page) },
-      data: { mode: 'api-destination' } });
+    const r = await page.request.post('/settings/aws/template', {
+      headers: { 'X-CSRF-Token': await csrf(page) },
+      data: { mode: 'api-destination' },
+    });
     assert.equal(r.status(), 403);
     assert.equal((await r.json()).error.code, 'auth.forbidden');
     await page.context().close();

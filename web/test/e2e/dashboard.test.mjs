@@ -6,14 +6,25 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { OWNER, SECOND, VIEWER, bin, realErrors, repo, shot, signIn, startDashboard } from './harness.mjs';
+import {
+  OWNER,
+  SECOND,
+  VIEWER,
+  bin,
+  realErrors,
+  repo,
+  shot,
+  signIn,
+  startDashboard,
+} from './harness.mjs';
 
 const run = promisify(execFile);
 const env = startDashboard({ events: 20000 });
 
 /// Every event matching a query, through the JSON API (followed cursors), as a second opinion.
 async function apiCount(page, query) {
-  let n = 0, cursor = null;
+  let n = 0,
+    cursor = null;
   do {
     const q = new URLSearchParams(query);
     q.set('limit', '1000');
@@ -46,7 +57,10 @@ describe('sign in', () => {
     await page.getByLabel('Email').fill(OWNER.email);
     await page.getByLabel('Password').fill('wrong password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('alert').filter({ hasText: /Wrong email or password|throttled/ }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /Wrong email or password|throttled/ })
+      .waitFor();
     await signIn(page);
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     assert.equal(await page.getByTestId('role').textContent(), 'owner');
@@ -56,11 +70,14 @@ describe('sign in', () => {
 });
 
 describe('workspaces', () => {
-  it('switches workspace: another role, none of the first workspace\'s data', async () => {
+  it("switches workspace: another role, none of the first workspace's data", async () => {
     const page = await env.page();
     await signIn(page);
     const select = page.getByTestId('workspace-switch');
-    assert.deepEqual((await select.locator('option').allTextContents()).sort(), ['default (owner)', `${SECOND} (viewer)`]);
+    assert.deepEqual((await select.locator('option').allTextContents()).sort(), [
+      'default (owner)',
+      `${SECOND} (viewer)`,
+    ]);
     await select.selectOption(SECOND);
     await page.getByTestId('role').filter({ hasText: 'viewer' }).waitFor();
     await page.getByText('No events in this range yet').waitFor();
@@ -88,18 +105,31 @@ describe('overview', () => {
     const stats = await (await page.request.get(url)).json();
     assert.ok(stats.totals.send > 0, 'the demo data has sends in the last 90 days');
     for (const key of ['send', 'delivery', 'bounce', 'complaint', 'open', 'click']) {
-      const shown = Number(await page.locator(`[data-total="${key}"] .stat-value`).getAttribute('data-value'));
+      const shown = Number(
+        await page.locator(`[data-total="${key}"] .stat-value`).getAttribute('data-value'),
+      );
       assert.equal(shown, stats.totals[key], `${key} card`);
     }
     // The chart's data (its screen-reader table) sums to the totals of the series it draws.
     const sums = await page.locator('#overview-chart table[data-chart-table]').evaluate((t) => {
       const heads = [...t.querySelectorAll('thead th')].map((h) => h.textContent);
       const out = {};
-      heads.slice(1).forEach((h, i) => { out[h] = [...t.querySelectorAll('tbody tr')].reduce((a, r) => a + Number(r.children[i + 1].textContent), 0); });
+      heads.slice(1).forEach((h, i) => {
+        out[h] = [...t.querySelectorAll('tbody tr')].reduce(
+          (a, r) => a + Number(r.children[i + 1].textContent),
+          0,
+        );
+      });
       return out;
     });
-    assert.equal(sums.Sent, stats.series.types.send.reduce((a, b) => a + b, 0));
-    assert.equal(sums.Bounce, stats.series.types.bounce.reduce((a, b) => a + b, 0));
+    assert.equal(
+      sums.Sent,
+      stats.series.types.send.reduce((a, b) => a + b, 0),
+    );
+    assert.equal(
+      sums.Bounce,
+      stats.series.types.bounce.reduce((a, b) => a + b, 0),
+    );
     assert.ok(await page.locator('#bounce-rate-chart canvas').isVisible());
     await shot(page, 'overview');
     await page.emulateMedia({ colorScheme: 'dark' });
@@ -113,10 +143,15 @@ describe('overview', () => {
     const page = await env.page({ viewport: { width: 390, height: 844 } });
     await signIn(page);
     await page.locator('#overview-chart canvas').waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - window.innerWidth,
+    );
     assert.ok(overflow <= 0, `page wider than the phone by ${overflow}px`);
     await page.getByRole('button', { name: 'Menu' }).click();
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Events' }).waitFor();
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Events' })
+      .waitFor();
     await shot(page, 'overview-phone');
     await page.context().close();
   });
@@ -136,31 +171,58 @@ describe('events', () => {
     await page.locator('details[data-filter="type"] summary').click();
     await page.locator('input[name="type"][value="bounce"]').check();
     await page.waitForFunction(() => /type=bounce/.test(location.hash));
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="perf"]')?.getAttribute('data-count')) !== n, all.count);
+    await page.waitForFunction(
+      (n) =>
+        Number(document.querySelector('[data-testid="perf"]')?.getAttribute('data-count')) !== n,
+      all.count,
+    );
     const bounces = await perf(page);
-    assert.equal(bounces.count, await apiCount(page, { from: bounces.from, to: bounces.to, type: 'bounce' }));
+    assert.equal(
+      bounces.count,
+      await apiCount(page, { from: bounces.from, to: bounces.to, type: 'bounce' }),
+    );
     const types = await page.locator('.vbody .vrow [role="cell"]:nth-child(2)').allTextContents();
-    assert.ok(types.length > 0 && types.every((t) => t === 'Bounce'), `table shows only bounces: ${types.slice(0, 5)}`);
-    const bounceCard = Number(await page.locator('[data-total="bounce"] .stat-value').getAttribute('data-value'));
+    assert.ok(
+      types.length > 0 && types.every((t) => t === 'Bounce'),
+      `table shows only bounces: ${types.slice(0, 5)}`,
+    );
+    const bounceCard = Number(
+      await page.locator('[data-total="bounce"] .stat-value').getAttribute('data-value'),
+    );
     assert.equal(bounceCard, bounces.count);
-    assert.equal(Number(await page.locator('[data-total="send"] .stat-value').getAttribute('data-value')), 0);
+    assert.equal(
+      Number(await page.locator('[data-total="send"] .stat-value').getAttribute('data-value')),
+      0,
+    );
 
     // A recipient domain on top: the same answer as the API's recipient grammar.
-    const firstRecipient = (await page.locator('.vbody .vrow [role="cell"]:nth-child(3)').first().textContent()).trim();
+    const firstRecipient = (
+      await page.locator('.vbody .vrow [role="cell"]:nth-child(3)').first().textContent()
+    ).trim();
     const domain = '@' + firstRecipient.split('@')[1];
     await page.getByLabel('Recipient').fill(domain);
     await page.getByLabel('Recipient').press('Enter');
     await page.waitForFunction(() => /recipient=/.test(location.hash));
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="perf"]')?.getAttribute('data-count')) !== n, bounces.count);
+    await page.waitForFunction(
+      (n) =>
+        Number(document.querySelector('[data-testid="perf"]')?.getAttribute('data-count')) !== n,
+      bounces.count,
+    );
     const both = await perf(page);
-    assert.equal(both.count, await apiCount(page, { from: both.from, to: both.to, type: 'bounce', recipient: domain }));
+    assert.equal(
+      both.count,
+      await apiCount(page, { from: both.from, to: both.to, type: 'bounce', recipient: domain }),
+    );
 
     // The URL is the view: reloading shows the same selection.
     const hash = await page.evaluate(() => location.hash);
     await page.reload();
     const again = await perf(page);
     assert.equal(await page.evaluate(() => location.hash), hash);
-    assert.equal(again.count, await apiCount(page, { from: again.from, to: again.to, type: 'bounce', recipient: domain }));
+    assert.equal(
+      again.count,
+      await apiCount(page, { from: again.from, to: again.to, type: 'bounce', recipient: domain }),
+    );
 
     // CSV export: exactly the rows shown.
     const download = page.waitForEvent('download');
@@ -189,15 +251,28 @@ describe('keyboard', () => {
     await page.waitForFunction(() => /type=send/.test(location.hash));
     await page.keyboard.press('Escape');
     assert.equal(await page.locator('details[data-filter="type"]').evaluate((d) => d.open), false);
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="perf"]')?.getAttribute('data-count')) !== n, before.count);
+    await page.waitForFunction(
+      (n) =>
+        Number(document.querySelector('[data-testid="perf"]')?.getAttribute('data-count')) !== n,
+      before.count,
+    );
     // Rows: the first is in the tab order; arrows move, Enter opens the recipient.
     const first = page.locator('.vbody .vrow[data-index="0"]');
     await first.focus();
     await page.keyboard.press('ArrowDown');
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-index')), '1');
-    const recipient = (await page.locator('.vbody .vrow[data-index="1"] [role="cell"]:nth-child(3)').textContent()).trim();
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.getAttribute('data-index')),
+      '1',
+    );
+    const recipient = (
+      await page.locator('.vbody .vrow[data-index="1"] [role="cell"]:nth-child(3)').textContent()
+    ).trim();
     await page.keyboard.press('Enter');
-    await page.waitForFunction((r) => location.hash.startsWith('#/recipients/') && decodeURIComponent(location.hash).includes(r), recipient);
+    await page.waitForFunction(
+      (r) =>
+        location.hash.startsWith('#/recipients/') && decodeURIComponent(location.hash).includes(r),
+      recipient,
+    );
     await page.context().close();
   });
 });
@@ -211,23 +286,38 @@ describe('recipient and message pages', () => {
     const link = page.locator('.vbody .vrow [role="cell"]:nth-child(3) a').first();
     const address = (await link.textContent()).trim();
     await link.click();
-    await page.getByRole('heading', { name: new RegExp(address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }).waitFor();
+    await page
+      .getByRole('heading', { name: new RegExp(address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) })
+      .waitFor();
     const api = await (await page.request.get(`/recipients/${encodeURIComponent(address)}`)).json();
     await page.locator('.timeline .tl-item').first().waitFor();
     assert.equal(await page.locator('.timeline .tl-item').count(), api.events.length);
-    assert.equal(await page.locator('.timeline .tl-item[data-type="bounce"]').count(), api.events.filter((e) => e.type === 'bounce').length);
+    assert.equal(
+      await page.locator('.timeline .tl-item[data-type="bounce"]').count(),
+      api.events.filter((e) => e.type === 'bounce').length,
+    );
     const cls = await page.getByTestId('bounce-class').first().textContent();
     assert.ok(['hard', 'soft', 'suppressed', 'undetermined'].includes(cls.trim()), cls);
     await shot(page, 'recipient');
     // One-click unsuppress and suppress, as the API sees it.
-    const listed = async () => (await (await page.request.get(`/suppression-list?contains=${encodeURIComponent(address)}`)).json())
-      .entries.some((e) => e.address === address);
+    const listed = async () =>
+      (
+        await (
+          await page.request.get(`/suppression-list?contains=${encodeURIComponent(address)}`)
+        ).json()
+      ).entries.some((e) => e.address === address);
     const wasSuppressed = await listed();
     await page.getByTestId('suppress-toggle').click();
-    await page.getByTestId('suppress-toggle').filter({ hasText: wasSuppressed ? /^Suppress$/ : /^Unsuppress$/ }).waitFor();
+    await page
+      .getByTestId('suppress-toggle')
+      .filter({ hasText: wasSuppressed ? /^Suppress$/ : /^Unsuppress$/ })
+      .waitFor();
     assert.equal(await listed(), !wasSuppressed);
     await page.getByTestId('suppress-toggle').click();
-    await page.getByTestId('suppress-toggle').filter({ hasText: wasSuppressed ? /^Unsuppress$/ : /^Suppress$/ }).waitFor();
+    await page
+      .getByTestId('suppress-toggle')
+      .filter({ hasText: wasSuppressed ? /^Unsuppress$/ : /^Suppress$/ })
+      .waitFor();
     assert.equal(await listed(), wasSuppressed);
     await page.locator('.timeline a.mono').first().click();
     await page.getByRole('heading', { name: /Message/ }).waitFor();
@@ -265,12 +355,20 @@ describe('suppression list', () => {
     const page = await env.page();
     await signIn(page);
     await page.goto('/#/suppression');
-    const csv = 'address,reason\r\ncsv-one@example.com,imported\r\n"csv-two@example.com","said ""stop"""\r\nnot-an-address,x\r\n';
-    await page.getByTestId('import-csv').setInputFiles({ name: 'list.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
-    await page.getByRole('status').filter({ hasText: /added 2/ }).waitFor();
+    const csv =
+      'address,reason\r\ncsv-one@example.com,imported\r\n"csv-two@example.com","said ""stop"""\r\nnot-an-address,x\r\n';
+    await page
+      .getByTestId('import-csv')
+      .setInputFiles({ name: 'list.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page
+      .getByRole('status')
+      .filter({ hasText: /added 2/ })
+      .waitFor();
     const api = await (await page.request.get('/suppression-list?contains=csv-')).json();
-    assert.deepEqual(api.entries.map((e) => [e.address, e.reason, e.source]).sort(),
-      [['csv-one@example.com', 'imported', 'import'], ['csv-two@example.com', 'said "stop"', 'import']]);
+    assert.deepEqual(api.entries.map((e) => [e.address, e.reason, e.source]).sort(), [
+      ['csv-one@example.com', 'imported', 'import'],
+      ['csv-two@example.com', 'said "stop"', 'import'],
+    ]);
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Export CSV' }).click();
     const text = readFileSync(await (await download).path(), 'utf8');
@@ -278,7 +376,9 @@ describe('suppression list', () => {
     assert.ok(text.includes('csv-one@example.com'));
     const session = await (await page.request.get('/auth/session')).json();
     for (const a of ['csv-one@example.com', 'csv-two@example.com'])
-      await page.request.delete(`/suppression-list/${a}`, { headers: { 'X-CSRF-Token': session.csrfToken } });
+      await page.request.delete(`/suppression-list/${a}`, {
+        headers: { 'X-CSRF-Token': session.csrfToken },
+      });
     await page.context().close();
   });
 
@@ -292,8 +392,10 @@ describe('suppression list', () => {
     assert.equal(await page.getByRole('button', { name: /^Remove / }).count(), 0);
     assert.equal(await page.getByRole('button', { name: 'Sync now' }).count(), 0);
     const session = await (await page.request.get('/auth/session')).json();
-    const r = await page.request.post('/suppression-list', { data: { address: 'x@example.com' },
-      headers: { 'X-CSRF-Token': session.csrfToken } });
+    const r = await page.request.post('/suppression-list', {
+      data: { address: 'x@example.com' },
+      headers: { 'X-CSRF-Token': session.csrfToken },
+    });
     assert.equal(r.status(), 403);
     assert.equal((await r.json()).error.code, 'auth.forbidden');
     await page.context().close();
@@ -317,7 +419,11 @@ describe('settings', () => {
 describe('explore a file', () => {
   it('parses a dropped SES export in the browser: the events `sesami parse` finds', async () => {
     const dir = join(repo, 'tests', 'fixtures', 'ses');
-    const text = `[${readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => readFileSync(join(dir, f), 'utf8')).join(',')}]`;
+    const text = `[${readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => readFileSync(join(dir, f), 'utf8'))
+      .join(',')}]`;
     const file = join(env.db.dir, 'export.json');
     writeFileSync(file, text);
     const { stdout } = await run(bin, ['parse', file], { maxBuffer: 1 << 26 });
@@ -330,14 +436,20 @@ describe('explore a file', () => {
     await page.getByTestId('dropzone').evaluate((zone, content) => {
       const dt = new DataTransfer();
       dt.items.add(new File([content], 'export.json', { type: 'application/json' }));
-      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(
+        new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }),
+      );
     }, text);
     const summary = page.getByTestId('explore-summary');
     await summary.waitFor();
     assert.equal(Number(await summary.getAttribute('data-count')), expected);
     await page.locator('#explore-chart canvas').waitFor();
-    assert.equal(await page.locator('.vbody .vrow').count() > 0, true);
-    assert.deepEqual(requests.filter((u) => !/\/assets\/|\.wasm/.test(u)), [], 'nothing but the app itself was fetched');
+    assert.equal((await page.locator('.vbody .vrow').count()) > 0, true);
+    assert.deepEqual(
+      requests.filter((u) => !/\/assets\/|\.wasm/.test(u)),
+      [],
+      'nothing but the app itself was fetched',
+    );
     await shot(page, 'explore');
     assert.deepEqual(realErrors(page), []);
     await page.context().close();

@@ -15,7 +15,10 @@ const env = startDashboard({ events: 100 });
 
 // EventBridge SES events for real recipients, timed now: what the guard judges.
 function events() {
-  const tpl = (k) => JSON.parse(readFileSync(join(repo, 'tests', 'fixtures', 'eventbridge', `event-${k}.json`), 'utf8'));
+  const tpl = (k) =>
+    JSON.parse(
+      readFileSync(join(repo, 'tests', 'fixtures', 'eventbridge', `event-${k}.json`), 'utf8'),
+    );
   const now = new Date().toISOString();
   const lines = [];
   for (let i = 0; i < 100; i++) {
@@ -24,7 +27,11 @@ function events() {
       const rcpt = `guard${i}@example.org`;
       e.id = `e2e-guard-${kind}-${i}`;
       e.time = now.replace(/\.\d+Z$/, 'Z');
-      Object.assign(e.detail.mail, { timestamp: now, messageId: `e2e-guard-${i}`, destination: [rcpt] });
+      Object.assign(e.detail.mail, {
+        timestamp: now,
+        messageId: `e2e-guard-${i}`,
+        destination: [rcpt],
+      });
       if (kind === 'bounce') {
         e.detail.bounce.timestamp = now;
         e.detail.bounce.bouncedRecipients[0].emailAddress = rcpt;
@@ -48,7 +55,10 @@ describe('reputation guard and alerts', () => {
     const panel = page.getByTestId('reputation');
     await panel.waitFor();
     assert.equal(await panel.getAttribute('data-status'), 'paused');
-    assert.match(await page.getByTestId('reputation-reason').textContent(), /bounce rate 11\.00 % over the last 24h/);
+    assert.match(
+      await page.getByTestId('reputation-reason').textContent(),
+      /bounce rate 11\.00 % over the last 24h/,
+    );
     assert.equal(await page.getByTestId('reputation-resume').count(), 0);
     assert.deepEqual(realErrors(page), []);
     await page.context().close();
@@ -72,7 +82,10 @@ describe('reputation guard and alerts', () => {
 
     await page.getByTestId('reputation-resume').click();
     await page.locator('[data-testid="reputation"][data-status="warning"]').waitFor();
-    assert.match(await page.getByTestId('reputation-reason').textContent(), /resumed on this evidence/);
+    assert.match(
+      await page.getByTestId('reputation-reason').textContent(),
+      /resumed on this evidence/,
+    );
     // Not paused again on the same evidence, after a reload either.
     await page.reload();
     await page.locator('[data-testid="reputation"][data-status="warning"]').waitFor();

@@ -27,15 +27,33 @@ export const SECOND = 'second-shop';
 /// A database with `events` demo events and two users (owner, viewer) in workspace "default".
 export async function makeDatabase(events = 20000) {
   if (!existsSync(bin)) throw new Error(`no sesami binary at ${bin}: build it or set SESAMI_BIN`);
-  if (!existsSync(join(dist, 'index.html'))) throw new Error('no web/dist: `npm run test:e2e` builds it; or run `npm run build`');
+  if (!existsSync(join(dist, 'index.html')))
+    throw new Error('no web/dist: `npm run test:e2e` builds it; or run `npm run build`');
   const dir = mkdtempSync(join(tmpdir(), 'sesami-e2e-'));
   const db = join(dir, 'sesami.db');
-  await run(bin, ['demo', '--db', db, '--events', String(events), '--json'], { maxBuffer: 1 << 24 });
-  for (const [u, role] of [[OWNER, 'owner'], [VIEWER, 'viewer']])
+  await run(bin, ['demo', '--db', db, '--events', String(events), '--json'], {
+    maxBuffer: 1 << 24,
+  });
+  for (const [u, role] of [
+    [OWNER, 'owner'],
+    [VIEWER, 'viewer'],
+  ])
     await run(bin, ['user', 'add', u.email, '--db', db, '--role', role, '--password', u.password]);
   // A second, empty workspace where the owner is only a viewer: workspace switching and isolation.
   await run(bin, ['workspace', 'create', 'Second shop', '--db', db, '--json']);
-  await run(bin, ['user', 'add', OWNER.email, '--db', db, '--workspace', SECOND, '--role', 'viewer', '--password', OWNER.password]);
+  await run(bin, [
+    'user',
+    'add',
+    OWNER.email,
+    '--db',
+    db,
+    '--workspace',
+    SECOND,
+    '--role',
+    'viewer',
+    '--password',
+    OWNER.password,
+  ]);
   return { dir, db, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -43,11 +61,17 @@ export async function makeDatabase(events = 20000) {
 /// the command line and the environment.
 export function serve(db, { args = [], env = {} } = {}) {
   return new Promise((resolveServe, reject) => {
-    const child = spawn(bin, ['serve', '--db', db, '--port', '0', '--static-dir', dist, '--log-level', 'warn', ...args],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(
+      bin,
+      ['serve', '--db', db, '--port', '0', '--static-dir', dist, '--log-level', 'warn', ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+    );
     let out = '';
     let err = '';
-    const timer = setTimeout(() => { child.kill('SIGTERM'); reject(new Error(`sesami serve did not start:\n${out}\n${err}`)); }, 20000);
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`sesami serve did not start:\n${out}\n${err}`));
+    }, 20000);
     child.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/listening on (http:\/\/[^\s]+)/);
@@ -55,31 +79,53 @@ export function serve(db, { args = [], env = {} } = {}) {
         clearTimeout(timer);
         resolveServe({
           url: m[1].replace(/\/$/, ''),
-          stop: () => new Promise((r) => { if (child.exitCode !== null) return r(); child.once('exit', r); child.kill('SIGTERM'); }),
+          stop: () =>
+            new Promise((r) => {
+              if (child.exitCode !== null) return r();
+              child.once('exit', r);
+              child.kill('SIGTERM');
+            }),
         });
       }
     });
-    child.stderr.on('data', (d) => { err += d; });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`sesami serve exited (${code}):\n${out}\n${err}`)); });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`sesami serve exited (${code}):\n${out}\n${err}`));
+    });
   });
 }
 
 export async function browser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
 }
 
 /// A page whose console errors and failed requests are collected, so tests can assert none.
 export async function newPage(b, baseURL, opts = {}) {
-  const context = await b.newContext({ baseURL, viewport: opts.viewport ?? { width: 1360, height: 900 },
-    colorScheme: opts.colorScheme ?? 'light', acceptDownloads: true });
+  const context = await b.newContext({
+    baseURL,
+    viewport: opts.viewport ?? { width: 1360, height: 900 },
+    colorScheme: opts.colorScheme ?? 'light',
+    acceptDownloads: true,
+  });
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') page.errors.push(m.text());
+  });
   return page;
 }
 
@@ -105,7 +151,9 @@ export const realErrors = (page) => page.errors.filter((e) => !/Failed to load r
 /// object's db / server / chrome are set once the `before` hook ran; page() opens a new page.
 export function startDashboard({ events = 20000, serveOpts = {} } = {}) {
   const env = {
-    db: null, server: null, chrome: null,
+    db: null,
+    server: null,
+    chrome: null,
     page: (opts) => newPage(env.chrome, env.server.url, opts),
   };
   before(async () => {

@@ -25,10 +25,13 @@ describe('pipeline health', () => {
     await page.getByLabel('To', { exact: true }).fill('success@simulator.amazonses.com');
     await page.getByLabel('Subject').fill('E2E health');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
-    await page.getByTestId('watch').locator('.timeline .tl-item[data-type="delivery"]').waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId('watch')
+      .locator('.timeline .tl-item[data-type="delivery"]')
+      .waitFor({ timeout: 30_000 });
 
     await page.goto('/#/');
-    await page.reload();  // the strip fetches on load
+    await page.reload(); // the strip fetches on load
     await strip.getByText(/Last event (just now|1 min ago) via the simulator/).waitFor();
     assert.equal(await strip.getAttribute('data-silent'), 'false');
 
@@ -41,14 +44,20 @@ describe('pipeline health', () => {
     await sim.getByLabel('Silence window (minutes)').fill('4');
     await sim.getByRole('button', { name: 'Save window' }).click();
     // Below the least window the form refuses it before asking the server (which would too).
-    assert.equal(await sim.getByLabel('Silence window (minutes)').evaluate((e) => e.validity.rangeUnderflow), true);
+    assert.equal(
+      await sim.getByLabel('Silence window (minutes)').evaluate((e) => e.validity.rangeUnderflow),
+      true,
+    );
     await sim.getByLabel('Silence window (minutes)').fill('5');
     await sim.getByRole('button', { name: 'Save window' }).click();
     await sim.getByText('5 min', { exact: true }).waitFor();
     assert.equal(await sim.getAttribute('data-silent'), 'false');
 
     // Ten minutes without an event.
-    await run('sqlite3', [env.db.db, "UPDATE ingest_sources SET first_event_at = first_event_at - 600000, last_event_at = last_event_at - 600000 WHERE kind = 'simulator'"]);
+    await run('sqlite3', [
+      env.db.db,
+      "UPDATE ingest_sources SET first_event_at = first_event_at - 600000, last_event_at = last_event_at - 600000 WHERE kind = 'simulator'",
+    ]);
     await page.goto('/#/');
     await page.reload();
     await strip.getByText(/Last event 10 min ago via the simulator/).waitFor();
@@ -60,10 +69,16 @@ describe('pipeline health', () => {
     await finding.getByText(/look at the server's log/).waitFor();
 
     await page.goto('/#/settings');
-    await sources.locator('[data-testid="source"][data-kind="simulator"][data-silent="true"]').getByText('silent', { exact: true }).waitFor();
+    await sources
+      .locator('[data-testid="source"][data-kind="simulator"][data-silent="true"]')
+      .getByText('silent', { exact: true })
+      .waitFor();
     // Back to the default: the simulator is not watched, nothing is silent.
     await sim.getByRole('button', { name: 'Use the default' }).click();
-    await sources.locator('[data-testid="source"][data-kind="simulator"][data-silent="false"]').getByText('not watched').waitFor();
+    await sources
+      .locator('[data-testid="source"][data-kind="simulator"][data-silent="false"]')
+      .getByText('not watched')
+      .waitFor();
     assert.deepEqual(realErrors(page), []);
   });
 
@@ -71,7 +86,9 @@ describe('pipeline health', () => {
     const page = await env.page();
     await signIn(page, VIEWER);
     await page.goto('/#/settings');
-    const sim = page.getByTestId('sources').locator('[data-testid="source"][data-kind="simulator"]');
+    const sim = page
+      .getByTestId('sources')
+      .locator('[data-testid="source"][data-kind="simulator"]');
     await sim.waitFor();
     assert.equal(await sim.getByRole('button', { name: 'Save window' }).count(), 0);
     assert.deepEqual(realErrors(page), []);

@@ -27,16 +27,26 @@ describe('people', () => {
     await page.getByLabel(`Role of ${OWNER.email}`).selectOption('viewer');
     assert.equal((await refused).status(), 409);
     await page.getByText(/last owner/).waitFor();
-    await page.waitForFunction((email) => document.querySelector(`select[aria-label="Role of ${email}"]`)?.value === 'owner', OWNER.email);
+    await page.waitForFunction(
+      (email) => document.querySelector(`select[aria-label="Role of ${email}"]`)?.value === 'owner',
+      OWNER.email,
+    );
 
     // No Remove button for yourself; removing the other member asks first.
     const mine = page.getByTestId('member').filter({ hasText: OWNER.email });
     assert.equal(await mine.getByRole('button', { name: 'Remove' }).count(), 0);
     page.once('dialog', (d) => d.accept());
     const removed = page.waitForResponse((r) => r.request().method() === 'DELETE');
-    await page.getByTestId('member').filter({ hasText: VIEWER.email }).getByRole('button', { name: 'Remove' }).click();
+    await page
+      .getByTestId('member')
+      .filter({ hasText: VIEWER.email })
+      .getByRole('button', { name: 'Remove' })
+      .click();
     assert.equal((await removed).status(), 204);
-    await page.getByTestId('member').filter({ hasText: VIEWER.email }).waitFor({ state: 'detached' });
+    await page
+      .getByTestId('member')
+      .filter({ hasText: VIEWER.email })
+      .waitFor({ state: 'detached' });
     assert.deepEqual(realErrors(page), []);
   });
 

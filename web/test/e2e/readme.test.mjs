@@ -24,22 +24,38 @@ function scriptsRun(db) {
   const env = { ...process.env, SESAMI_BIN: bin, SESAMI_DB: db, PORT: '0', DEMO_EVENTS: '2000' };
   delete env.SESAMI_OWNER_EMAIL; // the default, as a newcomer has it
   return new Promise((resolveRun, reject) => {
-    const child = spawn(join(repo, 'scripts', 'run'), ['--no-build'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(join(repo, 'scripts', 'run'), ['--no-build'], {
+      cwd: repo,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    });
     let out = '';
-    const timer = setTimeout(() => { child.kill('SIGTERM'); reject(new Error(`scripts/run printed no summary:\n${out}`)); }, 120_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`scripts/run printed no summary:\n${out}`));
+    }, 120_000);
     const seen = (d) => {
       out += d;
-      if ((out.match(/^={20,}$/gm) ?? []).length >= 2) { // the summary's closing rule
+      if ((out.match(/^={20,}$/gm) ?? []).length >= 2) {
+        // the summary's closing rule
         clearTimeout(timer);
         resolveRun({
           output: () => out,
-          stop: () => new Promise((r) => { if (child.exitCode !== null) return r(child.exitCode); child.once('exit', (code) => r(code)); child.kill('SIGTERM'); }),
+          stop: () =>
+            new Promise((r) => {
+              if (child.exitCode !== null) return r(child.exitCode);
+              child.once('exit', (code) => r(code));
+              child.kill('SIGTERM');
+            }),
         });
       }
     };
     child.stdout.on('data', seen);
     child.stderr.on('data', seen);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`scripts/run exited (${code}):\n${out}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`scripts/run exited (${code}):\n${out}`));
+    });
   });
 }
 
@@ -51,7 +67,9 @@ const line = (text, prefix) => {
 /// The README's curl: the JSON body after -d and the path it posts to.
 function readmeCurl() {
   const readme = readFileSync(join(repo, 'README.md'), 'utf8');
-  const m = readme.match(/curl -H 'Authorization: Bearer <API key>'[\s\S]*?-d '([^']+)'[\s\S]*?http:\/\/127\.0\.0\.1:8080(\/\S+)/);
+  const m = readme.match(
+    /curl -H 'Authorization: Bearer <API key>'[\s\S]*?-d '([^']+)'[\s\S]*?http:\/\/127\.0\.0\.1:8080(\/\S+)/,
+  );
   assert.ok(m, 'the README shows a curl with a Bearer API key');
   return { body: m[1], path: m[2] };
 }
@@ -60,7 +78,10 @@ describe('README: first run, followed literally', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sesami-readme-e2e-'));
   const db = join(dir, 'sesami.db');
   let chrome;
-  after(async () => { await chrome?.close(); rmSync(dir, { recursive: true, force: true }); });
+  after(async () => {
+    await chrome?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('scripts/run → sign in → set a password → API key on Settings → curl a bounce → Events and Suppression', async () => {
     const run = await scriptsRun(db);
@@ -84,7 +105,11 @@ describe('README: first run, followed literally', () => {
       assert.equal(await emailField.evaluate((i) => i.checkValidity()), false);
       await emailField.fill(email);
       await page.getByLabel('Password').fill(password);
-      assert.equal(await page.locator('form').evaluate((f) => f.checkValidity()), true, `the form accepts ${email}`);
+      assert.equal(
+        await page.locator('form').evaluate((f) => f.checkValidity()),
+        true,
+        `the form accepts ${email}`,
+      );
       await page.getByRole('button', { name: 'Sign in' }).click();
 
       // Set your password, before anything else.
@@ -107,8 +132,11 @@ describe('README: first run, followed literally', () => {
 
       // The README's curl, as plain HTTP (no cookie, no browser).
       const curl = readmeCurl();
-      const res = await fetch(url + curl.path, { method: 'POST', body: curl.body,
-        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' } });
+      const res = await fetch(url + curl.path, {
+        method: 'POST',
+        body: curl.body,
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      });
       const sent = await res.json();
       assert.equal(res.status, 200, JSON.stringify(sent));
       assert.deepEqual(sent.sent, [BOUNCE]);
@@ -120,7 +148,9 @@ describe('README: first run, followed literally', () => {
       await page.waitForFunction(() => /recipient=/.test(location.hash));
       // The type badge reads exactly "Bounce" (hasText alone would match the address "bounce@…"
       // on the Send row, and the test would move on before the Bounce arrived).
-      const bounceRow = page.locator('.vbody .vrow').filter({ hasText: BOUNCE })
+      const bounceRow = page
+        .locator('.vbody .vrow')
+        .filter({ hasText: BOUNCE })
         .filter({ has: page.getByText('Bounce', { exact: true }) });
       const deadline = Date.now() + EVENTS_TIMEOUT;
       while (!(await bounceRow.count())) {
@@ -145,7 +175,11 @@ describe('README: first run, followed literally', () => {
     let url;
     try {
       const out = run.output();
-      assert.equal(line(out, 'sesami: one-time password: '), undefined, 'the owner exists: no new password');
+      assert.equal(
+        line(out, 'sesami: one-time password: '),
+        undefined,
+        'the owner exists: no new password',
+      );
       url = line(out, ' SESami is running: ')?.split(/\s/)[0];
       const cmd = line(out, '           forgot it: ');
       assert.ok(cmd, `the second run says how to reset:\n${out}`);

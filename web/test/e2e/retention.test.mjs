@@ -29,7 +29,10 @@ describe('settings: retention', () => {
     await control.getByLabel('Days').fill('30');
     await control.getByRole('button', { name: 'Save retention' }).click();
     await control.getByRole('status').getByText('older than 30 days are being deleted').waitFor();
-    assert.equal((await control.getByTestId('retention-current').textContent()).trim(), '30 days of raw events');
+    assert.equal(
+      (await control.getByTestId('retention-current').textContent()).trim(),
+      '30 days of raw events',
+    );
     assert.equal((await (await page.request.get('/workspace')).json()).retentionDays, 30);
 
     let left = 1;

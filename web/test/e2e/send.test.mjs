@@ -9,10 +9,16 @@ import { VIEWER, realErrors, screenshots, shot, signIn, startDashboard } from '.
 
 // AWS at a closed local port, and made-up credentials of the server's own: a saved connection's
 // check fails as it would when AWS cannot be reached, without leaving the machine.
-const env = startDashboard({ events: 500, serveOpts: {
-  args: ['--aws-sts-endpoint', 'http://127.0.0.1:9', '--aws-ses-endpoint', 'http://127.0.0.1:9'],
-  env: { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
-} });
+const env = startDashboard({
+  events: 500,
+  serveOpts: {
+    args: ['--aws-sts-endpoint', 'http://127.0.0.1:9', '--aws-ses-endpoint', 'http://127.0.0.1:9'],
+    env: {
+      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    },
+  },
+});
 
 const csrf = async (page) => (await (await page.request.get('/auth/session')).json()).csrfToken;
 const BOUNCE = 'bounce@simulator.amazonses.com';
@@ -26,7 +32,11 @@ describe('send', () => {
     const correlationId = `e2e-${Date.now()}`;
     await page.goto('/#/send');
     await page.getByTestId('transport').and(page.locator('[data-transport="simulator"]')).waitFor();
-    assert.equal((await (await page.request.get(`/suppression-list?contains=${BOUNCE}`)).json()).entries.length, 0);
+    assert.equal(
+      (await (await page.request.get(`/suppression-list?contains=${BOUNCE}`)).json()).entries
+        .length,
+      0,
+    );
 
     // The form names a wrong field before anything is sent.
     await page.getByLabel('From').fill('not an address');
@@ -42,8 +52,12 @@ describe('send', () => {
     await page.getByLabel('Correlation id').fill(correlationId);
 
     const posts = [];
-    page.on('request', (r) => { if (r.method() === 'POST' && new URL(r.url()).pathname === '/mail') posts.push(r); });
-    const answer = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/mail');
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && new URL(r.url()).pathname === '/mail') posts.push(r);
+    });
+    const answer = page.waitForResponse(
+      (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/mail',
+    );
     await page.getByRole('button', { name: 'Send', exact: true }).dblclick();
     const res = await answer;
     assert.equal(res.status(), 200, await res.text());
@@ -58,8 +72,12 @@ describe('send', () => {
     // The message's events arrive live: Send, then a hard Bounce, on a visible timeline.
     await page.getByTestId('sent-message-id').filter({ hasText: sent.messageId }).waitFor();
     const watch = page.getByTestId('watch');
-    await watch.locator('.timeline .tl-item[data-type="send"]').waitFor({ timeout: EVENTS_TIMEOUT });
-    await watch.locator('.timeline .tl-item[data-type="bounce"]').waitFor({ timeout: EVENTS_TIMEOUT });
+    await watch
+      .locator('.timeline .tl-item[data-type="send"]')
+      .waitFor({ timeout: EVENTS_TIMEOUT });
+    await watch
+      .locator('.timeline .tl-item[data-type="bounce"]')
+      .waitFor({ timeout: EVENTS_TIMEOUT });
     assert.equal((await watch.getByTestId('bounce-class').first().textContent()).trim(), 'hard');
     await watch.locator(`li[data-recipient="${BOUNCE}"][data-outcome="bounce"]`).waitFor();
     await page.locator('[data-testid="watch"][data-phase="done"]').waitFor();
@@ -67,18 +85,26 @@ describe('send', () => {
 
     // The double click sent one mail: one request, one attempt.
     assert.equal(posts.length, 1, 'a double click sends one request');
-    const attempts = (await (await page.request.get('/mail/attempts?limit=100')).json()).attempts
-      .filter((a) => a.correlationId === correlationId);
+    const attempts = (
+      await (await page.request.get('/mail/attempts?limit=100')).json()
+    ).attempts.filter((a) => a.correlationId === correlationId);
     assert.equal(attempts.length, 1);
     assert.equal(attempts[0].status, 'sent');
     assert.equal(attempts[0].messageId, sent.messageId);
-    await page.locator(`.attempt[data-message-id="${sent.messageId}"][data-status="sent"]`).waitFor();
+    await page
+      .locator(`.attempt[data-message-id="${sent.messageId}"][data-status="sent"]`)
+      .waitFor();
 
     // What the page showed is what the API stored.
-    const events = (await (await page.request.get(`/events?messageId=${encodeURIComponent(sent.messageId)}`)).json()).events;
+    const events = (
+      await (
+        await page.request.get(`/events?messageId=${encodeURIComponent(sent.messageId)}`)
+      ).json()
+    ).events;
     assert.deepEqual(events.map((e) => e.type).sort(), ['bounce', 'send']);
     assert.equal(await watch.locator('.timeline .tl-item').count(), events.length);
-    const listed = (await (await page.request.get(`/suppression-list?contains=${BOUNCE}`)).json()).entries;
+    const listed = (await (await page.request.get(`/suppression-list?contains=${BOUNCE}`)).json())
+      .entries;
     assert.equal(listed.length, 1, 'the hard bounce suppressed the address');
     assert.equal(listed[0].source, 'event');
     await page.goto('/#/suppression');
@@ -86,10 +112,16 @@ describe('send', () => {
 
     // Sending there again: nothing is sent, the page says why and who.
     await page.goto('/#/send');
-    assert.equal(await page.getByLabel('From').inputValue(), 'sender@example.com', 'the sender is remembered');
+    assert.equal(
+      await page.getByLabel('From').inputValue(),
+      'sender@example.com',
+      'the sender is remembered',
+    );
     await page.getByRole('button', { name: 'bounce@' }).click();
     await page.getByLabel('Correlation id').fill(`${correlationId}-again`);
-    const again = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/mail');
+    const again = page.waitForResponse(
+      (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/mail',
+    );
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     const refused = await again;
     assert.equal(refused.status(), 422);
@@ -109,8 +141,15 @@ describe('send', () => {
     await page.getByTestId('send-forbidden').waitFor();
     assert.equal(await page.getByRole('button', { name: 'Send', exact: true }).count(), 0);
     await page.getByRole('heading', { name: 'Recent attempts' }).waitFor();
-    const r = await page.request.post('/mail', { headers: { 'X-CSRF-Token': await csrf(page) },
-      data: { from: 'sender@example.com', to: ['success@simulator.amazonses.com'], subject: 'no', text: 'no' } });
+    const r = await page.request.post('/mail', {
+      headers: { 'X-CSRF-Token': await csrf(page) },
+      data: {
+        from: 'sender@example.com',
+        to: ['success@simulator.amazonses.com'],
+        subject: 'no',
+        text: 'no',
+      },
+    });
     assert.equal(r.status(), 403);
     assert.equal((await r.json()).error.code, 'auth.forbidden');
     await page.context().close();
@@ -140,12 +179,18 @@ describe('settings: AWS connection', () => {
     await section.getByLabel('Region').fill('eu-west-1');
     await section.getByRole('button', { name: 'Save' }).click();
     await section.locator('#aws-roleArn[aria-invalid="true"]').waitFor();
-    assert.equal((await (await page.request.get('/settings/aws')).json()).connected, false, 'nothing saved');
+    assert.equal(
+      (await (await page.request.get('/settings/aws')).json()).connected,
+      false,
+      'nothing saved',
+    );
 
     const roleArn = 'arn:aws:iam::123456789012:role/SESamiE2E';
     await section.getByLabel('Role ARN').fill(roleArn);
     await section.getByLabel('Configuration set').fill('sesami-e2e');
-    const saved = page.waitForResponse((r) => r.request().method() === 'PUT' && new URL(r.url()).pathname === '/settings/aws');
+    const saved = page.waitForResponse(
+      (r) => r.request().method() === 'PUT' && new URL(r.url()).pathname === '/settings/aws',
+    );
     await section.getByRole('button', { name: 'Save' }).click();
     assert.equal((await saved).status(), 200);
     await section.getByText('Saved.').waitFor();
@@ -181,8 +226,10 @@ describe('settings: AWS connection', () => {
     await page.getByTestId('external-id').waitFor();
     for (const name of ['Save', 'Disconnect', 'Verify connection'])
       assert.equal(await page.getByRole('button', { name, exact: true }).count(), 0, name);
-    const r = await page.request.put('/settings/aws', { headers: { 'X-CSRF-Token': await csrf(page) },
-      data: { roleArn: 'arn:aws:iam::123456789012:role/X', region: 'eu-west-1' } });
+    const r = await page.request.put('/settings/aws', {
+      headers: { 'X-CSRF-Token': await csrf(page) },
+      data: { roleArn: 'arn:aws:iam::123456789012:role/X', region: 'eu-west-1' },
+    });
     assert.equal(r.status(), 403);
     await page.context().close();
   });
@@ -196,7 +243,10 @@ describe('suppression list: sync with SES', () => {
     const panel = page.getByTestId('sync');
     assert.deepEqual(await (await page.request.get('/suppression-list/sync')).json(), { at: null });
     await panel.getByText('Never synced with SES.').waitFor();
-    const answer = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/suppression-list/sync');
+    const answer = page.waitForResponse(
+      (r) =>
+        r.request().method() === 'POST' && new URL(r.url()).pathname === '/suppression-list/sync',
+    );
     await panel.getByRole('button', { name: 'Sync now' }).click();
     const res = await answer;
     const body = await res.json();
@@ -210,13 +260,18 @@ describe('suppression list: sync with SES', () => {
     const page = await env.page();
     await signIn(page);
     const headers = { 'X-CSRF-Token': await csrf(page) };
-    const put = await page.request.put('/settings/aws', { headers,
-      data: { roleArn: 'arn:aws:iam::123456789012:role/SESamiSync', region: 'eu-west-1' } });
+    const put = await page.request.put('/settings/aws', {
+      headers,
+      data: { roleArn: 'arn:aws:iam::123456789012:role/SESamiSync', region: 'eu-west-1' },
+    });
     assert.equal(put.status(), 200, await put.text());
     try {
       await page.goto('/#/suppression');
       const panel = page.getByTestId('sync');
-      const answer = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/suppression-list/sync');
+      const answer = page.waitForResponse(
+        (r) =>
+          r.request().method() === 'POST' && new URL(r.url()).pathname === '/suppression-list/sync',
+      );
       await panel.getByRole('button', { name: 'Sync now' }).click();
       const res = await answer;
       assert.equal(res.status(), 200, await res.text());
@@ -231,7 +286,10 @@ describe('suppression list: sync with SES', () => {
       const last = await (await page.request.get('/suppression-list/sync')).json();
       assert.equal(last.at, run.at);
       await page.reload();
-      await page.getByTestId('last-sync').and(page.locator(`[data-at="${run.at}"]`)).waitFor();
+      await page
+        .getByTestId('last-sync')
+        .and(page.locator(`[data-at="${run.at}"]`))
+        .waitFor();
       await shot(page, 'suppression-sync');
     } finally {
       await page.request.delete('/settings/aws', { headers });

@@ -23,8 +23,12 @@ describe('templates', () => {
     await page.getByLabel('HTML').fill('<p id="hi">Hi {{name}}</p>');
     // The preview follows the typing, rendered in the page (no request to the server).
     const renders = [];
-    page.on('request', (r) => { if (/\/render$/.test(new URL(r.url()).pathname)) renders.push(r); });
-    await page.getByLabel('Sample data (JSON)').fill('{"name":"Ann","order":{"id":7},"items":[{"title":"Tea"}]}');
+    page.on('request', (r) => {
+      if (/\/render$/.test(new URL(r.url()).pathname)) renders.push(r);
+    });
+    await page
+      .getByLabel('Sample data (JSON)')
+      .fill('{"name":"Ann","order":{"id":7},"items":[{"title":"Tea"}]}');
     await page.getByTestId('preview-subject').filter({ hasText: 'Order 7 for Ann' }).waitFor();
     assert.equal(await page.getByTestId('preview-text').textContent(), 'Hi Ann\n- Tea\n');
     const frame = page.frameLocator('[data-testid="preview-html"]');
@@ -36,12 +40,17 @@ describe('templates', () => {
     await page.getByTestId('preview-missing').filter({ hasText: 'order.id' }).waitFor();
     // A syntax error: the part and line, from the core.
     await page.getByLabel('HTML').fill('{{#if x}}');
-    await page.getByTestId('preview-error').filter({ hasText: "html: line 1: '{{#if}}' is not closed by {{/if}}" }).waitFor();
+    await page
+      .getByTestId('preview-error')
+      .filter({ hasText: "html: line 1: '{{#if}}' is not closed by {{/if}}" })
+      .waitFor();
     // The server refuses it with the same words.
     await page.getByTestId('template-save').click();
     await page.getByTestId('template-error').filter({ hasText: 'validation.template' }).waitFor();
     await page.getByLabel('HTML').fill('<p id="hi">Hi {{name}}</p>');
-    await page.getByLabel('Sample data (JSON)').fill('{"name":"Ann","order":{"id":7},"items":[{"title":"Tea"}]}');
+    await page
+      .getByLabel('Sample data (JSON)')
+      .fill('{"name":"Ann","order":{"id":7},"items":[{"title":"Tea"}]}');
     await shot(page, 'templates');
     await page.getByTestId('template-save').click();
     await page.locator('[data-testid="templates"] li[data-name="receipt"]').waitFor();
@@ -50,9 +59,12 @@ describe('templates', () => {
     assert.equal(stored.subject, 'Order {{order.id}} for {{name}}');
 
     // The server's render of the stored template equals the preview's.
-    const server = await (await page.request.post('/templates/receipt/render', {
-      headers: { 'X-CSRF-Token': await csrf(page) },
-      data: { data: { name: 'Ann', order: { id: 7 }, items: [{ title: 'Tea' }] } } })).json();
+    const server = await (
+      await page.request.post('/templates/receipt/render', {
+        headers: { 'X-CSRF-Token': await csrf(page) },
+        data: { data: { name: 'Ann', order: { id: 7 }, items: [{ title: 'Tea' }] } },
+      })
+    ).json();
     assert.equal(server.subject, 'Order 7 for Ann');
     assert.equal(server.text, 'Hi Ann\n- Tea\n');
 
@@ -61,13 +73,18 @@ describe('templates', () => {
     await page.getByLabel('From').fill('sender@example.com');
     await page.getByLabel('Content').selectOption('receipt');
     await page.getByLabel('Template data (JSON)').fill('{"name":"Bo","order":{"id":8},"items":[]}');
-    const answer = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/mail');
+    const answer = page.waitForResponse(
+      (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/mail',
+    );
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     const res = await answer;
     assert.equal(res.status(), 200, await res.text());
     assert.deepEqual(res.request().postDataJSON().template, 'receipt');
     const { messageId } = await res.json();
-    await page.locator(`.attempt[data-message-id="${messageId}"]`).filter({ hasText: 'Order 8 for Bo' }).waitFor();
+    await page
+      .locator(`.attempt[data-message-id="${messageId}"]`)
+      .filter({ hasText: 'Order 8 for Bo' })
+      .waitFor();
 
     // Missing data: the server's 422, explained on the form.
     await page.getByRole('button', { name: 'New message' }).click();

@@ -9,15 +9,19 @@ const env = startDashboard({ events: 100 });
 
 /// Calls the API from a signed-in page, with its session's CSRF token.
 async function api(page, method, path, body) {
-  return page.evaluate(async ([method, path, body]) => {
-    const s = await (await fetch('/auth/session')).json();
-    const r = await fetch(path, {
-      method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrfToken },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await r.text();
-    return { status: r.status, body: text ? JSON.parse(text) : null };
-  }, [method, path, body]);
+  return page.evaluate(
+    async ([method, path, body]) => {
+      const s = await (await fetch('/auth/session')).json();
+      const r = await fetch(path, {
+        method,
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrfToken },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await r.text();
+      return { status: r.status, body: text ? JSON.parse(text) : null };
+    },
+    [method, path, body],
+  );
 }
 
 describe('topics and contacts', () => {
@@ -28,21 +32,28 @@ describe('topics and contacts', () => {
     await page.getByRole('heading', { name: 'Contacts' }).waitFor();
     await page.getByLabel('Name').fill('news');
     await page.getByLabel('Description').fill('Monthly news');
-    const made = page.waitForResponse((r) => r.url().endsWith('/topics') && r.request().method() === 'POST');
+    const made = page.waitForResponse(
+      (r) => r.url().endsWith('/topics') && r.request().method() === 'POST',
+    );
     await page.getByRole('button', { name: 'Add topic' }).click();
     assert.equal((await made).status(), 201);
     await page.getByTestId('topics').locator('tr[data-topic="news"]').waitFor();
 
     // A file with a bad line: refused whole, the line named.
     await page.getByTestId('import-contacts').setInputFiles({
-      name: 'bad.csv', mimeType: 'text/csv',
+      name: 'bad.csv',
+      mimeType: 'text/csv',
       buffer: Buffer.from('address,news\nann@example.com,subscribed\nnot-an-address,subscribed\n'),
     });
-    await page.getByTestId('import-problems').getByText(/line 3: not an email address/).waitFor();
+    await page
+      .getByTestId('import-problems')
+      .getByText(/line 3: not an email address/)
+      .waitFor();
     assert.equal(await page.locator('tr[data-address]').count(), 0);
 
     await page.getByTestId('import-contacts').setInputFiles({
-      name: 'good.csv', mimeType: 'text/csv',
+      name: 'good.csv',
+      mimeType: 'text/csv',
       buffer: Buffer.from('address,news\nann@example.com,subscribed\nbob@example.com,\n'),
     });
     await page.getByRole('status').filter({ hasText: 'Imported 2 contacts.' }).waitFor();
@@ -62,12 +73,16 @@ describe('topics and contacts', () => {
     assert.deepEqual(realErrors(page), []);
   });
 
-  it('a topic mail\'s link leaves that topic in one click, and its page re-subscribes', async () => {
+  it("a topic mail's link leaves that topic in one click, and its page re-subscribes", async () => {
     const admin = await env.page();
     await signIn(admin);
     await api(admin, 'POST', '/topics', { name: 'offers', description: 'Special offers' });
     const sent = await api(admin, 'POST', '/mail', {
-      from: 'shop@example.com', to: ['cy@example.com'], subject: 'Sale', text: 'Hi', topic: 'offers',
+      from: 'shop@example.com',
+      to: ['cy@example.com'],
+      subject: 'Sale',
+      text: 'Hi',
+      topic: 'offers',
     });
     assert.equal(sent.status, 200, JSON.stringify(sent.body));
     const link = sent.body.listUnsubscribe;
@@ -79,14 +94,27 @@ describe('topics and contacts', () => {
     await page.getByRole('heading', { name: 'Email preferences' }).waitFor();
     await page.getByText('cy@example.com').waitFor();
     await page.getByRole('button', { name: 'Unsubscribe' }).click();
-    await page.getByRole('status').filter({ hasText: 'You are unsubscribed from offers.' }).waitFor();
-    assert.equal((await api(admin, 'GET', '/contacts/cy@example.com')).body.topics.offers, 'unsubscribed');
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'You are unsubscribed from offers.' })
+      .waitFor();
+    assert.equal(
+      (await api(admin, 'GET', '/contacts/cy@example.com')).body.topics.offers,
+      'unsubscribed',
+    );
     const blocked = await api(admin, 'POST', '/mail', {
-      from: 'shop@example.com', to: ['cy@example.com'], subject: 'Sale', text: 'Hi', topic: 'offers',
+      from: 'shop@example.com',
+      to: ['cy@example.com'],
+      subject: 'Sale',
+      text: 'Hi',
+      topic: 'offers',
     });
     assert.equal(blocked.status, 422);
     const receipt = await api(admin, 'POST', '/mail', {
-      from: 'shop@example.com', to: ['cy@example.com'], subject: 'Receipt', text: 'Thanks',
+      from: 'shop@example.com',
+      to: ['cy@example.com'],
+      subject: 'Receipt',
+      text: 'Thanks',
     });
     assert.equal(receipt.status, 200);
 
@@ -95,7 +123,10 @@ describe('topics and contacts', () => {
     await page.getByRole('button', { name: 'Save preferences' }).click();
     await page.getByRole('status').filter({ hasText: 'Your preferences are saved.' }).waitFor();
     assert.equal(await page.getByRole('checkbox', { name: /offers/ }).isChecked(), true);
-    assert.equal((await api(admin, 'GET', '/contacts/cy@example.com')).body.topics.offers, 'subscribed');
+    assert.equal(
+      (await api(admin, 'GET', '/contacts/cy@example.com')).body.topics.offers,
+      'subscribed',
+    );
     assert.deepEqual(realErrors(page), []);
   });
 });

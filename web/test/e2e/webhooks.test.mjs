@@ -6,23 +6,32 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { realErrors, signIn, startDashboard } from './harness.mjs';
 
-const env = startDashboard({ events: 100, serveOpts: { args: ['--allow-private-webhooks', '--test-webhook-backoff-scale', '0.01'] } });
+const env = startDashboard({
+  events: 100,
+  serveOpts: { args: ['--allow-private-webhooks', '--test-webhook-backoff-scale', '0.01'] },
+});
 
 let rx;
 const received = [];
 before(async () => {
   rx = createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => { body += c; });
+    req.on('data', (c) => {
+      body += c;
+    });
     req.on('end', () => {
       received.push({ headers: req.headers, body });
       // The first message fails: the dashboard shows the attempt and its retry.
-      if (received.length === 1) res.writeHead(503).end('warming up'); else res.writeHead(204).end();
+      if (received.length === 1) res.writeHead(503).end('warming up');
+      else res.writeHead(204).end();
     });
   });
   await new Promise((r) => rx.listen(0, '127.0.0.1', r));
 });
-after(async () => { rx.closeAllConnections(); await new Promise((r) => rx.close(r)); });
+after(async () => {
+  rx.closeAllConnections();
+  await new Promise((r) => rx.close(r));
+});
 
 describe('settings: webhooks', () => {
   it('adds an endpoint, tests it, shows its deliveries, edits, rotates and deletes it', async () => {
@@ -48,7 +57,11 @@ describe('settings: webhooks', () => {
     await hook.getByText('Test message queued.').waitFor();
     await hook.getByRole('button', { name: 'Deliveries' }).click();
     const deliveries = hook.getByTestId('webhook-deliveries');
-    for (let i = 0; i < 100 && !(await deliveries.getByText('delivered', { exact: true }).count()); i++) {
+    for (
+      let i = 0;
+      i < 100 && !(await deliveries.getByText('delivered', { exact: true }).count());
+      i++
+    ) {
       await deliveries.getByRole('button', { name: 'Refresh' }).click();
       await page.waitForTimeout(100);
     }

@@ -14,22 +14,36 @@ import { browser, dist, makeDatabase, newPage, serve, signIn } from '../e2e/harn
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const out = [];
-const say = (s) => { console.log(s); out.push(s); };
-
+const say = (s) => {
+  console.log(s);
+  out.push(s);
+};
 
 // ---- 3. bundle --------------------------------------------------------------------------------
 const assets = join(dist, 'assets');
-let js = 0, jsGz = 0, wasm = 0, wasmGz = 0, css = 0;
+let js = 0,
+  jsGz = 0,
+  wasm = 0,
+  wasmGz = 0,
+  css = 0;
 for (const f of readdirSync(assets)) {
   const b = readFileSync(join(assets, f));
-  if (f.endsWith('.js')) { js += b.length; jsGz += gzipSync(b, { level: 9 }).length; }
-  else if (f.endsWith('.wasm')) { wasm += b.length; wasmGz += gzipSync(b, { level: 9 }).length; }
-  else if (f.endsWith('.css')) css += b.length;
+  if (f.endsWith('.js')) {
+    js += b.length;
+    jsGz += gzipSync(b, { level: 9 }).length;
+  } else if (f.endsWith('.wasm')) {
+    wasm += b.length;
+    wasmGz += gzipSync(b, { level: 9 }).length;
+  } else if (f.endsWith('.css')) css += b.length;
 }
-say(`bundle: JS ${(js / 1024).toFixed(1)} KiB (${(jsGz / 1024).toFixed(1)} KiB gzip), wasm ${(wasm / 1024).toFixed(1)} KiB (${(wasmGz / 1024).toFixed(1)} KiB gzip), CSS ${(css / 1024).toFixed(1)} KiB`);
+say(
+  `bundle: JS ${(js / 1024).toFixed(1)} KiB (${(jsGz / 1024).toFixed(1)} KiB gzip), wasm ${(wasm / 1024).toFixed(1)} KiB (${(wasmGz / 1024).toFixed(1)} KiB gzip), CSS ${(css / 1024).toFixed(1)} KiB`,
+);
 
 const chrome = await browser();
-say(`machine: ${cpus()[0].model}, ${cpus().length} cores (shared); Chromium ${chrome.version()}; Node ${process.version}`);
+say(
+  `machine: ${cpus()[0].model}, ${cpus().length} cores (shared); Chromium ${chrome.version()}; Node ${process.version}`,
+);
 
 // ---- 1. time to first chart, 100 000 events ---------------------------------------------------
 // BENCH_ONLY=first-chart or BENCH_ONLY=refilter runs one part.
@@ -44,8 +58,16 @@ if (!only || only === 'first-chart') {
     const firstChart = async (paged) => {
       const page = await newPage(chrome, server.url);
       await signIn(page);
-      if (paged) await page.route(/\/events\?.*limit=200000/, (route) => route.fulfill({ status: 400, contentType: 'application/json',
-        body: JSON.stringify({ error: { code: 'validation.limit', message: 'reference run: one page at a time' } }) }));
+      if (paged)
+        await page.route(/\/events\?.*limit=200000/, (route) =>
+          route.fulfill({
+            status: 400,
+            contentType: 'application/json',
+            body: JSON.stringify({
+              error: { code: 'validation.limit', message: 'reference run: one page at a time' },
+            }),
+          }),
+        );
       await page.goto('about:blank');
       await page.goto('/#/events?range=90d');
       await page.locator('#events-chart canvas').waitFor({ timeout: 300_000 });
@@ -57,12 +79,20 @@ if (!only || only === 'first-chart') {
       await page.context().close();
       return r;
     };
-    const runs = [], paged = [];
-    for (let i = 0; i < 3; i++) { runs.push(await firstChart(false)); paged.push(await firstChart(true)); }
+    const runs = [],
+      paged = [];
+    for (let i = 0; i < 3; i++) {
+      runs.push(await firstChart(false));
+      paged.push(await firstChart(true));
+    }
     const m = median(runs.map((r) => r.firstChart));
     const mp = median(paged.map((r) => r.firstChart));
-    say(`time to first chart, Events page, last 90 days = ${runs[0].window} events in the window: median ${m.toFixed(0)} ms of ${runs.map((r) => r.firstChart.toFixed(0)).join(', ')} (window fetch + wasm load: ${runs.map((r) => r.load).join(', ')} ms)`);
-    say(`  reference, JSON pages of 1 000 (${paged[0].window} events): median ${mp.toFixed(0)} ms of ${paged.map((r) => r.firstChart.toFixed(0)).join(', ')}; columnar window / pages = ${(m / mp).toFixed(2)} (${(mp / m).toFixed(1)}× faster)`);
+    say(
+      `time to first chart, Events page, last 90 days = ${runs[0].window} events in the window: median ${m.toFixed(0)} ms of ${runs.map((r) => r.firstChart.toFixed(0)).join(', ')} (window fetch + wasm load: ${runs.map((r) => r.load).join(', ')} ms)`,
+    );
+    say(
+      `  reference, JSON pages of 1 000 (${paged[0].window} events): median ${mp.toFixed(0)} ms of ${paged.map((r) => r.firstChart.toFixed(0)).join(', ')}; columnar window / pages = ${(m / mp).toFixed(2)} (${(mp / m).toFixed(1)}× faster)`,
+    );
   } finally {
     await server.stop();
     db.cleanup();
@@ -74,19 +104,28 @@ if (!only || only === 'refilter') {
   const sesami = await createSesami();
   const t0 = performance.now();
   const builder = sesami.batchBuilder();
-  for (const chunk of sesami.demoPayloads({ events: 1_000_000, seed: 42, chunk: 20_000 })) builder.add(chunk);
+  for (const chunk of sesami.demoPayloads({ events: 1_000_000, seed: 42, chunk: 20_000 }))
+    builder.add(chunk);
   const batch = builder.finish();
   const size = batch.size;
   const bytes = batch.toColumnar();
   // Reference, same run: the same six filter states over the same batch in Node's wasm (no page,
   // no Solid, no Chart.js), select + selection + aggregate by day, as the page's core timing.
   const ts = batch.column('timestamp');
-  let lo = ts[0], hi = ts[0];
-  for (const t of ts) { if (t < lo) lo = t; if (t > hi) hi = t; }
+  let lo = ts[0],
+    hi = ts[0];
+  for (const t of ts) {
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
   const span = { from: Number(lo), to: Number(hi) + 1 };
   const states = [
-    { machine: 'include', types: ['bounce'] }, { machine: 'include', types: ['bounce', 'complaint'] }, { machine: 'include' },
-    { machine: 'exclude' }, { machine: 'exclude', statuses: ['opened'] }, { machine: 'include' },
+    { machine: 'include', types: ['bounce'] },
+    { machine: 'include', types: ['bounce', 'complaint'] },
+    { machine: 'include' },
+    { machine: 'exclude' },
+    { machine: 'exclude', statuses: ['opened'] },
+    { machine: 'include' },
   ];
   const nodeCore = [];
   for (let round = 0; round < 3; round++)
@@ -100,7 +139,9 @@ if (!only || only === 'refilter') {
   batch.dispose();
   const file = join(process.env.TMPDIR ?? '/tmp', 'sesami-demo-1m.sesami');
   writeFileSync(file, bytes);
-  say(`1M corpus: ${size} events, columnar ${(statSync(file).size / 1048576).toFixed(1)} MiB, built in ${((performance.now() - t0) / 1000).toFixed(1)} s (Node)`);
+  say(
+    `1M corpus: ${size} events, columnar ${(statSync(file).size / 1048576).toFixed(1)} MiB, built in ${((performance.now() - t0) / 1000).toFixed(1)} s (Node)`,
+  );
 
   // Explore needs no server data; a served build is still needed (module scripts cannot run from file://).
   const db = await makeDatabase(10);
@@ -114,14 +155,51 @@ if (!only || only === 'refilter') {
     const loadMs = Date.now() - tLoad;
     await p.locator('#explore-chart canvas').waitFor();
     const steps = [
-      ['type = bounce', (d) => { d.querySelector('input[name="type"][value="bounce"]').click(); }],
-      ['+ type = complaint', (d) => { d.querySelector('input[name="type"][value="complaint"]').click(); }],
-      ['clear types', (d) => { for (const v of ['bounce', 'complaint']) d.querySelector(`input[name="type"][value="${v}"]`).click(); }],
-      ['machine = exclude', (d) => { const s = d.querySelector('select[name="machine"]'); s.value = 'exclude'; s.dispatchEvent(new Event('change', { bubbles: true })); }],
-      ['status = opened', (d) => { d.querySelector('input[name="status"][value="opened"]').click(); }],
-      ['machine = include, status cleared', (d) => { const s = d.querySelector('select[name="machine"]'); s.value = 'include'; s.dispatchEvent(new Event('change', { bubbles: true })); d.querySelector('input[name="status"][value="opened"]').click(); }],
+      [
+        'type = bounce',
+        (d) => {
+          d.querySelector('input[name="type"][value="bounce"]').click();
+        },
+      ],
+      [
+        '+ type = complaint',
+        (d) => {
+          d.querySelector('input[name="type"][value="complaint"]').click();
+        },
+      ],
+      [
+        'clear types',
+        (d) => {
+          for (const v of ['bounce', 'complaint'])
+            d.querySelector(`input[name="type"][value="${v}"]`).click();
+        },
+      ],
+      [
+        'machine = exclude',
+        (d) => {
+          const s = d.querySelector('select[name="machine"]');
+          s.value = 'exclude';
+          s.dispatchEvent(new Event('change', { bubbles: true }));
+        },
+      ],
+      [
+        'status = opened',
+        (d) => {
+          d.querySelector('input[name="status"][value="opened"]').click();
+        },
+      ],
+      [
+        'machine = include, status cleared',
+        (d) => {
+          const s = d.querySelector('select[name="machine"]');
+          s.value = 'include';
+          s.dispatchEvent(new Event('change', { bubbles: true }));
+          d.querySelector('input[name="status"][value="opened"]').click();
+        },
+      ],
     ];
-    const core = [], ui = [];
+    const core = [],
+      ui = [];
     for (let round = 0; round < 3; round++) {
       for (const [name, act] of steps) {
         const r = await p.evaluate(async (src) => {
@@ -130,15 +208,27 @@ if (!only || only === 'refilter') {
           act(document);
           await new Promise((res) => requestAnimationFrame(() => setTimeout(res, 0)));
           const el = document.querySelector('[data-testid="perf"]');
-          return { ui: performance.now() - t0, filter: Number(el.dataset.filterMs), aggregate: Number(el.dataset.aggregateMs), count: Number(el.dataset.count) };
+          return {
+            ui: performance.now() - t0,
+            filter: Number(el.dataset.filterMs),
+            aggregate: Number(el.dataset.aggregateMs),
+            count: Number(el.dataset.count),
+          };
         }, act.toString());
         core.push(r.filter + r.aggregate);
         ui.push(r.ui);
-        if (round === 0) say(`  ${name}: ${r.count} match, select ${r.filter.toFixed(1)} ms + aggregate ${r.aggregate.toFixed(1)} ms, to next frame ${r.ui.toFixed(0)} ms`);
+        if (round === 0)
+          say(
+            `  ${name}: ${r.count} match, select ${r.filter.toFixed(1)} ms + aggregate ${r.aggregate.toFixed(1)} ms, to next frame ${r.ui.toFixed(0)} ms`,
+          );
       }
     }
-    say(`re-filter + re-aggregate at ${size} events (Explore, Chromium): median ${median(core).toFixed(1)} ms (max ${Math.max(...core).toFixed(1)}) in the wasm core; median ${median(ui).toFixed(0)} ms until the next frame with table and charts updated; file load + parse ${loadMs} ms`);
-    say(`  reference, the same filter states in Node's wasm: median ${median(nodeCore).toFixed(1)} ms (max ${Math.max(...nodeCore).toFixed(1)}); Chromium / Node = ${(median(core) / median(nodeCore)).toFixed(2)}`);
+    say(
+      `re-filter + re-aggregate at ${size} events (Explore, Chromium): median ${median(core).toFixed(1)} ms (max ${Math.max(...core).toFixed(1)}) in the wasm core; median ${median(ui).toFixed(0)} ms until the next frame with table and charts updated; file load + parse ${loadMs} ms`,
+    );
+    say(
+      `  reference, the same filter states in Node's wasm: median ${median(nodeCore).toFixed(1)} ms (max ${Math.max(...nodeCore).toFixed(1)}); Chromium / Node = ${(median(core) / median(nodeCore)).toFixed(2)}`,
+    );
     await p.context().close();
   } finally {
     await server.stop();
@@ -147,4 +237,7 @@ if (!only || only === 'refilter') {
 }
 
 await chrome.close();
-writeFileSync(join(process.env.TMPDIR ?? '/tmp', 'sesami-dashboard-perf.txt'), out.join('\n') + '\n');
+writeFileSync(
+  join(process.env.TMPDIR ?? '/tmp', 'sesami-dashboard-perf.txt'),
+  out.join('\n') + '\n',
+);

@@ -11,7 +11,7 @@ describe('health wording', () => {
     expect(ago('2026-12-07T09:55:00Z', now)).toBe('2 h 5 min ago');
     expect(ago('2026-12-07T10:00:00Z', now)).toBe('2 h ago');
     expect(ago('2026-12-04T12:00:00Z', now)).toBe('3 days ago');
-    expect(ago('2026-12-07T12:05:00Z', now)).toBe('just now');  // a clock a little ahead
+    expect(ago('2026-12-07T12:05:00Z', now)).toBe('just now'); // a clock a little ahead
   });
   it('names the source kind and the window', () => {
     expect(via('sqs')).toBe('SQS');

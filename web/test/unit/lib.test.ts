@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { bucketFor, bucketLabel, formatTime, fromLocalInput, toLocalInput } from '../../src/lib/time';
+import {
+  bucketFor,
+  bucketLabel,
+  formatTime,
+  fromLocalInput,
+  toLocalInput,
+} from '../../src/lib/time';
 import { level, rate, rateLevel, THRESHOLDS, formatRate } from '../../src/lib/rates';
 import { csvCell, toCsv } from '../../src/lib/csv';
 import { visibleWindow } from '../../src/lib/virtual';
@@ -32,7 +38,7 @@ describe('rates against SES thresholds', () => {
     expect(level(0.01, THRESHOLDS.bounce)).toBe('ok');
     expect(level(0.04, THRESHOLDS.bounce)).toBe('near');
     expect(level(0.05, THRESHOLDS.bounce)).toBe('warning');
-    expect(level(0.10, THRESHOLDS.bounce)).toBe('review');
+    expect(level(0.1, THRESHOLDS.bounce)).toBe('review');
   });
   it('levels complaint rates', () => {
     expect(level(0.0005, THRESHOLDS.complaint)).toBe('ok');
@@ -49,7 +55,7 @@ describe('rates against SES thresholds', () => {
   });
 });
 
-describe('alert level from the core\'s rate', () => {
+describe("alert level from the core's rate", () => {
   it('trusts the core for warning and review, adds near before warning', () => {
     expect(rateLevel({ value: 0.06, level: 'warning' }, THRESHOLDS.bounce)).toBe('warning');
     expect(rateLevel({ value: 0.2, level: 'review' }, THRESHOLDS.bounce)).toBe('review');
@@ -71,8 +77,15 @@ describe('csv', () => {
     expect(csvCell(42)).toBe('42');
   });
   it('writes a header and CRLF-terminated rows', () => {
-    expect(toCsv(['address', 'reason'], [['a@x.com', 'hard, bounce'], ['b@x.com', 'said "stop"']]))
-      .toBe('address,reason\r\na@x.com,"hard, bounce"\r\nb@x.com,"said ""stop"""\r\n');
+    expect(
+      toCsv(
+        ['address', 'reason'],
+        [
+          ['a@x.com', 'hard, bounce'],
+          ['b@x.com', 'said "stop"'],
+        ],
+      ),
+    ).toBe('address,reason\r\na@x.com,"hard, bounce"\r\nb@x.com,"said ""stop"""\r\n');
     expect(toCsv(['a'], [])).toBe('a\r\n');
   });
 });
@@ -104,7 +117,9 @@ describe('hash router', () => {
     expect(formatHash('/')).toBe('#/');
   });
   it('matches parameters and decodes them', () => {
-    expect(matchRoute('/recipients/:address', '/recipients/bob%40x.com')).toEqual({ address: 'bob@x.com' });
+    expect(matchRoute('/recipients/:address', '/recipients/bob%40x.com')).toEqual({
+      address: 'bob@x.com',
+    });
     expect(matchRoute('/recipients/:address', '/recipients/')).toBeNull();
     expect(matchRoute('/recipients/:address', '/messages/x')).toBeNull();
     expect(matchRoute('/recipients/:address', '/recipients/%E0%A4%A')).toBeNull();

@@ -9,8 +9,11 @@ import { DEFAULT_VIEW, toFilter } from '../../src/lib/filter';
 import type { EventFilter } from '../../src/lib/types';
 
 const fixtures = join(__dirname, '../../../tests/fixtures/ses');
-const text = `[${readdirSync(fixtures).filter((f) => f.endsWith('.json')).sort()
-  .map((f) => readFileSync(join(fixtures, f), 'utf8')).join(',')}]`;
+const text = `[${readdirSync(fixtures)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => readFileSync(join(fixtures, f), 'utf8'))
+  .join(',')}]`;
 const all: EventFilter = { status: [], type: [], machine: 'include' };
 
 let sesami: Sesami;
@@ -79,11 +82,13 @@ describe('windows over the wasm core', () => {
     if (!r.ok) throw new Error(r.error.message);
     const t = engine.fromText(text);
     if (!t.ok) throw new Error(t.error.message);
-    const a = r.value.select(all), c = t.value.window.select(all);
+    const a = r.value.select(all),
+      c = t.value.window.select(all);
     if (!a.ok || !c.ok) throw new Error('select');
     expect(a.value.count).toBe(c.value.count);
     for (let i = 0; i < a.value.count; i++) expect(a.value.row(i)).toEqual(c.value.row(i));
-    r.value.dispose(); t.value.window.dispose();
+    r.value.dispose();
+    t.value.window.dispose();
   });
 
   it('applies the view filter built from the URL (recipient part, machine)', () => {
@@ -91,13 +96,19 @@ describe('windows over the wasm core', () => {
     if (!r.ok) throw new Error(r.error.message);
     const w = r.value.window;
     const span = w.span();
-    const view = { ...DEFAULT_VIEW, preset: 'custom' as const, from: new Date(span.from).toISOString(), to: new Date(span.to + 1).toISOString() };
+    const view = {
+      ...DEFAULT_VIEW,
+      preset: 'custom' as const,
+      from: new Date(span.from).toISOString(),
+      to: new Date(span.to + 1).toISOString(),
+    };
     const any = w.select(toFilter(view, 0));
     const some = w.select(toFilter({ ...view, recipient: 'recipient' }, 0));
     const human = w.select(toFilter({ ...view, machine: 'exclude' }, 0));
     if (!any.ok || !some.ok || !human.ok) throw new Error('select');
     expect(any.value.count).toBe(w.size);
-    for (let i = 0; i < some.value.count; i++) expect(some.value.row(i).recipient).toContain('recipient');
+    for (let i = 0; i < some.value.count; i++)
+      expect(some.value.row(i).recipient).toContain('recipient');
     for (let i = 0; i < human.value.count; i++) expect(human.value.row(i).machine).toBe(false);
     w.dispose();
   });
@@ -108,10 +119,18 @@ describe('windows over the wasm core', () => {
     if (!bad.ok) expect(bad.error.code).toBe('sesami.bad_batch');
     const r = engine.fromText('{"not": "ses"}\nnot json\n');
     expect(r.ok).toBe(true);
-    if (r.ok) { expect(r.value.window.size).toBe(0); expect(r.value.diagnostics.length).toBe(2); r.value.window.dispose(); }
+    if (r.ok) {
+      expect(r.value.window.size).toBe(0);
+      expect(r.value.diagnostics.length).toBe(2);
+      r.value.window.dispose();
+    }
     const t = engine.fromText(text);
     if (!t.ok) throw new Error(t.error.message);
-    const f = t.value.window.select({ ...all, from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' });
+    const f = t.value.window.select({
+      ...all,
+      from: '2026-02-01T00:00:00Z',
+      to: '2026-01-01T00:00:00Z',
+    });
     expect(f.ok).toBe(false);
     if (!f.ok) expect(f.error.code).toBe('sesami.bad_filter');
     t.value.window.dispose();

@@ -5,7 +5,10 @@ import { json, setCsrfToken, setWorkspace } from '../../lib/api';
 import type { Result } from '../../lib/types';
 
 export type Role = 'owner' | 'admin' | 'viewer';
-export interface Membership { id: string; role: Role }
+export interface Membership {
+  id: string;
+  role: Role;
+}
 export interface Session {
   userId: string;
   email?: string;
@@ -17,15 +20,36 @@ export interface Session {
   mustChangePassword: boolean;
 }
 
-interface SessionBody { user: { id: string; email?: string }; workspace: string; role: Role; csrfToken: string; workspaces: Membership[]; mustChangePassword?: boolean }
-interface LoginBody { user: { id: string; email: string }; csrfToken: string; workspaces: Membership[]; mustChangePassword?: boolean }
+interface SessionBody {
+  user: { id: string; email?: string };
+  workspace: string;
+  role: Role;
+  csrfToken: string;
+  workspaces: Membership[];
+  mustChangePassword?: boolean;
+}
+interface LoginBody {
+  user: { id: string; email: string };
+  csrfToken: string;
+  workspaces: Membership[];
+  mustChangePassword?: boolean;
+}
 
 export async function currentSession(): Promise<Result<Session>> {
   const r = await json<SessionBody>('GET', '/auth/session');
   if (!r.ok) return r;
   setCsrfToken(r.value.csrfToken);
-  return { ok: true, value: { userId: r.value.user.id, email: r.value.user.email, workspace: r.value.workspace,
-    role: r.value.role, workspaces: r.value.workspaces ?? [], mustChangePassword: r.value.mustChangePassword === true } };
+  return {
+    ok: true,
+    value: {
+      userId: r.value.user.id,
+      email: r.value.user.email,
+      workspace: r.value.workspace,
+      role: r.value.role,
+      workspaces: r.value.workspaces ?? [],
+      mustChangePassword: r.value.mustChangePassword === true,
+    },
+  };
 }
 
 export async function login(email: string, password: string): Promise<Result<Session>> {
@@ -66,7 +90,10 @@ export async function switchWorkspace(id: string): Promise<Result<Session>> {
 
 /// How this server signs people in (GET /auth/config, no credentials): passwords, and/or an
 /// OpenID Connect provider whose button starts at `loginUrl`.
-export interface SignInConfig { passwordLogin: boolean; oidc: { name: string; loginUrl: string } | null }
+export interface SignInConfig {
+  passwordLogin: boolean;
+  oidc: { name: string; loginUrl: string } | null;
+}
 export function signInConfig(): Promise<Result<SignInConfig>> {
   return json<SignInConfig>('GET', '/auth/config');
 }
@@ -74,12 +101,19 @@ export function signInConfig(): Promise<Result<SignInConfig>> {
 /// What a refused sign-in through the provider means (GET /auth/oidc/callback → /?signin_error=).
 export function oidcErrorText(code: string): string {
   switch (code) {
-    case 'oidc.no_access': return 'That account has no access to SESami yet: ask an admin to invite your email address.';
-    case 'oidc.email_unverified': return 'Your identity provider has not verified your email address.';
-    case 'oidc.no_email': return 'Your identity provider did not tell SESami your email address.';
-    case 'oidc.bad_state': return 'That sign-in expired or was started in another browser. Please try again.';
-    case 'oidc.provider_refused': return 'The identity provider did not sign you in.';
-    case 'oidc.unavailable': return 'The identity provider cannot be reached right now. Please try again later.';
-    default: return `The sign-in was refused (${code}). Please try again, or ask your administrator.`;
+    case 'oidc.no_access':
+      return 'That account has no access to SESami yet: ask an admin to invite your email address.';
+    case 'oidc.email_unverified':
+      return 'Your identity provider has not verified your email address.';
+    case 'oidc.no_email':
+      return 'Your identity provider did not tell SESami your email address.';
+    case 'oidc.bad_state':
+      return 'That sign-in expired or was started in another browser. Please try again.';
+    case 'oidc.provider_refused':
+      return 'The identity provider did not sign you in.';
+    case 'oidc.unavailable':
+      return 'The identity provider cannot be reached right now. Please try again later.';
+    default:
+      return `The sign-in was refused (${code}). Please try again, or ask your administrator.`;
   }
 }

@@ -5,18 +5,32 @@ import { json } from '../../lib/api';
 export type SourceKind = 'sns' | 'eventbridge' | 'sqs' | 'event-bus' | 'import' | 'simulator';
 
 export interface EventSource {
-  id: string; kind: SourceKind; name: string; description: string;
-  firstEventAt: string | null; lastEventAt: string | null; lastEventAgeSeconds: number | null;
-  eventsLastHour: number; hourly: { hour: string; events: number }[];
-  lastErrorAt: string | null; lastError: string | null;
-  silent: boolean; silenceWindowMinutes: number | null; silenceWindowDefault: boolean;
+  id: string;
+  kind: SourceKind;
+  name: string;
+  description: string;
+  firstEventAt: string | null;
+  lastEventAt: string | null;
+  lastEventAgeSeconds: number | null;
+  eventsLastHour: number;
+  hourly: { hour: string; events: number }[];
+  lastErrorAt: string | null;
+  lastError: string | null;
+  silent: boolean;
+  silenceWindowMinutes: number | null;
+  silenceWindowDefault: boolean;
 }
 export interface SilenceFinding {
-  kind: 'source_silent' | 'send_events_missing'; source: string | null; since: string | null;
-  message: string; check: string;
+  kind: 'source_silent' | 'send_events_missing';
+  source: string | null;
+  since: string | null;
+  message: string;
+  check: string;
 }
 export interface PipelineHealth {
-  sources: EventSource[]; findings: SilenceFinding[]; silent: boolean;
+  sources: EventSource[];
+  findings: SilenceFinding[];
+  silent: boolean;
   lastEvent: { at: string; source: string; kind: SourceKind; description: string } | null;
   checkedAt: string;
 }
@@ -24,10 +38,16 @@ export interface PipelineHealth {
 export const fetchHealth = () => json<PipelineHealth>('GET', '/health/sources');
 /// null: back to the default derived from the source's usual rate.
 export const setSilenceWindow = (id: string, minutes: number | null) =>
-  json<EventSource>('PATCH', `/health/sources/${encodeURIComponent(id)}`, { body: { silenceWindowMinutes: minutes } });
+  json<EventSource>('PATCH', `/health/sources/${encodeURIComponent(id)}`, {
+    body: { silenceWindowMinutes: minutes },
+  });
 
 const VIA: Record<SourceKind, string> = {
-  sns: 'SNS', eventbridge: 'EventBridge', sqs: 'SQS', 'event-bus': 'the event bus', import: 'a file import',
+  sns: 'SNS',
+  eventbridge: 'EventBridge',
+  sqs: 'SQS',
+  'event-bus': 'the event bus',
+  import: 'a file import',
   simulator: 'the simulator',
 };
 export const via = (k: SourceKind): string => VIA[k] ?? k;

@@ -1,7 +1,13 @@
 import { json } from '../../lib/api';
 import type { DeliveryStatus, Result, SesEvent } from '../../lib/types';
 
-export interface RecipientMessage { messageId: string; recipient: string; status: DeliveryStatus; firstSeen: string; lastSeen: string }
+export interface RecipientMessage {
+  messageId: string;
+  recipient: string;
+  status: DeliveryStatus;
+  firstSeen: string;
+  lastSeen: string;
+}
 /// One page of a recipient's history: up to 100 messages and 100 events; `next` fetches the rest.
 export interface RecipientHistory {
   address: string;
@@ -14,9 +20,24 @@ export interface RecipientHistory {
 
 /// One recipient's story (its first page, or the page at `cursor`); an address SESami has never
 /// seen is an empty history, not an error.
-export async function fetchRecipient(address: string, cursor?: string): Promise<Result<RecipientHistory>> {
-  const r = await json<RecipientHistory>('GET', `/recipients/${encodeURIComponent(address)}`, { query: { cursor } });
+export async function fetchRecipient(
+  address: string,
+  cursor?: string,
+): Promise<Result<RecipientHistory>> {
+  const r = await json<RecipientHistory>('GET', `/recipients/${encodeURIComponent(address)}`, {
+    query: { cursor },
+  });
   if (!r.ok && r.error.status === 404 && !cursor)
-    return { ok: true, value: { address: address.toLowerCase(), status: null, suppressed: null, messages: [], events: [], next: null } };
+    return {
+      ok: true,
+      value: {
+        address: address.toLowerCase(),
+        status: null,
+        suppressed: null,
+        messages: [],
+        events: [],
+        next: null,
+      },
+    };
   return r;
 }

@@ -9,7 +9,10 @@ export const SIMULATOR_PRESETS: readonly { address: string; outcome: string }[] 
   { address: `bounce@${SIMULATOR_DOMAIN}`, outcome: 'hard Bounce' },
   { address: `ooto@${SIMULATOR_DOMAIN}`, outcome: 'Delivery + out-of-office reply' },
   { address: `complaint@${SIMULATOR_DOMAIN}`, outcome: 'Delivery + Complaint' },
-  { address: `suppressionlist@${SIMULATOR_DOMAIN}`, outcome: 'Bounce (on the SES suppression list)' },
+  {
+    address: `suppressionlist@${SIMULATOR_DOMAIN}`,
+    outcome: 'Bounce (on the SES suppression list)',
+  },
 ];
 
 /// SES accepts at most 50 recipients (To + Cc + Bcc) per message.
@@ -33,7 +36,9 @@ export interface ComposeForm {
 }
 export type ComposeField = keyof ComposeForm;
 export type ComposeErrors = Partial<Record<ComposeField, string>>;
-export type ComposeCheck = { ok: true; request: SendRequest } | { ok: false; errors: ComposeErrors };
+export type ComposeCheck =
+  | { ok: true; request: SendRequest }
+  | { ok: false; errors: ComposeErrors };
 
 /// The same test as the server's (app::plausible_address): one '@', a dotted domain, no spaces,
 /// commas or quotes. Display names ("Ann <a@b.com>") are not accepted by the API.
@@ -68,7 +73,11 @@ function checkList(s: string, required: boolean): { list: string[]; error?: stri
   const list = splitAddresses(s);
   if (!list.length) return { list, error: required ? 'At least one recipient.' : undefined };
   const bad = list.filter((a) => !plausibleAddress(a));
-  if (bad.length) return { list, error: `Not an email address: ${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ` and ${bad.length - 3} more` : ''}` };
+  if (bad.length)
+    return {
+      list,
+      error: `Not an email address: ${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ` and ${bad.length - 3} more` : ''}`,
+    };
   return { list };
 }
 
@@ -83,8 +92,12 @@ export function parseTags(s: string): { tags: Record<string, string>; error?: st
     const name = item.slice(0, eq).trim();
     const value = item.slice(eq + 1).trim();
     if (!TAG_PART.test(name) || !TAG_PART.test(value))
-      return { tags, error: `"${item}": names and values use letters, digits, _ and - only (SES message tags).` };
-    if (Object.prototype.hasOwnProperty.call(tags, name)) return { tags, error: `Tag "${name}" given twice.` };
+      return {
+        tags,
+        error: `"${item}": names and values use letters, digits, _ and - only (SES message tags).`,
+      };
+    if (Object.prototype.hasOwnProperty.call(tags, name))
+      return { tags, error: `Tag "${name}" given twice.` };
     tags[name] = value;
   }
   return { tags };
@@ -102,15 +115,19 @@ export function checkCompose(f: ComposeForm): ComposeCheck {
   if (cc.error) errors.cc = cc.error;
   if (bcc.error) errors.bcc = bcc.error;
   const total = to.list.length + cc.list.length + bcc.list.length;
-  if (!errors.to && total > MAX_RECIPIENTS) errors.to = `${total} recipients: SES takes at most ${MAX_RECIPIENTS} per message (To, Cc and Bcc together).`;
+  if (!errors.to && total > MAX_RECIPIENTS)
+    errors.to = `${total} recipients: SES takes at most ${MAX_RECIPIENTS} per message (To, Cc and Bcc together).`;
   const template = f.template.trim();
   let templateData: Record<string, unknown> | undefined;
   if (template) {
     try {
       const v: unknown = JSON.parse(f.templateData.trim() || '{}');
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) errors.templateData = 'A JSON object: {"name": "Ann"}.';
+      if (typeof v !== 'object' || v === null || Array.isArray(v))
+        errors.templateData = 'A JSON object: {"name": "Ann"}.';
       else templateData = v as Record<string, unknown>;
-    } catch (e) { errors.templateData = `Not JSON: ${(e as Error).message}`; }
+    } catch (e) {
+      errors.templateData = `Not JSON: ${(e as Error).message}`;
+    }
   } else {
     if (!f.subject.trim()) errors.subject = 'A subject.';
     if (!f.text.trim() && !f.html.trim()) errors.text = 'A text or an HTML body (or both).';
@@ -119,11 +136,15 @@ export function checkCompose(f: ComposeForm): ComposeCheck {
   if (tags.error) errors.tags = tags.error;
   // It travels as an SES message tag value, so the same rules.
   const correlationId = f.correlationId.trim();
-  if (correlationId.length > MAX_CORRELATION_ID) errors.correlationId = `At most ${MAX_CORRELATION_ID} characters.`;
-  else if (correlationId && !TAG_PART.test(correlationId)) errors.correlationId = 'Letters, digits, _ and - only (it travels as an SES message tag).';
+  if (correlationId.length > MAX_CORRELATION_ID)
+    errors.correlationId = `At most ${MAX_CORRELATION_ID} characters.`;
+  else if (correlationId && !TAG_PART.test(correlationId))
+    errors.correlationId = 'Letters, digits, _ and - only (it travels as an SES message tag).';
   if (Object.keys(errors).length) return { ok: false, errors };
 
-  const request: SendRequest = template ? { from, to: to.list, template, templateData } : { from, to: to.list, subject: f.subject.trim() };
+  const request: SendRequest = template
+    ? { from, to: to.list, template, templateData }
+    : { from, to: to.list, subject: f.subject.trim() };
   if (cc.list.length) request.cc = cc.list;
   if (bcc.list.length) request.bcc = bcc.list;
   if (!template && f.text.trim()) request.text = f.text;

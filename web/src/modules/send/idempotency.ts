@@ -17,7 +17,9 @@ export type Outcome = 'sent' | 'refused' | 'unknown';
 
 /// 128 random bits as 32 hex digits. crypto.getRandomValues works on plain http too, where
 /// crypto.randomUUID does not (it needs a secure context).
-export function newIdempotencyKey(random: (a: Uint8Array) => Uint8Array = (a) => crypto.getRandomValues(a)): string {
+export function newIdempotencyKey(
+  random: (a: Uint8Array) => Uint8Array = (a) => crypto.getRandomValues(a),
+): string {
   const b = random(new Uint8Array(16));
   let s = '';
   for (const x of b) s += x.toString(16).padStart(2, '0');
@@ -25,7 +27,11 @@ export function newIdempotencyKey(random: (a: Uint8Array) => Uint8Array = (a) =>
 }
 
 /// Server errors that say for certain nothing was sent (the role may not send, no connection).
-const CERTAINLY_UNSENT = new Set(['mail.not_authorized', 'mail.not_connected', 'aws.not_connected']);
+const CERTAINLY_UNSENT = new Set([
+  'mail.not_authorized',
+  'mail.not_connected',
+  'aws.not_connected',
+]);
 
 /// What a POST /mail answer means for the key.
 export function outcomeOf(r: Result<unknown> | { ok: false; error: ApiError }): Outcome {
@@ -45,13 +51,16 @@ export class ComposeKey {
   private last: Outcome | null = null;
   private inFlight = false;
 
-  constructor(private readonly make: () => string = newIdempotencyKey) { this.key = make(); }
+  constructor(private readonly make: () => string = newIdempotencyKey) {
+    this.key = make();
+  }
 
   /// The key for a submit of `content` (the request body, serialised), or null when a request of
   /// this compose is still in flight and nothing must be sent.
   begin(content: string): string | null {
     if (this.inFlight) return null;
-    if (this.last === 'refused' || (this.last !== null && content !== this.lastContent)) this.key = this.make();
+    if (this.last === 'refused' || (this.last !== null && content !== this.lastContent))
+      this.key = this.make();
     this.lastContent = content;
     this.inFlight = true;
     return this.key;
@@ -71,6 +80,10 @@ export class ComposeKey {
     this.inFlight = false;
   }
 
-  get busy(): boolean { return this.inFlight; }
-  get current(): string { return this.key; }
+  get busy(): boolean {
+    return this.inFlight;
+  }
+  get current(): string {
+    return this.key;
+  }
 }

@@ -16,7 +16,10 @@ export interface SendRequest {
   tags?: Record<string, string>;
   correlationId?: string;
 }
-export interface Suppressed { address: string; reason: string }
+export interface Suppressed {
+  address: string;
+  reason: string;
+}
 export interface SendResult {
   messageId: string;
   transport: 'ses' | 'simulator';
@@ -39,10 +42,16 @@ export interface MailAttempt {
   correlationId: string | null;
   subject: string | null;
 }
-export interface AttemptsPage { attempts: MailAttempt[]; next: string | null }
+export interface AttemptsPage {
+  attempts: MailAttempt[];
+  next: string | null;
+}
 
 export function sendMail(req: SendRequest, idempotencyKey: string): Promise<Result<SendResult>> {
-  return json<SendResult>('POST', '/mail', { body: req, headers: { 'Idempotency-Key': idempotencyKey } });
+  return json<SendResult>('POST', '/mail', {
+    body: req,
+    headers: { 'Idempotency-Key': idempotencyKey },
+  });
 }
 
 export function fetchAttempts(cursor?: string, limit = 20): Promise<Result<AttemptsPage>> {
@@ -50,7 +59,9 @@ export function fetchAttempts(cursor?: string, limit = 20): Promise<Result<Attem
 }
 
 /// Every event stored for one message so far (a test mail has a handful).
-export function fetchMessageEvents(messageId: string, signal?: AbortSignal): Promise<Result<{ events: SesEvent[]; next: string | null }>> {
+export function fetchMessageEvents(
+  messageId: string,
+  signal?: AbortSignal,
+): Promise<Result<{ events: SesEvent[]; next: string | null }>> {
   return json('GET', '/events', { query: { messageId, limit: '500' }, signal });
 }
-

@@ -6,10 +6,31 @@ import type { AwsMode, AwsSettingsInput, VerifyStsResult } from './settings.api'
 
 /// Regions where SES v2 sends mail (the datalist's suggestions; others are accepted if well formed).
 export const SES_REGIONS = [
-  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'sa-east-1', 'eu-west-1', 'eu-west-2',
-  'eu-west-3', 'eu-central-1', 'eu-central-2', 'eu-north-1', 'eu-south-1', 'ap-south-1', 'ap-northeast-1',
-  'ap-northeast-2', 'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'il-central-1',
-  'me-south-1', 'me-central-1', 'af-south-1', 'us-gov-west-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'ca-central-1',
+  'sa-east-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-north-1',
+  'eu-south-1',
+  'ap-south-1',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'il-central-1',
+  'me-south-1',
+  'me-central-1',
+  'af-south-1',
+  'us-gov-west-1',
 ] as const;
 
 export const MODES: readonly { value: AwsMode; label: string }[] = [
@@ -28,23 +49,34 @@ export function roleAccount(roleArn: string | null | undefined): string | null {
 const REGION = /^[a-z]{2}(?:-gov)?-[a-z]+-\d{1,2}$/;
 const CONFIGURATION_SET = /^[A-Za-z0-9_-]{1,64}$/;
 /// An SQS queue URL as AWS prints it (the server's rule, server/aws/sqs.cpp): region, account, name.
-const QUEUE_URL = /^https:\/\/(?:sqs\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?|([a-z0-9-]+)\.queue\.amazonaws\.com)\/(\d{12})\/[A-Za-z0-9_-]{1,80}(?:\.fifo)?$/;
+const QUEUE_URL =
+  /^https:\/\/(?:sqs\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?|([a-z0-9-]+)\.queue\.amazonaws\.com)\/(\d{12})\/[A-Za-z0-9_-]{1,80}(?:\.fifo)?$/;
 
-export interface AwsForm { roleArn: string; region: string; configurationSet: string; queueUrl: string; mode: AwsMode | '' }
+export interface AwsForm {
+  roleArn: string;
+  region: string;
+  configurationSet: string;
+  queueUrl: string;
+  mode: AwsMode | '';
+}
 export type AwsErrors = Partial<Record<keyof AwsForm, string>>;
 
-export function checkAwsForm(f: AwsForm): { ok: true; input: AwsSettingsInput } | { ok: false; errors: AwsErrors } {
+export function checkAwsForm(
+  f: AwsForm,
+): { ok: true; input: AwsSettingsInput } | { ok: false; errors: AwsErrors } {
   const errors: AwsErrors = {};
   const roleArn = f.roleArn.trim();
   const region = f.region.trim();
   const configurationSet = f.configurationSet.trim();
   const queueUrl = f.queueUrl.trim();
   if (!roleArn) errors.roleArn = 'The ARN of the IAM role SESami assumes in your account.';
-  else if (!ROLE_ARN.test(roleArn)) errors.roleArn = 'An IAM role ARN: arn:aws:iam::123456789012:role/SESami';
+  else if (!ROLE_ARN.test(roleArn))
+    errors.roleArn = 'An IAM role ARN: arn:aws:iam::123456789012:role/SESami';
   if (!region) errors.region = 'The region you send from with SES.';
   else if (!REGION.test(region)) errors.region = 'An AWS region code, like eu-west-1.';
   if (configurationSet && !CONFIGURATION_SET.test(configurationSet))
-    errors.configurationSet = 'Letters, digits, _ and - only, at most 64 characters (SES configuration set names).';
+    errors.configurationSet =
+      'Letters, digits, _ and - only, at most 64 characters (SES configuration set names).';
   if (queueUrl) {
     // The queue is read with the role and nothing else: it must be in the role's account and region.
     const account = /::(\d{12}):/.exec(roleArn)?.[1] ?? '<account>';
@@ -52,7 +84,8 @@ export function checkAwsForm(f: AwsForm): { ok: true; input: AwsSettingsInput } 
     const m = QUEUE_URL.exec(queueUrl);
     if (!m || (m[1] ?? m[2]) !== region || m[3] !== account) errors.queueUrl = expected;
   }
-  if (f.mode === 'sqs' && !queueUrl && !errors.queueUrl) errors.queueUrl = 'SQS mode reads this queue: its URL.';
+  if (f.mode === 'sqs' && !queueUrl && !errors.queueUrl)
+    errors.queueUrl = 'SQS mode reads this queue: its URL.';
   if (Object.keys(errors).length) return { ok: false, errors };
   const input: AwsSettingsInput = { roleArn, region };
   if (configurationSet) input.configurationSet = configurationSet;
@@ -68,7 +101,12 @@ export function trustPolicyCondition(externalId: string): string {
 }
 
 export type Tone = 'ok' | 'warn' | 'bad' | '';
-export interface Row { label: string; value: string; tone: Tone; key: string }
+export interface Row {
+  label: string;
+  value: string;
+  tone: Tone;
+  key: string;
+}
 
 const num = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
 
@@ -80,23 +118,52 @@ export function formatVerify(v: VerifyStsResult): Row[] {
     { key: 'role', label: 'Assumed role', value: v.assumedRoleArn, tone: '' },
     v.productionAccess
       ? { key: 'access', label: 'SES access', value: 'Production', tone: 'ok' }
-      : { key: 'access', label: 'SES access', value: 'Sandbox: mail goes only to verified addresses and the mailbox simulator; request production access in the SES console', tone: 'warn' },
+      : {
+          key: 'access',
+          label: 'SES access',
+          value:
+            'Sandbox: mail goes only to verified addresses and the mailbox simulator; request production access in the SES console',
+          tone: 'warn',
+        },
     v.sendingEnabled
       ? { key: 'sending', label: 'Sending', value: 'Enabled', tone: 'ok' }
-      : { key: 'sending', label: 'Sending', value: 'Paused for this account: SES refuses every send until it is re-enabled', tone: 'bad' },
-    { key: 'rate', label: 'Max send rate', value: `${num.format(v.maxSendRate)} message${v.maxSendRate === 1 ? '' : 's'} per second`, tone: '' },
+      : {
+          key: 'sending',
+          label: 'Sending',
+          value: 'Paused for this account: SES refuses every send until it is re-enabled',
+          tone: 'bad',
+        },
+    {
+      key: 'rate',
+      label: 'Max send rate',
+      value: `${num.format(v.maxSendRate)} message${v.maxSendRate === 1 ? '' : 's'} per second`,
+      tone: '',
+    },
     quotaRow(v),
   ];
-  if (v.credentialsExpireAt) rows.push({ key: 'expires', label: 'Session credentials expire', value: formatTime(v.credentialsExpireAt), tone: '' });
+  if (v.credentialsExpireAt)
+    rows.push({
+      key: 'expires',
+      label: 'Session credentials expire',
+      value: formatTime(v.credentialsExpireAt),
+      tone: '',
+    });
   return rows;
 }
 
 function quotaRow(v: VerifyStsResult): Row {
-  if (v.max24HourSend < 0) return { key: 'quota', label: '24-hour quota', value: `unlimited (${num.format(v.sentLast24Hours)} sent)`, tone: '' };
+  if (v.max24HourSend < 0)
+    return {
+      key: 'quota',
+      label: '24-hour quota',
+      value: `unlimited (${num.format(v.sentLast24Hours)} sent)`,
+      tone: '',
+    };
   const share = v.max24HourSend > 0 ? v.sentLast24Hours / v.max24HourSend : 1;
   const pct = `${num.format(Math.round(share * 1000) / 10)} %`;
   return {
-    key: 'quota', label: '24-hour quota',
+    key: 'quota',
+    label: '24-hour quota',
     value: `${num.format(v.sentLast24Hours)} of ${num.format(v.max24HourSend)} used (${pct}), ${num.format(Math.max(0, v.max24HourSend - v.sentLast24Hours))} left`,
     tone: share >= 1 ? 'bad' : share >= 0.8 ? 'warn' : '',
   };
@@ -108,7 +175,7 @@ export function awsErrorHint(e: ApiError): string {
     case 'aws.not_connected':
       return 'Save a role ARN and region above first. Until then, mail sent from SESami goes to the built-in simulator.';
     case 'aws.assume_role_denied':
-      return 'STS refused to let SESami assume the role: check that the role\'s trust policy allows SESami\'s principal and requires exactly the External ID shown above, and that the ARN is right.';
+      return "STS refused to let SESami assume the role: check that the role's trust policy allows SESami's principal and requires exactly the External ID shown above, and that the ARN is right.";
     case 'aws.ses_permission':
       return 'The role was assumed but SES refused: attach a policy allowing ses:GetAccount, ses:SendEmail and ses:SendRawEmail (and the suppression list actions if you sync it).';
     case 'aws.wrong_region':

@@ -2,7 +2,13 @@
 // instructions per delivery mode, and the Verify checks as `sesami doctor` runs them — in order,
 // stopping at the first failure with what exactly failed and what to do.
 import type { ApiError } from '../../lib/types';
-import type { AwsMode, AwsSettings, EventDestinationCheck, TemplateInput, VerifyStsResult } from './settings.api';
+import type {
+  AwsMode,
+  AwsSettings,
+  EventDestinationCheck,
+  TemplateInput,
+  VerifyStsResult,
+} from './settings.api';
 
 export interface TemplateForm {
   mode: AwsMode;
@@ -25,18 +31,23 @@ export function splitIdentities(text: string): string[] {
   return [...seen];
 }
 
-export function checkTemplateForm(f: TemplateForm): { ok: true; input: TemplateInput } | { ok: false; errors: TemplateErrors } {
+export function checkTemplateForm(
+  f: TemplateForm,
+): { ok: true; input: TemplateInput } | { ok: false; errors: TemplateErrors } {
   const errors: TemplateErrors = {};
   const identities = splitIdentities(f.identities);
-  if (identities.length > 5) errors.identities = 'At most 5: the template has 5 sending identity slots.';
-  else if (identities.some((i) => !IDENTITY.test(i))) errors.identities = 'Domains or addresses verified in SES, no wildcards.';
+  if (identities.length > 5)
+    errors.identities = 'At most 5: the template has 5 sending identity slots.';
+  else if (identities.some((i) => !IDENTITY.test(i)))
+    errors.identities = 'Domains or addresses verified in SES, no wildcards.';
   const account = f.sesamiAccountId.trim();
   if (account && !ACCOUNT.test(account)) errors.sesamiAccountId = 'A 12-digit AWS account id.';
   const ingestUrl = f.ingestUrl.trim();
   if (f.mode === 'api-destination' && ingestUrl && !INGEST_URL.test(ingestUrl))
     errors.ingestUrl = 'https://<your SESami>/ingest/eventbridge/<ingest token>';
   const bus = f.eventBusArn.trim();
-  if (f.mode === 'event-bus' && bus && !BUS_ARN.test(bus)) errors.eventBusArn = 'arn:aws:events:<region>:<SESami account>:event-bus/<name>';
+  if (f.mode === 'event-bus' && bus && !BUS_ARN.test(bus))
+    errors.eventBusArn = 'arn:aws:events:<region>:<SESami account>:event-bus/<name>';
   if (Object.keys(errors).length) return { ok: false, errors };
   const input: TemplateInput = { mode: f.mode, identities };
   if (account) input.sesamiAccountId = account;
@@ -60,11 +71,18 @@ export function deploySteps(mode: AwsMode, fileName: string): string[] {
     'Name the stack (sesami), check the parameters, tick "I acknowledge that AWS CloudFormation might create IAM resources", Submit.',
   ];
   if (mode === 'api-destination')
-    steps.push('Enter IngestSecret: the workspace\'s ingest secret, shown once when the ingest token was created or rotated (Ingestion endpoints below). CloudFormation never shows it back.');
-  steps.push(mode === 'sqs'
-    ? 'When the stack is complete, copy its outputs RoleArn, Region, ConfigurationSet and QueueUrl into the form above, choose "SQS queue", Save.'
-    : 'When the stack is complete, copy its outputs RoleArn, Region and ConfigurationSet into the form above, Save.');
-  if (mode === 'api-destination') steps.push('Add your AWS account id under "Source accounts": events from other accounts are refused.');
+    steps.push(
+      "Enter IngestSecret: the workspace's ingest secret, shown once when the ingest token was created or rotated (Ingestion endpoints below). CloudFormation never shows it back.",
+    );
+  steps.push(
+    mode === 'sqs'
+      ? 'When the stack is complete, copy its outputs RoleArn, Region, ConfigurationSet and QueueUrl into the form above, choose "SQS queue", Save.'
+      : 'When the stack is complete, copy its outputs RoleArn, Region and ConfigurationSet into the form above, Save.',
+  );
+  if (mode === 'api-destination')
+    steps.push(
+      'Add your AWS account id under "Source accounts": events from other accounts are refused.',
+    );
   steps.push('Press Verify: it checks each step and names the first one that fails.');
   return steps;
 }
@@ -72,7 +90,12 @@ export function deploySteps(mode: AwsMode, fileName: string): string[] {
 // ---- Verify, step by step (the checks of `sesami doctor`) ----------------------------------------
 
 export type StepStatus = 'ok' | 'warn' | 'fail' | 'skip';
-export interface VerifyStep { name: string; status: StepStatus; detail: string; code?: string }
+export interface VerifyStep {
+  name: string;
+  status: StepStatus;
+  detail: string;
+  code?: string;
+}
 
 export const STEP = {
   saved: 'AWS connection saved',
@@ -87,8 +110,17 @@ export const STEP = {
 /// Which step a /verify-sts error stops at; the server checks AssumeRole, GetAccount, then
 /// GetConfigurationSet, and its error code says which one refused.
 export function stepOfError(code: string): string {
-  if (['aws.assume_role_denied', 'aws.own_credentials_expired', 'aws.own_credentials_invalid', 'aws.no_credentials', 'aws.invalid_role',
-    'aws.not_connected'].includes(code)) return STEP.role;
+  if (
+    [
+      'aws.assume_role_denied',
+      'aws.own_credentials_expired',
+      'aws.own_credentials_invalid',
+      'aws.no_credentials',
+      'aws.invalid_role',
+      'aws.not_connected',
+    ].includes(code)
+  )
+    return STEP.role;
   if (code === 'aws.ses_permission') return STEP.account;
   if (code === 'aws.wrong_region') return STEP.configurationSet;
   return STEP.role;
@@ -96,8 +128,11 @@ export function stepOfError(code: string): string {
 
 /// Steps 1-4 from the saved settings and /verify-sts's answer, up to the first failure (then
 /// `done` is true: nothing after it is worth running).
-export function connectionSteps(s: AwsSettings, v: { ok: true; value: VerifyStsResult } | { ok: false; error: ApiError } | null,
-  fixHint: (e: ApiError) => string): { steps: VerifyStep[]; failed: boolean } {
+export function connectionSteps(
+  s: AwsSettings,
+  v: { ok: true; value: VerifyStsResult } | { ok: false; error: ApiError } | null,
+  fixHint: (e: ApiError) => string,
+): { steps: VerifyStep[]; failed: boolean } {
   const steps: VerifyStep[] = [];
   const fail = (name: string, detail: string, code?: string) => {
     steps.push(code ? { name, status: 'fail', detail, code } : { name, status: 'fail', detail });
@@ -105,28 +140,60 @@ export function connectionSteps(s: AwsSettings, v: { ok: true; value: VerifyStsR
   };
   if (!s.connected || (v && !v.ok && v.error.code === 'aws.not_connected')) {
     const hint = v && !v.ok ? fixHint(v.error) : '';
-    return fail(STEP.saved, `This workspace has no AWS connection: deploy the template (above) with External ID ${s.externalId}, then save the stack's outputs (RoleArn, Region, ConfigurationSet${s.mode === 'sqs' ? ', QueueUrl' : ''}).${hint ? `\n${hint}` : ''}`,
-      v && !v.ok ? v.error.code : 'aws.not_connected');
+    return fail(
+      STEP.saved,
+      `This workspace has no AWS connection: deploy the template (above) with External ID ${s.externalId}, then save the stack's outputs (RoleArn, Region, ConfigurationSet${s.mode === 'sqs' ? ', QueueUrl' : ''}).${hint ? `\n${hint}` : ''}`,
+      v && !v.ok ? v.error.code : 'aws.not_connected',
+    );
   }
-  steps.push({ name: STEP.saved, status: 'ok', detail: `${s.roleArn} in ${s.region}, events by ${s.mode ?? 'no delivery mode'}` });
+  steps.push({
+    name: STEP.saved,
+    status: 'ok',
+    detail: `${s.roleArn} in ${s.region}, events by ${s.mode ?? 'no delivery mode'}`,
+  });
   if (!v) return { steps, failed: false };
   if (!v.ok) {
     const hint = fixHint(v.error);
     const name = stepOfError(v.error.code);
     // The steps before the failing one passed (the server got that far).
-    if (name === STEP.account || name === STEP.configurationSet) steps.push({ name: STEP.role, status: 'ok', detail: 'assumed' });
-    if (name === STEP.configurationSet) steps.push({ name: STEP.account, status: 'ok', detail: 'readable' });
-    return fail(name, `${v.error.message} (${v.error.code})${hint ? `\n${hint}` : ''}`, v.error.code);
+    if (name === STEP.account || name === STEP.configurationSet)
+      steps.push({ name: STEP.role, status: 'ok', detail: 'assumed' });
+    if (name === STEP.configurationSet)
+      steps.push({ name: STEP.account, status: 'ok', detail: 'readable' });
+    return fail(
+      name,
+      `${v.error.message} (${v.error.code})${hint ? `\n${hint}` : ''}`,
+      v.error.code,
+    );
   }
   const a = v.value;
   steps.push({ name: STEP.role, status: 'ok', detail: `assumed ${a.assumedRoleArn}` });
   if (!a.sendingEnabled)
-    return fail(STEP.account, `Sending is paused for this SES account in ${a.region}: SES refuses every send until it is re-enabled (SES console → Account dashboard says why).`);
+    return fail(
+      STEP.account,
+      `Sending is paused for this SES account in ${a.region}: SES refuses every send until it is re-enabled (SES console → Account dashboard says why).`,
+    );
   if (!a.productionAccess)
-    return fail(STEP.account, `The SES account in ${a.region} is in the sandbox: it may only send to verified addresses. Request production access (SES console → Account dashboard).`);
-  steps.push({ name: STEP.account, status: 'ok', detail: `${a.maxSendRate}/s, ${a.sentLast24Hours} of ${a.max24HourSend < 0 ? 'unlimited' : a.max24HourSend} sent in 24 h` });
-  if (s.configurationSet) steps.push({ name: STEP.configurationSet, status: 'ok', detail: `'${s.configurationSet}' exists in ${a.region}` });
-  else return fail(STEP.configurationSet, 'No configuration set is saved: save the stack\'s ConfigurationSet output, or SES publishes no events for SESami\'s mail.');
+    return fail(
+      STEP.account,
+      `The SES account in ${a.region} is in the sandbox: it may only send to verified addresses. Request production access (SES console → Account dashboard).`,
+    );
+  steps.push({
+    name: STEP.account,
+    status: 'ok',
+    detail: `${a.maxSendRate}/s, ${a.sentLast24Hours} of ${a.max24HourSend < 0 ? 'unlimited' : a.max24HourSend} sent in 24 h`,
+  });
+  if (s.configurationSet)
+    steps.push({
+      name: STEP.configurationSet,
+      status: 'ok',
+      detail: `'${s.configurationSet}' exists in ${a.region}`,
+    });
+  else
+    return fail(
+      STEP.configurationSet,
+      "No configuration set is saved: save the stack's ConfigurationSet output, or SES publishes no events for SESami's mail.",
+    );
   const ed = eventDestinationStep(a.eventDestination, s.configurationSet);
   if (ed.status === 'fail') return fail(ed.name, ed.detail, ed.code);
   steps.push(ed);
@@ -135,9 +202,18 @@ export function connectionSteps(s: AwsSettings, v: { ok: true; value: VerifyStsR
 
 /// The event-destination step from /verify-sts's verdict (the one `sesami doctor` gives): the
 /// server's message, then the fix in the SES console naming the missing event types.
-export function eventDestinationStep(v: EventDestinationCheck | null | undefined, set: string): VerifyStep {
+export function eventDestinationStep(
+  v: EventDestinationCheck | null | undefined,
+  set: string,
+): VerifyStep {
   const name = STEP.eventDestination;
-  if (!v) return { name, status: 'skip', detail: 'This server does not check the event destination: run `sesami doctor`, or upgrade the server.' };
+  if (!v)
+    return {
+      name,
+      status: 'skip',
+      detail:
+        'This server does not check the event destination: run `sesami doctor`, or upgrade the server.',
+    };
   const dest = v.name ?? 'sesami-eventbridge';
   const where = `SES console → Configuration sets → ${set} → Event destinations → ${dest}`;
   let fix = '';
@@ -158,7 +234,8 @@ export function eventDestinationStep(v: EventDestinationCheck | null | undefined
       fix = `Fix: redeploy the stack (it creates sesami-eventbridge); SESami needs ${v.expected}.`;
       break;
     case 'aws.ses_permission':
-      fix = 'Fix: allow ses:GetConfigurationSetEventDestinations in the role\'s policy (the current template grants it: redeploy it), then Verify again.';
+      fix =
+        "Fix: allow ses:GetConfigurationSetEventDestinations in the role's policy (the current template grants it: redeploy it), then Verify again.";
       break;
   }
   const detail = `${v.message}${v.code ? ` (${v.code})` : ''}${fix ? `\n${fix}` : ''}`;
@@ -172,17 +249,34 @@ export function missingEventsHint(mode: AwsMode | null, queueUrl: string | null)
   if (mode === 'sqs')
     return `SES publishes to the default EventBridge bus, the stack's rule puts the events on the queue, SESami polls it. Is the stack's QueueUrl saved (now: ${queueUrl ?? 'none'})? Look for messages in the stack's dead-letter queue.`;
   if (mode === 'api-destination')
-    return 'The API destination posts to /ingest/eventbridge/<token>: is IngestUrl this SESami\'s public address with the current token, IngestSecret the current secret (redeploy after rotating), and the AWS account added under Source accounts?';
+    return "The API destination posts to /ingest/eventbridge/<token>: is IngestUrl this SESami's public address with the current token, IngestSecret the current secret (redeploy after rotating), and the AWS account added under Source accounts?";
   if (mode === 'event-bus')
-    return 'The stack forwards events to SESami\'s bus: does the SESami-side stack list this account in ConnectedAccountIds, does SESami poll its queue (serve --event-bus-queue), and does Verify pass? The bus stores an account\'s events only in workspaces whose role in that account SESami can assume.';
+    return "The stack forwards events to SESami's bus: does the SESami-side stack list this account in ConnectedAccountIds, does SESami poll its queue (serve --event-bus-queue), and does Verify pass? The bus stores an account's events only in workspaces whose role in that account SESami can assume.";
   return 'No delivery mode is saved: choose how events reach SESami and save.';
 }
 
 /// Step 6's verdict from the event types seen so far for the test message.
-export function eventsVerdict(types: readonly string[], timedOut: boolean, seconds: number, mode: AwsMode | null, queueUrl: string | null): VerifyStep | null {
-  const send = types.includes('send'), delivery = types.includes('delivery');
-  if (send && delivery) return { name: STEP.events, status: 'ok', detail: `both within ${seconds.toFixed(1)} s` };
+export function eventsVerdict(
+  types: readonly string[],
+  timedOut: boolean,
+  seconds: number,
+  mode: AwsMode | null,
+  queueUrl: string | null,
+): VerifyStep | null {
+  const send = types.includes('send'),
+    delivery = types.includes('delivery');
+  if (send && delivery)
+    return { name: STEP.events, status: 'ok', detail: `both within ${seconds.toFixed(1)} s` };
   if (!timedOut) return null;
-  if (!send) return { name: STEP.events, status: 'fail', detail: `No Send event within ${Math.round(seconds)} s. ${missingEventsHint(mode, queueUrl)}` };
-  return { name: STEP.events, status: 'fail', detail: `The Send event arrived but no Delivery within ${Math.round(seconds)} s: the event destination must publish DELIVERY events (redeploy the stack if it was edited).` };
+  if (!send)
+    return {
+      name: STEP.events,
+      status: 'fail',
+      detail: `No Send event within ${Math.round(seconds)} s. ${missingEventsHint(mode, queueUrl)}`,
+    };
+  return {
+    name: STEP.events,
+    status: 'fail',
+    detail: `The Send event arrived but no Delivery within ${Math.round(seconds)} s: the event destination must publish DELIVERY events (redeploy the stack if it was edited).`,
+  };
 }

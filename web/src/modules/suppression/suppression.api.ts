@@ -9,17 +9,41 @@ export interface SuppressionEntry {
   eventId: string | null;
   createdAt: string;
 }
-export interface SuppressionPage { entries: SuppressionEntry[]; next: string | null; lastSync?: string | null }
-export interface ImportReport { added: number; read: number; problems: { line: number; message: string }[] }
+export interface SuppressionPage {
+  entries: SuppressionEntry[];
+  next: string | null;
+  lastSync?: string | null;
+}
+export interface ImportReport {
+  added: number;
+  read: number;
+  problems: { line: number; message: string }[];
+}
 
-export interface SuppressionFilter { contains: string; reason?: string; source?: string }
-export function listSuppressions(f: SuppressionFilter | string, cursor?: string, limit = 100): Promise<Result<SuppressionPage>> {
-  const { contains, reason, source } = typeof f === 'string' ? { contains: f } as SuppressionFilter : f;
-  return json<SuppressionPage>('GET', '/suppression-list', { query: { contains, reason, source, cursor, limit: String(limit) } });
+export interface SuppressionFilter {
+  contains: string;
+  reason?: string;
+  source?: string;
+}
+export function listSuppressions(
+  f: SuppressionFilter | string,
+  cursor?: string,
+  limit = 100,
+): Promise<Result<SuppressionPage>> {
+  const { contains, reason, source } =
+    typeof f === 'string' ? ({ contains: f } as SuppressionFilter) : f;
+  return json<SuppressionPage>('GET', '/suppression-list', {
+    query: { contains, reason, source, cursor, limit: String(limit) },
+  });
 }
 /// PATCH /suppression-list/{address}: a new reason (the source and date stay).
-export function setSuppressionReason(address: string, reason: string): Promise<Result<SuppressionEntry>> {
-  return json<SuppressionEntry>('PATCH', `/suppression-list/${encodeURIComponent(address)}`, { body: { reason } });
+export function setSuppressionReason(
+  address: string,
+  reason: string,
+): Promise<Result<SuppressionEntry>> {
+  return json<SuppressionEntry>('PATCH', `/suppression-list/${encodeURIComponent(address)}`, {
+    body: { reason },
+  });
 }
 export function addSuppression(address: string, reason: string): Promise<Result<unknown>> {
   return json('POST', '/suppression-list', { body: { address, reason } });
@@ -36,7 +60,11 @@ export function importSuppressionsCsv(csv: string): Promise<Result<ImportReport>
 
 /// One synchronisation with SES's account-level suppression list (POST /suppression-list/sync),
 /// or {"at": null} when there has been none.
-export interface SyncChange { address: string; change: 'pulled' | 'pushed' | 'removed-local' | 'removed-remote' | string; reason: string }
+export interface SyncChange {
+  address: string;
+  change: 'pulled' | 'pushed' | 'removed-local' | 'removed-remote' | string;
+  reason: string;
+}
 export interface SyncRecord {
   at: string | null;
   trigger?: string; // "manual", "schedule"

@@ -3,10 +3,27 @@
 import { json } from '../../lib/api';
 import type { Result } from '../../lib/types';
 
-export interface TemplateSummary { name: string; subject: string; createdAt: string | null; updatedAt: string | null }
-export interface StoredTemplate extends TemplateSummary { text: string; html: string }
-export interface TemplatePage { templates: TemplateSummary[]; next: string | null; storedIn: 'sesami' | 'ses' }
-export interface TemplateInput { name: string; subject: string; text: string; html: string }
+export interface TemplateSummary {
+  name: string;
+  subject: string;
+  createdAt: string | null;
+  updatedAt: string | null;
+}
+export interface StoredTemplate extends TemplateSummary {
+  text: string;
+  html: string;
+}
+export interface TemplatePage {
+  templates: TemplateSummary[];
+  next: string | null;
+  storedIn: 'sesami' | 'ses';
+}
+export interface TemplateInput {
+  name: string;
+  subject: string;
+  text: string;
+  html: string;
+}
 
 export function fetchTemplates(cursor?: string): Promise<Result<TemplatePage>> {
   return json<TemplatePage>('GET', '/templates', { query: { limit: '100', cursor } });
@@ -19,7 +36,9 @@ export function fetchTemplate(name: string): Promise<Result<StoredTemplate>> {
 export function saveTemplate(t: TemplateInput, isNew: boolean): Promise<Result<StoredTemplate>> {
   return isNew
     ? json<StoredTemplate>('POST', '/templates', { body: t })
-    : json<StoredTemplate>('PUT', `/templates/${encodeURIComponent(t.name)}`, { body: { subject: t.subject, text: t.text, html: t.html } });
+    : json<StoredTemplate>('PUT', `/templates/${encodeURIComponent(t.name)}`, {
+        body: { subject: t.subject, text: t.text, html: t.html },
+      });
 }
 
 export function deleteTemplate(name: string): Promise<Result<void>> {

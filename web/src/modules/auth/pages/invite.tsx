@@ -17,25 +17,55 @@ export function InvitePage(props: { token: string }): JSX.Element {
     setError(null);
     const r = await redeemInvitation(props.token, password());
     setBusy(false);
-    if (!r.ok) { setError(r.error); return; }
+    if (!r.ok) {
+      setError(r.error);
+      return;
+    }
     setSession(r.value);
     navigate('/');
   };
   const message = (e: ApiError) =>
-    e.status === 404 ? 'This invitation was used, revoked or has expired; ask for a new one.'
-      : e.status === 401 ? 'That is not the password of the account this invitation is for.'
+    e.status === 404
+      ? 'This invitation was used, revoked or has expired; ask for a new one.'
+      : e.status === 401
+        ? 'That is not the password of the account this invitation is for.'
         : e.message;
 
   return (
     <main class="sign-in">
       <form class="card" onSubmit={submit} aria-labelledby="invite-title">
-        <h1 id="invite-title"><span class="logo" aria-hidden="true">◆</span> Join a workspace</h1>
-        <p class="muted">New here? Choose a password (8 characters or more). Already have an account
-          for this email? Enter its password.</p>
-        <label>Password<input name="password" type="password" autocomplete="new-password" required minLength={8}
-          value={password()} onInput={(e) => setPassword(e.currentTarget.value)} /></label>
-        <Show when={error()}>{(e) => <p class="form-error" role="alert">{message(e())}</p>}</Show>
-        <button type="submit" class="primary" disabled={busy() || !props.token}>{busy() ? 'Joining…' : 'Join'}</button>
+        <h1 id="invite-title">
+          <span class="logo" aria-hidden="true">
+            ◆
+          </span>{' '}
+          Join a workspace
+        </h1>
+        <p class="muted">
+          New here? Choose a password (8 characters or more). Already have an account for this
+          email? Enter its password.
+        </p>
+        <label>
+          Password
+          <input
+            name="password"
+            type="password"
+            autocomplete="new-password"
+            required
+            minLength={8}
+            value={password()}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
+        </label>
+        <Show when={error()}>
+          {(e) => (
+            <p class="form-error" role="alert">
+              {message(e())}
+            </p>
+          )}
+        </Show>
+        <button type="submit" class="primary" disabled={busy() || !props.token}>
+          {busy() ? 'Joining…' : 'Join'}
+        </button>
       </form>
     </main>
   );
