@@ -24,16 +24,16 @@
 #include "../app/stats.hpp"
 #include "../app/suppression.hpp"
 #include "cookies.hpp"
+#include "export_route.hpp"
 #include "guard_routes.hpp"
 #include "health_routes.hpp"
-#include "export_route.hpp"
 #include "log.hpp"
 #include "preference_page.hpp"
 #include "scopes.hpp"
 #include "ses_api.hpp"
 #include "static_files.hpp"
-#include "topic_routes.hpp"
 #include "template_routes.hpp"
+#include "topic_routes.hpp"
 #include "webhook_routes.hpp"
 
 namespace sesami::http {
@@ -171,15 +171,15 @@ class api : public std::enable_shared_from_this<api> {
     auto bind = [this](response (api::*fn)(context&)) {
       return [self = shared_from_this(), fn](context& c) { return ((*self).*fn)(c); };
     };
+    // A handler that serves several routes, told apart by an operation (webhook_op, ...).
+    auto bind_op = [this]<class Op>(response (api::*fn)(context&, Op), Op op) {
+      return [self = shared_from_this(), fn, op](context& c) { return ((*self).*fn)(c, op); };
+    };
     r.add(verb::get, "/health", bind(&api::health));
     r.add(verb::get, "/metrics", bind(&api::metrics_text));
     // Pipeline health (issue #18): handlers in health_routes.cpp.
-    r.add(verb::get, "/health/sources", [self = shared_from_this()](context& c) {
-      return self->health_sources(c, health_op::list);
-    });
-    r.add(verb::patch, "/health/sources/{id}", [self = shared_from_this()](context& c) {
-      return self->health_sources(c, health_op::update);
-    });
+    r.add(verb::get, "/health/sources", bind_op(&api::health_sources, health_op::list));
+    r.add(verb::patch, "/health/sources/{id}", bind_op(&api::health_sources, health_op::update));
     r.add(verb::post, "/auth/login", bind(&api::login));
     r.add(verb::post, "/auth/logout", bind(&api::logout));
     r.add(verb::get, "/auth/session", bind(&api::session));
@@ -226,9 +226,7 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::post, "/invitations/{id}/accept", bind(&api::accept_invitation));
     r.add(verb::post, "/invitations/{id}/decline", bind(&api::decline_invitation));
     // Outbound webhooks (issue #18): handlers in webhook_routes.cpp, an admin's job.
-    auto hooks = [this](webhook_op op) {
-      return [self = shared_from_this(), op](context& c) { return self->webhook(c, op); };
-    };
+    auto hooks = [&](webhook_op op) { return bind_op(&api::webhook, op); };
     r.add(verb::post, "/webhooks", hooks(webhook_op::create));
     r.add(verb::get, "/webhooks", hooks(webhook_op::list));
     r.add(verb::patch, "/webhooks/{id}", hooks(webhook_op::update));
@@ -238,9 +236,7 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::get, "/webhooks/{id}/deliveries", hooks(webhook_op::deliveries));
     r.add(verb::post, "/webhooks/{id}/deliveries/{deliveryId}/retry", hooks(webhook_op::retry));
     // The reputation guard and alerts (issue #18): handlers in guard_routes.cpp.
-    auto guarded = [this](guard_op op) {
-      return [self = shared_from_this(), op](context& c) { return self->guard(c, op); };
-    };
+    auto guarded = [&](guard_op op) { return bind_op(&api::guard, op); };
     r.add(verb::get, "/reputation", guarded(guard_op::status));
     r.add(verb::post, "/reputation/resume", guarded(guard_op::resume));
     r.add(verb::get, "/reputation/settings", guarded(guard_op::settings));
@@ -249,9 +245,7 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::post, "/alerts/read", guarded(guard_op::read_all));
     r.add(verb::post, "/alerts/{id}/read", guarded(guard_op::read));
     // Topics and contacts (issue #20): handlers in topic_routes.cpp; viewers read, admins write.
-    auto topic = [this](topic_op op) {
-      return [self = shared_from_this(), op](context& c) { return self->topic_call(c, op); };
-    };
+    auto topic = [&](topic_op op) { return bind_op(&api::topic_call, op); };
     r.add(verb::post, "/topics", topic(topic_op::create));
     r.add(verb::get, "/topics", topic(topic_op::list));
     r.add(verb::patch, "/topics/{name}", topic(topic_op::update));
@@ -263,9 +257,7 @@ class api : public std::enable_shared_from_this<api> {
     r.add(verb::put, "/contacts/{address}", topic(topic_op::put_contact));
     r.add(verb::delete_, "/contacts/{address}", topic(topic_op::remove_contact));
     // Email templates (issue #20): handlers in template_routes.cpp; writes are an admin's.
-    auto tmpl = [this](template_op op) {
-      return [self = shared_from_this(), op](context& c) { return self->email_template(c, op); };
-    };
+    auto tmpl = [&](template_op op) { return bind_op(&api::email_template, op); };
     r.add(verb::post, "/templates", tmpl(template_op::create));
     r.add(verb::get, "/templates", tmpl(template_op::list));
     r.add(verb::get, "/templates/{name}", tmpl(template_op::get));

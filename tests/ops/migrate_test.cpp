@@ -182,6 +182,20 @@ TEST_CASE("migrate: everything moves, is counted, and PostgreSQL gives the same 
     REQUIRE(hook.status == 201);
     REQUIRE(c.request("POST", "/webhooks/" + s(parse(hook).at("id")) + "/test", "", bearer(src.key))
                 .status == 202);
+    // This session's tables (issues #18, #20): a topic and a contact's choice, a stored template,
+    // lowered reputation levels; the simulator's events make a pipeline-health source.
+    auto post = [&](const std::string& method, const std::string& path, const std::string& body) {
+      return c
+          .request(method, path, body,
+                   {{"Authorization", "Bearer " + src.key}, {"Content-Type", "application/json"}})
+          .status;
+    };
+    REQUIRE(post("POST", "/topics", R"({"name":"news","defaultSubscribed":true})") == 201);
+    REQUIRE(post("PUT", "/contacts/ann@example.com", R"({"topics":{"news":"unsubscribed"}})") ==
+            200);
+    REQUIRE(post("POST", "/templates",
+                 R"({"name":"welcome","subject":"Hi {{name}}","text":"x"})") == 201);
+    REQUIRE(post("PATCH", "/reputation/settings", R"({"bounceWarning":0.03})") == 200);
     stats_before = c.request("GET", stats_query(), "", bearer(src.key)).body;
     events_before = c.request("GET", "/events?limit=1000", "", bearer(src.key)).body;
     suppressions_before = c.request("GET", "/suppression-list", "", bearer(src.key)).body;
@@ -204,6 +218,11 @@ TEST_CASE("migrate: everything moves, is counted, and PostgreSQL gives the same 
   CHECK(counts.at("webhook_deliveries").second >= 1);
   CHECK(counts.at("suppressions").second >= 1);
   CHECK(counts.at("status_events (events.status)").second == counts.at("events").second);
+  for (const char* t : {"topics", "contacts", "contact_topics", "email_templates",
+                        "reputation_settings", "ingest_sources", "ingest_source_hours"}) {
+    INFO(t);
+    CHECK(counts.at(t).second >= 1);
+  }
   CHECK(m.err.find("***") != std::string::npos);  // the URL's password is not printed
   // Running it again copies nothing twice: every table is done, the counts still match.
   auto again =
@@ -220,6 +239,15 @@ TEST_CASE("migrate: everything moves, is counted, and PostgreSQL gives the same 
       c.request("GET", "/events?limit=1000", "", bearer(src.key)).body == events_before;
   CHECK(same_events);
   CHECK(c.request("GET", "/suppression-list", "", bearer(src.key)).body == suppressions_before);
+  auto contact = c.request("GET", "/contacts/ann@example.com", "", bearer(src.key));
+  REQUIRE(contact.status == 200);
+  CHECK(json::serialize(parse(contact)).find("unsubscribed") != std::string::npos);
+  auto tmpl = c.request("GET", "/templates/welcome", "", bearer(src.key));
+  REQUIRE(tmpl.status == 200);
+  CHECK(s(parse(tmpl).at("subject")) == "Hi {{name}}");
+  auto levels = c.request("GET", "/reputation/settings", "", bearer(src.key));
+  REQUIRE(levels.status == 200);
+  CHECK(parse(levels).at("bounceWarning").to_number<double>() == 0.03);
   // Sealed secrets open with the same key file; hashed ones still verify.
   auto tok = c.request("GET", "/workspace/ingest-token", "", bearer(src.key));
   REQUIRE(tok.status == 200);

@@ -121,6 +121,10 @@ TEST_CASE("bulk: a job resumes on the surviving node after a SIGKILL and nobody 
   fleet nodes(dir.path, db.url(), 2, flags, 1);  // node 2 starts later
   const api a1{nodes.port(0), key};
   REQUIRE(a1.post("/suppression-list", {{"address", "first-user3@example.com"}}).status == 201);
+  // Stored templates (issue #20): a bulk job names one the simulator keeps.
+  REQUIRE(a1.post("/templates",
+                  {{"name", "newsletter"}, {"subject", "Issue {{n}}"}, {"text", "#{{n}}"}})
+              .status == 201);
   const int total = 300;
   auto r = a1.post("/mail/bulk", bulk_body("first", total));
   REQUIRE(r.status == 202);

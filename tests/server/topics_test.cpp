@@ -161,6 +161,9 @@ TEST_CASE(
   CHECK(code_of(c.post("/mail", mail_to({"bob@example.com"}, "nope"))) == "validation.topic");
 
   // Bulk sends honour the topic per destination.
+  REQUIRE(
+      c.post("/templates", {{"name", "newsletter"}, {"subject", "Issue {{n}}"}, {"text", "#{{n}}"}})
+          .status == 201);
   json::array dests{json::object{{"to", json::array{"ann@example.com"}}},
                     json::object{{"to", json::array{"bob@example.com"}}}};
   auto bulk = c.post("/mail/bulk", {{"from", "news@example.com"},

@@ -25,6 +25,11 @@ T must(store::result<T> r) {
   if (!r) FAIL("failed: " << r.error().message);
   return std::move(*r);
 }
+template <class T>
+T must(app::outcome<T> r) {
+  if (!r) FAIL("failed: " << r.error().message);
+  return std::move(*r);
+}
 
 const store::source_row* find(const std::vector<store::source_row>& rows, const std::string& id) {
   for (const auto& r : rows)
