@@ -39,8 +39,8 @@
 
 #include "import.hpp"
 #include "suppression.hpp"
-#include "topic_gate.hpp"
 #include "templates.hpp"
+#include "topic_gate.hpp"
 
 namespace sesami::app {
 namespace json = boost::json;
@@ -213,10 +213,23 @@ struct send_request {
 };
 
 outcome<send_request> parse_send(const json::object& o) {
-  static constexpr std::string_view known[] = {
-      "from",    "to",          "cc",       "bcc",           "replyTo",          "subject",
-      "text",    "html",        "attachments", "raw",        "template",         "templateData",
-      "tags",    "correlationId", "configurationSet", "listUnsubscribe", "topic"};
+  static constexpr std::string_view known[] = {"from",
+                                               "to",
+                                               "cc",
+                                               "bcc",
+                                               "replyTo",
+                                               "subject",
+                                               "text",
+                                               "html",
+                                               "attachments",
+                                               "raw",
+                                               "template",
+                                               "templateData",
+                                               "tags",
+                                               "correlationId",
+                                               "configurationSet",
+                                               "listUnsubscribe",
+                                               "topic"};
   for (const auto& kv : o)
     if (std::find(std::begin(known), std::end(known), kv.key()) == std::end(known))
       return bad("field", "unknown field '" + std::string(kv.key()) + "'");

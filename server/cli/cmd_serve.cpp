@@ -23,8 +23,8 @@
 #include "../app/pipeline_health.hpp"
 #include "../app/private_files.hpp"
 #include "../app/rate_limiter.hpp"
-#include "../app/retention.hpp"
 #include "../app/reputation.hpp"
+#include "../app/retention.hpp"
 #include "../app/secret_box.hpp"
 #include "../app/silence_alerts.hpp"
 #include "../app/simulator.hpp"
@@ -50,8 +50,8 @@
 #include "../store/redis/rate_limiter.hpp"
 #include "../store/redis/sns_dedupe.hpp"
 #include "../store/suppression_sync_store.hpp"
-#include "../store/topic_store.hpp"
 #include "../store/template_store.hpp"
+#include "../store/topic_store.hpp"
 #include "../store/webhook_store.hpp"
 #include "cmd_store_common.hpp"
 #include "serve_env.hpp"
@@ -734,8 +734,8 @@ int run_serve(args a) {
   });
   guard.start();
   alerts.start();
-  health.start();    // merges the sources' counts into the store every few seconds
-  silence.start();   // silent sources and unanswered sends become alerts, every minute
+  health.start();   // merges the sources' counts into the store every few seconds
+  silence.start();  // silent sources and unanswered sends become alerts, every minute
   const auto startup_us = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - started)
                               .count();
@@ -763,7 +763,7 @@ int run_serve(args a) {
   guard.stop();
   alerts.stop();  // an alert mail in hand is finished first
   silence.stop();
-  health.stop();      // the last counts merged
+  health.stop();  // the last counts merged
   http::log::info("stopped");
   return 0;
 }
