@@ -74,6 +74,11 @@ async function mailed(server, ws, id, sends) {
     'the alert mail left out of the sends');
 }
 
+// The template bulkBody names: SESami refuses a bulk send of an unknown template, as SES does.
+async function newsletter(server, ws) {
+  const t = await api(server, ws.apiKey, 'POST', '/templates', { name: 'newsletter', subject: 'Issue {{n}}', text: '#{{n}}' });
+  assert.equal(t.status, 201);
+}
 const bulkBody = (n) => ({
   from: 'news@acme.test',
   template: { name: 'newsletter', data: { n: 0 } },
@@ -123,6 +128,7 @@ for (const backend of ['sqlite', 'postgres']) {
       const server = await serve(d, ['--allow-private-webhooks', '--test-webhook-backoff-scale', '0.01',
         '--simulator-rate', '5']);
       try {
+        await newsletter(server, ws);
         const hook = await api(server, ws.apiKey, 'POST', '/webhooks', { url: rx.url, eventTypes: ['sesami.alert'] });
         assert.equal(hook.status, 201);
         rx.secrets.push(hook.body.secret);
@@ -277,6 +283,7 @@ describe('reputation guard across nodes', () => {
     const b = await serve(d);
     try {
       const ws = await makeWorkspace(d, 'Two nodes');
+      await newsletter(a, ws);
       assert.equal((await api(a, ws.apiKey, 'PATCH', '/reputation/settings', { minSends: 1 })).status, 200);
       await post(a, ws, 'send', 'n1@example.org', 'nodes-1');
       await post(a, ws, 'bounce', 'n1@example.org', 'nodes-1');
