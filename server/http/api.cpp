@@ -29,6 +29,7 @@
 #include "health_routes.hpp"
 #include "log.hpp"
 #include "preference_page.hpp"
+#include "route_helpers.hpp"
 #include "scopes.hpp"
 #include "ses_api.hpp"
 #include "static_files.hpp"
@@ -59,13 +60,6 @@ response raw_json(const context& ctx, status st, std::string body) {
   res.body() = std::move(body);
   res.keep_alive(ctx.req.keep_alive());
   res.prepare_payload();
-  return res;
-}
-
-response no_content(const context& ctx) {
-  response res{status::no_content, ctx.req.version()};
-  res.set("X-Request-Id", ctx.request_id);
-  res.keep_alive(ctx.req.keep_alive());
   return res;
 }
 

@@ -1,6 +1,7 @@
 // The /reputation and /alerts routes: shapes of requests and answers (docs/api.md "Reputation
 // guard", "Alerts"). What a value may be is the app's to say; here only what JSON type it has.
 #include "guard_routes.hpp"
+#include "route_helpers.hpp"
 
 #include <charconv>
 
@@ -10,10 +11,6 @@ namespace sesami::http {
 namespace {
 namespace json = boost::json;
 using bhttp::status;
-
-response failed(const context& ctx, const app::failure& f) {
-  return error_response(ctx, api_error{f.code, f.message});
-}
 
 response view(const context& ctx, const app::outcome<app::reputation_view>& v) {
   if (!v) return failed(ctx, v.error());

@@ -1,6 +1,7 @@
 // The pipeline health routes: shapes of answers (docs/api.md "Pipeline health"). What is silent
 // and why is the app's (app/pipeline_health.hpp); here only JSON.
 #include "health_routes.hpp"
+#include "route_helpers.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -12,11 +13,6 @@ namespace sesami::http {
 namespace {
 namespace json = boost::json;
 using bhttp::status;
-
-json::value time_or_null(std::int64_t ms) {
-  if (ms <= 0) return nullptr;
-  return json::value(sesami::detail::format_iso8601(ms));
-}
 
 json::object source_json(const app::source_health& h, std::int64_t now) {
   const auto& r = h.row;

@@ -1,6 +1,7 @@
 // The /templates routes: shapes of requests and answers (docs/api.md "Templates"). What a
 // template may be (name, size, syntax) is the app's; here only what JSON type each field has.
 #include "template_routes.hpp"
+#include "route_helpers.hpp"
 
 #include <charconv>
 
@@ -12,20 +13,6 @@ namespace sesami::http {
 namespace {
 namespace json = boost::json;
 using bhttp::status;
-
-response failed(const context& ctx, const app::failure& f) {
-  return error_response(ctx, api_error{f.code, f.message});
-}
-
-std::optional<json::object> body_of(const context& ctx, response& err) {
-  boost::system::error_code ec;
-  auto v = json::parse(ctx.req.body(), ec);
-  if (ec || !v.is_object()) {
-    err = error_response(ctx, "sesami.bad_json", "send a JSON object");
-    return std::nullopt;
-  }
-  return std::move(v.as_object());
-}
 
 // {"name"?, "subject", "text"?, "html"?}: strings; unknown fields refused (a typo is not ignored).
 std::optional<app::template_fields> fields_of(const context& ctx, const json::object& o,
@@ -58,11 +45,6 @@ std::optional<app::template_fields> fields_of(const context& ctx, const json::ob
     f.name = std::string(path_name);
   }
   return f;
-}
-
-json::value time_or_null(std::int64_t ms) {
-  if (ms <= 0) return nullptr;
-  return json::value(sesami::detail::format_iso8601(ms));
 }
 
 response list(context& ctx, app::template_service& t, std::string_view ws) {

@@ -1,6 +1,7 @@
 // The /topics and /contacts routes: shapes of requests and answers (docs/api.md "Topics and
 // contacts"). What a value may be (names, addresses, topics that exist) is the app's to check.
 #include "topic_routes.hpp"
+#include "route_helpers.hpp"
 
 #include <charconv>
 
@@ -13,11 +14,6 @@ namespace sesami::http {
 namespace {
 namespace json = boost::json;
 using bhttp::status;
-
-json::value time_or_null(std::int64_t ms) {
-  if (ms <= 0) return nullptr;
-  return json::value(sesami::detail::format_iso8601(ms));
-}
 
 json::object topic_json(const store::topic& t) {
   return {{"name", t.name},
@@ -45,20 +41,6 @@ json::object contact_json(const app::contact_view& v) {
           {"suppressed", v.suppressed ? json::value(*v.suppressed) : json::value(nullptr)},
           {"createdAt", time_or_null(v.created_at)},
           {"updatedAt", time_or_null(v.updated_at)}};
-}
-
-response failed(const context& ctx, const app::failure& f) {
-  return error_response(ctx, api_error{f.code, f.message});
-}
-
-std::optional<json::object> body_of(const context& ctx, response& err) {
-  boost::system::error_code ec;
-  auto v = json::parse(ctx.req.body(), ec);
-  if (ec || !v.is_object()) {
-    err = error_response(ctx, "sesami.bad_json", "send a JSON object");
-    return std::nullopt;
-  }
-  return std::move(v.as_object());
 }
 
 // Only the members named may appear: a typo ("defaultSubscribe") is an error, not ignored.
@@ -197,13 +179,6 @@ response export_csv(context& ctx, app::topics& t, std::string_view ws) {
   res.body() = std::move(*csv);
   res.keep_alive(ctx.req.keep_alive());
   res.prepare_payload();
-  return res;
-}
-
-response no_content(const context& ctx) {
-  response res{status::no_content, ctx.req.version()};
-  res.set("X-Request-Id", ctx.request_id);
-  res.keep_alive(ctx.req.keep_alive());
   return res;
 }
 

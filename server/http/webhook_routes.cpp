@@ -1,6 +1,7 @@
 // The /webhooks routes: shapes of requests and answers (docs/api.md "Webhooks"). Validation of
 // what a value may be (URL policy, event types) is the app's; here only what JSON type it has.
 #include "webhook_routes.hpp"
+#include "route_helpers.hpp"
 
 #include <charconv>
 
@@ -12,11 +13,6 @@ namespace sesami::http {
 namespace {
 namespace json = boost::json;
 using bhttp::status;
-
-json::value time_or_null(std::int64_t ms) {
-  if (ms <= 0) return nullptr;
-  return json::value(sesami::detail::format_iso8601(ms));
-}
 
 json::object endpoint_json(const store::webhook_endpoint& e) {
   json::array types;
@@ -57,21 +53,6 @@ json::object delivery_json(const store::webhook_delivery& d) {
           {"nextRetryAt", pending ? time_or_null(d.next_attempt_at) : json::value(nullptr)},
           {"createdAt", time_or_null(d.created_at)},
           {"attemptLog", std::move(log)}};
-}
-
-response failed(const context& ctx, const app::failure& f) {
-  return error_response(ctx, api_error{f.code, f.message});
-}
-
-// The request body as an object, or the 400 to send.
-std::optional<json::object> body_of(const context& ctx, response& err) {
-  boost::system::error_code ec;
-  auto v = json::parse(ctx.req.body(), ec);
-  if (ec || !v.is_object()) {
-    err = error_response(ctx, "sesami.bad_json", "send a JSON object");
-    return std::nullopt;
-  }
-  return std::move(v.as_object());
 }
 
 // An optional string member: absent → nullopt; present but not a string → the 400 in err.
